@@ -1,0 +1,4 @@
+//! Integration tests: the real authorization server on 127.0.0.1:0, spoken to over HTTP.
+
+mod health;
+mod helpers;

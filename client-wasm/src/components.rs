@@ -1,0 +1,3 @@
+//! The components: thin views over [`crate::oauth`].
+
+pub mod pkce_panel;

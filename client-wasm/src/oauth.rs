@@ -1,0 +1,3 @@
+//! The OAuth logic of the client, in plain Rust (no components, no DOM).
+
+pub mod pkce;

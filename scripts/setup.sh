@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs whatever the lab needs and is missing, and nothing else (idempotent).
+# Versions are pinned here, in one place; TOOLCHAIN.md explains each choice.
+set -euo pipefail
+
+TRUNK_VERSION="0.21.14"
+# Must equal the wasm-bindgen version pinned in the workspace Cargo.toml (and so in Cargo.lock).
+WASM_BINDGEN_VERSION="0.2.130"
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say()  { printf '\033[1;36m[setup]\033[0m %s\n' "$*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+if ! have cargo || ! have rustup; then
+  say "cargo/rustup not found: this lab needs a Rust toolchain installed with rustup (https://rustup.rs)."
+  exit 1
+fi
+
+if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "wasm32-unknown-unknown target: present"
+else
+  say "wasm32-unknown-unknown target: missing, installing with rustup"
+  rustup target add wasm32-unknown-unknown
+fi
+
+apt_missing=()
+have chromium     || apt_missing+=(chromium)
+have chromedriver || apt_missing+=(chromium-driver)
+have wasm-opt     || apt_missing+=(binaryen)
+if ((${#apt_missing[@]})); then
+  say "Debian packages missing: ${apt_missing[*]}; installing with apt-get"
+  if [[ $(id -u) -ne 0 ]]; then
+    say "apt-get needs root: run 'sudo apt-get install -y ${apt_missing[*]}' and start again."
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null
+else
+  say "chromium, chromedriver, wasm-opt: present"
+fi
+
+if have wasm-bindgen && [[ $(wasm-bindgen --version) == "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
+  say "wasm-bindgen-cli $WASM_BINDGEN_VERSION: present"
+else
+  say "wasm-bindgen-cli $WASM_BINDGEN_VERSION: missing, installing (about 4 minutes on 2 cores)"
+  # Not --locked: one of its locked dependency versions is gone from the registry (TOOLCHAIN.md).
+  cargo install --quiet wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if have trunk && [[ $(trunk --version) == "trunk $TRUNK_VERSION" ]]; then
+  say "trunk $TRUNK_VERSION: present"
+else
+  say "trunk $TRUNK_VERSION: missing, installing (about 14 minutes on 2 cores)"
+  cargo install --quiet --locked trunk --version "$TRUNK_VERSION" --force
+fi
+
+say "all tools present"

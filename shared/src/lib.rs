@@ -1,0 +1,29 @@
+//! The OAuth 2.1 protocol core of the lab, shared by the authorization server, the resource
+//! server and the browser client (it builds for native targets and `wasm32-unknown-unknown`).
+//!
+//! Everything both sides of a message must agree on lives here once: PKCE (RFC 7636), the
+//! protocol values as newtypes named after their RFC parameters, scopes (RFC 6749 §3.3), the
+//! error codes (RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1) and the wire types of the token
+//! endpoint, the discovery document (RFC 8414) and the JWT access token (RFC 9068).
+//!
+//! This crate has no server dependencies on purpose: no web framework, runtime or database.
+
+pub mod claims;
+pub mod error;
+pub mod metadata;
+pub mod pkce;
+pub mod scope;
+pub mod token;
+pub mod values;
+
+mod random;
+
+pub use claims::{AccessTokenClaims, Audience};
+pub use error::{AuthorizationErrorCode, BearerErrorCode, ErrorResponse, TokenErrorCode};
+pub use metadata::AuthorizationServerMetadata;
+pub use pkce::{CodeChallenge, CodeChallengeMethod, CodeVerifier, CodeVerifierError};
+pub use scope::{Scope, ScopeError, ScopeSet};
+pub use token::{GrantType, TokenRequestForm, TokenResponse, TokenType};
+pub use values::{
+    AccessToken, AuthorizationCode, ClientId, Nonce, RedirectUri, RefreshToken, State,
+};
