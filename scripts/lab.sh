@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# README command one: installs what is missing, builds, and starts the whole lab:
+#   auth-server (:8081) → resource-server (:8082) → the SPA with trunk serve (:8080),
+# each once the previous one answers its health check. Ctrl-C stops all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+
+AUTH_URL="http://127.0.0.1:8081"
+RESOURCE_URL="http://127.0.0.1:8082"
+SPA_URL="http://localhost:8080"
+
+say()  { printf '\033[1;36m[lab]\033[0m %s\n' "$*"; }
+fail() { printf '\033[1;31m[lab]\033[0m %s\n' "$*" >&2; exit 1; }
+
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  if ((${#pids[@]})); then
+    say "stopping the lab"
+    kill "${pids[@]}" 2>/dev/null || true
+    wait 2>/dev/null || true
+  fi
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+
+# Names the process that holds a port, so the user knows what to stop.
+port_holder() {
+  ss -ltnpH "sport = :$1" 2>/dev/null | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/p' | head -n1
+}
+require_free_port() {
+  if ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; then
+    local holder; holder=$(port_holder "$1")
+    fail "port $1 (needed by $2) is already in use${holder:+ by $holder}. Stop it and start the lab again."
+  fi
+}
+
+# Starts a component with its log lines prefixed and colored.
+start() {
+  local name=$1 color=$2; shift 2
+  "$@" > >(sed -u "s/^/$(printf '\033[%sm%-8s|\033[0m ' "$color" "$name")/") 2>&1 &
+  pids+=("$!")
+}
+
+# Waits until `url` answers, showing progress; fails if the component has exited.
+wait_for() {
+  local name=$1 url=$2 pid=$3 limit=$4 waited=0
+  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
+    kill -0 "$pid" 2>/dev/null || fail "$name exited before answering $url (see its log lines above)."
+    ((waited >= limit)) && fail "$name did not answer $url within ${limit}s."
+    if ((waited % 10 == 0 && waited > 0)); then say "waiting for $name ($waited s)"; fi
+    sleep 1; waited=$((waited + 1))
+  done
+  say "$name is up: $url"
+}
+
+require_free_port 8081 auth-server
+require_free_port 8082 resource-server
+require_free_port 8080 "the SPA (trunk serve)"
+
+say "building the servers (the first build takes a few minutes)"
+cargo build --locked -p auth-server -p resource-server
+bin_dir="${CARGO_TARGET_DIR:-target}/debug"
+
+start auth 32 "$bin_dir/auth-server"
+wait_for auth-server "$AUTH_URL/health" "${pids[-1]}" 60
+start resource 33 "$bin_dir/resource-server"
+wait_for resource-server "$RESOURCE_URL/health" "${pids[-1]}" 60
+say "building and serving the SPA with trunk (the first wasm build takes a few minutes)"
+start spa 35 trunk serve
+wait_for "the SPA" "$SPA_URL/" "${pids[-1]}" 900
+
+cat <<MSG
+
+  The OAuth 2.1 lab is running:
+    SPA (open this)        $SPA_URL
+    authorization server   $AUTH_URL   (health: $AUTH_URL/health)
+    resource server        $RESOURCE_URL   (health: $RESOURCE_URL/health)
+  Demo accounts: alice / password123, bob / secret456, carol / mypass789
+  Press Ctrl-C to stop everything.
+
+MSG
+wait -n "${pids[@]}" || true
+fail "a component stopped unexpectedly (see its log lines above); stopping the lab."
