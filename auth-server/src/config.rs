@@ -13,4 +13,45 @@ pub struct Config {
     /// Address to listen on (use port 0 for any free port).
     #[arg(long, env = "AUTH_SERVER_ADDR", default_value = "127.0.0.1:8081")]
     pub addr: SocketAddr,
+
+    /// Issuer identifier (RFC 8414 §2): the base URL clients reach this server at. It is the
+    /// `iss` of every token and redirect, and the prefix of every endpoint in discovery.
+    /// [default: http://localhost:<port of --addr>]
+    #[arg(long, env = "AUTH_SERVER_ISSUER")]
+    pub issuer: Option<String>,
+
+    /// SQLite database URL; the file is created and migrated on first start.
+    #[arg(
+        long,
+        env = "AUTH_SERVER_DATABASE_URL",
+        default_value = "sqlite://data/auth-server.db"
+    )]
+    pub database_url: String,
+
+    /// Origin of a browser app allowed to call the token, JWKS and discovery endpoints from
+    /// script (CORS). Repeat the flag for several; the env variable takes a comma-separated list.
+    #[arg(
+        long = "spa-origin",
+        env = "AUTH_SERVER_SPA_ORIGINS",
+        value_delimiter = ',',
+        default_values_t = [String::from("http://localhost:8080"), String::from("http://127.0.0.1:8080")]
+    )]
+    pub spa_origins: Vec<String>,
+
+    /// The resource server access tokens are meant for when the client names none: the
+    /// token's `aud` (RFC 9068 §3).
+    #[arg(
+        long,
+        env = "AUTH_SERVER_DEFAULT_RESOURCE",
+        default_value = "http://localhost:8082"
+    )]
+    pub default_resource: String,
+
+    /// Lifetime of an authorization code, in seconds (RFC 6749 §4.1.2 recommends at most 10 minutes).
+    #[arg(long, env = "AUTH_SERVER_CODE_TTL", default_value_t = 600)]
+    pub code_ttl: u64,
+
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "AUTH_SERVER_ACCESS_TOKEN_TTL", default_value_t = 300)]
+    pub access_token_ttl: u64,
 }

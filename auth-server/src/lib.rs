@@ -4,4 +4,16 @@
 pub mod config;
 pub mod startup;
 
+mod clock;
+mod db;
+mod error;
+mod keys;
+mod pages;
+mod password;
 mod routes;
+mod security;
+mod seed;
+mod session;
+mod state;
+mod store;
+mod tokens;

@@ -21,12 +21,16 @@ pub enum StartupError {
 #[derive(Debug)]
 pub struct Application {
     server: Server,
+    router: Router,
 }
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        let server = Server::bind(config.addr, SERVICE, router()).await?;
-        Ok(Self { server })
+        let server = Server::bind(config.addr, SERVICE).await?;
+        Ok(Self {
+            server,
+            router: router(),
+        })
     }
 
     /// The address actually bound (useful with `--addr 127.0.0.1:0`).
@@ -35,7 +39,7 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.run_until_stopped().await
+        self.server.serve(self.router).await
     }
 }
 

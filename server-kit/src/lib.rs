@@ -27,23 +27,19 @@ pub enum BindError {
     },
 }
 
-/// A router bound to its address, ready to serve until Ctrl-C or SIGTERM.
+/// A bound address, ready to serve a router until Ctrl-C or SIGTERM. Binding comes first so
+/// that a server can derive settings (its issuer URL, say) from the port actually bound.
 #[derive(Debug)]
 pub struct Server {
     service: &'static str,
     listener: TcpListener,
     local_addr: SocketAddr,
-    router: Router,
 }
 
 impl Server {
     /// Binds `addr` for `service`, turning "address in use" into a message that says what
     /// to do. Port 0 picks a free port; [`local_addr`](Self::local_addr) tells which.
-    pub async fn bind(
-        addr: SocketAddr,
-        service: &'static str,
-        router: Router,
-    ) -> Result<Self, BindError> {
+    pub async fn bind(addr: SocketAddr, service: &'static str) -> Result<Self, BindError> {
         let to_bind_error = |source: io::Error| {
             if source.kind() == io::ErrorKind::AddrInUse {
                 BindError::AddrInUse { addr, service }
@@ -57,7 +53,6 @@ impl Server {
             service,
             listener,
             local_addr,
-            router,
         })
     }
 
@@ -65,12 +60,16 @@ impl Server {
         self.local_addr
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
-    pub async fn run_until_stopped(self) -> io::Result<()> {
+    /// Serves `router` until Ctrl-C or SIGTERM, then lets requests in flight finish.
+    pub async fn serve(self, router: Router) -> io::Result<()> {
         tracing::info!("{} listening on http://{}", self.service, self.local_addr);
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal(self.service))
-            .await
+        // The peer address reaches handlers (`ConnectInfo`), e.g. to log failed logins.
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal(self.service))
+        .await
     }
 }
 
@@ -115,6 +114,13 @@ pub fn init_tracing() {
         .with_target(false)
         .compact()
         .init();
+}
+
+/// The first four characters of a secret and an ellipsis, for log lines: enough to follow
+/// one value through the log, too little to use it.
+pub fn shorten(secret: &str) -> String {
+    let head: String = secret.chars().take(4).collect();
+    format!("{head}…")
 }
 
 /// The body of `GET /health`.

@@ -9,14 +9,14 @@
 //! This crate has no server dependencies on purpose: no web framework, runtime or database.
 
 pub mod claims;
+pub mod digest;
 pub mod error;
 pub mod metadata;
 pub mod pkce;
+pub mod random;
 pub mod scope;
 pub mod token;
 pub mod values;
-
-mod random;
 
 pub use claims::{AccessTokenClaims, Audience};
 pub use error::{AuthorizationErrorCode, BearerErrorCode, ErrorResponse, TokenErrorCode};

@@ -79,14 +79,9 @@ impl CodeVerifier {
         &self.0
     }
 
-    /// SHA-256 of the verifier's ASCII octets: the middle step of S256, shown by the SPA.
-    pub fn sha256(&self) -> [u8; 32] {
-        Sha256::digest(self.0.as_bytes()).into()
-    }
-
     /// RFC 7636 §4.2: `code_challenge = BASE64URL-ENCODE(SHA256(ASCII(code_verifier)))`.
     pub fn challenge(&self) -> CodeChallenge {
-        CodeChallenge(URL_SAFE_NO_PAD.encode(self.sha256()))
+        CodeChallenge(URL_SAFE_NO_PAD.encode(Sha256::digest(self.0.as_bytes())))
     }
 }
 

@@ -40,7 +40,7 @@ fn two_generated_verifiers_differ() {
 #[test]
 fn a_verifier_of_42_characters_is_too_short() {
     assert_eq!(
-        CodeVerifier::parse(&"a".repeat(42)).unwrap_err(),
+        CodeVerifier::parse(&"a".repeat(42)).expect_err("refused"),
         CodeVerifierError::TooShort { len: 42 }
     );
 }
@@ -54,7 +54,7 @@ fn verifiers_of_43_and_128_characters_are_accepted() {
 #[test]
 fn a_verifier_of_129_characters_is_too_long() {
     assert_eq!(
-        CodeVerifier::parse(&"a".repeat(129)).unwrap_err(),
+        CodeVerifier::parse(&"a".repeat(129)).expect_err("refused"),
         CodeVerifierError::TooLong { len: 129 }
     );
 }
@@ -71,7 +71,7 @@ fn a_verifier_with_a_character_outside_the_unreserved_set_is_refused_and_named()
         let mut value = "a".repeat(50);
         value.insert(10, bad);
         assert_eq!(
-            CodeVerifier::parse(&value).unwrap_err(),
+            CodeVerifier::parse(&value).expect_err("refused"),
             CodeVerifierError::InvalidCharacter {
                 character: bad,
                 position: 10
@@ -83,7 +83,9 @@ fn a_verifier_with_a_character_outside_the_unreserved_set_is_refused_and_named()
 
 #[test]
 fn the_verifier_error_message_says_what_is_wrong() {
-    let message = CodeVerifier::parse("short").unwrap_err().to_string();
+    let message = CodeVerifier::parse("short")
+        .expect_err("refused")
+        .to_string();
     assert!(
         message.contains("5 characters") && message.contains("at least 43"),
         "{message}"
@@ -100,12 +102,12 @@ fn a_different_verifier_does_not_verify_against_the_challenge() {
 #[test]
 fn a_challenge_must_be_43_base64url_characters() {
     assert_eq!(
-        CodeChallenge::parse("abc").unwrap_err(),
+        CodeChallenge::parse("abc").expect_err("refused"),
         CodeChallengeError::WrongLength { len: 3 }
     );
     let padded = format!("{}=", &APPENDIX_B_CHALLENGE[..42]);
     assert_eq!(
-        CodeChallenge::parse(&padded).unwrap_err(),
+        CodeChallenge::parse(&padded).expect_err("refused"),
         CodeChallengeError::InvalidCharacter { character: '=' }
     );
 }

@@ -4,7 +4,7 @@ use crate::helpers::spawn_app;
 async fn health_answers_ok_with_the_service_name_and_version() {
     let app = spawn_app().await;
     let response = app
-        .client
+        .http
         .get(format!("{}/health", app.address))
         .send()
         .await

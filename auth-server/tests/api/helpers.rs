@@ -1,22 +1,273 @@
+//! A real authorization server on a free port with its own SQLite file, and a small
+//! "browser" that keeps the session cookie and never follows redirects, so tests can assert
+//! on every `Location`.
+
+use std::collections::HashMap;
+
 use auth_server::config::Config;
 use auth_server::startup::Application;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Response, StatusCode};
+use shared::CodeVerifier;
 
-/// A running authorization server on a free port.
+pub const CLIENT_ID: &str = "demo-client";
+pub const REDIRECT_URI: &str = "http://localhost:8080/callback";
+
+/// A running authorization server.
 pub struct TestApp {
     pub address: String,
-    pub client: reqwest::Client,
+    pub issuer: String,
+    pub database_url: String,
+    pub http: reqwest::Client,
+    _data: tempfile::TempDir,
+}
+
+pub fn test_config(data: &tempfile::TempDir) -> Config {
+    Config {
+        addr: "127.0.0.1:0".parse().expect("valid address"),
+        issuer: None,
+        database_url: format!("sqlite://{}/auth.db", data.path().display()),
+        spa_origins: vec!["http://localhost:8080".to_owned()],
+        default_resource: "http://localhost:8082".to_owned(),
+        code_ttl: 600,
+        access_token_ttl: 300,
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
-    let config = Config {
-        addr: "127.0.0.1:0".parse().expect("valid address"),
-    };
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let mut config = test_config(&data);
+    tweak(&mut config);
+    let database_url = config.database_url.clone();
     let app = Application::build(config).await.expect("the server starts");
     let address = format!("http://{}", app.local_addr());
+    let issuer = app.issuer().to_owned();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client");
-    TestApp { address, client }
+    TestApp {
+        address,
+        issuer,
+        database_url,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client"),
+        _data: data,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub fn browser(&self) -> Browser<'_> {
+        Browser {
+            app: self,
+            cookie: None,
+        }
+    }
+
+    /// `POST /token` with a form body.
+    pub async fn token(&self, form: &[(&str, &str)]) -> Response {
+        self.http
+            .post(self.url("/token"))
+            .form(form)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Redeems `code` as the demo client.
+    pub async fn redeem(&self, code: &str, verifier: &str) -> Response {
+        self.token(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT_URI),
+            ("client_id", CLIENT_ID),
+            ("code_verifier", verifier),
+        ])
+        .await
+    }
+
+    /// Direct access to the database, to look at what the server stored.
+    pub async fn db(&self) -> sqlx::SqlitePool {
+        sqlx::SqlitePool::connect(&self.database_url)
+            .await
+            .expect("database opens")
+    }
+}
+
+/// A browser: keeps the authorization server's session cookie, follows nothing.
+pub struct Browser<'a> {
+    app: &'a TestApp,
+    cookie: Option<String>,
+}
+
+impl Browser<'_> {
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Response {
+        let request = match &self.cookie {
+            Some(cookie) => request.header(COOKIE, cookie.clone()),
+            None => request,
+        };
+        let response = request.send().await.expect("request sent");
+        if let Some(set) = response.headers().get(SET_COOKIE) {
+            let pair = set
+                .to_str()
+                .expect("ascii")
+                .split(';')
+                .next()
+                .expect("a pair");
+            self.cookie = Some(pair.to_owned());
+        }
+        response
+    }
+
+    pub async fn get(&mut self, path: &str) -> Response {
+        let request = self.app.http.get(self.app.url(path));
+        self.send(request).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
+        let request = self.app.http.post(self.app.url(path)).form(form);
+        self.send(request).await
+    }
+
+    /// `GET /authorize` with the demo client's valid parameters, `changes` applied
+    /// (a value of `None` drops the parameter).
+    pub async fn authorize(
+        &mut self,
+        verifier: &CodeVerifier,
+        changes: &[(&str, Option<&str>)],
+    ) -> Response {
+        let challenge = verifier.challenge();
+        let mut params: Vec<(&str, Option<&str>)> = vec![
+            ("response_type", Some("code")),
+            ("client_id", Some(CLIENT_ID)),
+            ("redirect_uri", Some(REDIRECT_URI)),
+            ("scope", Some("openid read write")),
+            ("state", Some("state-123")),
+            ("code_challenge", Some(challenge.as_str())),
+            ("code_challenge_method", Some("S256")),
+        ];
+        for (name, value) in changes {
+            match params.iter_mut().find(|(n, _)| n == name) {
+                Some(param) => param.1 = *value,
+                None => params.push((name, *value)),
+            }
+        }
+        let present: Vec<(&str, &str)> = params
+            .into_iter()
+            .filter_map(|(n, v)| v.map(|v| (n, v)))
+            .collect();
+        let query = serde_urlencoded::to_string(&present).expect("encodes");
+        self.get(&format!("/authorize?{query}")).await
+    }
+
+    /// Submits the login page `html` with `username` and `password`.
+    pub async fn log_in(&mut self, html: &str, username: &str, password: &str) -> Response {
+        let request_id = hidden(html, "request_id");
+        let csrf = hidden(html, "csrf_token");
+        self.post(
+            "/login",
+            &[
+                ("request_id", &request_id),
+                ("csrf_token", &csrf),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// Logs in on the page `html`, opens the consent page and submits `decision`.
+    pub async fn log_in_and_decide(
+        &mut self,
+        html: &str,
+        username: &str,
+        password: &str,
+        decision: &str,
+    ) -> Response {
+        let login = self.log_in(html, username, password).await;
+        assert_eq!(login.status(), StatusCode::SEE_OTHER, "login succeeds");
+        let consent = self.get(&location(&login)).await;
+        assert_eq!(consent.status(), StatusCode::OK);
+        let html = consent.text().await.expect("consent page");
+        self.post(
+            "/consent",
+            &[
+                ("request_id", &hidden(&html, "request_id")),
+                ("csrf_token", &hidden(&html, "csrf_token")),
+                ("decision", decision),
+            ],
+        )
+        .await
+    }
+}
+
+/// Runs authorize → login → consent for `username` asking `scope`; returns the code.
+pub async fn obtain_code(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+    scope: &str,
+    verifier: &CodeVerifier,
+) -> String {
+    let mut browser = app.browser();
+    let page = browser.authorize(verifier, &[("scope", Some(scope))]).await;
+    assert_eq!(page.status(), StatusCode::OK, "the login page is shown");
+    let html = page.text().await.expect("login page");
+    let back = browser
+        .log_in_and_decide(&html, username, password, "approve")
+        .await;
+    let params = redirect_params(&back);
+    params
+        .get("code")
+        .cloned()
+        .expect("the redirect carries a code")
+}
+
+/// The value of the hidden form field `name` in `html`.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{name} field in {html}"))
+        + marker.len();
+    let end = html[start..].find('"').expect("closing quote") + start;
+    html[start..end].to_owned()
+}
+
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get(LOCATION)
+        .unwrap_or_else(|| panic!("a Location header on {}", response.status()))
+        .to_str()
+        .expect("ascii")
+        .to_owned()
+}
+
+/// The query parameters of a redirect back to the client, checked to go to the client.
+pub fn redirect_params(response: &Response) -> HashMap<String, String> {
+    assert_eq!(
+        response.status(),
+        StatusCode::FOUND,
+        "a redirect back to the client"
+    );
+    let url = url::Url::parse(&location(response)).expect("an absolute URL");
+    assert!(url.as_str().starts_with(REDIRECT_URI), "{url}");
+    url.query_pairs().into_owned().collect()
+}
+
+pub async fn error_of(response: Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.expect("a JSON error body");
+    (
+        status,
+        body["error"].as_str().expect("an error code").to_owned(),
+    )
 }

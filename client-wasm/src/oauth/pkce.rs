@@ -1,7 +1,5 @@
 //! What the PKCE panel shows: one freshly generated verifier and the two steps of S256.
 
-use std::fmt::Write as _;
-
 use shared::CodeVerifier;
 
 /// A PKCE pair as text for display. The verifier is shown on purpose: this page is a lesson,
@@ -24,13 +22,7 @@ impl PkceSteps {
     pub fn of(verifier: &CodeVerifier) -> Self {
         Self {
             verifier: verifier.secret().to_owned(),
-            sha256_hex: verifier
-                .sha256()
-                .iter()
-                .fold(String::new(), |mut hex, byte| {
-                    let _ = write!(hex, "{byte:02x}");
-                    hex
-                }),
+            sha256_hex: shared::digest::sha256_hex(verifier.secret().as_bytes()),
             challenge: verifier.challenge().as_str().to_owned(),
         }
     }

@@ -1,0 +1,104 @@
+//! The two ways an endpoint can fail for a client, and the one way it fails inside.
+//!
+//! - [`TokenError`]: the JSON error body of the token endpoint (RFC 6749 §5.2).
+//! - [`Internal`]: something broke on our side (database, signing). The cause goes to the
+//!   log; the response says only that the server failed (never the internals).
+//!
+//! The authorization endpoint's errors (a page, or a redirect back to the client) are in
+//! `routes::authorize`, where "may I redirect?" is decided.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use shared::{ErrorResponse, TokenErrorCode};
+
+/// A private failure: logged with its cause, answered with a generic 500.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Internal(Box<dyn std::error::Error + Send + Sync>);
+
+impl Internal {
+    pub(crate) fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(cause.into())
+    }
+}
+
+macro_rules! internal_from {
+    ($($source:ty),+) => {$(
+        impl From<$source> for Internal {
+            fn from(cause: $source) -> Self {
+                Self::new(cause)
+            }
+        }
+    )+};
+}
+internal_from!(
+    sqlx::Error,
+    jsonwebtoken::errors::Error,
+    bcrypt::BcryptError,
+    tokio::task::JoinError,
+    askama::Error
+);
+
+/// An error of the token endpoint (RFC 6749 §5.2): `400` with a JSON body, or `401` for
+/// `invalid_client`, always with `Cache-Control: no-store`.
+#[derive(Debug)]
+pub(crate) enum TokenError {
+    Protocol(ErrorResponse<TokenErrorCode>),
+    Internal(Internal),
+}
+
+impl TokenError {
+    pub(crate) fn new(code: TokenErrorCode, description: impl Into<String>) -> Self {
+        Self::Protocol(ErrorResponse::new(code, description))
+    }
+}
+
+impl<E: Into<Internal>> From<E> for TokenError {
+    fn from(error: E) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+impl IntoResponse for TokenError {
+    fn into_response(self) -> Response {
+        let mut response = match self {
+            Self::Protocol(body) => {
+                tracing::info!(
+                    error = body.error.as_str(),
+                    reason = body.error_description.as_deref().unwrap_or(""),
+                    "token request refused"
+                );
+                // RFC 6749 §5.2: invalid_client "MAY return an HTTP 401 (Unauthorized)";
+                // with a WWW-Authenticate header when the client used the Authorization header.
+                let status = if body.error == TokenErrorCode::InvalidClient {
+                    StatusCode::UNAUTHORIZED
+                } else {
+                    StatusCode::BAD_REQUEST
+                };
+                (status, Json(body)).into_response()
+            }
+            Self::Internal(error) => {
+                tracing::error!(%error, "token endpoint failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(serde_json::json!({
+                        "error": "server_error",
+                        "error_description": "the authorization server failed; see its log",
+                    })),
+                )
+                    .into_response()
+            }
+        };
+        no_store(&mut response);
+        response
+    }
+}
+
+/// RFC 6749 §5.1: responses carrying tokens (and their errors) "MUST include the HTTP
+/// "Cache-Control" response header field with a value of "no-store"".
+pub(crate) fn no_store(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}

@@ -1,0 +1,102 @@
+//! The signing key of access tokens: Ed25519 (JWS `alg` EdDSA, RFC 8037), generated on first
+//! start, kept in the database, published as a JWK Set at `/jwks.json`.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+use crate::clock;
+use crate::error::Internal;
+
+/// A public key as a JWK (RFC 7517, RFC 8037 §2 for `OKP`/`Ed25519`).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Jwk {
+    kty: &'static str,
+    crv: &'static str,
+    x: String,
+    kid: String,
+    alg: &'static str,
+    #[serde(rename = "use")]
+    use_: &'static str,
+}
+
+/// The JWK Set document (RFC 7517 §5).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Jwks {
+    keys: Vec<Jwk>,
+}
+
+/// The key that signs new tokens, and every published public key.
+pub(crate) struct SigningKeys {
+    kid: String,
+    encoding: EncodingKey,
+    pub jwks: Jwks,
+}
+
+impl std::fmt::Debug for SigningKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeys")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKeys {
+    /// Loads the keys from the database, generating and storing the first one if there is none.
+    pub(crate) async fn load_or_create(db: &SqlitePool) -> Result<Self, Internal> {
+        let mut rows: Vec<(String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT kid, private_pkcs8, public_key FROM signing_keys ORDER BY created_at DESC",
+        )
+        .fetch_all(db)
+        .await?;
+        if rows.is_empty() {
+            let key = SigningKey::from_bytes(&shared::random::bytes());
+            let private = key.to_pkcs8_der().map_err(Internal::new)?;
+            let public = key.verifying_key().to_bytes().to_vec();
+            // The key id: a short hash of the public key, stable across restarts.
+            let kid = shared::digest::sha256_hex(&public)[..16].to_owned();
+            sqlx::query(
+                "INSERT INTO signing_keys (kid, private_pkcs8, public_key, created_at) VALUES (?, ?, ?, ?)",
+            )
+            .bind(&kid)
+            .bind(private.as_bytes())
+            .bind(&public)
+            .bind(clock::now())
+            .execute(db)
+            .await?;
+            tracing::info!(kid, "generated a new Ed25519 signing key");
+            rows.push((kid, private.as_bytes().to_vec(), public));
+        }
+        let (kid, private, _) = &rows[0];
+        let jwks = Jwks {
+            keys: rows
+                .iter()
+                .map(|(kid, _, public)| Jwk {
+                    kty: "OKP",
+                    crv: "Ed25519",
+                    x: URL_SAFE_NO_PAD.encode(public),
+                    kid: kid.clone(),
+                    alg: "EdDSA",
+                    use_: "sig",
+                })
+                .collect(),
+        };
+        Ok(Self {
+            kid: kid.clone(),
+            encoding: EncodingKey::from_ed_der(private),
+            jwks,
+        })
+    }
+
+    /// Signs `claims` as a JWT with the header type `typ`.
+    pub(crate) fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String, Internal> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.typ = Some(typ.to_owned());
+        header.kid = Some(self.kid.clone());
+        Ok(jsonwebtoken::encode(&header, claims, &self.encoding)?)
+    }
+}

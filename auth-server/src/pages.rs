@@ -1,0 +1,130 @@
+//! The HTML pages of the authorization server: login, consent, and the error page shown
+//! when the server must not redirect.
+
+use askama::Template;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::error::Internal;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub(crate) struct LoginPage<'a> {
+    pub client_name: &'a str,
+    pub request_id: &'a str,
+    pub csrf_token: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+}
+
+/// One line of the consent page.
+#[derive(Debug)]
+pub(crate) struct ScopeLine {
+    pub name: String,
+    pub description: &'static str,
+    pub grantable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub(crate) struct ConsentPage<'a> {
+    pub client_name: &'a str,
+    pub username: &'a str,
+    pub request_id: &'a str,
+    pub csrf_token: &'a str,
+    pub scopes: Vec<ScopeLine>,
+}
+
+/// An error shown on the authorization server itself.
+#[derive(Debug, Template)]
+#[template(path = "error.html")]
+pub(crate) struct ErrorPage {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub message: String,
+    /// The rule that made the server stop, for the curious.
+    pub rule: Option<&'static str>,
+}
+
+impl ErrorPage {
+    pub(crate) fn new(status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            title,
+            message: message.into(),
+            rule: None,
+        }
+    }
+
+    #[must_use]
+    pub(crate) fn rule(mut self, rule: &'static str) -> Self {
+        self.rule = Some(rule);
+        self
+    }
+}
+
+/// How a page handler fails: an error page for the user, or a failure inside the server.
+#[derive(Debug)]
+pub(crate) enum PageError {
+    Page(ErrorPage),
+    Internal(Internal),
+}
+
+impl From<ErrorPage> for PageError {
+    fn from(page: ErrorPage) -> Self {
+        Self::Page(page)
+    }
+}
+
+impl From<Internal> for PageError {
+    fn from(error: Internal) -> Self {
+        Self::Internal(error)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Page(page) => page.into_response(),
+            Self::Internal(error) => error.into_response(),
+        }
+    }
+}
+
+/// Renders a page with `status`.
+pub(crate) fn render(status: StatusCode, page: &impl Template) -> Result<Response, Internal> {
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+impl IntoResponse for ErrorPage {
+    fn into_response(self) -> Response {
+        tracing::info!(title = self.title, reason = %self.message, "showing an error page");
+        match render(self.status, &self) {
+            Ok(response) => response,
+            Err(error) => Internal::new(error).into_response(),
+        }
+    }
+}
+
+impl IntoResponse for Internal {
+    fn into_response(self) -> Response {
+        tracing::error!(error = %self, "request failed inside the server");
+        let page = ErrorPage::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "The authorization server failed to handle this request. Its log says why.",
+        );
+        page.render().map_or_else(
+            |_| (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
+            |html| (StatusCode::INTERNAL_SERVER_ERROR, Html(html)).into_response(),
+        )
+    }
+}
+
+/// `GET /assets/style.css`: the pages' only style sheet (the CSP allows no inline style).
+pub(crate) async fn style_sheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../assets/style.css"),
+    )
+}

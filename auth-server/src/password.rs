@@ -1,0 +1,22 @@
+//! Password checks, with bcrypt run off the async executor (it is slow on purpose).
+
+use crate::error::Internal;
+use crate::store::User;
+
+/// bcrypt's cost for every stored password: 2^12 rounds.
+pub(crate) const BCRYPT_COST: u32 = 12;
+
+/// A bcrypt hash (cost 12) of a password no account has. Checking a login for an unknown
+/// username verifies against it, so that a wrong username costs the same time as a wrong
+/// password and the response time does not reveal which usernames exist.
+const DUMMY_HASH: &str = "$2b$12$teyN2UzoejFKOykWh2gWNeXWwMF2x7BA2U2SLDpTxcnz.v.aa98P2";
+
+/// Checks `password` for `user` (or, for an unknown user, against the dummy hash and fails).
+pub(crate) async fn verify(user: Option<&User>, password: String) -> Result<bool, Internal> {
+    let (hash, known) = match user {
+        Some(user) => (user.password_hash.clone(), true),
+        None => (DUMMY_HASH.to_owned(), false),
+    };
+    let matches = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash)).await??;
+    Ok(known && matches)
+}

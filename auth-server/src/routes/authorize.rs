@@ -1,0 +1,349 @@
+//! `GET /authorize` (RFC 6749 §4.1.1, RFC 7636 §4.3, OAuth 2.1 §4.1.1).
+//!
+//! The checks run in the order of [`authorize`]; that order is the security argument.
+//! Until the client and its redirect URI are known to be genuine, an error is a page on this
+//! server: redirecting to an unchecked URI would make the server an open redirector
+//! (RFC 6749 §4.1.2.1, RFC 9700 §4.11). After that, errors go back to the client's
+//! redirect URI with `state` and `iss`.
+
+use axum::extract::{RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use shared::pkce::CodeChallengeMethod;
+use shared::scope::KNOWN_SCOPES;
+use shared::{AuthorizationErrorCode, CodeChallenge, RedirectUri, ScopeSet};
+
+use crate::error::Internal;
+use crate::pages::ErrorPage;
+use crate::routes::login;
+use crate::session;
+use crate::state::AppState;
+use crate::store::{self, Client, PendingRequest};
+
+/// How long the user has to log in and consent.
+const REQUEST_TTL_SECS: i64 = 10 * 60;
+
+/// The scope a client gets when it asks for none (RFC 6749 §3.3 lets the server pick a
+/// documented default).
+const DEFAULT_SCOPE: &str = "read";
+
+pub(crate) async fn authorize(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    RawQuery(query): RawQuery,
+) -> Response {
+    match handle(&state, jar, query.as_deref().unwrap_or("")).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn handle(
+    state: &AppState,
+    jar: CookieJar,
+    raw_query: &str,
+) -> Result<Response, AuthorizeError> {
+    let query = Query::parse(raw_query)?;
+    // 1-2: who is asking, and where the answer goes. Failures here are pages.
+    let client = check_client(state, &query).await?;
+    let redirect_uri = check_redirect_uri(&client, &query)?;
+    // From here on the redirect URI is the client's own: errors go back to it.
+    let back = ErrorRedirect {
+        redirect_uri: redirect_uri.clone(),
+        state: query.get("state").map(str::to_owned),
+        issuer: state.settings.issuer.clone(),
+    };
+    let refuse =
+        |(code, description): Refusal| AuthorizeError::Redirect(back.with(code, description));
+    // 3-6: what is asked for.
+    check_no_repeated_parameter(&query).map_err(refuse)?;
+    check_response_type(&query).map_err(refuse)?;
+    let challenge = check_pkce(&query).map_err(refuse)?;
+    let scope = check_scope(&client, &query).map_err(refuse)?;
+    let resource = state.settings.default_resource.clone();
+    tracing::info!(
+        client = %client.client_id,
+        redirect_uri = %redirect_uri,
+        scope = %scope,
+        "authorize: request passed every check"
+    );
+
+    // 7: the user. Log in first if this browser has no logged-in session, then consent.
+    let (session, new_cookie) = if let Some(session) = session::current(&state.db, &jar).await? {
+        (session, None)
+    } else {
+        let (session, cookie) = session::create(&state.db, None).await?;
+        (session, Some(cookie))
+    };
+    let request = PendingRequest {
+        id: shared::random::token(),
+        client_id: client.client_id.to_string(),
+        redirect_uri: redirect_uri.to_string(),
+        scope: scope.to_string(),
+        state: back.state.clone(),
+        code_challenge: challenge.as_str().to_owned(),
+        nonce: query.get("nonce").map(str::to_owned),
+        resource,
+    };
+    store::insert_request(&state.db, &session.id_hash, &request, REQUEST_TTL_SECS).await?;
+    let jar = match new_cookie {
+        Some(cookie) => jar.add(cookie),
+        None => jar,
+    };
+    let next = if session.user_id.is_some() {
+        tracing::info!(client = %client.client_id, "authorize: user already logged in; asking for consent");
+        see_other(&format!("/consent?request_id={}", request.id))
+    } else {
+        tracing::info!(client = %client.client_id, "authorize: no session; showing the login page");
+        login::page(
+            StatusCode::OK,
+            &client.name,
+            &request.id,
+            &session.csrf_token,
+            "",
+            None,
+        )?
+    };
+    Ok((jar, next).into_response())
+}
+
+/// The query string as name/value pairs, in order, repeats kept (so they can be refused).
+struct Query(Vec<(String, String)>);
+
+impl Query {
+    fn parse(raw: &str) -> Result<Self, AuthorizeError> {
+        serde_urlencoded::from_str(raw).map(Self).map_err(|_| {
+            AuthorizeError::Page(
+                ErrorPage::new(StatusCode::BAD_REQUEST, "Malformed request", "The query string of this authorization request cannot be read.")
+                    .rule("RFC 6749 §4.1.2.1: without a readable client_id and redirect_uri the server must not redirect."),
+            )
+        })
+    }
+
+    /// The first value of `name`.
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn is_repeated(&self, name: &str) -> bool {
+        self.0.iter().filter(|(n, _)| n == name).count() > 1
+    }
+
+    fn first_repeated(&self) -> Option<&str> {
+        self.0
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .find(|n| self.is_repeated(n))
+    }
+}
+
+/// An error shown on this server's own page, never redirected.
+fn page(title: &'static str, message: impl Into<String>) -> AuthorizeError {
+    AuthorizeError::Page(
+        ErrorPage::new(StatusCode::BAD_REQUEST, title, message).rule(
+            "RFC 6749 §4.1.2.1: when the client or its redirect URI cannot be trusted, the authorization server must not redirect the browser to it; it tells you here instead.",
+        ),
+    )
+}
+
+/// 1. `client_id` names a registered client.
+async fn check_client(state: &AppState, query: &Query) -> Result<Client, AuthorizeError> {
+    if query.is_repeated("client_id") {
+        return Err(page("Invalid client", "client_id appears more than once."));
+    }
+    let Some(client_id) = query.get("client_id") else {
+        return Err(page("Invalid client", "The request has no client_id."));
+    };
+    store::find_client(&state.db, client_id)
+        .await?
+        .ok_or_else(|| {
+            page(
+                "Unknown client",
+                format!("No client with the id \"{client_id}\" is registered here."),
+            )
+        })
+}
+
+/// 2. `redirect_uri` is, character for character, one of the client's registered URIs:
+///    OAuth 2.1 §2.3.1 and RFC 9700 §4.1.3 require exact string matching.
+fn check_redirect_uri(client: &Client, query: &Query) -> Result<RedirectUri, AuthorizeError> {
+    if query.is_repeated("redirect_uri") {
+        return Err(page(
+            "Invalid redirect URI",
+            "redirect_uri appears more than once.",
+        ));
+    }
+    let Some(redirect_uri) = query.get("redirect_uri").map(RedirectUri::new) else {
+        return Err(page(
+            "Missing redirect URI",
+            "The request has no redirect_uri; this server requires it in every authorization request.",
+        ));
+    };
+    if client.redirect_uris.contains(&redirect_uri) {
+        Ok(redirect_uri)
+    } else {
+        Err(page(
+            "Invalid redirect URI",
+            format!(
+                "\"{redirect_uri}\" is not registered for the client \"{}\". Redirect URIs must match a registered one exactly.",
+                client.client_id
+            ),
+        ))
+    }
+}
+
+/// Why a request is refused, sent back to the client.
+type Refusal = (AuthorizationErrorCode, String);
+
+/// 3. RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once."
+fn check_no_repeated_parameter(query: &Query) -> Result<(), Refusal> {
+    match query.first_repeated() {
+        Some(name) => Err((
+            AuthorizationErrorCode::InvalidRequest,
+            format!("the parameter {name} appears more than once"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// 4. OAuth 2.1 §4.1.1: `response_type` must be `code` (the implicit grant's `token` is gone).
+fn check_response_type(query: &Query) -> Result<(), Refusal> {
+    match query.get("response_type") {
+        Some("code") => Ok(()),
+        Some(other) => Err((
+            AuthorizationErrorCode::UnsupportedResponseType,
+            format!("response_type {other:?} is not supported; OAuth 2.1 has only \"code\""),
+        )),
+        None => Err((
+            AuthorizationErrorCode::InvalidRequest,
+            "response_type is missing".to_owned(),
+        )),
+    }
+}
+
+/// 5. OAuth 2.1 §4.1.1 / RFC 9700 §2.1.1: every client uses PKCE, with S256.
+fn check_pkce(query: &Query) -> Result<CodeChallenge, Refusal> {
+    let invalid = |description: String| (AuthorizationErrorCode::InvalidRequest, description);
+    let challenge = query
+        .get("code_challenge")
+        .ok_or_else(|| invalid("code_challenge is required (PKCE, OAuth 2.1 §4.1.1)".to_owned()))?;
+    let method = query
+        .get("code_challenge_method")
+        .ok_or_else(|| invalid("code_challenge_method is required and must be S256".to_owned()))?;
+    CodeChallengeMethod::parse(method).map_err(|e| invalid(e.to_string()))?;
+    CodeChallenge::parse(challenge).map_err(|e| invalid(e.to_string()))
+}
+
+/// 6. Every requested scope is known and allowed for this client (RFC 6749 §3.3).
+fn check_scope(client: &Client, query: &Query) -> Result<ScopeSet, Refusal> {
+    let invalid = |description: String| (AuthorizationErrorCode::InvalidScope, description);
+    let requested = ScopeSet::parse(query.get("scope").unwrap_or(DEFAULT_SCOPE))
+        .map_err(|e| invalid(e.to_string()))?;
+    if let Some(unknown) = requested
+        .iter()
+        .find(|s| !KNOWN_SCOPES.iter().any(|(k, _)| *k == s.as_str()))
+    {
+        return Err(invalid(format!("unknown scope {unknown:?}")));
+    }
+    if !requested.is_subset(&client.allowed_scopes) {
+        return Err(invalid(format!(
+            "this client may ask only for: {}",
+            client.allowed_scopes
+        )));
+    }
+    Ok(requested)
+}
+
+/// Where an error goes once the redirect URI is trusted.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorRedirect {
+    pub redirect_uri: RedirectUri,
+    pub state: Option<String>,
+    pub issuer: String,
+}
+
+impl ErrorRedirect {
+    pub(crate) fn with(
+        &self,
+        error: AuthorizationErrorCode,
+        description: String,
+    ) -> AuthorizationRedirect {
+        let mut params = vec![
+            ("error", error.as_str().to_owned()),
+            ("error_description", description),
+        ];
+        params.extend(self.state.clone().map(|s| ("state", s)));
+        params.push(("iss", self.issuer.clone()));
+        AuthorizationRedirect {
+            redirect_uri: self.redirect_uri.clone(),
+            params,
+        }
+    }
+}
+
+/// A redirect back to the client: `?code=…&state=…&iss=…` or `?error=…&state=…&iss=…`.
+/// RFC 9207 §2: `iss` in every authorization response lets the client check which server
+/// answered (mix-up defence).
+#[derive(Debug)]
+pub(crate) struct AuthorizationRedirect {
+    pub redirect_uri: RedirectUri,
+    pub params: Vec<(&'static str, String)>,
+}
+
+impl AuthorizationRedirect {
+    pub(crate) fn location(&self) -> Result<String, Internal> {
+        let mut url = url::Url::parse(self.redirect_uri.as_str()).map_err(Internal::new)?;
+        url.query_pairs_mut()
+            .extend_pairs(self.params.iter().map(|(k, v)| (*k, v.as_str())));
+        Ok(url.into())
+    }
+}
+
+impl IntoResponse for AuthorizationRedirect {
+    fn into_response(self) -> Response {
+        if let Some((_, error)) = self.params.iter().find(|(k, _)| *k == "error") {
+            tracing::info!(error, to = %self.redirect_uri, "authorize: sending the error back to the client");
+        }
+        match self.location() {
+            Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+            Err(error) => error.into_response(),
+        }
+    }
+}
+
+/// A `303 See Other` to a page of this server.
+pub(crate) fn see_other(location: &str) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, location.to_owned())],
+    )
+        .into_response()
+}
+
+/// How `/authorize` fails: a page (nothing may be redirected yet) or a redirect.
+#[derive(Debug)]
+enum AuthorizeError {
+    Page(ErrorPage),
+    Redirect(AuthorizationRedirect),
+    Internal(Internal),
+}
+
+impl From<Internal> for AuthorizeError {
+    fn from(error: Internal) -> Self {
+        Self::Internal(error)
+    }
+}
+
+impl IntoResponse for AuthorizeError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Page(page) => page.into_response(),
+            Self::Redirect(redirect) => redirect.into_response(),
+            Self::Internal(error) => error.into_response(),
+        }
+    }
+}

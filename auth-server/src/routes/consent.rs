@@ -1,0 +1,181 @@
+//! `GET /consent` shows what the client asks for; `POST /consent` records the user's
+//! decision and sends the browser back to the client with a code or `access_denied`.
+
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+use shared::{AuthorizationCode, AuthorizationErrorCode, RedirectUri, ScopeSet};
+
+use crate::clock;
+use crate::pages::{self, ConsentPage, ErrorPage, PageError, ScopeLine};
+use crate::routes::authorize::{AuthorizationRedirect, ErrorRedirect};
+use crate::routes::login::{bad_form, checked_session, expired_request};
+use crate::session::{self, Session};
+use crate::state::AppState;
+use crate::store::{self, CodeRecord, User};
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ConsentQuery {
+    request_id: Option<String>,
+}
+
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    query: Result<Query<ConsentQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let Query(query) = query.map_err(|_| bad_form())?;
+    let session = session::current(&state.db, &jar)
+        .await?
+        .ok_or_else(expired_request)?;
+    let user = logged_in_user(&state, &session).await?;
+    let request = store::find_request(
+        &state.db,
+        query.request_id.as_deref().unwrap_or(""),
+        &session.id_hash,
+    )
+    .await?
+    .ok_or_else(expired_request)?;
+    let client = store::find_client(&state.db, &request.client_id)
+        .await?
+        .ok_or_else(expired_request)?;
+    let grantable = user.allowed_scopes()?;
+    let scopes = request
+        .scopes()?
+        .iter()
+        .map(|scope| ScopeLine {
+            name: scope.to_string(),
+            description: scope.description().unwrap_or(""),
+            grantable: grantable.contains(scope.as_str()),
+        })
+        .collect();
+    Ok(pages::render(
+        StatusCode::OK,
+        &ConsentPage {
+            client_name: &client.name,
+            username: &user.username,
+            request_id: &request.id,
+            csrf_token: &session.csrf_token,
+            scopes,
+        },
+    )?)
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ConsentForm {
+    request_id: Option<String>,
+    csrf_token: Option<String>,
+    decision: Option<String>,
+}
+
+pub(crate) async fn decide(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    form: Result<Form<ConsentForm>, FormRejection>,
+) -> Result<Response, PageError> {
+    let Form(form) = form.map_err(|_| bad_form())?;
+    let session = checked_session(&state, &jar, form.csrf_token.as_deref()).await?;
+    let user = logged_in_user(&state, &session).await?;
+    // Taking the request out makes the decision single use: a second submit finds nothing.
+    let request = store::take_request(
+        &state.db,
+        form.request_id.as_deref().unwrap_or(""),
+        &session.id_hash,
+    )
+    .await?
+    .ok_or_else(expired_request)?;
+    let back = ErrorRedirect {
+        redirect_uri: RedirectUri::new(&request.redirect_uri),
+        state: request.state.clone(),
+        issuer: state.settings.issuer.clone(),
+    };
+    let refuse =
+        |code, description: &str| Ok(back.with(code, description.to_owned()).into_response());
+
+    match form.decision.as_deref() {
+        Some("approve") => {}
+        Some("deny") => {
+            tracing::info!(
+                username = user.username,
+                client = request.client_id,
+                "consent: the user denied access"
+            );
+            return refuse(
+                AuthorizationErrorCode::AccessDenied,
+                "the user denied the request",
+            );
+        }
+        _ => {
+            return refuse(
+                AuthorizationErrorCode::InvalidRequest,
+                "the consent form had no decision",
+            );
+        }
+    }
+
+    // The token carries what was asked for *and* the user may grant; the token response's
+    // `scope` then tells the client what it really got (RFC 6749 §3.3, §5.1).
+    let granted: ScopeSet = request.scopes()?.intersection(&user.allowed_scopes()?);
+    if granted.is_empty() {
+        return refuse(
+            AuthorizationErrorCode::AccessDenied,
+            "this account may not grant any of the requested scopes",
+        );
+    }
+    let auth_time = session.auth_time.unwrap_or_else(clock::now);
+    let grant_id =
+        store::insert_grant(&state.db, &request.client_id, Some(&user.id), &granted).await?;
+    let code = AuthorizationCode::generate();
+    store::insert_code(
+        &state.db,
+        &shared::digest::sha256_hex(code.secret().as_bytes()),
+        &CodeRecord {
+            grant_id,
+            client_id: request.client_id.clone(),
+            user_id: user.id.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+            scope: granted.to_string(),
+            code_challenge: request.code_challenge.clone(),
+            nonce: request.nonce.clone(),
+            resource: request.resource.clone(),
+            auth_time,
+            expires_at: clock::now() + state.settings.code_ttl,
+            used_at: None,
+        },
+    )
+    .await?;
+    tracing::info!(
+        username = user.username,
+        client = request.client_id,
+        scope = %granted,
+        code = %server_kit::shorten(code.secret()),
+        "consent: approved; sending an authorization code back to the client"
+    );
+    let mut params = vec![("code", code.secret().to_owned())];
+    params.extend(request.state.map(|s| ("state", s)));
+    params.push(("iss", state.settings.issuer.clone()));
+    Ok(AuthorizationRedirect {
+        redirect_uri: back.redirect_uri,
+        params,
+    }
+    .into_response())
+}
+
+/// The user of a logged-in session.
+async fn logged_in_user(state: &AppState, session: &Session) -> Result<User, PageError> {
+    let not_logged_in = || {
+        ErrorPage::new(
+            StatusCode::BAD_REQUEST,
+            "Not logged in",
+            "Log in first: go back to the application and start again.",
+        )
+    };
+    let user_id = session.user_id.as_deref().ok_or_else(not_logged_in)?;
+    Ok(store::find_user(&state.db, user_id)
+        .await?
+        .ok_or_else(not_logged_in)?)
+}

@@ -1,0 +1,42 @@
+//! Discovery (RFC 8414) and the published keys (RFC 7517).
+
+use axum::Json;
+use axum::extract::State;
+use shared::scope::KNOWN_SCOPES;
+use shared::{AuthorizationServerMetadata, CodeChallengeMethod, GrantType};
+
+use crate::keys::Jwks;
+use crate::state::AppState;
+
+/// `GET /.well-known/oauth-authorization-server` and `/.well-known/openid-configuration`.
+pub(crate) async fn metadata(State(state): State<AppState>) -> Json<AuthorizationServerMetadata> {
+    let issuer = &state.settings.issuer;
+    Json(AuthorizationServerMetadata {
+        issuer: issuer.clone(),
+        authorization_endpoint: format!("{issuer}/authorize"),
+        token_endpoint: format!("{issuer}/token"),
+        jwks_uri: format!("{issuer}/jwks.json"),
+        registration_endpoint: None,
+        revocation_endpoint: None,
+        introspection_endpoint: None,
+        userinfo_endpoint: None,
+        end_session_endpoint: None,
+        scopes_supported: KNOWN_SCOPES
+            .iter()
+            .map(|(name, _)| (*name).to_owned())
+            .collect(),
+        response_types_supported: vec!["code".to_owned()],
+        grant_types_supported: vec![GrantType::AuthorizationCode.as_str().to_owned()],
+        // Public clients identify with client_id alone (RFC 8414 §2: "none").
+        token_endpoint_auth_methods_supported: vec!["none".to_owned()],
+        code_challenge_methods_supported: vec![CodeChallengeMethod::S256.as_str().to_owned()],
+        authorization_response_iss_parameter_supported: true,
+        id_token_signing_alg_values_supported: Vec::new(),
+        subject_types_supported: Vec::new(),
+    })
+}
+
+/// `GET /jwks.json`: the public keys that verify this server's tokens.
+pub(crate) async fn jwks(State(state): State<AppState>) -> Json<Jwks> {
+    Json(state.keys.jwks.clone())
+}

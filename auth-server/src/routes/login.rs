@@ -1,0 +1,139 @@
+//! `POST /login`: the login form of the authorization server.
+
+use std::net::SocketAddr;
+
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+
+use crate::error::Internal;
+use crate::pages::{self, ErrorPage, LoginPage, PageError};
+use crate::password;
+use crate::routes::authorize::see_other;
+use crate::session::{self, Session};
+use crate::state::AppState;
+use crate::store;
+
+/// The one message for every failed login: it does not say whether the username exists.
+const LOGIN_FAILED: &str = "Wrong username or password.";
+
+/// The login form as it arrives.
+#[derive(Debug, Deserialize)]
+pub(crate) struct LoginForm {
+    request_id: Option<String>,
+    csrf_token: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+}
+
+/// Renders the login page.
+pub(crate) fn page(
+    status: StatusCode,
+    client_name: &str,
+    request_id: &str,
+    csrf_token: &str,
+    username: &str,
+    error: Option<&str>,
+) -> Result<Response, Internal> {
+    pages::render(
+        status,
+        &LoginPage {
+            client_name,
+            request_id,
+            csrf_token,
+            username,
+            error,
+        },
+    )
+}
+
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Result<Response, PageError> {
+    let Form(form) = form.map_err(|_| bad_form())?;
+    let session = checked_session(&state, &jar, form.csrf_token.as_deref()).await?;
+    let request_id = form.request_id.unwrap_or_default();
+    let request = store::find_request(&state.db, &request_id, &session.id_hash)
+        .await?
+        .ok_or_else(expired_request)?;
+    let client = store::find_client(&state.db, &request.client_id)
+        .await?
+        .ok_or_else(expired_request)?;
+
+    let username = form.username.unwrap_or_default();
+    let user = store::find_user_by_name(&state.db, &username).await?;
+    let password = form.password.unwrap_or_default();
+    let valid = password::verify(user.as_ref(), password).await?;
+    let Some(user) = user.filter(|_| valid) else {
+        tracing::warn!(username, client = %client.client_id, ip = %peer.ip(), "login failed: wrong username or password");
+        return Ok(page(
+            StatusCode::UNAUTHORIZED,
+            &client.name,
+            &request.id,
+            &session.csrf_token,
+            &username,
+            Some(LOGIN_FAILED),
+        )?);
+    };
+
+    // A new session id on login: an id someone planted before login is useless after it.
+    let (logged_in, cookie) = session::create(&state.db, Some(&user.id)).await?;
+    store::move_requests(&state.db, &session.id_hash, &logged_in.id_hash).await?;
+    session::delete(&state.db, &session.id_hash).await?;
+    tracing::info!(username = user.username, client = %client.client_id, "login succeeded");
+    Ok((
+        jar.add(cookie),
+        see_other(&format!("/consent?request_id={}", request.id)),
+    )
+        .into_response())
+}
+
+/// The browser's session, provided the form carries its CSRF token (a form posted from
+/// another site cannot know it).
+pub(crate) async fn checked_session(
+    state: &AppState,
+    jar: &CookieJar,
+    csrf_token: Option<&str>,
+) -> Result<Session, PageError> {
+    let session = session::current(&state.db, jar)
+        .await?
+        .ok_or(PageError::Page(ErrorPage::new(
+            StatusCode::BAD_REQUEST,
+            "Session expired",
+            "Your session on the authorization server has expired or cookies are blocked. Go back to the application and start again.",
+        )))?;
+    if !session.csrf_matches(csrf_token) {
+        return Err(PageError::Page(
+            ErrorPage::new(
+                StatusCode::FORBIDDEN,
+                "Form refused",
+                "The form's CSRF token is missing or wrong, so it may not have come from this server's page.",
+            )
+            .rule("A hidden, per-session token in every form stops other sites from submitting it in your name (cross-site request forgery)."),
+        ));
+    }
+    Ok(session)
+}
+
+pub(crate) fn bad_form() -> ErrorPage {
+    ErrorPage::new(
+        StatusCode::BAD_REQUEST,
+        "Malformed form",
+        "The submitted form cannot be read (a field may appear twice).",
+    )
+}
+
+pub(crate) fn expired_request() -> ErrorPage {
+    ErrorPage::new(
+        StatusCode::BAD_REQUEST,
+        "Request expired",
+        "This authorization request is unknown or has expired. Go back to the application and start again.",
+    )
+}

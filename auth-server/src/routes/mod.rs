@@ -1,0 +1,55 @@
+//! The HTTP endpoints, and which protections each group gets.
+
+mod authorize;
+mod consent;
+mod discovery;
+mod login;
+mod token;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::{get, post};
+use tower_http::cors::CorsLayer;
+
+use crate::pages;
+use crate::security;
+use crate::state::AppState;
+
+/// Larger request bodies are refused before any handler runs; every form of this server
+/// fits in a fraction of this.
+const BODY_LIMIT_BYTES: usize = 16 * 1024;
+
+pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
+    // Called from the SPA's script: CORS for the registered origins only.
+    let browser_api = Router::new()
+        .route("/token", post(token::token))
+        .route("/jwks.json", get(discovery::jwks))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(discovery::metadata),
+        )
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::metadata),
+        )
+        .layer(cors);
+    // Pages the user sees: no CORS, no framing, no script.
+    let pages = Router::new()
+        .route("/authorize", get(authorize::authorize))
+        .route("/login", post(login::login))
+        .route("/consent", get(consent::show).post(consent::decide))
+        .layer(middleware::map_response(security::page_headers));
+    Router::new()
+        .route(
+            "/health",
+            get(|| async {
+                server_kit::health(crate::startup::SERVICE, env!("CARGO_PKG_VERSION"))
+            }),
+        )
+        .route("/assets/style.css", get(pages::style_sheet))
+        .merge(browser_api)
+        .merge(pages)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .with_state(state)
+}

@@ -1,0 +1,229 @@
+//! `POST /token` (RFC 6749 §3.2, §4.1.3; OAuth 2.1 §3.2): trades an authorization code for
+//! tokens. The grant types OAuth 2.1 removed (implicit, password) do not exist here.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use shared::{CodeChallenge, CodeVerifier, GrantType, TokenErrorCode, TokenRequestForm};
+
+use crate::clock;
+use crate::error::{TokenError, no_store};
+use crate::state::AppState;
+use crate::store::{self, Client, CodeRecord};
+use crate::tokens::{self, TokenGrant};
+
+pub(crate) async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, TokenError> {
+    let form = parse_form(&headers, body)?;
+    let grant_type = check_grant_type(&form)?;
+    let client = authenticate_client(&state, &form).await?;
+    let response = match grant_type {
+        GrantType::AuthorizationCode => exchange_code(&state, &client, &form).await?,
+        GrantType::RefreshToken | GrantType::ClientCredentials => {
+            return Err(TokenError::new(
+                TokenErrorCode::UnsupportedGrantType,
+                format!(
+                    "grant_type {} is not enabled on this server yet",
+                    grant_type.as_str()
+                ),
+            ));
+        }
+    };
+    let mut response = Json(response).into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// RFC 6749 §3.2: the client "MUST use the HTTP "POST" method" with
+/// `application/x-www-form-urlencoded`, and parameters "MUST NOT be included more than once".
+fn parse_form(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<TokenRequestForm, TokenError> {
+    let invalid = |description: &str| TokenError::new(TokenErrorCode::InvalidRequest, description);
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';').next().is_some_and(|t| {
+                t.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        });
+    if !is_form {
+        return Err(invalid(
+            "the body must be application/x-www-form-urlencoded",
+        ));
+    }
+    let body =
+        body.map_err(|_| invalid("the request body cannot be read (it may be too large)"))?;
+    serde_urlencoded::from_bytes(&body).map_err(|e| {
+        TokenError::new(
+            TokenErrorCode::InvalidRequest,
+            format!("the form cannot be read: {e}"),
+        )
+    })
+}
+
+fn check_grant_type(form: &TokenRequestForm) -> Result<GrantType, TokenError> {
+    let Some(value) = form.grant_type.as_deref() else {
+        return Err(TokenError::new(
+            TokenErrorCode::InvalidRequest,
+            "grant_type is missing",
+        ));
+    };
+    GrantType::parse(value).ok_or_else(|| {
+        let why = match value {
+            "password" => "the resource owner password grant was removed by OAuth 2.1 (§10.2): the client would see the user's password",
+            "implicit" | "token" => "the implicit grant was removed by OAuth 2.1 (§10.1): tokens in the URL leak",
+            _ => "unknown grant_type",
+        };
+        TokenError::new(TokenErrorCode::UnsupportedGrantType, format!("{value}: {why}"))
+    })
+}
+
+/// RFC 6749 §3.2.1 / OAuth 2.1 §3.2.1: a public client identifies itself with `client_id`
+/// (it has no secret to authenticate with).
+async fn authenticate_client(
+    state: &AppState,
+    form: &TokenRequestForm,
+) -> Result<Client, TokenError> {
+    let unknown = || TokenError::new(TokenErrorCode::InvalidClient, "unknown client");
+    let client_id = form.client_id.as_deref().ok_or_else(unknown)?;
+    store::find_client(&state.db, client_id)
+        .await?
+        .ok_or_else(unknown)
+}
+
+/// The checks of RFC 6749 §4.1.3 and RFC 7636 §4.6, in order. Every failure is
+/// `invalid_grant` ("invalid, expired, revoked, does not match the redirection URI used in
+/// the authorization request, or was issued to another client").
+async fn exchange_code(
+    state: &AppState,
+    client: &Client,
+    form: &TokenRequestForm,
+) -> Result<shared::TokenResponse, TokenError> {
+    let invalid_grant =
+        |description: &str| TokenError::new(TokenErrorCode::InvalidGrant, description);
+    let code = form
+        .code
+        .as_deref()
+        .ok_or_else(|| TokenError::new(TokenErrorCode::InvalidRequest, "code is missing"))?;
+    let code_hash = shared::digest::sha256_hex(code.as_bytes());
+    let record = store::find_code(&state.db, &code_hash)
+        .await?
+        .ok_or_else(|| invalid_grant("unknown authorization code"))?;
+
+    check_not_replayed(state, &record).await?;
+    check_issued_to(&record, client).map_err(invalid_grant)?;
+    check_not_expired(&record).map_err(invalid_grant)?;
+    check_same_redirect_uri(&record, form).map_err(invalid_grant)?;
+    check_code_verifier(&record, form).map_err(invalid_grant)?;
+
+    // Single use, atomically: of concurrent redemptions exactly one marks the code used.
+    // The others are replays (OAuth 2.1 §4.1.3) and revoke the grant like any replay.
+    if !store::consume_code(&state.db, &code_hash).await? {
+        return Err(replayed(state, &record).await);
+    }
+    let scope = record.scopes()?;
+    let response = tokens::issue(
+        state,
+        &TokenGrant {
+            grant_id: &record.grant_id,
+            client_id: &record.client_id,
+            user_id: &record.user_id,
+            scope: &scope,
+            resource: &record.resource,
+            auth_time: record.auth_time,
+        },
+    )
+    .await?;
+    tracing::info!(
+        client = record.client_id,
+        scope = %scope,
+        "token: code redeemed, PKCE verified; issued an access token and a refresh token"
+    );
+    Ok(response)
+}
+
+/// OAuth 2.1 §4.1.3: "If an authorization code is used more than once, the authorization
+/// server MUST deny the request and SHOULD revoke (when possible) all tokens previously
+/// issued based on that authorization code."
+async fn check_not_replayed(state: &AppState, record: &CodeRecord) -> Result<(), TokenError> {
+    if record.used_at.is_some() {
+        return Err(replayed(state, record).await);
+    }
+    Ok(())
+}
+
+async fn replayed(state: &AppState, record: &CodeRecord) -> TokenError {
+    if let Err(error) = store::revoke_grant(&state.db, &record.grant_id).await {
+        return error.into();
+    }
+    tracing::warn!(
+        client = record.client_id,
+        "token: authorization code used twice; revoked every token issued from it"
+    );
+    TokenError::new(
+        TokenErrorCode::InvalidGrant,
+        "authorization code already used; the tokens issued from it are now revoked",
+    )
+}
+
+/// RFC 6749 §4.1.3: "ensure that the authorization code was issued to the authenticated
+/// confidential client, or if the client is public, ensure that the code was issued to
+/// "client_id" in the request".
+fn check_issued_to(record: &CodeRecord, client: &Client) -> Result<(), &'static str> {
+    if record.client_id == client.client_id.as_str() {
+        Ok(())
+    } else {
+        Err("the authorization code was issued to another client")
+    }
+}
+
+/// RFC 6749 §4.1.2: "The authorization code MUST expire shortly after it is issued".
+fn check_not_expired(record: &CodeRecord) -> Result<(), &'static str> {
+    if clock::now() < record.expires_at {
+        Ok(())
+    } else {
+        Err("the authorization code has expired")
+    }
+}
+
+/// RFC 6749 §4.1.3: "ensure that the "redirect_uri" parameter is present if the
+/// "redirect_uri" parameter was included in the initial authorization request ... and if
+/// included ensure that their values are identical."
+fn check_same_redirect_uri(
+    record: &CodeRecord,
+    form: &TokenRequestForm,
+) -> Result<(), &'static str> {
+    if form.redirect_uri.as_deref() == Some(record.redirect_uri.as_str()) {
+        Ok(())
+    } else {
+        Err("redirect_uri is missing or differs from the one in the authorization request")
+    }
+}
+
+/// RFC 7636 §4.6: recompute the challenge from `code_verifier` and compare it, in constant
+/// time, with the one stored at `/authorize`. Without the verifier a stolen code is useless.
+fn check_code_verifier(record: &CodeRecord, form: &TokenRequestForm) -> Result<(), &'static str> {
+    let verifier = form
+        .code_verifier
+        .as_deref()
+        .ok_or("code_verifier is missing (PKCE)")?;
+    let verifier =
+        CodeVerifier::parse(verifier).map_err(|_| "code_verifier is malformed (RFC 7636 §4.1)")?;
+    let challenge =
+        CodeChallenge::parse(&record.code_challenge).map_err(|_| "stored challenge unreadable")?;
+    if challenge.verify(&verifier) {
+        Ok(())
+    } else {
+        Err("code_verifier does not match the code_challenge (PKCE)")
+    }
+}

@@ -1,0 +1,72 @@
+//! The demo accounts and the demo client, created on first start (and only then: a user
+//! who changed them keeps the changes).
+
+use shared::ScopeSet;
+use sqlx::SqlitePool;
+
+use crate::clock;
+use crate::error::Internal;
+use crate::password::BCRYPT_COST;
+
+/// The scopes every user may grant, beside their own.
+const OIDC_SCOPES: &str = "openid profile email";
+
+/// username, password, the API scopes the user may grant, display name.
+const DEMO_USERS: [(&str, &str, &str, &str); 3] = [
+    ("alice", "password123", "read write admin", "Alice Liddell"),
+    ("bob", "secret456", "read write", "Bob Builder"),
+    ("carol", "mypass789", "read", "Carol Danvers"),
+];
+
+/// The SPA: a public client (no secret), redirecting to the SPA's `/callback` on either
+/// loopback name.
+const DEMO_CLIENT_ID: &str = "demo-client";
+const DEMO_CLIENT_NAME: &str = "OAuth 2.1 lab SPA";
+const DEMO_CLIENT_REDIRECT_URIS: &str =
+    "http://localhost:8080/callback\nhttp://127.0.0.1:8080/callback";
+const DEMO_CLIENT_SCOPES: &str = "openid profile email read write admin";
+
+pub(crate) async fn seed(db: &SqlitePool) -> Result<(), Internal> {
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(db)
+        .await?;
+    if users == 0 {
+        // bcrypt is slow on purpose: hash the three passwords at once, off the executor.
+        let hashing = DEMO_USERS.map(|(_, password, _, _)| {
+            tokio::task::spawn_blocking(move || bcrypt::hash(password, BCRYPT_COST))
+        });
+        for ((username, _, scopes, name), hashed) in DEMO_USERS.into_iter().zip(hashing) {
+            let hash = hashed.await??;
+            let scopes =
+                ScopeSet::parse(&format!("{scopes} {OIDC_SCOPES}")).map_err(Internal::new)?;
+            sqlx::query(
+                "INSERT INTO users (id, username, password_hash, allowed_scopes, name, email, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(shared::random::token())
+            .bind(username)
+            .bind(hash)
+            .bind(scopes.to_string())
+            .bind(name)
+            .bind(format!("{username}@example.com"))
+            .bind(clock::now())
+            .execute(db)
+            .await?;
+        }
+        tracing::info!(
+            "created the demo accounts alice, bob and carol (bcrypt cost {BCRYPT_COST})"
+        );
+    }
+    sqlx::query(
+        "INSERT OR IGNORE INTO clients (client_id, name, secret_hash, redirect_uris, allowed_scopes, created_at)
+         VALUES (?, ?, NULL, ?, ?, ?)",
+    )
+    .bind(DEMO_CLIENT_ID)
+    .bind(DEMO_CLIENT_NAME)
+    .bind(DEMO_CLIENT_REDIRECT_URIS)
+    .bind(DEMO_CLIENT_SCOPES)
+    .bind(clock::now())
+    .execute(db)
+    .await?;
+    Ok(())
+}

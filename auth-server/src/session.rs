@@ -1,0 +1,83 @@
+//! Browser sessions on the authorization server: a random id in an `HttpOnly`,
+//! `SameSite=Lax` cookie, stored server-side only as its SHA-256. A session starts
+//! anonymous at `/authorize` (it carries the CSRF token of the login form) and gets a new id
+//! when the user logs in, so an id planted before login is worthless after it (session
+//! fixation).
+
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use sqlx::SqlitePool;
+use subtle::ConstantTimeEq as _;
+
+use crate::clock;
+use crate::error::Internal;
+
+pub(crate) const COOKIE: &str = "lab_session";
+const LIFETIME_SECS: i64 = 8 * 60 * 60;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct Session {
+    pub id_hash: String,
+    pub csrf_token: String,
+    pub user_id: Option<String>,
+    pub auth_time: Option<i64>,
+}
+
+impl Session {
+    /// Does the form's CSRF token equal this session's? Compared in constant time.
+    pub(crate) fn csrf_matches(&self, submitted: Option<&str>) -> bool {
+        submitted.is_some_and(|token| token.as_bytes().ct_eq(self.csrf_token.as_bytes()).into())
+    }
+}
+
+/// The session named by the request's cookie, if it exists and has not expired.
+pub(crate) async fn current(db: &SqlitePool, jar: &CookieJar) -> Result<Option<Session>, Internal> {
+    let Some(cookie) = jar.get(COOKIE) else {
+        return Ok(None);
+    };
+    Ok(sqlx::query_as(
+        "SELECT id_hash, csrf_token, user_id, auth_time FROM sessions WHERE id_hash = ? AND expires_at > ?",
+    )
+    .bind(shared::digest::sha256_hex(cookie.value().as_bytes()))
+    .bind(clock::now())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Creates a session (anonymous, or logged in as `user_id`) and the cookie that names it.
+pub(crate) async fn create(
+    db: &SqlitePool,
+    user_id: Option<&str>,
+) -> Result<(Session, Cookie<'static>), Internal> {
+    let id = shared::random::token();
+    let session = Session {
+        id_hash: shared::digest::sha256_hex(id.as_bytes()),
+        csrf_token: shared::random::token(),
+        user_id: user_id.map(str::to_owned),
+        auth_time: user_id.map(|_| clock::now()),
+    };
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, csrf_token, user_id, auth_time, expires_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&session.id_hash)
+    .bind(&session.csrf_token)
+    .bind(&session.user_id)
+    .bind(session.auth_time)
+    .bind(clock::now() + LIFETIME_SECS)
+    .execute(db)
+    .await?;
+    let cookie = Cookie::build((COOKIE, id))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .build();
+    Ok((session, cookie))
+}
+
+/// Ends the session `id_hash`.
+pub(crate) async fn delete(db: &SqlitePool, id_hash: &str) -> Result<(), Internal> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+        .bind(id_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,366 @@
+//! Reading and writing the database. The protocol decisions are made by the callers; here
+//! is only how the facts are stored. Secrets arrive here already hashed.
+
+use shared::{ClientId, RedirectUri, ScopeSet};
+use sqlx::SqlitePool;
+
+use crate::clock;
+use crate::error::Internal;
+
+/// A registered client.
+#[derive(Debug, Clone)]
+pub(crate) struct Client {
+    pub client_id: ClientId,
+    pub name: String,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub allowed_scopes: ScopeSet,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    client_id: String,
+    name: String,
+    redirect_uris: String,
+    allowed_scopes: String,
+}
+
+pub(crate) async fn find_client(
+    db: &SqlitePool,
+    client_id: &str,
+) -> Result<Option<Client>, Internal> {
+    let row: Option<ClientRow> = sqlx::query_as(
+        "SELECT client_id, name, redirect_uris, allowed_scopes FROM clients WHERE client_id = ?",
+    )
+    .bind(client_id)
+    .fetch_optional(db)
+    .await?;
+    row.map(|row| {
+        Ok(Client {
+            client_id: ClientId::new(row.client_id),
+            name: row.name,
+            redirect_uris: row.redirect_uris.lines().map(RedirectUri::new).collect(),
+            allowed_scopes: stored_scopes(&row.allowed_scopes)?,
+        })
+    })
+    .transpose()
+}
+
+/// A user account.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct User {
+    pub id: String,
+    pub username: String,
+    pub password_hash: String,
+    pub allowed_scopes: String,
+}
+
+impl User {
+    pub(crate) fn allowed_scopes(&self) -> Result<ScopeSet, Internal> {
+        stored_scopes(&self.allowed_scopes)
+    }
+}
+
+pub(crate) async fn find_user_by_name(
+    db: &SqlitePool,
+    username: &str,
+) -> Result<Option<User>, Internal> {
+    Ok(sqlx::query_as(
+        "SELECT id, username, password_hash, allowed_scopes FROM users WHERE username = ?",
+    )
+    .bind(username)
+    .fetch_optional(db)
+    .await?)
+}
+
+pub(crate) async fn find_user(db: &SqlitePool, id: &str) -> Result<Option<User>, Internal> {
+    Ok(
+        sqlx::query_as(
+            "SELECT id, username, password_hash, allowed_scopes FROM users WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(db)
+        .await?,
+    )
+}
+
+/// Scopes written by this server parse back; anything else is a corrupt row.
+fn stored_scopes(value: &str) -> Result<ScopeSet, Internal> {
+    if value.is_empty() {
+        return Ok(ScopeSet::default());
+    }
+    ScopeSet::parse(value).map_err(Internal::new)
+}
+
+/// An authorization request that passed the checks, waiting for login and consent.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct PendingRequest {
+    pub id: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub code_challenge: String,
+    pub nonce: Option<String>,
+    pub resource: String,
+}
+
+impl PendingRequest {
+    pub(crate) fn scopes(&self) -> Result<ScopeSet, Internal> {
+        stored_scopes(&self.scope)
+    }
+}
+
+pub(crate) async fn insert_request(
+    db: &SqlitePool,
+    session_hash: &str,
+    request: &PendingRequest,
+    ttl: i64,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "INSERT INTO authorization_requests
+         (id, session_hash, client_id, redirect_uri, scope, state, code_challenge, nonce, resource, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&request.id)
+    .bind(session_hash)
+    .bind(&request.client_id)
+    .bind(&request.redirect_uri)
+    .bind(&request.scope)
+    .bind(&request.state)
+    .bind(&request.code_challenge)
+    .bind(&request.nonce)
+    .bind(&request.resource)
+    .bind(clock::now() + ttl)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The pending request `id`, if it belongs to the browser session `session_hash` and has
+/// not expired.
+pub(crate) async fn find_request(
+    db: &SqlitePool,
+    id: &str,
+    session_hash: &str,
+) -> Result<Option<PendingRequest>, Internal> {
+    Ok(sqlx::query_as(
+        "SELECT id, client_id, redirect_uri, scope, state, code_challenge, nonce, resource
+         FROM authorization_requests WHERE id = ? AND session_hash = ? AND expires_at > ?",
+    )
+    .bind(id)
+    .bind(session_hash)
+    .bind(clock::now())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Takes the pending request out (single use), if it is still there.
+pub(crate) async fn take_request(
+    db: &SqlitePool,
+    id: &str,
+    session_hash: &str,
+) -> Result<Option<PendingRequest>, Internal> {
+    Ok(sqlx::query_as(
+        "DELETE FROM authorization_requests WHERE id = ? AND session_hash = ? AND expires_at > ?
+         RETURNING id, client_id, redirect_uri, scope, state, code_challenge, nonce, resource",
+    )
+    .bind(id)
+    .bind(session_hash)
+    .bind(clock::now())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Moves the browser's pending requests to its new session id after login.
+pub(crate) async fn move_requests(db: &SqlitePool, from: &str, to: &str) -> Result<(), Internal> {
+    sqlx::query("UPDATE authorization_requests SET session_hash = ? WHERE session_hash = ?")
+        .bind(to)
+        .bind(from)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Records a new grant and returns its id.
+pub(crate) async fn insert_grant(
+    db: &SqlitePool,
+    client_id: &str,
+    user_id: Option<&str>,
+    scope: &ScopeSet,
+) -> Result<String, Internal> {
+    let id = shared::random::token();
+    sqlx::query(
+        "INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(client_id)
+    .bind(user_id)
+    .bind(scope.to_string())
+    .bind(clock::now())
+    .execute(db)
+    .await?;
+    Ok(id)
+}
+
+/// Revokes a grant: every token issued from it stops being active.
+pub(crate) async fn revoke_grant(db: &SqlitePool, grant_id: &str) -> Result<(), Internal> {
+    let now = clock::now();
+    sqlx::query("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        .bind(now)
+        .bind(grant_id)
+        .execute(db)
+        .await?;
+    sqlx::query(
+        "UPDATE access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(grant_id)
+    .execute(db)
+    .await?;
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(grant_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// An issued authorization code, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct CodeRecord {
+    pub grant_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub code_challenge: String,
+    pub nonce: Option<String>,
+    pub resource: String,
+    pub auth_time: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+impl CodeRecord {
+    pub(crate) fn scopes(&self) -> Result<ScopeSet, Internal> {
+        stored_scopes(&self.scope)
+    }
+}
+
+pub(crate) async fn insert_code(
+    db: &SqlitePool,
+    code_hash: &str,
+    code: &CodeRecord,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "INSERT INTO authorization_codes
+         (code_hash, grant_id, client_id, user_id, redirect_uri, scope, code_challenge, nonce,
+          resource, auth_time, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(code_hash)
+    .bind(&code.grant_id)
+    .bind(&code.client_id)
+    .bind(&code.user_id)
+    .bind(&code.redirect_uri)
+    .bind(&code.scope)
+    .bind(&code.code_challenge)
+    .bind(&code.nonce)
+    .bind(&code.resource)
+    .bind(code.auth_time)
+    .bind(code.expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn find_code(
+    db: &SqlitePool,
+    code_hash: &str,
+) -> Result<Option<CodeRecord>, Internal> {
+    Ok(sqlx::query_as(
+        "SELECT grant_id, client_id, user_id, redirect_uri, scope, code_challenge, nonce, resource,
+                auth_time, expires_at, used_at
+         FROM authorization_codes WHERE code_hash = ?",
+    )
+    .bind(code_hash)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Marks the code used. One statement, so of any number of concurrent redemptions exactly
+/// one sees `true`.
+pub(crate) async fn consume_code(db: &SqlitePool, code_hash: &str) -> Result<bool, Internal> {
+    let result = sqlx::query(
+        "UPDATE authorization_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
+    )
+    .bind(clock::now())
+    .bind(code_hash)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// An issued access token, recorded by its `jti` so it can be revoked and introspected.
+#[derive(Debug)]
+pub(crate) struct AccessTokenRecord<'a> {
+    pub jti: &'a str,
+    pub grant_id: Option<&'a str>,
+    pub client_id: &'a str,
+    pub sub: &'a str,
+    pub scope: &'a ScopeSet,
+    pub audience: &'a str,
+    pub expires_at: i64,
+}
+
+pub(crate) async fn insert_access_token(
+    db: &SqlitePool,
+    token: &AccessTokenRecord<'_>,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "INSERT INTO access_tokens (jti, grant_id, client_id, sub, scope, audience, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(token.jti)
+    .bind(token.grant_id)
+    .bind(token.client_id)
+    .bind(token.sub)
+    .bind(token.scope.to_string())
+    .bind(token.audience)
+    .bind(token.expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// An issued refresh token, stored by its hash.
+#[derive(Debug)]
+pub(crate) struct RefreshTokenRecord<'a> {
+    pub token_hash: &'a str,
+    pub grant_id: &'a str,
+    pub client_id: &'a str,
+    pub user_id: &'a str,
+    pub scope: &'a ScopeSet,
+    pub expires_at: i64,
+}
+
+pub(crate) async fn insert_refresh_token(
+    db: &SqlitePool,
+    token: &RefreshTokenRecord<'_>,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(token.token_hash)
+    .bind(token.grant_id)
+    .bind(token.client_id)
+    .bind(token.user_id)
+    .bind(token.scope.to_string())
+    .bind(token.expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}

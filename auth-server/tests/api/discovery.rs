@@ -1,0 +1,83 @@
+use crate::helpers::{spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn both_discovery_documents_describe_an_oauth_2_1_server_with_pkce_s256_and_iss() {
+    let app = spawn_app().await;
+    for path in [
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+    ] {
+        let response = app.http.get(app.url(path)).send().await.expect("sent");
+        assert_eq!(response.status(), 200, "{path}");
+        let metadata: shared::AuthorizationServerMetadata =
+            response.json().await.expect("the shared metadata type");
+        assert_eq!(metadata.issuer, app.issuer);
+        assert_eq!(
+            metadata.authorization_endpoint,
+            format!("{}/authorize", app.issuer)
+        );
+        assert_eq!(metadata.token_endpoint, format!("{}/token", app.issuer));
+        assert_eq!(metadata.jwks_uri, format!("{}/jwks.json", app.issuer));
+        assert_eq!(metadata.response_types_supported, ["code"]);
+        assert_eq!(metadata.code_challenge_methods_supported, ["S256"]);
+        assert!(metadata.authorization_response_iss_parameter_supported);
+        assert!(
+            metadata
+                .grant_types_supported
+                .contains(&"authorization_code".to_owned())
+        );
+        assert!(
+            !metadata
+                .grant_types_supported
+                .iter()
+                .any(|g| g == "password" || g == "implicit")
+        );
+        for scope in ["read", "write", "admin", "openid", "profile", "email"] {
+            assert!(
+                metadata.scopes_supported.contains(&scope.to_owned()),
+                "{scope}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_jwks_publishes_one_ed25519_key_with_its_kid() {
+    let app = spawn_app().await;
+    let jwks: serde_json::Value = app
+        .http
+        .get(app.url("/jwks.json"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("JSON");
+    let key = &jwks["keys"][0];
+    assert_eq!(key["kty"], "OKP");
+    assert_eq!(key["crv"], "Ed25519");
+    assert_eq!(key["alg"], "EdDSA");
+    assert!(key["kid"].as_str().is_some_and(|kid| !kid.is_empty()));
+    assert!(key.get("d").is_none(), "the private key is never published");
+}
+
+#[tokio::test]
+async fn a_restart_on_the_same_database_keeps_the_signing_key() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}/auth.db", data.path().display());
+    let kid = |app: crate::helpers::TestApp| async move {
+        let jwks: serde_json::Value = app
+            .http
+            .get(app.url("/jwks.json"))
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("JSON");
+        jwks["keys"][0]["kid"].as_str().expect("kid").to_owned()
+    };
+    let first = kid(spawn_app_with(|c| c.database_url.clone_from(&url)).await).await;
+    let second = kid(spawn_app_with(|c| c.database_url.clone_from(&url)).await).await;
+    assert_eq!(first, second);
+}

@@ -1,0 +1,88 @@
+//! CORS only where a browser app calls from script; protective headers on the pages.
+
+use reqwest::StatusCode;
+use shared::CodeVerifier;
+
+use crate::helpers::spawn_app;
+
+async fn preflight(app: &crate::helpers::TestApp, path: &str, origin: &str) -> reqwest::Response {
+    app.http
+        .request(reqwest::Method::OPTIONS, app.url(path))
+        .header("Origin", origin)
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "content-type")
+        .send()
+        .await
+        .expect("sent")
+}
+
+#[tokio::test]
+async fn the_spa_origin_may_call_the_token_endpoint_from_script_without_credentials() {
+    let app = spawn_app().await;
+    let response = preflight(&app, "/token", "http://localhost:8080").await;
+    assert_eq!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().expect("ascii")),
+        Some("http://localhost:8080")
+    );
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn another_origin_gets_no_cors_permission_on_the_token_endpoint() {
+    let app = spawn_app().await;
+    let response = preflight(&app, "/token", "http://evil.example").await;
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn the_authorize_endpoint_grants_no_cors_even_to_the_spa() {
+    let app = spawn_app().await;
+    let response = preflight(&app, "/authorize", "http://localhost:8080").await;
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn the_login_page_forbids_framing_scripts_sniffing_and_referrers() {
+    let app = spawn_app().await;
+    let response = app
+        .browser()
+        .authorize(&CodeVerifier::generate(), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().expect("ascii").to_owned())
+    };
+    let csp = header("content-security-policy").expect("a CSP");
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    assert!(
+        !csp.contains("script-src"),
+        "no script source is allowed at all: {csp}"
+    );
+    assert_eq!(header("x-frame-options").as_deref(), Some("DENY"));
+    assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"));
+}

@@ -1,0 +1,353 @@
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use reqwest::StatusCode;
+use shared::{AccessTokenClaims, CodeVerifier, TokenResponse};
+
+use crate::helpers::{
+    CLIENT_ID, REDIRECT_URI, TestApp, error_of, obtain_code, spawn_app, spawn_app_with,
+};
+
+/// Verifies an access token against the server's published JWKS, as a resource server would.
+async fn verify_with_jwks(app: &TestApp, token: &str) -> AccessTokenClaims {
+    let header = jsonwebtoken::decode_header(token).expect("a JWT header");
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    assert_eq!(header.alg, Algorithm::EdDSA);
+    let jwks: serde_json::Value = app
+        .http
+        .get(app.url("/jwks.json"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("JSON");
+    let key = jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find(|k| k["kid"].as_str() == header.kid.as_deref())
+        .expect("the token's kid is published");
+    let key =
+        DecodingKey::from_ed_components(key["x"].as_str().expect("x")).expect("an Ed25519 key");
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_issuer(&[&app.issuer]);
+    validation.set_audience(&["http://localhost:8082"]);
+    jsonwebtoken::decode::<AccessTokenClaims>(token, &key, &validation)
+        .expect("the signature and claims verify")
+        .claims
+}
+
+#[tokio::test]
+async fn the_code_and_its_verifier_buy_a_jwt_access_token_that_verifies_against_the_jwks() {
+    let app = spawn_app().await;
+    let verifier = CodeVerifier::generate();
+    let code = obtain_code(&app, "alice", "password123", "openid read write", &verifier).await;
+    let response = app.redeem(&code, verifier.secret()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response
+            .headers()
+            .get("cache-control")
+            .map(|v| v.to_str().expect("ascii")),
+        Some("no-store")
+    );
+    let tokens: TokenResponse = response
+        .json()
+        .await
+        .expect("the shared token response type");
+    assert!(tokens.refresh_token.is_some());
+    assert_eq!(tokens.expires_in, 300);
+    assert_eq!(
+        tokens.scope.as_ref().map(ToString::to_string).as_deref(),
+        Some("openid read write")
+    );
+
+    let claims = verify_with_jwks(&app, tokens.access_token.secret()).await;
+    assert_eq!(claims.iss, app.issuer);
+    assert!(claims.aud.contains("http://localhost:8082"));
+    assert_eq!(claims.client_id, CLIENT_ID);
+    assert_eq!(claims.scope.to_string(), "openid read write");
+    assert_eq!(claims.exp - claims.iat, 300);
+    assert!(
+        !claims.sub.is_empty() && claims.sub != "alice",
+        "sub is a stable id, not the username"
+    );
+    assert!(claims.jti.len() >= 43);
+}
+
+#[tokio::test]
+async fn bob_asking_for_admin_gets_a_token_without_it_and_the_response_says_so() {
+    let app = spawn_app().await;
+    let verifier = CodeVerifier::generate();
+    let code = obtain_code(&app, "bob", "secret456", "read write admin", &verifier).await;
+    let tokens: TokenResponse = app
+        .redeem(&code, verifier.secret())
+        .await
+        .json()
+        .await
+        .expect("tokens");
+    assert_eq!(
+        tokens.scope.as_ref().map(ToString::to_string).as_deref(),
+        Some("read write")
+    );
+    let claims = verify_with_jwks(&app, tokens.access_token.secret()).await;
+    assert!(!claims.scope.contains("admin"));
+}
+
+#[tokio::test]
+async fn a_wrong_code_verifier_is_invalid_grant() {
+    let app = spawn_app().await;
+    let verifier = CodeVerifier::generate();
+    let code = obtain_code(&app, "alice", "password123", "read", &verifier).await;
+    let other = CodeVerifier::generate();
+    assert_eq!(
+        error_of(app.redeem(&code, other.secret()).await).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".into())
+    );
+}
+
+#[tokio::test]
+async fn a_missing_code_verifier_is_invalid_grant() {
+    let app = spawn_app().await;
+    let verifier = CodeVerifier::generate();
+    let code = obtain_code(&app, "alice", "password123", "read", &verifier).await;
+    let response = app
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT_URI),
+            ("client_id", CLIENT_ID),
+        ])
+        .await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".into())
+    );
+}
+
+#[tokio::test]
+async fn a_code_redeemed_twice_is_refused_and_the_tokens_issued_from_it_are_revoked() {
+    let app = spawn_app().await;
+    let verifier = CodeVerifier::generate();
+    let code = obtain_code(&app, "alice", "password123", "read", &verifier).await;
+    let first: TokenResponse = app
+        .redeem(&code, verifier.secret())
+        .await
+        .json()
+        .await
+        .expect("tokens");
+    let second = app.redeem(&code, verifier.secret()).await;
+    assert_eq!(
+        error_of(second).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".into())
+    );
+
+    let claims = verify_with_jwks(&app, first.access_token.secret()).await;
+    let revoked: Option<i64> =
+        sqlx::query_scalar("SELECT revoked_at FROM access_tokens WHERE jti = ?")
+            .bind(&claims.jti)
+            .fetch_one(&app.db().await)
+            .await
+            .expect("the token is recorded");
+    assert!(
+        revoked.is_some(),
+        "the access token from the first redemption is revoked"
+    );
+    let live_refresh: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM refresh_tokens WHERE revoked_at IS NULL")
+            .fetch_one(&app.db().await)
+            .await
+            .expect("count");
+    assert_eq!(
+        live_refresh, 0,
+        "the refresh token from the first redemption is revoked"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_code_is_invalid_grant() {
+    let app = spawn_app_with(|config| config.code_ttl = 0).await;
+    let verifier = CodeVerifier::generate();
+    let code = obtain_code(&app, "alice", "password123", "read", &verifier).await;
+    assert_eq!(
+        error_of(app.redeem(&code, verifier.secret()).await).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".into())
+    );
+}
+
+#[tokio::test]
+async fn a_code_issued_to_another_client_is_invalid_grant() {
+    let app = spawn_app().await;
+    sqlx::query(
+        "INSERT INTO clients (client_id, name, redirect_uris, allowed_scopes, created_at)
+         VALUES ('other-client', 'Other', 'http://localhost:8080/callback', 'read', 0)",
+    )
+    .execute(&app.db().await)
+    .await
+    .expect("second client");
+    let verifier = CodeVerifier::generate();
+    let code = obtain_code(&app, "alice", "password123", "read", &verifier).await;
+    let response = app
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT_URI),
+            ("client_id", "other-client"),
+            ("code_verifier", verifier.secret()),
+        ])
+        .await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".into())
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_uri_different_from_the_authorization_request_is_invalid_grant() {
+    let app = spawn_app().await;
+    let verifier = CodeVerifier::generate();
+    let code = obtain_code(&app, "alice", "password123", "read", &verifier).await;
+    let response = app
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:8080/callback"),
+            ("client_id", CLIENT_ID),
+            ("code_verifier", verifier.secret()),
+        ])
+        .await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".into())
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_code_is_invalid_grant() {
+    let app = spawn_app().await;
+    let response = app
+        .redeem("made-up-code", CodeVerifier::generate().secret())
+        .await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".into())
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_client_at_the_token_endpoint_is_invalid_client_with_401() {
+    let app = spawn_app().await;
+    let response = app
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", "x"),
+            ("client_id", "nobody"),
+        ])
+        .await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+    );
+}
+
+#[tokio::test]
+async fn the_password_grant_is_unsupported_grant_type() {
+    let app = spawn_app().await;
+    let response = app
+        .token(&[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "password123"),
+            ("client_id", CLIENT_ID),
+        ])
+        .await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "unsupported_grant_type".into())
+    );
+}
+
+#[tokio::test]
+async fn a_missing_grant_type_is_invalid_request() {
+    let app = spawn_app().await;
+    let response = app.token(&[("client_id", CLIENT_ID)]).await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_request".into())
+    );
+}
+
+#[tokio::test]
+async fn a_repeated_token_parameter_is_invalid_request() {
+    let app = spawn_app().await;
+    let response = app
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", "a"),
+            ("code", "b"),
+            ("client_id", CLIENT_ID),
+        ])
+        .await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_request".into())
+    );
+}
+
+#[tokio::test]
+async fn a_json_body_at_the_token_endpoint_is_invalid_request() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .post(app.url("/token"))
+        .json(&serde_json::json!({"grant_type": "authorization_code"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_request".into())
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_token_request_is_invalid_request() {
+    let app = spawn_app().await;
+    let huge = "a".repeat(64 * 1024);
+    let response = app
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &huge),
+            ("client_id", CLIENT_ID),
+        ])
+        .await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_request".into())
+    );
+}
+
+#[tokio::test]
+async fn of_fifty_concurrent_redemptions_of_one_code_exactly_one_gets_tokens() {
+    let app = spawn_app().await;
+    let verifier = CodeVerifier::generate();
+    let code = obtain_code(&app, "alice", "password123", "read", &verifier).await;
+    let attempts = (0..50).map(|_| app.redeem(&code, verifier.secret()));
+    let statuses: Vec<StatusCode> = futures::future::join_all(attempts)
+        .await
+        .iter()
+        .map(reqwest::Response::status)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::BAD_REQUEST)
+            .count(),
+        49,
+        "{statuses:?}"
+    );
+}
