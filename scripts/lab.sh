@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 
-AUTH_URL="http://127.0.0.1:8081"
-RESOURCE_URL="http://127.0.0.1:8082"
+AUTH_URL="http://localhost:8081"
+RESOURCE_URL="http://localhost:8082"
 SPA_URL="http://localhost:8080"
 
 say()  { printf '\033[1;36m[lab]\033[0m %s\n' "$*"; }
