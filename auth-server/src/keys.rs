@@ -9,7 +9,6 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
 use sqlx::SqlitePool;
 
-use crate::clock;
 use crate::error::Internal;
 
 /// A public key as a JWK (RFC 7517, RFC 8037 §2 for `OKP`/`Ed25519`).
@@ -30,11 +29,10 @@ pub(crate) struct Jwks {
     keys: Vec<Jwk>,
 }
 
-/// The key that signs new tokens, and every published public key.
+/// The key that signs new tokens: the newest in the database when the server started.
 pub(crate) struct SigningKeys {
     kid: String,
     encoding: EncodingKey,
-    pub jwks: Jwks,
 }
 
 impl std::fmt::Debug for SigningKeys {
@@ -65,30 +63,38 @@ impl SigningKeys {
             .bind(&kid)
             .bind(private.as_bytes())
             .bind(&public)
-            .bind(clock::now())
+            .bind(server_kit::unix_now())
             .execute(db)
             .await?;
             tracing::info!(kid, "generated a new Ed25519 signing key");
             rows.push((kid, private.as_bytes().to_vec(), public));
         }
         let (kid, private, _) = &rows[0];
-        let jwks = Jwks {
+        Ok(Self {
+            kid: kid.clone(),
+            encoding: EncodingKey::from_ed_der(private),
+        })
+    }
+
+    /// Every public key in the database, read on each call: a key added by another replica,
+    /// or by a key rotation, is published at once.
+    pub(crate) async fn published(db: &SqlitePool) -> Result<Jwks, Internal> {
+        let rows: Vec<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT kid, public_key FROM signing_keys ORDER BY created_at DESC")
+                .fetch_all(db)
+                .await?;
+        Ok(Jwks {
             keys: rows
-                .iter()
-                .map(|(kid, _, public)| Jwk {
+                .into_iter()
+                .map(|(kid, public)| Jwk {
                     kty: "OKP",
                     crv: "Ed25519",
                     x: URL_SAFE_NO_PAD.encode(public),
-                    kid: kid.clone(),
+                    kid,
                     alg: "EdDSA",
                     use_: "sig",
                 })
                 .collect(),
-        };
-        Ok(Self {
-            kid: kid.clone(),
-            encoding: EncodingKey::from_ed_der(private),
-            jwks,
         })
     }
 

@@ -4,8 +4,6 @@
 pub mod config;
 pub mod startup;
 
-mod clock;
-mod db;
 mod error;
 mod keys;
 mod pages;

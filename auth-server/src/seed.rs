@@ -4,7 +4,6 @@
 use shared::ScopeSet;
 use sqlx::SqlitePool;
 
-use crate::clock;
 use crate::error::Internal;
 use crate::password::BCRYPT_COST;
 
@@ -49,7 +48,7 @@ pub(crate) async fn seed(db: &SqlitePool) -> Result<(), Internal> {
             .bind(scopes.to_string())
             .bind(name)
             .bind(format!("{username}@example.com"))
-            .bind(clock::now())
+            .bind(server_kit::unix_now())
             .execute(db)
             .await?;
         }
@@ -65,7 +64,7 @@ pub(crate) async fn seed(db: &SqlitePool) -> Result<(), Internal> {
     .bind(DEMO_CLIENT_NAME)
     .bind(DEMO_CLIENT_REDIRECT_URIS)
     .bind(DEMO_CLIENT_SCOPES)
-    .bind(clock::now())
+    .bind(server_kit::unix_now())
     .execute(db)
     .await?;
     Ok(())

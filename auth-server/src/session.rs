@@ -8,7 +8,6 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use sqlx::SqlitePool;
 use subtle::ConstantTimeEq as _;
 
-use crate::clock;
 use crate::error::Internal;
 
 pub(crate) const COOKIE: &str = "lab_session";
@@ -38,7 +37,7 @@ pub(crate) async fn current(db: &SqlitePool, jar: &CookieJar) -> Result<Option<S
         "SELECT id_hash, csrf_token, user_id, auth_time FROM sessions WHERE id_hash = ? AND expires_at > ?",
     )
     .bind(shared::digest::sha256_hex(cookie.value().as_bytes()))
-    .bind(clock::now())
+    .bind(server_kit::unix_now())
     .fetch_optional(db)
     .await?)
 }
@@ -53,7 +52,7 @@ pub(crate) async fn create(
         id_hash: shared::digest::sha256_hex(id.as_bytes()),
         csrf_token: shared::random::token(),
         user_id: user_id.map(str::to_owned),
-        auth_time: user_id.map(|_| clock::now()),
+        auth_time: user_id.map(|_| server_kit::unix_now()),
     };
     sqlx::query(
         "INSERT INTO sessions (id_hash, csrf_token, user_id, auth_time, expires_at) VALUES (?, ?, ?, ?, ?)",
@@ -62,7 +61,7 @@ pub(crate) async fn create(
     .bind(&session.csrf_token)
     .bind(&session.user_id)
     .bind(session.auth_time)
-    .bind(clock::now() + LIFETIME_SECS)
+    .bind(server_kit::unix_now() + LIFETIME_SECS)
     .execute(db)
     .await?;
     let cookie = Cookie::build((COOKIE, id))

@@ -4,14 +4,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::HeaderValue;
 use server_kit::Server;
 
 use crate::config::Config;
 use crate::error::Internal;
 use crate::keys::SigningKeys;
 use crate::state::{AppState, Settings};
-use crate::{clock, db, routes, security, seed};
+use crate::{routes, seed};
 
 pub const SERVICE: &str = "auth-server";
 
@@ -22,8 +21,8 @@ pub enum StartupError {
     Bind(#[from] server_kit::BindError),
     #[error("cannot open the database {url}: {source}")]
     Database { url: String, source: sqlx::Error },
-    #[error("--spa-origin {0:?} is not a valid origin (expected e.g. http://localhost:8080)")]
-    SpaOrigin(String),
+    #[error(transparent)]
+    SpaOrigin(#[from] server_kit::InvalidOrigin),
     #[error("cannot prepare the database (keys, demo data): {0}")]
     Prepare(#[from] Internal),
 }
@@ -38,25 +37,18 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        if let Some(bad) = config
-            .spa_origins
-            .iter()
-            .find(|o| HeaderValue::from_str(o).is_err() || url::Url::parse(o).is_err())
-        {
-            return Err(StartupError::SpaOrigin(bad.clone()));
-        }
+        let cors = server_kit::cors(&config.spa_origins)?;
         let server = Server::bind(config.addr, SERVICE).await?;
         let issuer = config.issuer.map_or_else(
             || format!("http://localhost:{}", server.local_addr().port()),
             |issuer| issuer.trim_end_matches('/').to_owned(),
         );
-        let db =
-            db::connect(&config.database_url)
-                .await
-                .map_err(|source| StartupError::Database {
-                    url: config.database_url.clone(),
-                    source,
-                })?;
+        let db = server_kit::open_sqlite(&config.database_url, &sqlx::migrate!("./migrations"))
+            .await
+            .map_err(|source| StartupError::Database {
+                url: config.database_url.clone(),
+                source,
+            })?;
         seed::seed(&db).await?;
         let keys = SigningKeys::load_or_create(&db).await?;
         let state = AppState {
@@ -65,11 +57,11 @@ impl Application {
             settings: Arc::new(Settings {
                 issuer: issuer.clone(),
                 default_resource: config.default_resource,
-                code_ttl: clock::secs(config.code_ttl),
-                access_token_ttl: clock::secs(config.access_token_ttl),
+                code_ttl: seconds(config.code_ttl),
+                access_token_ttl: seconds(config.access_token_ttl),
             }),
         };
-        let router = routes::router(state, security::cors(&config.spa_origins));
+        let router = routes::router(state, cors);
         Ok(Self {
             server,
             router,
@@ -91,4 +83,9 @@ impl Application {
         tracing::info!(issuer = self.issuer, "{SERVICE} ready");
         self.server.serve(self.router).await
     }
+}
+
+/// A lifetime from the configuration as a signed offset to add to Unix times.
+fn seconds(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
 }

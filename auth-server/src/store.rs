@@ -4,7 +4,6 @@
 use shared::{ClientId, RedirectUri, ScopeSet};
 use sqlx::SqlitePool;
 
-use crate::clock;
 use crate::error::Internal;
 
 /// A registered client.
@@ -130,7 +129,7 @@ pub(crate) async fn insert_request(
     .bind(&request.code_challenge)
     .bind(&request.nonce)
     .bind(&request.resource)
-    .bind(clock::now() + ttl)
+    .bind(server_kit::unix_now() + ttl)
     .execute(db)
     .await?;
     Ok(())
@@ -149,7 +148,7 @@ pub(crate) async fn find_request(
     )
     .bind(id)
     .bind(session_hash)
-    .bind(clock::now())
+    .bind(server_kit::unix_now())
     .fetch_optional(db)
     .await?)
 }
@@ -166,7 +165,7 @@ pub(crate) async fn take_request(
     )
     .bind(id)
     .bind(session_hash)
-    .bind(clock::now())
+    .bind(server_kit::unix_now())
     .fetch_optional(db)
     .await?)
 }
@@ -196,7 +195,7 @@ pub(crate) async fn insert_grant(
     .bind(client_id)
     .bind(user_id)
     .bind(scope.to_string())
-    .bind(clock::now())
+    .bind(server_kit::unix_now())
     .execute(db)
     .await?;
     Ok(id)
@@ -204,7 +203,7 @@ pub(crate) async fn insert_grant(
 
 /// Revokes a grant: every token issued from it stops being active.
 pub(crate) async fn revoke_grant(db: &SqlitePool, grant_id: &str) -> Result<(), Internal> {
-    let now = clock::now();
+    let now = server_kit::unix_now();
     sqlx::query("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
         .bind(now)
         .bind(grant_id)
@@ -296,7 +295,7 @@ pub(crate) async fn consume_code(db: &SqlitePool, code_hash: &str) -> Result<boo
     let result = sqlx::query(
         "UPDATE authorization_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
     )
-    .bind(clock::now())
+    .bind(server_kit::unix_now())
     .bind(code_hash)
     .execute(db)
     .await?;

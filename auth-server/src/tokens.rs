@@ -4,7 +4,6 @@ use shared::{
     AccessToken, AccessTokenClaims, Audience, RefreshToken, ScopeSet, TokenResponse, TokenType,
 };
 
-use crate::clock;
 use crate::error::Internal;
 use crate::state::AppState;
 use crate::store::{self, AccessTokenRecord, RefreshTokenRecord};
@@ -23,6 +22,7 @@ pub(crate) struct TokenGrant<'a> {
     pub grant_id: &'a str,
     pub client_id: &'a str,
     pub user_id: &'a str,
+    pub username: &'a str,
     pub scope: &'a ScopeSet,
     pub resource: &'a str,
     pub auth_time: i64,
@@ -33,7 +33,7 @@ pub(crate) async fn issue(
     state: &AppState,
     grant: &TokenGrant<'_>,
 ) -> Result<TokenResponse, Internal> {
-    let now = clock::now();
+    let now = server_kit::unix_now();
     let ttl = state.settings.access_token_ttl;
     let claims = AccessTokenClaims {
         iss: state.settings.issuer.clone(),
@@ -45,6 +45,7 @@ pub(crate) async fn issue(
         client_id: grant.client_id.to_owned(),
         scope: grant.scope.clone(),
         auth_time: Some(grant.auth_time),
+        preferred_username: Some(grant.username.to_owned()),
     };
     let access_token = state.keys.sign(ACCESS_TOKEN_TYP, &claims)?;
     store::insert_access_token(

@@ -13,4 +13,36 @@ pub struct Config {
     /// Address to listen on (use port 0 for any free port).
     #[arg(long, env = "RESOURCE_SERVER_ADDR", default_value = "127.0.0.1:8082")]
     pub addr: SocketAddr,
+
+    /// The authorization server's issuer identifier. Its metadata is read from
+    /// `<issuer>/.well-known/oauth-authorization-server`, and tokens must carry it as `iss`.
+    #[arg(
+        long,
+        env = "RESOURCE_SERVER_ISSUER",
+        default_value = "http://localhost:8081"
+    )]
+    pub issuer: String,
+
+    /// This server's resource identifier: tokens must name it in `aud` (RFC 9068 §4).
+    /// [default: http://localhost:<port of --addr>]
+    #[arg(long, env = "RESOURCE_SERVER_AUDIENCE")]
+    pub audience: Option<String>,
+
+    /// SQLite database URL for the notes; the file is created and migrated on first start.
+    #[arg(
+        long,
+        env = "RESOURCE_SERVER_DATABASE_URL",
+        default_value = "sqlite://data/resource-server.db"
+    )]
+    pub database_url: String,
+
+    /// Origin of a browser app allowed to call the API from script (CORS). Repeat the flag
+    /// for several; the env variable takes a comma-separated list.
+    #[arg(
+        long = "spa-origin",
+        env = "RESOURCE_SERVER_SPA_ORIGINS",
+        value_delimiter = ',',
+        default_values_t = [String::from("http://localhost:8080"), String::from("http://127.0.0.1:8080")]
+    )]
+    pub spa_origins: Vec<String>,
 }

@@ -1,7 +1,15 @@
-//! The OAuth 2.1 resource server of the lab. `main.rs` only wires configuration and
-//! logging; everything else is here so the tests run the very same server.
+//! The OAuth 2.1 resource server of the lab: it accepts a bearer token only after checking
+//! it for real (signature against the authorization server's published keys, algorithm,
+//! type, issuer, audience, lifetime, scope) and says which check failed when it refuses.
+//! `main.rs` only wires configuration and logging; the tests run this very server.
 
 pub mod config;
 pub mod startup;
 
-mod routes;
+mod api;
+mod bearer;
+mod discovery;
+mod error;
+mod jwks;
+mod state;
+mod validate;

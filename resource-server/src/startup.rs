@@ -1,20 +1,33 @@
 //! Builds the server from its configuration and runs it.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
+use axum::routing::get;
 use server_kit::Server;
 
 use crate::config::Config;
-use crate::routes;
+use crate::jwks::KeySet;
+use crate::state::{AppState, Counters};
+use crate::validate::Validator;
+use crate::{api, discovery};
 
 pub const SERVICE: &str = "resource-server";
 
-/// Why the server could not start.
+/// Why the server could not start, worded for the person who started it.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
     Bind(#[from] server_kit::BindError),
+    #[error(transparent)]
+    SpaOrigin(#[from] server_kit::InvalidOrigin),
+    #[error("cannot open the database {url}: {source}")]
+    Database { url: String, source: sqlx::Error },
+    #[error("cannot load the authorization server's signing keys: {0}")]
+    Keys(String),
+    #[error("cannot make an HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
 }
 
 /// A bound, ready-to-run resource server.
@@ -25,12 +38,49 @@ pub struct Application {
 }
 
 impl Application {
+    /// Binds, opens the database, and finds the authorization server (waiting for it if it
+    /// is not up yet) before serving anything.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let server = Server::bind(config.addr, SERVICE).await?;
-        Ok(Self {
-            server,
-            router: router(),
-        })
+        let cors = server_kit::cors(&config.spa_origins)?;
+        let audience = config
+            .audience
+            .unwrap_or_else(|| format!("http://localhost:{}", server.local_addr().port()));
+        let issuer = config.issuer.trim_end_matches('/').to_owned();
+        let db = server_kit::open_sqlite(&config.database_url, &sqlx::migrate!("./migrations"))
+            .await
+            .map_err(|source| StartupError::Database {
+                url: config.database_url.clone(),
+                source,
+            })?;
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()?;
+        let metadata = discovery::discover(&http, &issuer).await;
+        let keys = KeySet::load(http, metadata.jwks_uri)
+            .await
+            .map_err(StartupError::Keys)?;
+        tracing::info!(
+            issuer,
+            audience,
+            "accepting access tokens from {issuer} meant for {audience}"
+        );
+        let state = AppState {
+            db,
+            validator: Arc::new(Validator::new(keys, &issuer, &audience)),
+            stats: Arc::new(Counters::default()),
+            audience,
+            issuer,
+        };
+        let router = Router::new()
+            .route(
+                "/health",
+                get(|| async { server_kit::health(SERVICE, env!("CARGO_PKG_VERSION")) }),
+            )
+            .merge(api::router())
+            .layer(cors)
+            .with_state(state);
+        Ok(Self { server, router })
     }
 
     /// The address actually bound (useful with `--addr 127.0.0.1:0`).
@@ -41,9 +91,4 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.serve(self.router).await
     }
-}
-
-/// Every route of the resource server.
-pub fn router() -> Router {
-    routes::router()
 }

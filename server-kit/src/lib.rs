@@ -3,10 +3,18 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::path::Path;
+use std::str::FromStr as _;
+use std::time::Duration;
 
+use axum::http::{HeaderValue, Method, header};
 use axum::{Json, Router};
 use serde::Serialize;
+use sqlx::SqlitePool;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// Why a server could not start listening, worded for the person who started it.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +122,62 @@ pub fn init_tracing() {
         .with_target(false)
         .compact()
         .init();
+}
+
+/// Opens the SQLite database at `url`, creating the file (and its folder) if needed, in WAL
+/// mode with foreign keys on; writers wait for each other instead of failing with
+/// "database is locked". Then applies the server's embedded `migrations`.
+pub async fn open_sqlite(url: &str, migrations: &Migrator) -> Result<SqlitePool, sqlx::Error> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    if let Some(dir) = Path::new(options.get_filename()).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+    }
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await?;
+    migrations.run(&pool).await?;
+    Ok(pool)
+}
+
+/// A `--spa-origin` that is not an origin.
+#[derive(Debug, thiserror::Error)]
+#[error("--spa-origin {0:?} is not a valid origin (expected e.g. http://localhost:8080)")]
+pub struct InvalidOrigin(pub String);
+
+/// CORS for the registered SPA origins only, without credentials (the SPA sends no cookies
+/// to these servers). A preflight from any other origin gets no
+/// `Access-Control-Allow-Origin`, so the browser blocks the call. `WWW-Authenticate` is
+/// exposed so the SPA can show why a bearer token was refused (RFC 6750 §3).
+pub fn cors(origins: &[String]) -> Result<CorsLayer, InvalidOrigin> {
+    let origins = origins
+        .iter()
+        .map(|origin| {
+            let valid = origin.starts_with("http://") || origin.starts_with("https://");
+            HeaderValue::from_str(origin)
+                .ok()
+                .filter(|_| valid && !origin.ends_with('/'))
+                .ok_or_else(|| InvalidOrigin(origin.clone()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .expose_headers([header::WWW_AUTHENTICATE]))
+}
+
+/// Wall-clock time as the protocols use it: whole seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// The first four characters of a secret and an ellipsis, for log lines: enough to follow

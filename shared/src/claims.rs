@@ -49,4 +49,8 @@ pub struct AccessTokenClaims {
     /// When the user authenticated (RFC 9068 §2.2.1), seconds since the epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<i64>,
+    /// The user's username (an identity claim, RFC 9068 §2.2.2), so a resource server can
+    /// greet the user without a second request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
 }

@@ -10,7 +10,6 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use shared::{AuthorizationCode, AuthorizationErrorCode, RedirectUri, ScopeSet};
 
-use crate::clock;
 use crate::pages::{self, ConsentPage, ErrorPage, PageError, ScopeLine};
 use crate::routes::authorize::{AuthorizationRedirect, ErrorRedirect};
 use crate::routes::login::{bad_form, checked_session, expired_request};
@@ -126,7 +125,7 @@ pub(crate) async fn decide(
             "this account may not grant any of the requested scopes",
         );
     }
-    let auth_time = session.auth_time.unwrap_or_else(clock::now);
+    let auth_time = session.auth_time.unwrap_or_else(server_kit::unix_now);
     let grant_id =
         store::insert_grant(&state.db, &request.client_id, Some(&user.id), &granted).await?;
     let code = AuthorizationCode::generate();
@@ -143,7 +142,7 @@ pub(crate) async fn decide(
             nonce: request.nonce.clone(),
             resource: request.resource.clone(),
             auth_time,
-            expires_at: clock::now() + state.settings.code_ttl,
+            expires_at: server_kit::unix_now() + state.settings.code_ttl,
             used_at: None,
         },
     )

@@ -5,7 +5,8 @@ use axum::extract::State;
 use shared::scope::KNOWN_SCOPES;
 use shared::{AuthorizationServerMetadata, CodeChallengeMethod, GrantType};
 
-use crate::keys::Jwks;
+use crate::error::Internal;
+use crate::keys::{Jwks, SigningKeys};
 use crate::state::AppState;
 
 /// `GET /.well-known/oauth-authorization-server` and `/.well-known/openid-configuration`.
@@ -37,6 +38,6 @@ pub(crate) async fn metadata(State(state): State<AppState>) -> Json<Authorizatio
 }
 
 /// `GET /jwks.json`: the public keys that verify this server's tokens.
-pub(crate) async fn jwks(State(state): State<AppState>) -> Json<Jwks> {
-    Json(state.keys.jwks.clone())
+pub(crate) async fn jwks(State(state): State<AppState>) -> Result<Json<Jwks>, Internal> {
+    Ok(Json(SigningKeys::published(&state.db).await?))
 }

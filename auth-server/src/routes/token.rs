@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use shared::{CodeChallenge, CodeVerifier, GrantType, TokenErrorCode, TokenRequestForm};
 
-use crate::clock;
 use crate::error::{TokenError, no_store};
 use crate::state::AppState;
 use crate::store::{self, Client, CodeRecord};
@@ -132,12 +131,16 @@ async fn exchange_code(
         return Err(replayed(state, &record).await);
     }
     let scope = record.scopes()?;
+    let user = store::find_user(&state.db, &record.user_id)
+        .await?
+        .ok_or_else(|| invalid_grant("the user of this code no longer exists"))?;
     let response = tokens::issue(
         state,
         &TokenGrant {
             grant_id: &record.grant_id,
             client_id: &record.client_id,
             user_id: &record.user_id,
+            username: &user.username,
             scope: &scope,
             resource: &record.resource,
             auth_time: record.auth_time,
@@ -189,7 +192,7 @@ fn check_issued_to(record: &CodeRecord, client: &Client) -> Result<(), &'static 
 
 /// RFC 6749 §4.1.2: "The authorization code MUST expire shortly after it is issued".
 fn check_not_expired(record: &CodeRecord) -> Result<(), &'static str> {
-    if clock::now() < record.expires_at {
+    if server_kit::unix_now() < record.expires_at {
         Ok(())
     } else {
         Err("the authorization code has expired")

@@ -1,22 +1,268 @@
-use resource_server::config::Config;
-use resource_server::startup::Application;
+//! Starts both servers and gets tokens the way a client does: authorize, log in, consent,
+//! redeem the code with its PKCE verifier.
 
-/// A running resource server on a free port.
-pub struct TestApp {
-    pub address: String,
-    pub client: reqwest::Client,
+use std::collections::HashMap;
+
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Response, StatusCode};
+use shared::{CodeVerifier, TokenResponse};
+
+pub const AUDIENCE: &str = "http://localhost:8082";
+const REDIRECT_URI: &str = "http://localhost:8080/callback";
+
+pub struct Lab {
+    pub auth: String,
+    pub issuer: String,
+    pub resource: String,
+    pub http: reqwest::Client,
+    auth_db: String,
+    _data: tempfile::TempDir,
 }
 
-pub async fn spawn_app() -> TestApp {
-    let config = Config {
-        addr: "127.0.0.1:0".parse().expect("valid address"),
-    };
-    let app = Application::build(config).await.expect("the server starts");
-    let address = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client");
-    TestApp { address, client }
+pub async fn spawn_lab() -> Lab {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let auth_db = format!("sqlite://{}/auth.db", data.path().display());
+    let auth = auth_server::startup::Application::build(auth_server::config::Config {
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        issuer: None,
+        database_url: auth_db.clone(),
+        spa_origins: vec![],
+        default_resource: AUDIENCE.to_owned(),
+        code_ttl: 600,
+        access_token_ttl: 300,
+    })
+    .await
+    .expect("the authorization server starts");
+    let auth_address = format!("http://{}", auth.local_addr());
+    let issuer = auth.issuer().to_owned();
+    tokio::spawn(auth.run_until_stopped());
+
+    let resource = resource_server::startup::Application::build(resource_server::config::Config {
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        issuer: issuer.clone(),
+        audience: Some(AUDIENCE.to_owned()),
+        database_url: format!("sqlite://{}/resource.db", data.path().display()),
+        spa_origins: vec!["http://localhost:8080".to_owned()],
+    })
+    .await
+    .expect("the resource server starts");
+    let resource_address = format!("http://{}", resource.local_addr());
+    tokio::spawn(resource.run_until_stopped());
+
+    Lab {
+        auth: auth_address,
+        issuer,
+        resource: resource_address,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client"),
+        auth_db,
+        _data: data,
+    }
+}
+
+impl Lab {
+    /// Logs `username` in through the real authorization code flow and returns the tokens.
+    pub async fn tokens_for(&self, username: &str, password: &str, scope: &str) -> TokenResponse {
+        let verifier = CodeVerifier::generate();
+        let challenge = verifier.challenge();
+        let authorize = self
+            .http
+            .get(format!("{}/authorize", self.auth))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", "demo-client"),
+                ("redirect_uri", REDIRECT_URI),
+                ("scope", scope),
+                ("state", "s"),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+            ])
+            .send()
+            .await
+            .expect("authorize");
+        let cookie = session_cookie(&authorize);
+        let login_page = authorize.text().await.expect("login page");
+        let login = self
+            .http
+            .post(format!("{}/login", self.auth))
+            .header(COOKIE, &cookie)
+            .form(&[
+                ("request_id", field(&login_page, "request_id").as_str()),
+                ("csrf_token", field(&login_page, "csrf_token").as_str()),
+                ("username", username),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(login.status(), StatusCode::SEE_OTHER, "login as {username}");
+        let cookie = session_cookie(&login);
+        let consent_page = self
+            .http
+            .get(format!(
+                "{}{}",
+                self.auth,
+                header(&login, LOCATION.as_str())
+            ))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .expect("consent page")
+            .text()
+            .await
+            .expect("html");
+        let back = self
+            .http
+            .post(format!("{}/consent", self.auth))
+            .header(COOKIE, &cookie)
+            .form(&[
+                ("request_id", field(&consent_page, "request_id").as_str()),
+                ("csrf_token", field(&consent_page, "csrf_token").as_str()),
+                ("decision", "approve"),
+            ])
+            .send()
+            .await
+            .expect("consent");
+        let location = url::Url::parse(&header(&back, LOCATION.as_str())).expect("redirect URL");
+        let params: HashMap<String, String> = location.query_pairs().into_owned().collect();
+        let response = self
+            .http
+            .post(format!("{}/token", self.auth))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", params["code"].as_str()),
+                ("redirect_uri", REDIRECT_URI),
+                ("client_id", "demo-client"),
+                ("code_verifier", verifier.secret()),
+            ])
+            .send()
+            .await
+            .expect("token");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("a token response")
+    }
+
+    /// An access token for alice with `scope`.
+    pub async fn token(&self, scope: &str) -> String {
+        self.tokens_for("alice", "password123", scope)
+            .await
+            .access_token
+            .secret()
+            .to_owned()
+    }
+
+    /// `method path` on the resource server with an optional bearer token.
+    pub async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> Response {
+        let request = self
+            .http
+            .request(method, format!("{}{path}", self.resource));
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.call(reqwest::Method::GET, path, token).await
+    }
+
+    /// The authorization server's signing key, read from its database: what an attacker
+    /// would need, and what tests use to forge tokens that differ in one claim only.
+    pub async fn signing_key(&self) -> (String, EncodingKey, Vec<u8>) {
+        let db = sqlx::SqlitePool::connect(&self.auth_db)
+            .await
+            .expect("database");
+        let (kid, private, public): (String, Vec<u8>, Vec<u8>) =
+            sqlx::query_as("SELECT kid, private_pkcs8, public_key FROM signing_keys ORDER BY created_at DESC LIMIT 1")
+                .fetch_one(&db)
+                .await
+                .expect("a signing key");
+        (kid, EncodingKey::from_ed_der(&private), public)
+    }
+
+    /// Adds a new key to the authorization server (a key rotation) and returns it.
+    pub async fn rotate_key(&self, kid: &str) -> EncodingKey {
+        let key = SigningKey::from_bytes(&shared::random::bytes());
+        let private = key.to_pkcs8_der().expect("PKCS#8");
+        let db = sqlx::SqlitePool::connect(&self.auth_db)
+            .await
+            .expect("database");
+        sqlx::query("INSERT INTO signing_keys (kid, private_pkcs8, public_key, created_at) VALUES (?, ?, ?, ?)")
+            .bind(kid)
+            .bind(private.as_bytes())
+            .bind(key.verifying_key().to_bytes().to_vec())
+            .bind(server_kit::unix_now())
+            .execute(&db)
+            .await
+            .expect("inserted");
+        EncodingKey::from_ed_der(private.as_bytes())
+    }
+
+    /// Valid claims for an access token for this lab, to change one at a time.
+    pub fn claims(&self, scope: &str) -> serde_json::Value {
+        let now = server_kit::unix_now();
+        serde_json::json!({
+            "iss": self.issuer,
+            "sub": "forged-subject",
+            "aud": AUDIENCE,
+            "exp": now + 300,
+            "iat": now,
+            "jti": "forged",
+            "client_id": "demo-client",
+            "scope": scope,
+        })
+    }
+}
+
+/// Signs `claims` with `key` as an access token (`typ: at+jwt`, EdDSA) under `kid`.
+pub fn sign(claims: &serde_json::Value, kid: &str, key: &EncodingKey) -> String {
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.typ = Some("at+jwt".to_owned());
+    header.kid = Some(kid.to_owned());
+    jsonwebtoken::encode(&header, claims, key).expect("signed")
+}
+
+fn header(response: &Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .expect(name)
+        .to_str()
+        .expect("ascii")
+        .to_owned()
+}
+
+fn session_cookie(response: &Response) -> String {
+    header(response, SET_COOKIE.as_str())
+        .split(';')
+        .next()
+        .expect("a pair")
+        .to_owned()
+}
+
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).expect("the field") + marker.len();
+    html[start..].split('"').next().expect("a value").to_owned()
+}
+
+/// Status, `WWW-Authenticate` and JSON body of a response.
+pub async fn answer(response: Response) -> (StatusCode, String, serde_json::Value) {
+    let status = response.status();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().expect("ascii").to_owned())
+        .unwrap_or_default();
+    (
+        status,
+        challenge,
+        response.json().await.expect("a JSON body"),
+    )
 }

@@ -1,4 +1,7 @@
-//! Integration tests: the real resource server on 127.0.0.1:0, spoken to over HTTP.
+//! Integration tests: the real authorization server and the real resource server on
+//! 127.0.0.1:0, real tokens from the real flow, and forged tokens signed the ways an
+//! attacker would try.
 
-mod health;
+mod api;
 mod helpers;
+mod validation;

@@ -1,0 +1,130 @@
+//! The protected API, one scope per endpoint, and the public documents.
+
+use std::sync::atomic::Ordering;
+
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::bearer::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The longest note, in characters.
+const NOTE_MAX_CHARS: usize = 1000;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/profile", get(profile))
+        .route("/api/notes", get(list_notes).post(add_note))
+        .route("/api/admin/stats", get(stats))
+        .route(
+            "/.well-known/oauth-protected-resource",
+            get(resource_metadata),
+        )
+}
+
+/// `GET /api/profile` (scope `read`): who the token says the caller is.
+async fn profile(caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require("read")?;
+    let claims = &caller.claims;
+    Ok(Json(json!({
+        "sub": claims.sub,
+        "username": claims.preferred_username,
+        "scope": claims.scope,
+        "client_id": claims.client_id,
+        "expires_at": claims.exp,
+        "expires_in": (claims.exp - server_kit::unix_now()).max(0),
+    })))
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+struct Note {
+    id: i64,
+    text: String,
+    created_at: i64,
+}
+
+/// `GET /api/notes` (scope `read`): the caller's own notes, newest first.
+async fn list_notes(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Note>>, ApiError> {
+    caller.require("read")?;
+    let notes =
+        sqlx::query_as("SELECT id, text, created_at FROM notes WHERE sub = ? ORDER BY id DESC")
+            .bind(&caller.claims.sub)
+            .fetch_all(&state.db)
+            .await?;
+    Ok(Json(notes))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewNote {
+    text: String,
+}
+
+/// `POST /api/notes` (scope `write`), JSON `{"text": ...}` of 1 to 1000 characters.
+async fn add_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<NewNote>, JsonRejection>,
+) -> Result<(StatusCode, Json<Note>), ApiError> {
+    caller.require("write")?;
+    let Json(note) = body.map_err(|rejection| ApiError::InvalidInput {
+        status: StatusCode::BAD_REQUEST,
+        description: format!(
+            "the body must be JSON like {{\"text\": \"...\"}}: {}",
+            rejection.body_text()
+        ),
+    })?;
+    let length = note.text.chars().count();
+    if !(1..=NOTE_MAX_CHARS).contains(&length) {
+        return Err(ApiError::InvalidInput {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            description: format!("text must be 1 to {NOTE_MAX_CHARS} characters, got {length}"),
+        });
+    }
+    let saved = sqlx::query_as(
+        "INSERT INTO notes (sub, text, created_at) VALUES (?, ?, ?) RETURNING id, text, created_at",
+    )
+    .bind(&caller.claims.sub)
+    .bind(&note.text)
+    .bind(server_kit::unix_now())
+    .fetch_one(&state.db)
+    .await?;
+    Ok((StatusCode::CREATED, Json(saved)))
+}
+
+/// `GET /api/admin/stats` (scope `admin`).
+async fn stats(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require("admin")?;
+    let users_seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users_seen")
+        .fetch_one(&state.db)
+        .await?;
+    let notes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notes")
+        .fetch_one(&state.db)
+        .await?;
+    Ok(Json(json!({
+        "users_seen": users_seen,
+        "notes": notes,
+        "requests_allowed": state.stats.allowed.load(Ordering::Relaxed),
+        "requests_refused": state.stats.refused.load(Ordering::Relaxed),
+    })))
+}
+
+/// `GET /.well-known/oauth-protected-resource` (RFC 9728 §2): how to get a token for
+/// this server.
+async fn resource_metadata(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "resource": state.audience,
+        "authorization_servers": [state.issuer],
+        "scopes_supported": ["read", "write", "admin"],
+        "bearer_methods_supported": ["header"],
+        "resource_name": "OAuth 2.1 lab resource server",
+    }))
+}

@@ -1,0 +1,136 @@
+//! Who is calling: the bearer token from the `Authorization` header, validated, and the
+//! scope check of each endpoint. Every decision is one access-log line: who, what, and
+//! allowed or why not.
+
+use std::sync::atomic::Ordering;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use shared::AccessTokenClaims;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A caller whose access token passed every check of [`crate::validate`].
+#[derive(Debug)]
+pub(crate) struct Caller {
+    pub claims: AccessTokenClaims,
+    method: Method,
+    path: String,
+    state: AppState,
+}
+
+impl Caller {
+    /// RFC 6750 §3.1: a valid token without the scope an endpoint needs is
+    /// `403 insufficient_scope`. This is the last check; passing it allows the request.
+    pub(crate) fn require(&self, scope: &'static str) -> Result<(), ApiError> {
+        if self.claims.scope.contains(scope) {
+            self.state.stats.allowed.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(
+                sub = self.claims.sub,
+                client = self.claims.client_id,
+                "{} {}: allowed (scope {scope})",
+                self.method,
+                self.path
+            );
+            Ok(())
+        } else {
+            refused(
+                &self.state,
+                &self.method,
+                &self.path,
+                Some(&self.claims),
+                &format!("missing scope {scope}"),
+            );
+            Err(ApiError::InsufficientScope(scope))
+        }
+    }
+}
+
+fn refused(
+    state: &AppState,
+    method: &Method,
+    path: &str,
+    claims: Option<&AccessTokenClaims>,
+    why: &str,
+) {
+    state.stats.refused.fetch_add(1, Ordering::Relaxed);
+    tracing::warn!(
+        sub = claims.map_or("-", |c| c.sub.as_str()),
+        client = claims.map_or("-", |c| c.client_id.as_str()),
+        "{method} {path}: refused: {why}"
+    );
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let method = parts.method.clone();
+        let path = parts.uri.path().to_owned();
+        let refuse = |error: ApiError, why: &str| {
+            refused(state, &method, &path, None, why);
+            error
+        };
+
+        // OAuth 2.1 §5.2.2 (RFC 6750 §2.3 is gone): a token in the URL ends up in logs,
+        // browser history and Referer headers, so it is refused, not read.
+        let query = parts.uri.query().unwrap_or("");
+        if query
+            .split('&')
+            .any(|pair| pair.split('=').next() == Some("access_token"))
+        {
+            let why = "access tokens are not accepted in the URL (they leak through logs and Referer); send Authorization: Bearer <token>";
+            return Err(refuse(
+                ApiError::BadRequest(why.to_owned()),
+                "token in the query string",
+            ));
+        }
+
+        let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
+        let (Some(value), None) = (values.next(), values.next()) else {
+            if parts.headers.contains_key(header::AUTHORIZATION) {
+                let why = "more than one Authorization header";
+                return Err(refuse(ApiError::BadRequest(why.to_owned()), why));
+            }
+            let resource_metadata =
+                format!("{}/.well-known/oauth-protected-resource", state.audience);
+            return Err(refuse(
+                ApiError::NoToken { resource_metadata },
+                "no access token",
+            ));
+        };
+        // RFC 6750 §2.1: `Authorization: Bearer <token>`; the scheme is case-insensitive.
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
+            .map(|(_, token)| token.trim().to_owned());
+        let Some(token) = token else {
+            let why = "the Authorization header must be \"Bearer <token>\"";
+            return Err(refuse(ApiError::BadRequest(why.to_owned()), why));
+        };
+
+        match state.validator.validate(&token).await {
+            Ok(claims) => {
+                sqlx::query("INSERT OR IGNORE INTO users_seen (sub, first_seen) VALUES (?, ?)")
+                    .bind(&claims.sub)
+                    .bind(server_kit::unix_now())
+                    .execute(&state.db)
+                    .await?;
+                Ok(Self {
+                    claims,
+                    method,
+                    path,
+                    state: state.clone(),
+                })
+            }
+            Err(refusal) => {
+                let why = refusal.to_string();
+                Err(refuse(ApiError::InvalidToken(why.clone()), &why))
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The API's errors: RFC 6750 §3 for everything about the bearer token, plain JSON for
+//! everything else. The `WWW-Authenticate` challenge and the JSON body say the same thing,
+//! one for programs, one for people.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use shared::BearerErrorCode;
+
+/// `realm` of every challenge.
+const REALM: &str = "oauth-lab";
+
+#[derive(Debug)]
+pub(crate) enum ApiError {
+    /// RFC 6750 §3.1: "If the request lacks any authentication information ..., the
+    /// resource server SHOULD NOT include an error code or other error information."
+    NoToken { resource_metadata: String },
+    /// `400 invalid_request`: the token was sent the wrong way.
+    BadRequest(String),
+    /// `401 invalid_token`, saying which check failed.
+    InvalidToken(String),
+    /// `403 insufficient_scope`, naming the scope needed.
+    InsufficientScope(&'static str),
+    /// The request body is not what the endpoint takes.
+    InvalidInput {
+        status: StatusCode,
+        description: String,
+    },
+    /// Something failed inside this server; the cause is logged, not sent.
+    Internal(String),
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+/// A quoted-string value for a challenge parameter (RFC 9110 §5.6.4): printable ASCII
+/// only, without `"` or `\\`.
+fn quoted(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' => '\'',
+            ' '..='~' => c,
+            _ => '?',
+        })
+        .collect()
+}
+
+fn challenge(code: BearerErrorCode, description: &str, extra: &str) -> String {
+    format!(
+        "Bearer realm=\"{REALM}\", error=\"{}\", error_description=\"{}\"{extra}",
+        code.as_str(),
+        quoted(description)
+    )
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, www_authenticate, body) = match self {
+            Self::NoToken { resource_metadata } => (
+                StatusCode::UNAUTHORIZED,
+                Some(format!(
+                    "Bearer realm=\"{REALM}\", resource_metadata=\"{resource_metadata}\""
+                )),
+                json!({"error_description": "this endpoint needs an access token: send Authorization: Bearer <token>"}),
+            ),
+            Self::BadRequest(description) => (
+                StatusCode::BAD_REQUEST,
+                Some(challenge(BearerErrorCode::InvalidRequest, &description, "")),
+                json!({"error": "invalid_request", "error_description": description}),
+            ),
+            Self::InvalidToken(description) => (
+                StatusCode::UNAUTHORIZED,
+                Some(challenge(BearerErrorCode::InvalidToken, &description, "")),
+                json!({"error": "invalid_token", "error_description": description}),
+            ),
+            Self::InsufficientScope(scope) => {
+                let description = format!("this endpoint needs the scope {scope:?}");
+                (
+                    StatusCode::FORBIDDEN,
+                    Some(challenge(
+                        BearerErrorCode::InsufficientScope,
+                        &description,
+                        &format!(", scope=\"{scope}\""),
+                    )),
+                    json!({"error": "insufficient_scope", "error_description": description, "scope": scope}),
+                )
+            }
+            Self::InvalidInput {
+                status,
+                description,
+            } => (
+                status,
+                None,
+                json!({"error": "invalid_input", "error_description": description}),
+            ),
+            Self::Internal(cause) => {
+                tracing::error!(cause, "request failed inside the resource server");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    None,
+                    json!({"error": "server_error", "error_description": "the resource server failed; see its log"}),
+                )
+            }
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let Some(value) = www_authenticate.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}

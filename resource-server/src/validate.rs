@@ -1,0 +1,117 @@
+//! Validating a JWT access token (RFC 9068 §4, RFC 8725). The checks run in the order of
+//! [`Validator::validate`]; each refusal names the check that failed.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Validation};
+use serde::Deserialize;
+use shared::AccessTokenClaims;
+
+use crate::jwks::KeySet;
+
+/// The only signature algorithm accepted. An allow-list, not a deny-list: `none`, every
+/// `HS*` (with which a public key could be abused as an HMAC secret) and anything new are
+/// refused (RFC 8725 §3.1, §2.1).
+const ALLOWED_ALG: &str = "EdDSA";
+
+/// Clock skew tolerated for `exp` and `nbf`, in seconds.
+const LEEWAY_SECS: u64 = 30;
+
+/// Why a token was refused; the text goes into `error_description`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Refusal {
+    #[error("the token is not a well-formed JWT")]
+    Malformed,
+    #[error("the signature algorithm {0} is not allowed (only EdDSA)")]
+    AlgorithmNotAllowed(String),
+    #[error("the token's typ is {0}, not at+jwt: it is not an access token (RFC 9068 section 4)")]
+    NotAnAccessToken(String),
+    #[error("the token names no key id (kid)")]
+    NoKeyId,
+    #[error("the token was signed with an unknown key")]
+    UnknownKey,
+    #[error(
+        "the signature does not verify: the token was altered or not issued by the authorization server"
+    )]
+    BadSignature,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet (nbf)")]
+    NotYetValid,
+    #[error("the token was issued by another server (iss)")]
+    WrongIssuer,
+    #[error("the token is meant for another resource server (aud)")]
+    WrongAudience,
+    #[error("the token lacks a required claim or has a malformed one")]
+    BadClaims,
+}
+
+/// The JOSE header fields read before any key is touched.
+#[derive(Debug, Deserialize)]
+struct Header {
+    alg: Option<String>,
+    typ: Option<String>,
+    kid: Option<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Validator {
+    keys: KeySet,
+    validation: Validation,
+}
+
+impl Validator {
+    pub(crate) fn new(keys: KeySet, issuer: &str, audience: &str) -> Self {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECS;
+        Self { keys, validation }
+    }
+
+    pub(crate) async fn validate(&self, token: &str) -> Result<AccessTokenClaims, Refusal> {
+        let header = read_header(token)?;
+        // 1. The algorithm comes from an allow-list, never from the token alone.
+        let alg = header.alg.unwrap_or_default();
+        if alg != ALLOWED_ALG {
+            return Err(Refusal::AlgorithmNotAllowed(alg));
+        }
+        // 2. RFC 9068 §4: "Resource servers MUST verify that the "typ" header value is
+        //    "at+jwt" or "application/at+jwt" and reject tokens carrying any other value."
+        let typ = header.typ.unwrap_or_default();
+        if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("application/at+jwt") {
+            return Err(Refusal::NotAnAccessToken(typ));
+        }
+        // 3. The key the authorization server published under this kid.
+        let kid = header.kid.ok_or(Refusal::NoKeyId)?;
+        let key = self.keys.key(&kid).await.ok_or(Refusal::UnknownKey)?;
+        // 4. Signature, then iss, aud, exp, nbf (RFC 9068 §4).
+        jsonwebtoken::decode::<AccessTokenClaims>(token, &key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|error| match error.kind() {
+                ErrorKind::InvalidSignature => Refusal::BadSignature,
+                ErrorKind::ExpiredSignature => Refusal::Expired,
+                ErrorKind::ImmatureSignature => Refusal::NotYetValid,
+                ErrorKind::InvalidIssuer => Refusal::WrongIssuer,
+                ErrorKind::InvalidAudience => Refusal::WrongAudience,
+                ErrorKind::MissingRequiredClaim(_) | ErrorKind::Json(_) => Refusal::BadClaims,
+                _ => Refusal::Malformed,
+            })
+    }
+}
+
+fn read_header(token: &str) -> Result<Header, Refusal> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(_), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Refusal::Malformed);
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(header)
+        .map_err(|_| Refusal::Malformed)?;
+    serde_json::from_slice(&bytes).map_err(|_| Refusal::Malformed)
+}

@@ -1,0 +1,266 @@
+//! One test per check a token must pass (RFC 9068 §4, RFC 8725, RFC 6750 §3).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::StatusCode;
+
+use crate::helpers::{answer, sign, spawn_lab};
+
+/// Asserts `401 invalid_token` whose description contains `why`, in the header and the body.
+async fn assert_invalid_token(response: reqwest::Response, why: &str) {
+    let (status, challenge, body) = answer(response).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        challenge.starts_with("Bearer realm=\"oauth-lab\", error=\"invalid_token\""),
+        "{challenge}"
+    );
+    assert!(challenge.contains(why), "{challenge}");
+    assert_eq!(body["error"], "invalid_token");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains(why)),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_real_token_with_the_read_scope_gets_the_profile() {
+    let lab = spawn_lab().await;
+    let token = lab.token("read").await;
+    let response = lab.get("/api/profile", Some(&token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(body["username"], "alice");
+    assert_eq!(body["client_id"], "demo-client");
+    assert_eq!(body["scope"], "read");
+}
+
+#[tokio::test]
+async fn no_token_is_401_with_a_challenge_naming_the_resource_metadata_and_no_error_code() {
+    let lab = spawn_lab().await;
+    let (status, challenge, _) = answer(lab.get("/api/profile", None).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        challenge.starts_with("Bearer realm=\"oauth-lab\""),
+        "{challenge}"
+    );
+    assert!(challenge.contains(
+        "resource_metadata=\"http://localhost:8082/.well-known/oauth-protected-resource\""
+    ));
+    assert!(
+        !challenge.contains("error="),
+        "RFC 6750 §3.1: no error code without a token"
+    );
+}
+
+#[tokio::test]
+async fn a_token_with_a_changed_payload_fails_the_signature_check() {
+    let lab = spawn_lab().await;
+    let token = lab.token("read").await;
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("base64")).expect("JSON");
+    claims["scope"] = "read write admin".into();
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("JSON"));
+    let tampered = format!("{}.{payload}.{}", parts[0], parts[2]);
+    assert_invalid_token(
+        lab.get("/api/admin/stats", Some(&tampered)).await,
+        "signature does not verify",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_token_with_a_changed_signature_fails_the_signature_check() {
+    let lab = spawn_lab().await;
+    let token = lab.token("read").await;
+    let (head, signature) = token.rsplit_once('.').expect("three parts");
+    let mut bytes = URL_SAFE_NO_PAD.decode(signature).expect("base64");
+    bytes[0] ^= 0x01;
+    let tampered = format!("{head}.{}", URL_SAFE_NO_PAD.encode(bytes));
+    assert_invalid_token(
+        lab.get("/api/profile", Some(&tampered)).await,
+        "signature does not verify",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_unsigned_alg_none_token_is_refused_by_the_algorithm_allow_list() {
+    let lab = spawn_lab().await;
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt"}"#);
+    let payload =
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&lab.claims("read admin")).expect("JSON"));
+    let token = format!("{header}.{payload}.");
+    assert_invalid_token(
+        lab.get("/api/profile", Some(&token)).await,
+        "algorithm none is not allowed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_hs256_token_signed_with_the_public_key_is_refused_by_the_algorithm_allow_list() {
+    let lab = spawn_lab().await;
+    let (kid, _, public) = lab.signing_key().await;
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = Some("at+jwt".to_owned());
+    header.kid = Some(kid);
+    // The classic key confusion: the public key, known to everyone, used as an HMAC secret.
+    let token = jsonwebtoken::encode(
+        &header,
+        &lab.claims("read"),
+        &EncodingKey::from_secret(&public),
+    )
+    .expect("signed");
+    assert_invalid_token(
+        lab.get("/api/profile", Some(&token)).await,
+        "algorithm HS256 is not allowed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_token_from_another_issuer_is_refused() {
+    let lab = spawn_lab().await;
+    let (kid, key, _) = lab.signing_key().await;
+    let mut claims = lab.claims("read");
+    claims["iss"] = "http://evil.example".into();
+    assert_invalid_token(
+        lab.get("/api/profile", Some(&sign(&claims, &kid, &key)))
+            .await,
+        "(iss)",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_token_for_another_audience_is_refused() {
+    let lab = spawn_lab().await;
+    let (kid, key, _) = lab.signing_key().await;
+    let mut claims = lab.claims("read");
+    claims["aud"] = "http://localhost:9999".into();
+    assert_invalid_token(
+        lab.get("/api/profile", Some(&sign(&claims, &kid, &key)))
+            .await,
+        "(aud)",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused_as_expired() {
+    let lab = spawn_lab().await;
+    let (kid, key, _) = lab.signing_key().await;
+    let mut claims = lab.claims("read");
+    let now = server_kit::unix_now();
+    claims["iat"] = (now - 3600).into();
+    claims["exp"] = (now - 600).into();
+    assert_invalid_token(
+        lab.get("/api/profile", Some(&sign(&claims, &kid, &key)))
+            .await,
+        "expired",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_token_that_is_not_yet_valid_is_refused() {
+    let lab = spawn_lab().await;
+    let (kid, key, _) = lab.signing_key().await;
+    let mut claims = lab.claims("read");
+    claims["nbf"] = (server_kit::unix_now() + 3600).into();
+    assert_invalid_token(
+        lab.get("/api/profile", Some(&sign(&claims, &kid, &key)))
+            .await,
+        "not valid yet",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_jwt_that_is_not_typed_as_an_access_token_is_refused() {
+    let lab = spawn_lab().await;
+    let (kid, key, _) = lab.signing_key().await;
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.typ = Some("JWT".to_owned());
+    header.kid = Some(kid);
+    let token = jsonwebtoken::encode(&header, &lab.claims("read"), &key).expect("signed");
+    assert_invalid_token(lab.get("/api/profile", Some(&token)).await, "at+jwt").await;
+}
+
+#[tokio::test]
+async fn garbage_in_the_authorization_header_is_invalid_token() {
+    let lab = spawn_lab().await;
+    assert_invalid_token(
+        lab.get("/api/profile", Some("not-a-jwt")).await,
+        "not a well-formed JWT",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_token_signed_with_a_rotated_in_key_verifies_after_one_refetch_of_the_jwks() {
+    let lab = spawn_lab().await;
+    let key = lab.rotate_key("rotated-key").await;
+    let token = sign(&lab.claims("read"), "rotated-key", &key);
+    assert_eq!(
+        lab.get("/api/profile", Some(&token)).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_token_signed_with_a_key_the_server_never_published_is_refused() {
+    let lab = spawn_lab().await;
+    let key = EncodingKey::from_ed_der(
+        ed25519_dalek::pkcs8::EncodePrivateKey::to_pkcs8_der(
+            &ed25519_dalek::SigningKey::from_bytes(&shared::random::bytes()),
+        )
+        .expect("PKCS#8")
+        .as_bytes(),
+    );
+    let token = sign(&lab.claims("read"), "attacker-key", &key);
+    assert_invalid_token(lab.get("/api/profile", Some(&token)).await, "unknown key").await;
+}
+
+#[tokio::test]
+async fn a_token_in_the_query_string_is_refused_with_invalid_request() {
+    let lab = spawn_lab().await;
+    let token = lab.token("read").await;
+    let (status, challenge, body) = answer(
+        lab.get(&format!("/api/profile?access_token={token}"), None)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        challenge.contains("error=\"invalid_request\""),
+        "{challenge}"
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains("not accepted in the URL"))
+    );
+}
+
+#[tokio::test]
+async fn a_basic_authorization_header_is_invalid_request() {
+    let lab = spawn_lab().await;
+    let response = lab
+        .http
+        .get(format!("{}/api/profile", lab.resource))
+        .basic_auth("alice", Some("password123"))
+        .send()
+        .await
+        .expect("sent");
+    let (status, challenge, _) = answer(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        challenge.contains("error=\"invalid_request\""),
+        "{challenge}"
+    );
+}
