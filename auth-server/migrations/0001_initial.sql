@@ -15,9 +15,10 @@ CREATE TABLE users (
 CREATE TABLE clients (
     client_id      TEXT PRIMARY KEY,
     name           TEXT NOT NULL,
-    secret_hash    TEXT,                      -- NULL for a public client
+    secret_hash    TEXT,                      -- SHA-256 of the secret; NULL for a public client
     redirect_uris  TEXT NOT NULL,             -- one per line, compared as exact strings
     allowed_scopes TEXT NOT NULL,
+    can_introspect INTEGER NOT NULL DEFAULT 0, -- may call /introspect (a resource server)
     created_at     INTEGER NOT NULL
 );
 
@@ -58,6 +59,8 @@ CREATE TABLE grants (
     client_id      TEXT NOT NULL REFERENCES clients(client_id),
     user_id        TEXT REFERENCES users(id),
     scope          TEXT NOT NULL,
+    resource       TEXT NOT NULL,             -- the audience of its access tokens
+    auth_time      INTEGER,
     created_at     INTEGER NOT NULL,
     revoked_at     INTEGER
 );
@@ -71,8 +74,6 @@ CREATE TABLE authorization_codes (
     scope          TEXT NOT NULL,
     code_challenge TEXT NOT NULL,
     nonce          TEXT,
-    resource       TEXT NOT NULL,
-    auth_time      INTEGER NOT NULL,
     expires_at     INTEGER NOT NULL,
     used_at        INTEGER                    -- set once, atomically: single use
 );

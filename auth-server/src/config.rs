@@ -54,4 +54,26 @@ pub struct Config {
     /// Lifetime of an access token, in seconds.
     #[arg(long, env = "AUTH_SERVER_ACCESS_TOKEN_TTL", default_value_t = 300)]
     pub access_token_ttl: u64,
+
+    /// Lifetime of a refresh token, in seconds (each refresh issues a new one).
+    #[arg(long, env = "AUTH_SERVER_REFRESH_TOKEN_TTL", default_value_t = 86_400)]
+    pub refresh_token_ttl: u64,
+
+    /// Secret of the seeded confidential client `service-client` (client credentials,
+    /// scope `read`). The default is a demo credential: set your own outside a local lab.
+    #[arg(
+        long,
+        env = "AUTH_SERVER_SERVICE_CLIENT_SECRET",
+        default_value = "service-secret"
+    )]
+    pub service_client_secret: String,
+
+    /// Secret of the seeded confidential client `resource-server`, which may call
+    /// `/introspect`. The default is a demo credential: set your own outside a local lab.
+    #[arg(
+        long,
+        env = "AUTH_SERVER_RESOURCE_SERVER_SECRET",
+        default_value = "resource-server-secret"
+    )]
+    pub resource_server_secret: String,
 }

@@ -40,11 +40,13 @@ internal_from!(
     askama::Error
 );
 
-/// An error of the token endpoint (RFC 6749 §5.2): `400` with a JSON body, or `401` for
-/// `invalid_client`, always with `Cache-Control: no-store`.
+/// An error of the token, revocation or introspection endpoint (RFC 6749 §5.2): `400` with
+/// a JSON body, or `401` for `invalid_client`, always with `Cache-Control: no-store`.
 #[derive(Debug)]
 pub(crate) enum TokenError {
     Protocol(ErrorResponse<TokenErrorCode>),
+    /// Client authentication failed: `401 invalid_client` with `WWW-Authenticate: Basic`.
+    InvalidClient(String),
     Internal(Internal),
 }
 
@@ -67,16 +69,21 @@ impl IntoResponse for TokenError {
                 tracing::info!(
                     error = body.error.as_str(),
                     reason = body.error_description.as_deref().unwrap_or(""),
-                    "token request refused"
+                    "request refused"
                 );
-                // RFC 6749 §5.2: invalid_client "MAY return an HTTP 401 (Unauthorized)";
-                // with a WWW-Authenticate header when the client used the Authorization header.
-                let status = if body.error == TokenErrorCode::InvalidClient {
-                    StatusCode::UNAUTHORIZED
-                } else {
-                    StatusCode::BAD_REQUEST
-                };
-                (status, Json(body)).into_response()
+                (StatusCode::BAD_REQUEST, Json(body)).into_response()
+            }
+            // RFC 6749 §5.2: invalid_client "MAY return an HTTP 401 (Unauthorized) status
+            // code to indicate which HTTP authentication schemes are supported".
+            Self::InvalidClient(reason) => {
+                tracing::warn!(reason, "client authentication failed");
+                let body = ErrorResponse::new(TokenErrorCode::InvalidClient, reason);
+                (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::WWW_AUTHENTICATE, "Basic realm=\"oauth-lab\"")],
+                    Json(body),
+                )
+                    .into_response()
             }
             Self::Internal(error) => {
                 tracing::error!(%error, "token endpoint failed");

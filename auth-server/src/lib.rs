@@ -4,6 +4,7 @@
 pub mod config;
 pub mod startup;
 
+mod client_auth;
 mod error;
 mod keys;
 mod pages;

@@ -4,6 +4,7 @@
 use shared::ScopeSet;
 use sqlx::SqlitePool;
 
+use crate::client_auth;
 use crate::error::Internal;
 use crate::password::BCRYPT_COST;
 
@@ -25,7 +26,13 @@ const DEMO_CLIENT_REDIRECT_URIS: &str =
     "http://localhost:8080/callback\nhttp://127.0.0.1:8080/callback";
 const DEMO_CLIENT_SCOPES: &str = "openid profile email read write admin";
 
-pub(crate) async fn seed(db: &SqlitePool) -> Result<(), Internal> {
+/// Creates the demo data on first start. The confidential clients' secrets come from the
+/// configuration and are (re)applied on every start, so changing the flag changes the secret.
+pub(crate) async fn seed(
+    db: &SqlitePool,
+    service_client_secret: &str,
+    resource_server_secret: &str,
+) -> Result<(), Internal> {
     let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(db)
         .await?;
@@ -67,5 +74,36 @@ pub(crate) async fn seed(db: &SqlitePool) -> Result<(), Internal> {
     .bind(server_kit::unix_now())
     .execute(db)
     .await?;
+    // Confidential clients for service-to-service calls: no redirect URIs, no users.
+    for (client_id, name, secret, scopes, can_introspect) in [
+        (
+            "service-client",
+            "Demo service (client credentials)",
+            service_client_secret,
+            "read",
+            false,
+        ),
+        (
+            "resource-server",
+            "The lab's resource server (introspection)",
+            resource_server_secret,
+            "",
+            true,
+        ),
+    ] {
+        sqlx::query(
+            "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, allowed_scopes, can_introspect, created_at)
+             VALUES (?, ?, ?, '', ?, ?, ?)
+             ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash",
+        )
+        .bind(client_id)
+        .bind(name)
+        .bind(client_auth::hash_secret(secret))
+        .bind(scopes)
+        .bind(can_introspect)
+        .bind(server_kit::unix_now())
+        .execute(db)
+        .await?;
+    }
     Ok(())
 }

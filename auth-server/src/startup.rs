@@ -49,7 +49,12 @@ impl Application {
                 url: config.database_url.clone(),
                 source,
             })?;
-        seed::seed(&db).await?;
+        seed::seed(
+            &db,
+            &config.service_client_secret,
+            &config.resource_server_secret,
+        )
+        .await?;
         let keys = SigningKeys::load_or_create(&db).await?;
         let state = AppState {
             db,
@@ -59,6 +64,7 @@ impl Application {
                 default_resource: config.default_resource,
                 code_ttl: seconds(config.code_ttl),
                 access_token_ttl: seconds(config.access_token_ttl),
+                refresh_token_ttl: seconds(config.refresh_token_ttl),
             }),
         };
         let router = routes::router(state, cors);

@@ -13,6 +13,7 @@ pub(crate) struct Settings {
     pub default_resource: String,
     pub code_ttl: i64,
     pub access_token_ttl: i64,
+    pub refresh_token_ttl: i64,
 }
 
 #[derive(Debug, Clone)]

@@ -11,16 +11,21 @@ use crate::error::Internal;
 pub(crate) struct Client {
     pub client_id: ClientId,
     pub name: String,
+    /// SHA-256 (hex) of the secret of a confidential client; `None` for a public client.
+    pub secret_hash: Option<String>,
     pub redirect_uris: Vec<RedirectUri>,
     pub allowed_scopes: ScopeSet,
+    pub can_introspect: bool,
 }
 
 #[derive(sqlx::FromRow)]
 struct ClientRow {
     client_id: String,
     name: String,
+    secret_hash: Option<String>,
     redirect_uris: String,
     allowed_scopes: String,
+    can_introspect: bool,
 }
 
 pub(crate) async fn find_client(
@@ -28,7 +33,8 @@ pub(crate) async fn find_client(
     client_id: &str,
 ) -> Result<Option<Client>, Internal> {
     let row: Option<ClientRow> = sqlx::query_as(
-        "SELECT client_id, name, redirect_uris, allowed_scopes FROM clients WHERE client_id = ?",
+        "SELECT client_id, name, secret_hash, redirect_uris, allowed_scopes, can_introspect
+         FROM clients WHERE client_id = ?",
     )
     .bind(client_id)
     .fetch_optional(db)
@@ -37,8 +43,10 @@ pub(crate) async fn find_client(
         Ok(Client {
             client_id: ClientId::new(row.client_id),
             name: row.name,
+            secret_hash: row.secret_hash,
             redirect_uris: row.redirect_uris.lines().map(RedirectUri::new).collect(),
             allowed_scopes: stored_scopes(&row.allowed_scopes)?,
+            can_introspect: row.can_introspect,
         })
     })
     .transpose()
@@ -180,25 +188,64 @@ pub(crate) async fn move_requests(db: &SqlitePool, from: &str, to: &str) -> Resu
     Ok(())
 }
 
-/// Records a new grant and returns its id.
-pub(crate) async fn insert_grant(
-    db: &SqlitePool,
-    client_id: &str,
-    user_id: Option<&str>,
-    scope: &ScopeSet,
-) -> Result<String, Internal> {
-    let id = shared::random::token();
+/// A grant: one user's (or, for client credentials, one client's) authorization of a
+/// client. Every code and token is issued from one; revoking it revokes them all.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct Grant {
+    pub id: String,
+    pub client_id: String,
+    pub user_id: Option<String>,
+    pub scope: String,
+    pub resource: String,
+    pub auth_time: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl Grant {
+    /// A new, unsaved grant with a fresh id.
+    pub(crate) fn new(
+        client_id: &str,
+        user_id: Option<&str>,
+        scope: &ScopeSet,
+        resource: &str,
+        auth_time: Option<i64>,
+    ) -> Self {
+        Self {
+            id: shared::random::token(),
+            client_id: client_id.to_owned(),
+            user_id: user_id.map(str::to_owned),
+            scope: scope.to_string(),
+            resource: resource.to_owned(),
+            auth_time,
+            revoked_at: None,
+        }
+    }
+}
+
+pub(crate) async fn insert_grant(db: &SqlitePool, grant: &Grant) -> Result<(), Internal> {
     sqlx::query(
-        "INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO grants (id, client_id, user_id, scope, resource, auth_time, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(&id)
-    .bind(client_id)
-    .bind(user_id)
-    .bind(scope.to_string())
+    .bind(&grant.id)
+    .bind(&grant.client_id)
+    .bind(&grant.user_id)
+    .bind(&grant.scope)
+    .bind(&grant.resource)
+    .bind(grant.auth_time)
     .bind(server_kit::unix_now())
     .execute(db)
     .await?;
-    Ok(id)
+    Ok(())
+}
+
+pub(crate) async fn find_grant(db: &SqlitePool, id: &str) -> Result<Option<Grant>, Internal> {
+    Ok(sqlx::query_as(
+        "SELECT id, client_id, user_id, scope, resource, auth_time, revoked_at FROM grants WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
 }
 
 /// Revokes a grant: every token issued from it stops being active.
@@ -236,8 +283,6 @@ pub(crate) struct CodeRecord {
     pub scope: String,
     pub code_challenge: String,
     pub nonce: Option<String>,
-    pub resource: String,
-    pub auth_time: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
 }
@@ -255,9 +300,8 @@ pub(crate) async fn insert_code(
 ) -> Result<(), Internal> {
     sqlx::query(
         "INSERT INTO authorization_codes
-         (code_hash, grant_id, client_id, user_id, redirect_uri, scope, code_challenge, nonce,
-          resource, auth_time, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         (code_hash, grant_id, client_id, user_id, redirect_uri, scope, code_challenge, nonce, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(code_hash)
     .bind(&code.grant_id)
@@ -267,8 +311,6 @@ pub(crate) async fn insert_code(
     .bind(&code.scope)
     .bind(&code.code_challenge)
     .bind(&code.nonce)
-    .bind(&code.resource)
-    .bind(code.auth_time)
     .bind(code.expires_at)
     .execute(db)
     .await?;
@@ -280,8 +322,8 @@ pub(crate) async fn find_code(
     code_hash: &str,
 ) -> Result<Option<CodeRecord>, Internal> {
     Ok(sqlx::query_as(
-        "SELECT grant_id, client_id, user_id, redirect_uri, scope, code_challenge, nonce, resource,
-                auth_time, expires_at, used_at
+        "SELECT grant_id, client_id, user_id, redirect_uri, scope, code_challenge, nonce,
+                expires_at, used_at
          FROM authorization_codes WHERE code_hash = ?",
     )
     .bind(code_hash)
@@ -361,5 +403,82 @@ pub(crate) async fn insert_refresh_token(
     .bind(token.expires_at)
     .execute(db)
     .await?;
+    Ok(())
+}
+
+/// A stored refresh token.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct RefreshTokenRow {
+    pub grant_id: String,
+    pub client_id: String,
+    pub scope: String,
+    pub expires_at: i64,
+    pub rotated_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl RefreshTokenRow {
+    pub(crate) fn scopes(&self) -> Result<ScopeSet, Internal> {
+        stored_scopes(&self.scope)
+    }
+}
+
+pub(crate) async fn find_refresh_token(
+    db: &SqlitePool,
+    token_hash: &str,
+) -> Result<Option<RefreshTokenRow>, Internal> {
+    Ok(sqlx::query_as(
+        "SELECT grant_id, client_id, scope, expires_at, rotated_at, revoked_at
+         FROM refresh_tokens WHERE token_hash = ?",
+    )
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Marks a refresh token used. One statement, so of concurrent refreshes with the same
+/// token exactly one sees `true`.
+pub(crate) async fn rotate_refresh_token(
+    db: &SqlitePool,
+    token_hash: &str,
+) -> Result<bool, Internal> {
+    let result = sqlx::query(
+        "UPDATE refresh_tokens SET rotated_at = ?
+         WHERE token_hash = ? AND rotated_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(server_kit::unix_now())
+    .bind(token_hash)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// What the server knows about an access token it issued.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct AccessTokenRow {
+    pub client_id: String,
+    pub revoked_at: Option<i64>,
+    pub grant_revoked_at: Option<i64>,
+}
+
+pub(crate) async fn find_access_token(
+    db: &SqlitePool,
+    jti: &str,
+) -> Result<Option<AccessTokenRow>, Internal> {
+    Ok(sqlx::query_as(
+        "SELECT a.client_id, a.revoked_at, g.revoked_at AS grant_revoked_at
+         FROM access_tokens a LEFT JOIN grants g ON g.id = a.grant_id WHERE a.jti = ?",
+    )
+    .bind(jti)
+    .fetch_optional(db)
+    .await?)
+}
+
+pub(crate) async fn revoke_access_token(db: &SqlitePool, jti: &str) -> Result<(), Internal> {
+    sqlx::query("UPDATE access_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL")
+        .bind(server_kit::unix_now())
+        .bind(jti)
+        .execute(db)
+        .await?;
     Ok(())
 }

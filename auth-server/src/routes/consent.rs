@@ -15,7 +15,7 @@ use crate::routes::authorize::{AuthorizationRedirect, ErrorRedirect};
 use crate::routes::login::{bad_form, checked_session, expired_request};
 use crate::session::{self, Session};
 use crate::state::AppState;
-use crate::store::{self, CodeRecord, User};
+use crate::store::{self, CodeRecord, Grant, User};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct ConsentQuery {
@@ -126,22 +126,26 @@ pub(crate) async fn decide(
         );
     }
     let auth_time = session.auth_time.unwrap_or_else(server_kit::unix_now);
-    let grant_id =
-        store::insert_grant(&state.db, &request.client_id, Some(&user.id), &granted).await?;
+    let grant = Grant::new(
+        &request.client_id,
+        Some(&user.id),
+        &granted,
+        &request.resource,
+        Some(auth_time),
+    );
+    store::insert_grant(&state.db, &grant).await?;
     let code = AuthorizationCode::generate();
     store::insert_code(
         &state.db,
         &shared::digest::sha256_hex(code.secret().as_bytes()),
         &CodeRecord {
-            grant_id,
+            grant_id: grant.id,
             client_id: request.client_id.clone(),
             user_id: user.id.clone(),
             redirect_uri: request.redirect_uri.clone(),
             scope: granted.to_string(),
             code_challenge: request.code_challenge.clone(),
             nonce: request.nonce.clone(),
-            resource: request.resource.clone(),
-            auth_time,
             expires_at: server_kit::unix_now() + state.settings.code_ttl,
             used_at: None,
         },

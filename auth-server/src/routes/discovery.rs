@@ -18,8 +18,8 @@ pub(crate) async fn metadata(State(state): State<AppState>) -> Json<Authorizatio
         token_endpoint: format!("{issuer}/token"),
         jwks_uri: format!("{issuer}/jwks.json"),
         registration_endpoint: None,
-        revocation_endpoint: None,
-        introspection_endpoint: None,
+        revocation_endpoint: Some(format!("{issuer}/revoke")),
+        introspection_endpoint: Some(format!("{issuer}/introspect")),
         userinfo_endpoint: None,
         end_session_endpoint: None,
         scopes_supported: KNOWN_SCOPES
@@ -27,9 +27,19 @@ pub(crate) async fn metadata(State(state): State<AppState>) -> Json<Authorizatio
             .map(|(name, _)| (*name).to_owned())
             .collect(),
         response_types_supported: vec!["code".to_owned()],
-        grant_types_supported: vec![GrantType::AuthorizationCode.as_str().to_owned()],
-        // Public clients identify with client_id alone (RFC 8414 §2: "none").
-        token_endpoint_auth_methods_supported: vec!["none".to_owned()],
+        grant_types_supported: GrantType::ALL
+            .iter()
+            .map(|g| g.as_str().to_owned())
+            .collect(),
+        // Public clients identify with client_id alone (RFC 8414 §2: "none"); confidential
+        // ones with their secret, in the Authorization header or the form.
+        token_endpoint_auth_methods_supported: [
+            "none",
+            "client_secret_basic",
+            "client_secret_post",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
         code_challenge_methods_supported: vec![CodeChallengeMethod::S256.as_str().to_owned()],
         authorization_response_iss_parameter_supported: true,
         id_token_signing_alg_values_supported: Vec::new(),

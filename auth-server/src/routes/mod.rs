@@ -4,6 +4,8 @@ mod authorize;
 mod consent;
 mod discovery;
 mod login;
+mod refresh;
+mod revocation;
 mod token;
 
 use axum::Router;
@@ -24,6 +26,8 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
     // Called from the SPA's script: CORS for the registered origins only.
     let browser_api = Router::new()
         .route("/token", post(token::token))
+        .route("/revoke", post(revocation::revoke))
+        .route("/introspect", post(revocation::introspect))
         .route("/jwks.json", get(discovery::jwks))
         .route(
             "/.well-known/oauth-authorization-server",

@@ -1,5 +1,6 @@
-//! `POST /token` (RFC 6749 §3.2, §4.1.3; OAuth 2.1 §3.2): trades an authorization code for
-//! tokens. The grant types OAuth 2.1 removed (implicit, password) do not exist here.
+//! `POST /token` (RFC 6749 §3.2; OAuth 2.1 §3.2): trades an authorization code (§4.1.3), a
+//! refresh token (§6) or a confidential client's own credentials (§4.4) for tokens. The
+//! grant types OAuth 2.1 removed (implicit, password) do not exist here.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -7,12 +8,14 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use shared::{CodeChallenge, CodeVerifier, GrantType, TokenErrorCode, TokenRequestForm};
+use shared::{CodeChallenge, CodeVerifier, GrantType, ScopeSet, TokenErrorCode, TokenRequestForm};
 
+use crate::client_auth;
 use crate::error::{TokenError, no_store};
+use crate::routes::refresh;
 use crate::state::AppState;
-use crate::store::{self, Client, CodeRecord};
-use crate::tokens::{self, TokenGrant};
+use crate::store::{self, Client, CodeRecord, Grant};
+use crate::tokens::{self, Issue};
 
 pub(crate) async fn token(
     State(state): State<AppState>,
@@ -21,30 +24,29 @@ pub(crate) async fn token(
 ) -> Result<Response, TokenError> {
     let form = parse_form(&headers, body)?;
     let grant_type = check_grant_type(&form)?;
-    let client = authenticate_client(&state, &form).await?;
+    let (client, _) = client_auth::authenticate(
+        &state,
+        &headers,
+        form.client_id.as_deref(),
+        form.client_secret.as_deref(),
+    )
+    .await?;
     let response = match grant_type {
         GrantType::AuthorizationCode => exchange_code(&state, &client, &form).await?,
-        GrantType::RefreshToken | GrantType::ClientCredentials => {
-            return Err(TokenError::new(
-                TokenErrorCode::UnsupportedGrantType,
-                format!(
-                    "grant_type {} is not enabled on this server yet",
-                    grant_type.as_str()
-                ),
-            ));
-        }
+        GrantType::RefreshToken => refresh::refresh(&state, &client, &form).await?,
+        GrantType::ClientCredentials => client_credentials(&state, &client, &form).await?,
     };
     let mut response = Json(response).into_response();
     no_store(&mut response);
     Ok(response)
 }
 
-/// RFC 6749 §3.2: the client "MUST use the HTTP "POST" method" with
+/// RFC 6749 §3.2 (and RFC 7009 §2.1, RFC 7662 §2.1): the client "MUST use the HTTP "POST" method" with
 /// `application/x-www-form-urlencoded`, and parameters "MUST NOT be included more than once".
-fn parse_form(
+pub(crate) fn parse_form<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<TokenRequestForm, TokenError> {
+) -> Result<T, TokenError> {
     let invalid = |description: &str| TokenError::new(TokenErrorCode::InvalidRequest, description);
     let is_form = headers
         .get(header::CONTENT_TYPE)
@@ -87,19 +89,6 @@ fn check_grant_type(form: &TokenRequestForm) -> Result<GrantType, TokenError> {
     })
 }
 
-/// RFC 6749 §3.2.1 / OAuth 2.1 §3.2.1: a public client identifies itself with `client_id`
-/// (it has no secret to authenticate with).
-async fn authenticate_client(
-    state: &AppState,
-    form: &TokenRequestForm,
-) -> Result<Client, TokenError> {
-    let unknown = || TokenError::new(TokenErrorCode::InvalidClient, "unknown client");
-    let client_id = form.client_id.as_deref().ok_or_else(unknown)?;
-    store::find_client(&state.db, client_id)
-        .await?
-        .ok_or_else(unknown)
-}
-
 /// The checks of RFC 6749 §4.1.3 and RFC 7636 §4.6, in order. Every failure is
 /// `invalid_grant` ("invalid, expired, revoked, does not match the redirection URI used in
 /// the authorization request, or was issued to another client").
@@ -131,19 +120,19 @@ async fn exchange_code(
         return Err(replayed(state, &record).await);
     }
     let scope = record.scopes()?;
+    let grant = store::find_grant(&state.db, &record.grant_id)
+        .await?
+        .ok_or_else(|| invalid_grant("the grant of this code no longer exists"))?;
     let user = store::find_user(&state.db, &record.user_id)
         .await?
         .ok_or_else(|| invalid_grant("the user of this code no longer exists"))?;
     let response = tokens::issue(
         state,
-        &TokenGrant {
-            grant_id: &record.grant_id,
-            client_id: &record.client_id,
-            user_id: &record.user_id,
-            username: &user.username,
+        &Issue {
+            grant: &grant,
+            username: Some(&user.username),
             scope: &scope,
-            resource: &record.resource,
-            auth_time: record.auth_time,
+            refresh_scope: Some(&scope),
         },
     )
     .await?;
@@ -229,4 +218,51 @@ fn check_code_verifier(record: &CodeRecord, form: &TokenRequestForm) -> Result<(
     } else {
         Err("code_verifier does not match the code_challenge (PKCE)")
     }
+}
+
+/// RFC 6749 §4.4 / OAuth 2.1 §4.2: a confidential client asks for a token for itself
+/// (service to service). No user, no refresh token (RFC 6749 §4.4.3: "A refresh token
+/// SHOULD NOT be included").
+async fn client_credentials(
+    state: &AppState,
+    client: &Client,
+    form: &TokenRequestForm,
+) -> Result<shared::TokenResponse, TokenError> {
+    if client.secret_hash.is_none() {
+        return Err(TokenError::new(
+            TokenErrorCode::UnauthorizedClient,
+            "a public client cannot use client_credentials: it has no credentials to prove who it is",
+        ));
+    }
+    let scope = match form.scope.as_deref() {
+        Some(requested) => ScopeSet::parse(requested)
+            .map_err(|e| TokenError::new(TokenErrorCode::InvalidScope, e.to_string()))?,
+        None => client.allowed_scopes.clone(),
+    };
+    if !scope.is_subset(&client.allowed_scopes) {
+        return Err(TokenError::new(
+            TokenErrorCode::InvalidScope,
+            format!("this client may ask only for: {}", client.allowed_scopes),
+        ));
+    }
+    let grant = Grant::new(
+        client.client_id.as_str(),
+        None,
+        &scope,
+        &state.settings.default_resource,
+        None,
+    );
+    store::insert_grant(&state.db, &grant).await?;
+    let response = tokens::issue(
+        state,
+        &Issue {
+            grant: &grant,
+            username: None,
+            scope: &scope,
+            refresh_scope: None,
+        },
+    )
+    .await?;
+    tracing::info!(client = %client.client_id, scope = %scope, "token: client credentials; issued an access token for the client itself");
+    Ok(response)
 }

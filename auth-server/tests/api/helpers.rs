@@ -31,6 +31,9 @@ pub fn test_config(data: &tempfile::TempDir) -> Config {
         default_resource: "http://localhost:8082".to_owned(),
         code_ttl: 600,
         access_token_ttl: 300,
+        refresh_token_ttl: 86_400,
+        service_client_secret: "service-secret".to_owned(),
+        resource_server_secret: "resource-server-secret".to_owned(),
     }
 }
 

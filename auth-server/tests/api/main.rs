@@ -5,6 +5,7 @@ mod authorize;
 mod discovery;
 mod health;
 mod helpers;
+mod lifecycle;
 mod login;
 mod protections;
 mod token;

@@ -33,6 +33,9 @@ pub async fn spawn_lab() -> Lab {
         default_resource: AUDIENCE.to_owned(),
         code_ttl: 600,
         access_token_ttl: 300,
+        refresh_token_ttl: 86_400,
+        service_client_secret: "service-secret".to_owned(),
+        resource_server_secret: "resource-server-secret".to_owned(),
     })
     .await
     .expect("the authorization server starts");

@@ -1,0 +1,188 @@
+//! `POST /revoke` (RFC 7009) and `POST /introspect` (RFC 7662): what a client can do with
+//! a token after it got it.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::{ErrorResponse, TokenErrorCode};
+
+use crate::client_auth;
+use crate::error::{Internal, TokenError, no_store};
+use crate::keys::SigningKeys;
+use crate::routes::token::parse_form;
+use crate::state::AppState;
+use crate::store;
+
+/// The form of both endpoints.
+#[derive(Debug, Deserialize)]
+pub(crate) struct TokenForm {
+    token: Option<String>,
+    token_type_hint: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// A token this server issued, found by its value.
+enum Found {
+    Refresh(store::RefreshTokenRow),
+    Access(shared::AccessTokenClaims, store::AccessTokenRow),
+}
+
+/// Looks the token up as a refresh token (by hash) and as an access token (by verifying
+/// our own signature, then the record of its `jti`). The hint only saves a lookup
+/// (RFC 7009 §2.1), so both are tried whatever it says.
+async fn find(state: &AppState, token: &str) -> Result<Option<Found>, Internal> {
+    let hash = shared::digest::sha256_hex(token.as_bytes());
+    if let Some(row) = store::find_refresh_token(&state.db, &hash).await? {
+        return Ok(Some(Found::Refresh(row)));
+    }
+    let Some(claims) = SigningKeys::verify_own(&state.db, &state.settings.issuer, token).await?
+    else {
+        return Ok(None);
+    };
+    Ok(store::find_access_token(&state.db, &claims.jti)
+        .await?
+        .map(|row| Found::Access(claims, row)))
+}
+
+/// `POST /revoke`. RFC 7009 §2.2: "The authorization server responds with HTTP status code
+/// 200 if the token has been revoked successfully or if the client submitted an invalid
+/// token", so the answer never tells whether a token existed.
+pub(crate) async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, TokenError> {
+    let form: TokenForm = parse_form(&headers, body)?;
+    let (client, _) = client_auth::authenticate(
+        &state,
+        &headers,
+        form.client_id.as_deref(),
+        form.client_secret.as_deref(),
+    )
+    .await?;
+    let token = form
+        .token
+        .as_deref()
+        .ok_or_else(|| TokenError::new(TokenErrorCode::InvalidRequest, "token is missing"))?;
+    let hint = form.token_type_hint.as_deref().unwrap_or("none");
+    match find(&state, token).await? {
+        // RFC 7009 §2.1: the server "verifies whether the token was issued to the client
+        // making the revocation request. If this validation fails, the request is refused".
+        Some(Found::Refresh(row)) if row.client_id != client.client_id.as_str() => {
+            return Err(not_yours());
+        }
+        Some(Found::Access(_, row)) if row.client_id != client.client_id.as_str() => {
+            return Err(not_yours());
+        }
+        // RFC 7009 §2.1: revoking a refresh token "SHOULD also invalidate all access tokens
+        // based on the same authorization grant": the whole family goes.
+        Some(Found::Refresh(row)) => {
+            store::revoke_grant(&state.db, &row.grant_id).await?;
+            tracing::info!(client = %client.client_id, hint, "revoke: refresh token revoked with its whole grant");
+        }
+        Some(Found::Access(claims, _)) => {
+            store::revoke_access_token(&state.db, &claims.jti).await?;
+            tracing::info!(client = %client.client_id, hint, "revoke: access token revoked");
+        }
+        None => {
+            tracing::info!(client = %client.client_id, hint, "revoke: unknown token; nothing to do");
+        }
+    }
+    let mut response = StatusCode::OK.into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+fn not_yours() -> TokenError {
+    TokenError::new(
+        TokenErrorCode::UnauthorizedClient,
+        "the token was issued to another client",
+    )
+}
+
+/// `POST /introspect` (RFC 7662 §2), for authenticated clients allowed to introspect (the
+/// resource server). `{"active": false}` says nothing more, whatever the reason (§2.2).
+pub(crate) async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, TokenError> {
+    let form: TokenForm = parse_form(&headers, body)?;
+    let (client, method) = client_auth::authenticate(
+        &state,
+        &headers,
+        form.client_id.as_deref(),
+        form.client_secret.as_deref(),
+    )
+    .await?;
+    // RFC 7662 §2.1: "the endpoint MUST also require some form of authorization"; a public
+    // client proves nothing, and only clients registered for it may ask.
+    if method == client_auth::Method::None {
+        return Err(TokenError::InvalidClient(
+            "introspection requires client authentication".to_owned(),
+        ));
+    }
+    if !client.can_introspect {
+        let body = ErrorResponse::new(
+            TokenErrorCode::UnauthorizedClient,
+            "this client may not introspect tokens",
+        );
+        return Ok((StatusCode::FORBIDDEN, Json(body)).into_response());
+    }
+    let token = form
+        .token
+        .as_deref()
+        .ok_or_else(|| TokenError::new(TokenErrorCode::InvalidRequest, "token is missing"))?;
+    let answer = describe(&state, token).await?;
+    tracing::info!(client = %client.client_id, active = answer["active"].as_bool(), "introspect");
+    let mut response = Json(answer).into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// The introspection answer for `token`.
+async fn describe(state: &AppState, token: &str) -> Result<Value, Internal> {
+    let now = server_kit::unix_now();
+    let inactive = json!({"active": false});
+    Ok(match find(state, token).await? {
+        Some(Found::Refresh(row)) => {
+            let grant = store::find_grant(&state.db, &row.grant_id).await?;
+            let live = row.rotated_at.is_none()
+                && row.revoked_at.is_none()
+                && row.expires_at > now
+                && grant.as_ref().is_some_and(|g| g.revoked_at.is_none());
+            match grant.filter(|_| live) {
+                Some(grant) => json!({
+                    "active": true,
+                    "token_type": "refresh_token",
+                    "client_id": row.client_id,
+                    "scope": row.scope,
+                    "sub": grant.user_id,
+                    "exp": row.expires_at,
+                    "iss": state.settings.issuer,
+                }),
+                None => inactive,
+            }
+        }
+        Some(Found::Access(claims, row)) => {
+            if row.revoked_at.is_none() && row.grant_revoked_at.is_none() && claims.exp > now {
+                let mut answer = serde_json::to_value(&claims).map_err(Internal::new)?;
+                answer["active"] = true.into();
+                answer["token_type"] = "Bearer".into();
+                if let Some(username) = claims.preferred_username {
+                    answer["username"] = username.into();
+                }
+                answer
+            } else {
+                inactive
+            }
+        }
+        None => inactive,
+    })
+}

@@ -1,0 +1,374 @@
+//! After the code exchange: refresh rotation, client credentials, revocation, introspection.
+
+use reqwest::StatusCode;
+use shared::{CodeVerifier, TokenResponse};
+
+use crate::helpers::{CLIENT_ID, TestApp, error_of, obtain_code, spawn_app};
+
+const RS_ID: &str = "resource-server";
+const RS_SECRET: &str = "resource-server-secret";
+
+async fn alice_tokens(app: &TestApp, scope: &str) -> TokenResponse {
+    let verifier = CodeVerifier::generate();
+    let code = obtain_code(app, "alice", "password123", scope, &verifier).await;
+    app.redeem(&code, verifier.secret())
+        .await
+        .json()
+        .await
+        .expect("tokens")
+}
+
+fn refresh_of(tokens: &TokenResponse) -> String {
+    tokens
+        .refresh_token
+        .as_ref()
+        .expect("a refresh token")
+        .secret()
+        .to_owned()
+}
+
+async fn refresh(app: &TestApp, refresh_token: &str, scope: Option<&str>) -> reqwest::Response {
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+        ("client_id", CLIENT_ID),
+    ];
+    form.extend(scope.map(|s| ("scope", s)));
+    app.token(&form).await
+}
+
+/// Asks `/introspect` about `token` as the resource server.
+async fn introspect(app: &TestApp, token: &str) -> serde_json::Value {
+    let response = app
+        .http
+        .post(app.url("/introspect"))
+        .basic_auth(RS_ID, Some(RS_SECRET))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("JSON")
+}
+
+#[tokio::test]
+async fn a_refresh_returns_a_new_refresh_token_and_the_old_one_stops_working() {
+    let app = spawn_app().await;
+    let first = alice_tokens(&app, "read write").await;
+    let response = refresh(&app, &refresh_of(&first), None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let second: TokenResponse = response.json().await.expect("tokens");
+    assert_ne!(refresh_of(&first), refresh_of(&second));
+    assert_eq!(introspect(&app, &refresh_of(&first)).await["active"], false);
+    assert_eq!(introspect(&app, &refresh_of(&second)).await["active"], true);
+}
+
+#[tokio::test]
+async fn reusing_a_rotated_refresh_token_is_invalid_grant_and_revokes_the_whole_family() {
+    let app = spawn_app().await;
+    let first = alice_tokens(&app, "read").await;
+    let second: TokenResponse = refresh(&app, &refresh_of(&first), None)
+        .await
+        .json()
+        .await
+        .expect("tokens");
+    let replay = refresh(&app, &refresh_of(&first), None).await;
+    assert_eq!(
+        error_of(replay).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".into())
+    );
+    // The legitimate holder's newest tokens die with the family.
+    assert_eq!(
+        introspect(&app, &refresh_of(&second)).await["active"],
+        false
+    );
+    assert_eq!(
+        introspect(&app, second.access_token.secret()).await["active"],
+        false
+    );
+    let newest = refresh(&app, &refresh_of(&second), None).await;
+    assert_eq!(
+        error_of(newest).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".into())
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_may_narrow_the_scope() {
+    let app = spawn_app().await;
+    let tokens = alice_tokens(&app, "read write").await;
+    let narrowed: TokenResponse = refresh(&app, &refresh_of(&tokens), Some("read"))
+        .await
+        .json()
+        .await
+        .expect("tokens");
+    assert_eq!(
+        narrowed.scope.as_ref().map(ToString::to_string).as_deref(),
+        Some("read")
+    );
+    // The new refresh token keeps the original grant: a later refresh may ask for write again.
+    let again: TokenResponse = refresh(&app, &refresh_of(&narrowed), Some("read write"))
+        .await
+        .json()
+        .await
+        .expect("tokens");
+    assert_eq!(
+        again.scope.as_ref().map(ToString::to_string).as_deref(),
+        Some("read write")
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_may_not_widen_the_scope() {
+    let app = spawn_app().await;
+    let tokens = alice_tokens(&app, "read").await;
+    let response = refresh(&app, &refresh_of(&tokens), Some("read admin")).await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_scope".into())
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_token_is_bound_to_its_client() {
+    let app = spawn_app().await;
+    let tokens = alice_tokens(&app, "read").await;
+    let response = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth("service-client", Some("service-secret"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh_of(&tokens)),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".into())
+    );
+}
+
+#[tokio::test]
+async fn of_two_racing_refreshes_with_one_token_exactly_one_succeeds() {
+    let app = spawn_app().await;
+    let tokens = alice_tokens(&app, "read").await;
+    let token = refresh_of(&tokens);
+    let (a, b) = tokio::join!(refresh(&app, &token, None), refresh(&app, &token, None));
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::BAD_REQUEST]);
+}
+
+#[tokio::test]
+async fn client_credentials_with_basic_authentication_issue_a_token_whose_subject_is_the_client() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth("service-client", Some("service-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    let tokens: TokenResponse = response.json().await.expect("tokens");
+    assert!(tokens.refresh_token.is_none());
+    let about = introspect(&app, tokens.access_token.secret()).await;
+    assert_eq!(about["active"], true);
+    assert_eq!(about["sub"], "service-client");
+    assert_eq!(about["scope"], "read");
+}
+
+#[tokio::test]
+async fn client_credentials_with_the_secret_in_the_form_work_too() {
+    let app = spawn_app().await;
+    let response = app
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "service-client"),
+            ("client_secret", "service-secret"),
+        ])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_wrong_client_secret_is_401_invalid_client_with_a_basic_challenge() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth("service-client", Some("wrong"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("sent");
+    assert!(
+        response
+            .headers()
+            .get("www-authenticate")
+            .is_some_and(|v| v.to_str().expect("ascii").starts_with("Basic"))
+    );
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+    );
+}
+
+#[tokio::test]
+async fn a_public_client_may_not_use_client_credentials() {
+    let app = spawn_app().await;
+    let response = app
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT_ID),
+        ])
+        .await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "unauthorized_client".into())
+    );
+}
+
+#[tokio::test]
+async fn client_credentials_beyond_the_clients_scopes_are_invalid_scope() {
+    let app = spawn_app().await;
+    let response = app
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "service-client"),
+            ("client_secret", "service-secret"),
+            ("scope", "admin"),
+        ])
+        .await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_scope".into())
+    );
+}
+
+#[tokio::test]
+async fn revoking_a_refresh_token_revokes_its_access_tokens_as_introspection_shows() {
+    let app = spawn_app().await;
+    let tokens = alice_tokens(&app, "read").await;
+    assert_eq!(
+        introspect(&app, tokens.access_token.secret()).await["active"],
+        true
+    );
+    let response = app
+        .http
+        .post(app.url("/revoke"))
+        .form(&[
+            ("token", refresh_of(&tokens).as_str()),
+            ("client_id", CLIENT_ID),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        introspect(&app, &refresh_of(&tokens)).await["active"],
+        false
+    );
+    assert_eq!(
+        introspect(&app, tokens.access_token.secret()).await["active"],
+        false
+    );
+}
+
+#[tokio::test]
+async fn revoking_an_access_token_makes_it_inactive() {
+    let app = spawn_app().await;
+    let tokens = alice_tokens(&app, "read").await;
+    let form = [
+        ("token", tokens.access_token.secret()),
+        ("token_type_hint", "access_token"),
+        ("client_id", CLIENT_ID),
+    ];
+    assert_eq!(
+        app.http
+            .post(app.url("/revoke"))
+            .form(&form)
+            .send()
+            .await
+            .expect("sent")
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        introspect(&app, tokens.access_token.secret()).await["active"],
+        false
+    );
+}
+
+#[tokio::test]
+async fn revoking_an_unknown_token_answers_200() {
+    let app = spawn_app().await;
+    let form = [("token", "no-such-token"), ("client_id", CLIENT_ID)];
+    assert_eq!(
+        app.http
+            .post(app.url("/revoke"))
+            .form(&form)
+            .send()
+            .await
+            .expect("sent")
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_live_access_token_introspects_as_active_with_its_claims() {
+    let app = spawn_app().await;
+    let tokens = alice_tokens(&app, "read write").await;
+    let about = introspect(&app, tokens.access_token.secret()).await;
+    assert_eq!(about["active"], true);
+    assert_eq!(about["client_id"], CLIENT_ID);
+    assert_eq!(about["scope"], "read write");
+    assert_eq!(about["username"], "alice");
+    assert_eq!(about["iss"], app.issuer);
+}
+
+#[tokio::test]
+async fn garbage_introspects_as_inactive_and_nothing_more() {
+    let app = spawn_app().await;
+    assert_eq!(
+        introspect(&app, "garbage").await,
+        serde_json::json!({"active": false})
+    );
+}
+
+#[tokio::test]
+async fn a_public_client_may_not_introspect() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .post(app.url("/introspect"))
+        .form(&[("token", "x"), ("client_id", CLIENT_ID)])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+    );
+}
+
+#[tokio::test]
+async fn a_confidential_client_not_registered_for_introspection_is_refused() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .post(app.url("/introspect"))
+        .basic_auth("service-client", Some("service-secret"))
+        .form(&[("token", "x")])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::FORBIDDEN, "unauthorized_client".into())
+    );
+}
