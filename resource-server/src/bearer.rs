@@ -11,6 +11,7 @@ use shared::AccessTokenClaims;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::validate::Refusal;
 
 /// A caller whose access token passed every check of [`crate::validate`].
 #[derive(Debug)]
@@ -129,7 +130,11 @@ impl FromRequestParts<AppState> for Caller {
             }
             Err(refusal) => {
                 let why = refusal.to_string();
-                Err(refuse(ApiError::InvalidToken(why.clone()), &why))
+                let error = match refusal {
+                    Refusal::Unavailable(_) => ApiError::Unavailable(why.clone()),
+                    _ => ApiError::InvalidToken(why.clone()),
+                };
+                Err(refuse(error, &why))
             }
         }
     }

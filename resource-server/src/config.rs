@@ -2,6 +2,17 @@
 
 use std::net::SocketAddr;
 
+/// How access tokens are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ValidationMode {
+    /// Verify the JWT locally against the published keys: no call per request, but a
+    /// revoked token stays accepted until it expires.
+    Jwt,
+    /// Ask the authorization server's `/introspect` (RFC 7662): sees a revocation within
+    /// the cache time, at the cost of a call per token.
+    Introspect,
+}
+
 /// The resource server's settings. `resource-server --help` lists them.
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
@@ -45,4 +56,29 @@ pub struct Config {
         default_values_t = [String::from("http://localhost:8080"), String::from("http://127.0.0.1:8080")]
     )]
     pub spa_origins: Vec<String>,
+
+    /// How tokens are checked: locally as JWTs, or by asking the authorization server.
+    #[arg(long, env = "RESOURCE_SERVER_VALIDATION", value_enum, default_value_t = ValidationMode::Jwt)]
+    pub validation: ValidationMode,
+
+    /// This server's client id at the authorization server (for introspection).
+    #[arg(
+        long,
+        env = "RESOURCE_SERVER_CLIENT_ID",
+        default_value = "resource-server"
+    )]
+    pub client_id: String,
+
+    /// This server's client secret at the authorization server (for introspection). The
+    /// default is the lab's demo credential.
+    #[arg(
+        long,
+        env = "RESOURCE_SERVER_CLIENT_SECRET",
+        default_value = "resource-server-secret"
+    )]
+    pub client_secret: String,
+
+    /// How long a positive introspection answer is reused, in seconds (0: ask every time).
+    #[arg(long, env = "RESOURCE_SERVER_INTROSPECTION_CACHE", default_value_t = 5)]
+    pub introspection_cache_secs: u64,
 }

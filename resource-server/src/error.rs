@@ -27,6 +27,8 @@ pub(crate) enum ApiError {
         status: StatusCode,
         description: String,
     },
+    /// The token cannot be checked right now (the authorization server does not answer).
+    Unavailable(String),
     /// Something failed inside this server; the cause is logged, not sent.
     Internal(String),
 }
@@ -97,6 +99,11 @@ impl IntoResponse for ApiError {
                 status,
                 None,
                 json!({"error": "invalid_input", "error_description": description}),
+            ),
+            Self::Unavailable(description) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                json!({"error": "temporarily_unavailable", "error_description": description}),
             ),
             Self::Internal(cause) => {
                 tracing::error!(cause, "request failed inside the resource server");

@@ -10,6 +10,7 @@ mod api;
 mod bearer;
 mod discovery;
 mod error;
+mod introspect;
 mod jwks;
 mod state;
 mod validate;

@@ -2,15 +2,17 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
 use server_kit::Server;
 
-use crate::config::Config;
+use crate::config::{Config, ValidationMode};
+use crate::introspect::Introspector;
 use crate::jwks::KeySet;
 use crate::state::{AppState, Counters};
-use crate::validate::Validator;
+use crate::validate::{JwtValidator, Validator};
 use crate::{api, discovery};
 
 pub const SERVICE: &str = "resource-server";
@@ -26,6 +28,10 @@ pub enum StartupError {
     Database { url: String, source: sqlx::Error },
     #[error("cannot load the authorization server's signing keys: {0}")]
     Keys(String),
+    #[error(
+        "--validation introspect: the authorization server advertises no introspection_endpoint"
+    )]
+    NoIntrospection,
     #[error("cannot make an HTTP client: {0}")]
     Http(#[from] reqwest::Error),
 }
@@ -54,20 +60,37 @@ impl Application {
                 source,
             })?;
         let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
+            .timeout(Duration::from_secs(10))
             .build()?;
         let metadata = discovery::discover(&http, &issuer).await;
-        let keys = KeySet::load(http, metadata.jwks_uri)
-            .await
-            .map_err(StartupError::Keys)?;
-        tracing::info!(
-            issuer,
-            audience,
-            "accepting access tokens from {issuer} meant for {audience}"
-        );
+        let validator = match config.validation {
+            ValidationMode::Jwt => {
+                let keys = KeySet::load(http, metadata.jwks_uri)
+                    .await
+                    .map_err(StartupError::Keys)?;
+                Validator::Jwt(JwtValidator::new(keys, &issuer, &audience))
+            }
+            ValidationMode::Introspect => {
+                let endpoint = metadata
+                    .introspection_endpoint
+                    .ok_or(StartupError::NoIntrospection)?;
+                Validator::Introspect {
+                    introspector: Introspector::new(
+                        http,
+                        endpoint,
+                        config.client_id,
+                        config.client_secret,
+                        Duration::from_secs(config.introspection_cache_secs),
+                    ),
+                    issuer: issuer.clone(),
+                    audience: audience.clone(),
+                }
+            }
+        };
+        tracing::info!(issuer, audience, validation = ?config.validation, "accepting access tokens from {issuer} meant for {audience}");
         let state = AppState {
             db,
-            validator: Arc::new(Validator::new(keys, &issuer, &audience)),
+            validator: Arc::new(validator),
             stats: Arc::new(Counters::default()),
             audience,
             issuer,

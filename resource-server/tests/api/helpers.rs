@@ -23,6 +23,11 @@ pub struct Lab {
 }
 
 pub async fn spawn_lab() -> Lab {
+    spawn_lab_with(|_| {}).await
+}
+
+/// Both servers, the resource server's configuration changed by `tweak`.
+pub async fn spawn_lab_with(tweak: impl FnOnce(&mut resource_server::config::Config)) -> Lab {
     let data = tempfile::tempdir().expect("a temporary directory");
     let auth_db = format!("sqlite://{}/auth.db", data.path().display());
     let auth = auth_server::startup::Application::build(auth_server::config::Config {
@@ -43,15 +48,21 @@ pub async fn spawn_lab() -> Lab {
     let issuer = auth.issuer().to_owned();
     tokio::spawn(auth.run_until_stopped());
 
-    let resource = resource_server::startup::Application::build(resource_server::config::Config {
+    let mut config = resource_server::config::Config {
         addr: "127.0.0.1:0".parse().expect("addr"),
         issuer: issuer.clone(),
         audience: Some(AUDIENCE.to_owned()),
         database_url: format!("sqlite://{}/resource.db", data.path().display()),
         spa_origins: vec!["http://localhost:8080".to_owned()],
-    })
-    .await
-    .expect("the resource server starts");
+        validation: resource_server::config::ValidationMode::Jwt,
+        client_id: "resource-server".to_owned(),
+        client_secret: "resource-server-secret".to_owned(),
+        introspection_cache_secs: 5,
+    };
+    tweak(&mut config);
+    let resource = resource_server::startup::Application::build(config)
+        .await
+        .expect("the resource server starts");
     let resource_address = format!("http://{}", resource.local_addr());
     tokio::spawn(resource.run_until_stopped());
 
@@ -148,6 +159,18 @@ impl Lab {
             .expect("token");
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.expect("a token response")
+    }
+
+    /// Revokes `token` at the authorization server as the demo client.
+    pub async fn revoke(&self, token: &str) {
+        let response = self
+            .http
+            .post(format!("{}/revoke", self.auth))
+            .form(&[("token", token), ("client_id", "demo-client")])
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), StatusCode::OK);
     }
 
     /// An access token for alice with `scope`.
