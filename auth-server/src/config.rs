@@ -47,6 +47,16 @@ pub struct Config {
     )]
     pub default_resource: String,
 
+    /// A second resource the server knows, only to show audience restriction (RFC 8707): a
+    /// token asked for it (`resource=` at /authorize or /token) is refused by the lab's
+    /// resource server. Nothing needs to listen there.
+    #[arg(
+        long,
+        env = "AUTH_SERVER_OTHER_RESOURCE",
+        default_value = "http://localhost:8083"
+    )]
+    pub other_resource: String,
+
     /// Lifetime of an authorization code, in seconds (RFC 6749 §4.1.2 recommends at most 10 minutes).
     #[arg(long, env = "AUTH_SERVER_CODE_TTL", default_value_t = 600)]
     pub code_ttl: u64,

@@ -61,6 +61,7 @@ impl Application {
             keys: Arc::new(keys),
             settings: Arc::new(Settings {
                 issuer: issuer.clone(),
+                resources: vec![config.default_resource.clone(), config.other_resource],
                 default_resource: config.default_resource,
                 code_ttl: seconds(config.code_ttl),
                 access_token_ttl: seconds(config.access_token_ttl),

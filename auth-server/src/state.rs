@@ -10,10 +10,28 @@ use crate::keys::SigningKeys;
 #[derive(Debug)]
 pub(crate) struct Settings {
     pub issuer: String,
+    /// The audience of tokens when the client names no resource.
     pub default_resource: String,
+    /// Every resource a client may name with `resource` (RFC 8707), the default first.
+    pub resources: Vec<String>,
     pub code_ttl: i64,
     pub access_token_ttl: i64,
     pub refresh_token_ttl: i64,
+}
+
+impl Settings {
+    /// RFC 8707 §2: the `resource` a client asked for, or the default. `None` when the
+    /// server does not know it (`invalid_target`).
+    pub(crate) fn resource(&self, requested: Option<&str>) -> Option<&str> {
+        match requested {
+            None => Some(&self.default_resource),
+            Some(uri) => self
+                .resources
+                .iter()
+                .map(String::as_str)
+                .find(|known| *known == uri),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -60,6 +60,8 @@ error_code!(
         /// "The authorization server is currently unable to handle the request due to a
         /// temporary overloading or maintenance of the server."
         TemporarilyUnavailable => "temporarily_unavailable",
+        /// RFC 8707 §2: "The requested resource is invalid, missing, unknown, or malformed."
+        InvalidTarget => "invalid_target",
     }
 );
 
@@ -86,6 +88,8 @@ error_code!(
         /// "The requested scope is invalid, unknown, malformed, or exceeds the scope granted
         /// by the resource owner."
         InvalidScope => "invalid_scope",
+        /// RFC 8707 §2: "The requested resource is invalid, missing, unknown, or malformed."
+        InvalidTarget => "invalid_target",
     }
 );
 

@@ -56,12 +56,12 @@ async fn handle(
     };
     let refuse =
         |(code, description): Refusal| AuthorizeError::Redirect(back.with(code, description));
-    // 3-6: what is asked for.
+    // 3-7: what is asked for.
     check_no_repeated_parameter(&query).map_err(refuse)?;
     check_response_type(&query).map_err(refuse)?;
     let challenge = check_pkce(&query).map_err(refuse)?;
     let scope = check_scope(&client, &query).map_err(refuse)?;
-    let resource = state.settings.default_resource.clone();
+    let resource = check_resource(state, &query).map_err(refuse)?;
     tracing::info!(
         client = %client.client_id,
         redirect_uri = %redirect_uri,
@@ -69,7 +69,7 @@ async fn handle(
         "authorize: request passed every check"
     );
 
-    // 7: the user. Log in first if this browser has no logged-in session, then consent.
+    // 8: the user. Log in first if this browser has no logged-in session, then consent.
     let (session, new_cookie) = if let Some(session) = session::current(&state.db, &jar).await? {
         (session, None)
     } else {
@@ -256,6 +256,22 @@ fn check_scope(client: &Client, query: &Query) -> Result<ScopeSet, Refusal> {
         )));
     }
     Ok(requested)
+}
+
+/// 7. RFC 8707 §2: `resource`, if present, names a resource this server knows; it becomes
+///    the token's audience. Without it, tokens are for the lab's resource server.
+fn check_resource(state: &AppState, query: &Query) -> Result<String, Refusal> {
+    let requested = query.get("resource");
+    state
+        .settings
+        .resource(requested)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            (
+                AuthorizationErrorCode::InvalidTarget,
+                format!("unknown resource {:?}", requested.unwrap_or_default()),
+            )
+        })
 }
 
 /// Where an error goes once the redirect URI is trusted.

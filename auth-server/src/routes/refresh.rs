@@ -4,6 +4,7 @@
 use shared::{ScopeSet, TokenErrorCode, TokenRequestForm, TokenResponse};
 
 use crate::error::TokenError;
+use crate::routes::token::check_same_resource;
 use crate::state::AppState;
 use crate::store::{self, Client, RefreshTokenRow};
 use crate::tokens::{self, Issue};
@@ -34,6 +35,7 @@ pub(crate) async fn refresh(
     let grant = store::find_grant(&state.db, &row.grant_id)
         .await?
         .ok_or_else(|| invalid_grant("the grant of this refresh token no longer exists"))?;
+    check_same_resource(&grant, form)?;
     if row.revoked_at.is_some() || grant.revoked_at.is_some() {
         return Err(invalid_grant("the refresh token has been revoked"));
     }

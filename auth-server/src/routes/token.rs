@@ -123,6 +123,7 @@ async fn exchange_code(
     let grant = store::find_grant(&state.db, &record.grant_id)
         .await?
         .ok_or_else(|| invalid_grant("the grant of this code no longer exists"))?;
+    check_same_resource(&grant, form)?;
     let user = store::find_user(&state.db, &record.user_id)
         .await?
         .ok_or_else(|| invalid_grant("the user of this code no longer exists"))?;
@@ -245,13 +246,11 @@ async fn client_credentials(
             format!("this client may ask only for: {}", client.allowed_scopes),
         ));
     }
-    let grant = Grant::new(
-        client.client_id.as_str(),
-        None,
-        &scope,
-        &state.settings.default_resource,
-        None,
-    );
+    let resource = state
+        .settings
+        .resource(form.resource.as_deref())
+        .ok_or_else(|| TokenError::new(TokenErrorCode::InvalidTarget, "unknown resource"))?;
+    let grant = Grant::new(client.client_id.as_str(), None, &scope, resource, None);
     store::insert_grant(&state.db, &grant).await?;
     let response = tokens::issue(
         state,
@@ -265,4 +264,19 @@ async fn client_credentials(
     .await?;
     tracing::info!(client = %client.client_id, scope = %scope, "token: client credentials; issued an access token for the client itself");
     Ok(response)
+}
+
+/// RFC 8707 §2.2: a `resource` at the token endpoint must be one the grant covers; this
+/// server issues each grant's tokens for one resource, chosen at `/authorize`.
+pub(crate) fn check_same_resource(
+    grant: &Grant,
+    form: &TokenRequestForm,
+) -> Result<(), TokenError> {
+    match form.resource.as_deref() {
+        Some(resource) if resource != grant.resource => Err(TokenError::new(
+            TokenErrorCode::InvalidTarget,
+            format!("this grant is for the resource {}", grant.resource),
+        )),
+        _ => Ok(()),
+    }
 }

@@ -29,6 +29,7 @@ pub fn test_config(data: &tempfile::TempDir) -> Config {
         database_url: format!("sqlite://{}/auth.db", data.path().display()),
         spa_origins: vec!["http://localhost:8080".to_owned()],
         default_resource: "http://localhost:8082".to_owned(),
+        other_resource: "http://localhost:8083".to_owned(),
         code_ttl: 600,
         access_token_ttl: 300,
         refresh_token_ttl: 86_400,

@@ -8,4 +8,5 @@ mod helpers;
 mod lifecycle;
 mod login;
 mod protections;
+mod resources;
 mod token;

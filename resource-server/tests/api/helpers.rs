@@ -36,6 +36,7 @@ pub async fn spawn_lab_with(tweak: impl FnOnce(&mut resource_server::config::Con
         database_url: auth_db.clone(),
         spa_origins: vec![],
         default_resource: AUDIENCE.to_owned(),
+        other_resource: "http://localhost:8083".to_owned(),
         code_ttl: 600,
         access_token_ttl: 300,
         refresh_token_ttl: 86_400,

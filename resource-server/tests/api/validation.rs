@@ -264,3 +264,46 @@ async fn a_basic_authorization_header_is_invalid_request() {
         "{challenge}"
     );
 }
+
+#[tokio::test]
+async fn a_real_token_minted_for_another_resource_is_refused_by_its_audience() {
+    let lab = spawn_lab().await;
+    let response = lab
+        .http
+        .post(format!("{}/token", lab.auth))
+        .basic_auth("service-client", Some("service-secret"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("resource", "http://localhost:8083"),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    let tokens: shared::TokenResponse = response.json().await.expect("tokens");
+    assert_invalid_token(
+        lab.get("/api/profile", Some(tokens.access_token.secret()))
+            .await,
+        "(aud)",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_client_credentials_token_for_this_server_is_accepted_with_its_scope() {
+    let lab = spawn_lab().await;
+    let response = lab
+        .http
+        .post(format!("{}/token", lab.auth))
+        .basic_auth("service-client", Some("service-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("sent");
+    let tokens: shared::TokenResponse = response.json().await.expect("tokens");
+    let response = lab
+        .get("/api/profile", Some(tokens.access_token.secret()))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(body["sub"], "service-client");
+}
