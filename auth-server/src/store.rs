@@ -59,6 +59,8 @@ pub(crate) struct User {
     pub username: String,
     pub password_hash: String,
     pub allowed_scopes: String,
+    pub name: String,
+    pub email: String,
 }
 
 impl User {
@@ -72,7 +74,7 @@ pub(crate) async fn find_user_by_name(
     username: &str,
 ) -> Result<Option<User>, Internal> {
     Ok(sqlx::query_as(
-        "SELECT id, username, password_hash, allowed_scopes FROM users WHERE username = ?",
+        "SELECT id, username, password_hash, allowed_scopes, name, email FROM users WHERE username = ?",
     )
     .bind(username)
     .fetch_optional(db)
@@ -80,14 +82,12 @@ pub(crate) async fn find_user_by_name(
 }
 
 pub(crate) async fn find_user(db: &SqlitePool, id: &str) -> Result<Option<User>, Internal> {
-    Ok(
-        sqlx::query_as(
-            "SELECT id, username, password_hash, allowed_scopes FROM users WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(db)
-        .await?,
+    Ok(sqlx::query_as(
+        "SELECT id, username, password_hash, allowed_scopes, name, email FROM users WHERE id = ?",
     )
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
 }
 
 /// Scopes written by this server parse back; anything else is a corrupt row.

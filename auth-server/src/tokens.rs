@@ -1,8 +1,12 @@
-//! Minting tokens: JWT access tokens (RFC 9068) and opaque refresh tokens, always from a
-//! grant, so that revoking the grant revokes them.
+//! Minting tokens: JWT access tokens (RFC 9068), opaque refresh tokens and OpenID Connect ID
+//! tokens, always from a grant, so that revoking the grant revokes them.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest as _, Sha512};
 use shared::{
-    AccessToken, AccessTokenClaims, Audience, RefreshToken, ScopeSet, TokenResponse, TokenType,
+    AccessToken, AccessTokenClaims, Audience, IdTokenClaims, RefreshToken, ScopeSet, TokenResponse,
+    TokenType,
 };
 
 use crate::error::Internal;
@@ -89,4 +93,35 @@ pub(crate) async fn issue(state: &AppState, issue: &Issue<'_>) -> Result<TokenRe
         refresh_token,
         id_token: None,
     })
+}
+
+/// An OpenID Connect ID token for the login behind `grant` (OIDC Core §3.1.3.3), issued
+/// with `access_token` when the `openid` scope was granted.
+pub(crate) fn id_token(
+    state: &AppState,
+    grant: &Grant,
+    nonce: Option<&str>,
+    access_token: &AccessToken,
+) -> Result<String, Internal> {
+    let now = server_kit::unix_now();
+    let claims = IdTokenClaims {
+        iss: state.settings.issuer.clone(),
+        sub: grant.user_id.clone().unwrap_or_default(),
+        aud: Audience::One(grant.client_id.clone()),
+        exp: now + state.settings.access_token_ttl,
+        iat: now,
+        auth_time: grant.auth_time,
+        nonce: nonce.map(str::to_owned),
+        at_hash: Some(at_hash(access_token)),
+    };
+    state.keys.sign("JWT", &claims)
+}
+
+/// OIDC Core §3.1.3.6: "the base64url encoding of the left-most half of the hash of the
+/// octets of the ASCII representation of the access_token value, where the hash algorithm
+/// used is the hash algorithm used in the alg Header Parameter". For EdDSA with Ed25519
+/// that hash is SHA-512.
+fn at_hash(access_token: &AccessToken) -> String {
+    let digest = Sha512::digest(access_token.secret().as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
 }

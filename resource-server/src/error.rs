@@ -6,7 +6,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use shared::BearerErrorCode;
+use shared::{BearerErrorCode, bearer_challenge};
 
 /// `realm` of every challenge.
 const REALM: &str = "oauth-lab";
@@ -39,27 +39,6 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-/// A quoted-string value for a challenge parameter (RFC 9110 §5.6.4): printable ASCII
-/// only, without `"` or `\\`.
-fn quoted(value: &str) -> String {
-    value
-        .chars()
-        .map(|c| match c {
-            '"' | '\\' => '\'',
-            ' '..='~' => c,
-            _ => '?',
-        })
-        .collect()
-}
-
-fn challenge(code: BearerErrorCode, description: &str, extra: &str) -> String {
-    format!(
-        "Bearer realm=\"{REALM}\", error=\"{}\", error_description=\"{}\"{extra}",
-        code.as_str(),
-        quoted(description)
-    )
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, www_authenticate, body) = match self {
@@ -72,22 +51,33 @@ impl IntoResponse for ApiError {
             ),
             Self::BadRequest(description) => (
                 StatusCode::BAD_REQUEST,
-                Some(challenge(BearerErrorCode::InvalidRequest, &description, "")),
+                Some(bearer_challenge(
+                    REALM,
+                    BearerErrorCode::InvalidRequest,
+                    &description,
+                    None,
+                )),
                 json!({"error": "invalid_request", "error_description": description}),
             ),
             Self::InvalidToken(description) => (
                 StatusCode::UNAUTHORIZED,
-                Some(challenge(BearerErrorCode::InvalidToken, &description, "")),
+                Some(bearer_challenge(
+                    REALM,
+                    BearerErrorCode::InvalidToken,
+                    &description,
+                    None,
+                )),
                 json!({"error": "invalid_token", "error_description": description}),
             ),
             Self::InsufficientScope(scope) => {
                 let description = format!("this endpoint needs the scope {scope:?}");
                 (
                     StatusCode::FORBIDDEN,
-                    Some(challenge(
+                    Some(bearer_challenge(
+                        REALM,
                         BearerErrorCode::InsufficientScope,
                         &description,
-                        &format!(", scope=\"{scope}\""),
+                        Some(scope),
                     )),
                     json!({"error": "insufficient_scope", "error_description": description, "scope": scope}),
                 )

@@ -54,3 +54,24 @@ pub struct AccessTokenClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferred_username: Option<String>,
 }
+
+/// The claims of an OpenID Connect ID token (OIDC Core §2), the client's proof of who
+/// logged in. Unlike an access token it is *for the client*: `aud` is the client id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdTokenClaims {
+    pub iss: String,
+    pub sub: String,
+    /// The client id.
+    pub aud: Audience,
+    pub exp: i64,
+    pub iat: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    /// Echo of the authorization request's `nonce` (OIDC Core §3.1.3.7): the client checks
+    /// it to know the token was minted for this very login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// Binds the ID token to the access token issued with it (OIDC Core §3.1.3.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_hash: Option<String>,
+}

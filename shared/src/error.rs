@@ -109,6 +109,37 @@ error_code!(
     }
 );
 
+/// The `WWW-Authenticate` value of a bearer-token error (RFC 6750 §3):
+/// `Bearer realm="…", error="…", error_description="…"[, scope="…"]`. Values are made
+/// safe for a quoted-string: printable ASCII only, `"` and `\` replaced.
+pub fn bearer_challenge(
+    realm: &str,
+    error: BearerErrorCode,
+    description: &str,
+    scope: Option<&str>,
+) -> String {
+    let quoted = |value: &str| -> String {
+        value
+            .chars()
+            .map(|c| match c {
+                '"' | '\\' => '\'',
+                ' '..='~' => c,
+                _ => '?',
+            })
+            .collect()
+    };
+    let mut challenge = format!(
+        "Bearer realm=\"{}\", error=\"{}\", error_description=\"{}\"",
+        quoted(realm),
+        error.as_str(),
+        quoted(description)
+    );
+    if let Some(scope) = scope {
+        challenge.push_str(&format!(", scope=\"{}\"", quoted(scope)));
+    }
+    challenge
+}
+
 /// The error response body (RFC 6749 §5.2), also the query of an error redirect
 /// (§4.1.2.1): `error`, and optionally a human-readable `error_description` and an
 /// `error_uri`. The description is public: it never carries internal causes.

@@ -18,8 +18,10 @@ pub mod scope;
 pub mod token;
 pub mod values;
 
-pub use claims::{AccessTokenClaims, Audience};
-pub use error::{AuthorizationErrorCode, BearerErrorCode, ErrorResponse, TokenErrorCode};
+pub use claims::{AccessTokenClaims, Audience, IdTokenClaims};
+pub use error::{
+    AuthorizationErrorCode, BearerErrorCode, ErrorResponse, TokenErrorCode, bearer_challenge,
+};
 pub use metadata::AuthorizationServerMetadata;
 pub use pkce::{CodeChallenge, CodeChallengeMethod, CodeVerifier, CodeVerifierError};
 pub use scope::{Scope, ScopeError, ScopeSet};

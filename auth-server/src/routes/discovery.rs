@@ -20,7 +20,7 @@ pub(crate) async fn metadata(State(state): State<AppState>) -> Json<Authorizatio
         registration_endpoint: None,
         revocation_endpoint: Some(format!("{issuer}/revoke")),
         introspection_endpoint: Some(format!("{issuer}/introspect")),
-        userinfo_endpoint: None,
+        userinfo_endpoint: Some(format!("{issuer}/userinfo")),
         end_session_endpoint: None,
         scopes_supported: KNOWN_SCOPES
             .iter()
@@ -42,8 +42,8 @@ pub(crate) async fn metadata(State(state): State<AppState>) -> Json<Authorizatio
         .to_vec(),
         code_challenge_methods_supported: vec![CodeChallengeMethod::S256.as_str().to_owned()],
         authorization_response_iss_parameter_supported: true,
-        id_token_signing_alg_values_supported: Vec::new(),
-        subject_types_supported: Vec::new(),
+        id_token_signing_alg_values_supported: vec!["EdDSA".to_owned()],
+        subject_types_supported: vec!["public".to_owned()],
     })
 }
 

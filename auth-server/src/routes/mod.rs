@@ -7,6 +7,7 @@ mod login;
 mod refresh;
 mod revocation;
 mod token;
+mod userinfo;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -23,12 +24,16 @@ use crate::state::AppState;
 const BODY_LIMIT_BYTES: usize = 16 * 1024;
 
 pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
-    // Called from the SPA's script: CORS for the registered origins only.
+    // Called from the SPA's script: CORS for the registered origins only. (The pages and
+    // the confidential clients' endpoints have no CORS: the browser keeps other sites out.)
     let browser_api = Router::new()
         .route("/token", post(token::token))
         .route("/revoke", post(revocation::revoke))
-        .route("/introspect", post(revocation::introspect))
         .route("/jwks.json", get(discovery::jwks))
+        .route(
+            "/userinfo",
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
         .route(
             "/.well-known/oauth-authorization-server",
             get(discovery::metadata),
@@ -52,6 +57,8 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
             }),
         )
         .route("/assets/style.css", get(pages::style_sheet))
+        // For confidential clients (servers), never for a browser: no CORS.
+        .route("/introspect", post(revocation::introspect))
         .merge(browser_api)
         .merge(pages)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

@@ -127,7 +127,7 @@ async fn exchange_code(
     let user = store::find_user(&state.db, &record.user_id)
         .await?
         .ok_or_else(|| invalid_grant("the user of this code no longer exists"))?;
-    let response = tokens::issue(
+    let mut response = tokens::issue(
         state,
         &Issue {
             grant: &grant,
@@ -137,6 +137,14 @@ async fn exchange_code(
         },
     )
     .await?;
+    if scope.contains("openid") {
+        response.id_token = Some(tokens::id_token(
+            state,
+            &grant,
+            record.nonce.as_deref(),
+            &response.access_token,
+        )?);
+    }
     tracing::info!(
         client = record.client_id,
         scope = %scope,

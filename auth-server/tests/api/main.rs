@@ -7,6 +7,7 @@ mod health;
 mod helpers;
 mod lifecycle;
 mod login;
+mod oidc;
 mod protections;
 mod resources;
 mod token;

@@ -1,0 +1,94 @@
+//! `GET`/`POST /userinfo` (OpenID Connect Core §5.3): claims about the user, by scope,
+//! for a bearer access token this server issued. Errors per RFC 6750 §3.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use shared::{BearerErrorCode, bearer_challenge};
+
+use crate::error::Internal;
+use crate::keys::SigningKeys;
+use crate::state::AppState;
+use crate::store;
+
+const REALM: &str = "oauth-lab";
+
+pub(crate) async fn userinfo(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, Internal> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned());
+    let Some(token) = token else {
+        return Ok(refuse(
+            StatusCode::UNAUTHORIZED,
+            BearerErrorCode::InvalidRequest,
+            "send Authorization: Bearer <access token>",
+            None,
+        ));
+    };
+    let invalid = || {
+        refuse(
+            StatusCode::UNAUTHORIZED,
+            BearerErrorCode::InvalidToken,
+            "the access token is invalid, expired or revoked",
+            None,
+        )
+    };
+    let Some(claims) = SigningKeys::verify_own(&state.db, &state.settings.issuer, &token).await?
+    else {
+        return Ok(invalid());
+    };
+    let live = store::find_access_token(&state.db, &claims.jti)
+        .await?
+        .is_some_and(|row| row.revoked_at.is_none() && row.grant_revoked_at.is_none());
+    if !live || claims.exp <= server_kit::unix_now() {
+        return Ok(invalid());
+    }
+    // OIDC Core §5.3: the UserInfo endpoint serves tokens obtained with the openid scope.
+    if !claims.scope.contains("openid") {
+        return Ok(refuse(
+            StatusCode::FORBIDDEN,
+            BearerErrorCode::InsufficientScope,
+            "this endpoint needs the openid scope",
+            Some("openid"),
+        ));
+    }
+    let Some(user) = store::find_user(&state.db, &claims.sub).await? else {
+        return Ok(invalid());
+    };
+    // OIDC Core §5.4: claims by scope.
+    let mut body = json!({"sub": user.id});
+    if claims.scope.contains("profile") {
+        body["name"] = user.name.into();
+        body["preferred_username"] = user.username.into();
+    }
+    if claims.scope.contains("email") {
+        body["email"] = user.email.into();
+        body["email_verified"] = true.into();
+    }
+    Ok(Json::<Value>(body).into_response())
+}
+
+fn refuse(
+    status: StatusCode,
+    code: BearerErrorCode,
+    description: &str,
+    scope: Option<&str>,
+) -> Response {
+    (
+        status,
+        [(
+            header::WWW_AUTHENTICATE,
+            bearer_challenge(REALM, code, description, scope),
+        )],
+        Json(json!({"error": code.as_str(), "error_description": description})),
+    )
+        .into_response()
+}
