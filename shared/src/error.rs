@@ -128,16 +128,15 @@ pub fn bearer_challenge(
             })
             .collect()
     };
-    let mut challenge = format!(
-        "Bearer realm=\"{}\", error=\"{}\", error_description=\"{}\"",
+    let scope = scope.map_or_else(String::new, |scope| {
+        format!(", scope=\"{}\"", quoted(scope))
+    });
+    format!(
+        "Bearer realm=\"{}\", error=\"{}\", error_description=\"{}\"{scope}",
         quoted(realm),
         error.as_str(),
         quoted(description)
-    );
-    if let Some(scope) = scope {
-        challenge.push_str(&format!(", scope=\"{}\"", quoted(scope)));
-    }
-    challenge
+    )
 }
 
 /// The error response body (RFC 6749 §5.2), also the query of an error redirect
