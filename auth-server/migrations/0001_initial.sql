@@ -19,6 +19,8 @@ CREATE TABLE clients (
     redirect_uris  TEXT NOT NULL,             -- one per line, compared as exact strings
     allowed_scopes TEXT NOT NULL,
     can_introspect INTEGER NOT NULL DEFAULT 0, -- may call /introspect (a resource server)
+    post_logout_redirect_uris TEXT NOT NULL DEFAULT '', -- one per line, exact strings
+    owner_user_id  TEXT REFERENCES users(id), -- who registered it on the clients page
     created_at     INTEGER NOT NULL
 );
 
@@ -102,3 +104,11 @@ CREATE TABLE refresh_tokens (
 
 CREATE INDEX access_tokens_grant ON access_tokens(grant_id);
 CREATE INDEX refresh_tokens_grant ON refresh_tokens(grant_id);
+
+-- Failed logins per username, for throttling (the password is never stored).
+CREATE TABLE login_failures (
+    username       TEXT NOT NULL,
+    ip             TEXT NOT NULL,
+    at             INTEGER NOT NULL
+);
+CREATE INDEX login_failures_username ON login_failures(username, at);

@@ -15,4 +15,5 @@ mod seed;
 mod session;
 mod state;
 mod store;
+mod throttle;
 mod tokens;

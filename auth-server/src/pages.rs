@@ -35,6 +35,14 @@ pub(crate) struct ConsentPage<'a> {
     pub scopes: Vec<ScopeLine>,
 }
 
+/// A plain message (logged out, account created).
+#[derive(Debug, Template)]
+#[template(path = "message.html")]
+pub(crate) struct MessagePage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+}
+
 /// An error shown on the authorization server itself.
 #[derive(Debug, Template)]
 #[template(path = "error.html")]

@@ -25,6 +25,7 @@ const DEMO_CLIENT_NAME: &str = "OAuth 2.1 lab SPA";
 const DEMO_CLIENT_REDIRECT_URIS: &str =
     "http://localhost:8080/callback\nhttp://127.0.0.1:8080/callback";
 const DEMO_CLIENT_SCOPES: &str = "openid profile email read write admin";
+const DEMO_CLIENT_POST_LOGOUT_URIS: &str = "http://localhost:8080/\nhttp://127.0.0.1:8080/";
 
 /// Creates the demo data on first start. The confidential clients' secrets come from the
 /// configuration and are (re)applied on every start, so changing the flag changes the secret.
@@ -64,13 +65,15 @@ pub(crate) async fn seed(
         );
     }
     sqlx::query(
-        "INSERT OR IGNORE INTO clients (client_id, name, secret_hash, redirect_uris, allowed_scopes, created_at)
-         VALUES (?, ?, NULL, ?, ?, ?)",
+        "INSERT OR IGNORE INTO clients
+         (client_id, name, secret_hash, redirect_uris, allowed_scopes, post_logout_redirect_uris, created_at)
+         VALUES (?, ?, NULL, ?, ?, ?, ?)",
     )
     .bind(DEMO_CLIENT_ID)
     .bind(DEMO_CLIENT_NAME)
     .bind(DEMO_CLIENT_REDIRECT_URIS)
     .bind(DEMO_CLIENT_SCOPES)
+    .bind(DEMO_CLIENT_POST_LOGOUT_URIS)
     .bind(server_kit::unix_now())
     .execute(db)
     .await?;

@@ -72,6 +72,20 @@ pub(crate) async fn create(
     Ok((session, cookie))
 }
 
+/// Logs the browser of `anonymous` in as `user_id`: a new session id (so an id someone
+/// planted before login is useless after it), the pending requests moved over, the old
+/// session ended. Returns the new session's cookie.
+pub(crate) async fn log_in(
+    db: &SqlitePool,
+    anonymous: &Session,
+    user_id: &str,
+) -> Result<Cookie<'static>, Internal> {
+    let (logged_in, cookie) = create(db, Some(user_id)).await?;
+    crate::store::move_requests(db, &anonymous.id_hash, &logged_in.id_hash).await?;
+    delete(db, &anonymous.id_hash).await?;
+    Ok(cookie)
+}
+
 /// Ends the session `id_hash`.
 pub(crate) async fn delete(db: &SqlitePool, id_hash: &str) -> Result<(), Internal> {
     sqlx::query("DELETE FROM sessions WHERE id_hash = ?")

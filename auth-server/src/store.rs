@@ -16,6 +16,7 @@ pub(crate) struct Client {
     pub redirect_uris: Vec<RedirectUri>,
     pub allowed_scopes: ScopeSet,
     pub can_introspect: bool,
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -26,6 +27,7 @@ struct ClientRow {
     redirect_uris: String,
     allowed_scopes: String,
     can_introspect: bool,
+    post_logout_redirect_uris: String,
 }
 
 pub(crate) async fn find_client(
@@ -33,7 +35,8 @@ pub(crate) async fn find_client(
     client_id: &str,
 ) -> Result<Option<Client>, Internal> {
     let row: Option<ClientRow> = sqlx::query_as(
-        "SELECT client_id, name, secret_hash, redirect_uris, allowed_scopes, can_introspect
+        "SELECT client_id, name, secret_hash, redirect_uris, allowed_scopes, can_introspect,
+                post_logout_redirect_uris
          FROM clients WHERE client_id = ?",
     )
     .bind(client_id)
@@ -47,6 +50,11 @@ pub(crate) async fn find_client(
             redirect_uris: row.redirect_uris.lines().map(RedirectUri::new).collect(),
             allowed_scopes: stored_scopes(&row.allowed_scopes)?,
             can_introspect: row.can_introspect,
+            post_logout_redirect_uris: row
+                .post_logout_redirect_uris
+                .lines()
+                .map(RedirectUri::new)
+                .collect(),
         })
     })
     .transpose()

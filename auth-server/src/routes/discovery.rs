@@ -21,7 +21,7 @@ pub(crate) async fn metadata(State(state): State<AppState>) -> Json<Authorizatio
         revocation_endpoint: Some(format!("{issuer}/revoke")),
         introspection_endpoint: Some(format!("{issuer}/introspect")),
         userinfo_endpoint: Some(format!("{issuer}/userinfo")),
-        end_session_endpoint: None,
+        end_session_endpoint: Some(format!("{issuer}/logout")),
         scopes_supported: KNOWN_SCOPES
             .iter()
             .map(|(name, _)| (*name).to_owned())

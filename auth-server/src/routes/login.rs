@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
@@ -17,6 +17,7 @@ use crate::routes::authorize::see_other;
 use crate::session::{self, Session};
 use crate::state::AppState;
 use crate::store;
+use crate::throttle;
 
 /// The one message for every failed login: it does not say whether the username exists.
 const LOGIN_FAILED: &str = "Wrong username or password.";
@@ -68,10 +69,15 @@ pub(crate) async fn login(
         .ok_or_else(expired_request)?;
 
     let username = form.username.unwrap_or_default();
+    if let Some(wait) = throttle::retry_after(&state.db, &username).await? {
+        tracing::warn!(username, client = %client.client_id, ip = %peer.ip(), "login throttled: too many failures");
+        return Ok(throttled(wait));
+    }
     let user = store::find_user_by_name(&state.db, &username).await?;
     let password = form.password.unwrap_or_default();
     let valid = password::verify(user.as_ref(), password).await?;
     let Some(user) = user.filter(|_| valid) else {
+        throttle::record_failure(&state.db, &username, &peer.ip().to_string()).await?;
         tracing::warn!(username, client = %client.client_id, ip = %peer.ip(), "login failed: wrong username or password");
         return Ok(page(
             StatusCode::UNAUTHORIZED,
@@ -83,16 +89,34 @@ pub(crate) async fn login(
         )?);
     };
 
-    // A new session id on login: an id someone planted before login is useless after it.
-    let (logged_in, cookie) = session::create(&state.db, Some(&user.id)).await?;
-    store::move_requests(&state.db, &session.id_hash, &logged_in.id_hash).await?;
-    session::delete(&state.db, &session.id_hash).await?;
+    throttle::clear(&state.db, &username).await?;
+    let cookie = session::log_in(&state.db, &session, &user.id).await?;
     tracing::info!(username = user.username, client = %client.client_id, "login succeeded");
     Ok((
         jar.add(cookie),
         see_other(&format!("/consent?request_id={}", request.id)),
     )
         .into_response())
+}
+
+/// `429 Too Many Requests` with `Retry-After` and a page that says when to try again.
+fn throttled(wait_secs: i64) -> Response {
+    let minutes = (wait_secs + 59) / 60;
+    let page = ErrorPage::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many failed logins",
+        format!(
+            "This username had {} failed logins within {} minutes. Try again in {minutes} minute(s).",
+            throttle::MAX_FAILURES,
+            throttle::WINDOW_SECS / 60
+        ),
+    )
+    .rule("Throttling makes guessing passwords impractical: an attacker gets a handful of tries per quarter hour, not millions.");
+    let mut response = page.into_response();
+    if let Ok(value) = HeaderValue::from_str(&wait_secs.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// The browser's session, provided the form carries its CSRF token (a form posted from

@@ -4,6 +4,7 @@ mod authorize;
 mod consent;
 mod discovery;
 mod login;
+mod logout;
 mod refresh;
 mod revocation;
 mod token;
@@ -48,6 +49,7 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
         .route("/authorize", get(authorize::authorize))
         .route("/login", post(login::login))
         .route("/consent", get(consent::show).post(consent::decide))
+        .route("/logout", get(logout::logout).post(logout::logout))
         .layer(middleware::map_response(security::page_headers));
     Router::new()
         .route(

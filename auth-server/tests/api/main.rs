@@ -1,6 +1,7 @@
 //! Integration tests: the real authorization server on 127.0.0.1:0, spoken to over HTTP.
 //! One test per protocol rule, named as the rule.
 
+mod accounts;
 mod authorize;
 mod discovery;
 mod health;

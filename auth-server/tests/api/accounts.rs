@@ -1,0 +1,139 @@
+//! Login throttling and logout.
+
+use reqwest::StatusCode;
+use shared::CodeVerifier;
+
+use crate::helpers::{location, spawn_app};
+
+#[tokio::test]
+async fn the_sixth_bad_password_within_15_minutes_gets_429_with_retry_after() {
+    let app = spawn_app().await;
+    let mut browser = app.browser();
+    let html = browser
+        .authorize(&CodeVerifier::generate(), &[])
+        .await
+        .text()
+        .await
+        .expect("page");
+    for attempt in 1..=5 {
+        let response = browser.log_in(&html, "carol", "wrong-password").await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+    }
+    // Even the right password waits: the attacker must not learn it was right.
+    let sixth = browser.log_in(&html, "carol", "mypass789").await;
+    assert_eq!(sixth.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: i64 = sixth.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    assert!(sixth.text().await.expect("page").contains("Try again in"));
+    // Another username is not affected.
+    assert_eq!(
+        browser.log_in(&html, "bob", "secret456").await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn a_successful_login_resets_the_failure_count() {
+    let app = spawn_app().await;
+    for _ in 0..4 {
+        let mut browser = app.browser();
+        let html = browser
+            .authorize(&CodeVerifier::generate(), &[])
+            .await
+            .text()
+            .await
+            .expect("page");
+        browser.log_in(&html, "carol", "wrong-password").await;
+    }
+    let mut browser = app.browser();
+    let html = browser
+        .authorize(&CodeVerifier::generate(), &[])
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert_eq!(
+        browser.log_in(&html, "carol", "mypass789").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    for _ in 0..2 {
+        let mut browser = app.browser();
+        let html = browser
+            .authorize(&CodeVerifier::generate(), &[])
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert_eq!(
+            browser
+                .log_in(&html, "carol", "wrong-password")
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_so_the_next_authorization_asks_for_login_again() {
+    let app = spawn_app().await;
+    let mut browser = app.browser();
+    let html = browser
+        .authorize(&CodeVerifier::generate(), &[])
+        .await
+        .text()
+        .await
+        .expect("page");
+    browser
+        .log_in_and_decide(&html, "alice", "password123", "approve")
+        .await;
+    assert_eq!(
+        browser
+            .authorize(&CodeVerifier::generate(), &[])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER,
+        "logged in"
+    );
+    let logout = browser.get("/logout").await;
+    assert_eq!(logout.status(), StatusCode::OK);
+    let again = browser.authorize(&CodeVerifier::generate(), &[]).await;
+    assert_eq!(again.status(), StatusCode::OK, "the login page again");
+    assert!(
+        again
+            .text()
+            .await
+            .expect("page")
+            .contains("name=\"password\"")
+    );
+}
+
+#[tokio::test]
+async fn logout_returns_to_a_registered_post_logout_redirect_uri_with_the_state() {
+    let app = spawn_app().await;
+    let response = app
+        .browser()
+        .get("/logout?client_id=demo-client&post_logout_redirect_uri=http://localhost:8080/&state=bye")
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "http://localhost:8080/?state=bye");
+}
+
+#[tokio::test]
+async fn logout_refuses_an_unregistered_post_logout_redirect_uri() {
+    let app = spawn_app().await;
+    let response = app
+        .browser()
+        .get("/logout?client_id=demo-client&post_logout_redirect_uri=http://evil.example/")
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.headers().get("location").is_none());
+}
