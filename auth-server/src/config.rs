@@ -69,6 +69,11 @@ pub struct Config {
     #[arg(long, env = "AUTH_SERVER_REFRESH_TOKEN_TTL", default_value_t = 86_400)]
     pub refresh_token_ttl: u64,
 
+    /// Accept RFC 7591 dynamic client registration at `/register` (on for a local lab;
+    /// `--dynamic-registration false` turns it off).
+    #[arg(long, env = "AUTH_SERVER_DYNAMIC_REGISTRATION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub dynamic_registration: bool,
+
     /// Secret of the seeded confidential client `service-client` (client credentials,
     /// scope `read`). The default is a demo credential: set your own outside a local lab.
     #[arg(

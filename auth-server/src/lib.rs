@@ -9,6 +9,7 @@ mod error;
 mod keys;
 mod pages;
 mod password;
+mod registration;
 mod routes;
 mod security;
 mod seed;

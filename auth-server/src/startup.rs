@@ -66,6 +66,7 @@ impl Application {
                 code_ttl: seconds(config.code_ttl),
                 access_token_ttl: seconds(config.access_token_ttl),
                 refresh_token_ttl: seconds(config.refresh_token_ttl),
+                dynamic_registration: config.dynamic_registration,
             }),
         };
         let router = routes::router(state, cors);

@@ -17,6 +17,7 @@ pub(crate) struct Settings {
     pub code_ttl: i64,
     pub access_token_ttl: i64,
     pub refresh_token_ttl: i64,
+    pub dynamic_registration: bool,
 }
 
 impl Settings {

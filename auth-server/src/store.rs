@@ -60,6 +60,34 @@ pub(crate) async fn find_client(
     .transpose()
 }
 
+/// A client to register.
+#[derive(Debug)]
+pub(crate) struct NewClient<'a> {
+    pub client_id: &'a str,
+    pub name: &'a str,
+    pub secret_hash: Option<&'a str>,
+    pub redirect_uris: &'a [String],
+    pub allowed_scopes: &'a ScopeSet,
+    pub owner_user_id: Option<&'a str>,
+}
+
+pub(crate) async fn insert_client(db: &SqlitePool, client: &NewClient<'_>) -> Result<(), Internal> {
+    sqlx::query(
+        "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, allowed_scopes, owner_user_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(client.client_id)
+    .bind(client.name)
+    .bind(client.secret_hash)
+    .bind(client.redirect_uris.join("\n"))
+    .bind(client.allowed_scopes.to_string())
+    .bind(client.owner_user_id)
+    .bind(server_kit::unix_now())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// A user account.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct User {

@@ -94,6 +94,17 @@ error_code!(
 );
 
 error_code!(
+    /// RFC 7591 §3.2.2: errors of dynamic client registration.
+    RegistrationErrorCode {
+        /// "The value of one or more redirection URIs is invalid."
+        InvalidRedirectUri => "invalid_redirect_uri",
+        /// "The value of one of the client metadata fields is invalid and the server has
+        /// rejected this request."
+        InvalidClientMetadata => "invalid_client_metadata",
+    }
+);
+
+error_code!(
     /// RFC 6750 §3.1: errors in a resource server's `WWW-Authenticate: Bearer` challenge.
     BearerErrorCode {
         /// "The request is missing a required parameter, includes an unsupported parameter or

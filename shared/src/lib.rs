@@ -20,7 +20,8 @@ pub mod values;
 
 pub use claims::{AccessTokenClaims, Audience, IdTokenClaims};
 pub use error::{
-    AuthorizationErrorCode, BearerErrorCode, ErrorResponse, TokenErrorCode, bearer_challenge,
+    AuthorizationErrorCode, BearerErrorCode, ErrorResponse, RegistrationErrorCode, TokenErrorCode,
+    bearer_challenge,
 };
 pub use metadata::AuthorizationServerMetadata;
 pub use pkce::{CodeChallenge, CodeChallengeMethod, CodeVerifier, CodeVerifierError};

@@ -100,6 +100,11 @@ impl ScopeSet {
         value.split(' ').map(Scope::parse).collect()
     }
 
+    /// The first scope this lab does not know (see [`KNOWN_SCOPES`]), if any.
+    pub fn first_unknown(&self) -> Option<&Scope> {
+        self.0.iter().find(|s| s.description().is_none())
+    }
+
     pub fn contains(&self, scope: &str) -> bool {
         self.0.iter().any(|s| s.as_str() == scope)
     }

@@ -11,7 +11,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use shared::pkce::CodeChallengeMethod;
-use shared::scope::KNOWN_SCOPES;
 use shared::{AuthorizationErrorCode, CodeChallenge, RedirectUri, ScopeSet};
 
 use crate::error::Internal;
@@ -243,11 +242,8 @@ fn check_scope(client: &Client, query: &Query) -> Result<ScopeSet, Refusal> {
     let invalid = |description: String| (AuthorizationErrorCode::InvalidScope, description);
     let requested = ScopeSet::parse(query.get("scope").unwrap_or(DEFAULT_SCOPE))
         .map_err(|e| invalid(e.to_string()))?;
-    if let Some(unknown) = requested
-        .iter()
-        .find(|s| !KNOWN_SCOPES.iter().any(|(k, _)| *k == s.as_str()))
-    {
-        return Err(invalid(format!("unknown scope {unknown:?}")));
+    if let Some(unknown) = requested.first_unknown() {
+        return Err(invalid(format!("unknown scope {:?}", unknown.as_str())));
     }
     if !requested.is_subset(&client.allowed_scopes) {
         return Err(invalid(format!(

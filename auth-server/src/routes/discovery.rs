@@ -17,7 +17,10 @@ pub(crate) async fn metadata(State(state): State<AppState>) -> Json<Authorizatio
         authorization_endpoint: format!("{issuer}/authorize"),
         token_endpoint: format!("{issuer}/token"),
         jwks_uri: format!("{issuer}/jwks.json"),
-        registration_endpoint: None,
+        registration_endpoint: state
+            .settings
+            .dynamic_registration
+            .then(|| format!("{issuer}/register")),
         revocation_endpoint: Some(format!("{issuer}/revoke")),
         introspection_endpoint: Some(format!("{issuer}/introspect")),
         userinfo_endpoint: Some(format!("{issuer}/userinfo")),

@@ -6,6 +6,7 @@ mod discovery;
 mod login;
 mod logout;
 mod refresh;
+mod register;
 mod revocation;
 mod token;
 mod userinfo;
@@ -61,6 +62,7 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
         .route("/assets/style.css", get(pages::style_sheet))
         // For confidential clients (servers), never for a browser: no CORS.
         .route("/introspect", post(revocation::introspect))
+        .route("/register", post(register::register))
         .merge(browser_api)
         .merge(pages)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

@@ -33,6 +33,7 @@ pub fn test_config(data: &tempfile::TempDir) -> Config {
         code_ttl: 600,
         access_token_ttl: 300,
         refresh_token_ttl: 86_400,
+        dynamic_registration: true,
         service_client_secret: "service-secret".to_owned(),
         resource_server_secret: "resource-server-secret".to_owned(),
     }

@@ -10,5 +10,6 @@ mod lifecycle;
 mod login;
 mod oidc;
 mod protections;
+mod register;
 mod resources;
 mod token;

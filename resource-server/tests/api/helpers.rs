@@ -40,6 +40,7 @@ pub async fn spawn_lab_with(tweak: impl FnOnce(&mut resource_server::config::Con
         code_ttl: 600,
         access_token_ttl: 300,
         refresh_token_ttl: 86_400,
+        dynamic_registration: true,
         service_client_secret: "service-secret".to_owned(),
         resource_server_secret: "resource-server-secret".to_owned(),
     })

@@ -1,0 +1,148 @@
+//! Dynamic client registration (RFC 7591).
+
+use reqwest::StatusCode;
+use shared::CodeVerifier;
+
+use crate::helpers::{TestApp, error_of, spawn_app, spawn_app_with};
+
+async fn register(app: &TestApp, metadata: serde_json::Value) -> reqwest::Response {
+    app.http
+        .post(app.url("/register"))
+        .json(&metadata)
+        .send()
+        .await
+        .expect("sent")
+}
+
+#[tokio::test]
+async fn a_public_client_with_a_loopback_redirect_uri_is_registered_and_must_use_pkce() {
+    let app = spawn_app().await;
+    let response = register(
+        &app,
+        serde_json::json!({
+            "client_name": "My CLI",
+            "redirect_uris": ["http://127.0.0.1:9876/callback"],
+            "token_endpoint_auth_method": "none",
+            "scope": "openid read",
+        }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let client: serde_json::Value = response.json().await.expect("JSON");
+    let client_id = client["client_id"]
+        .as_str()
+        .expect("a client id")
+        .to_owned();
+    assert!(
+        client.get("client_secret").is_none(),
+        "a public client gets no secret"
+    );
+
+    // The new client goes through /authorize like any other, PKCE included.
+    let query = format!(
+        "/authorize?response_type=code&client_id={client_id}&redirect_uri=http://127.0.0.1:9876/callback&scope=read&state=s"
+    );
+    let response = app.browser().get(&query).await;
+    let location = crate::helpers::location(&response);
+    assert!(
+        location.starts_with("http://127.0.0.1:9876/callback?error=invalid_request"),
+        "{location}"
+    );
+
+    let verifier = CodeVerifier::generate();
+    let query = format!(
+        "{query}&code_challenge={}&code_challenge_method=S256",
+        verifier.challenge().as_str()
+    );
+    assert_eq!(
+        app.browser().get(&query).await.status(),
+        StatusCode::OK,
+        "the login page"
+    );
+}
+
+#[tokio::test]
+async fn a_confidential_client_gets_a_secret_that_works_for_client_credentials() {
+    let app = spawn_app().await;
+    let response = register(
+        &app,
+        serde_json::json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_basic", "scope": "read"}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let client: serde_json::Value = response.json().await.expect("JSON");
+    let token = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth(
+            client["client_id"].as_str().expect("id"),
+            client["client_secret"].as_str(),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(token.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_http_redirect_uri_on_another_host_is_invalid_redirect_uri() {
+    let app = spawn_app().await;
+    let response = register(&app, serde_json::json!({"redirect_uris": ["http://evil.example/cb"], "token_endpoint_auth_method": "none"})).await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_redirect_uri".into())
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_uri_with_a_fragment_is_invalid_redirect_uri() {
+    let app = spawn_app().await;
+    let response =
+        register(&app, serde_json::json!({"redirect_uris": ["https://app.example/cb#frag"], "token_endpoint_auth_method": "none"})).await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_redirect_uri".into())
+    );
+}
+
+#[tokio::test]
+async fn the_implicit_grant_cannot_be_registered() {
+    let app = spawn_app().await;
+    let response = register(
+        &app,
+        serde_json::json!({"redirect_uris": ["https://app.example/cb"], "grant_types": ["implicit"], "token_endpoint_auth_method": "none"}),
+    )
+    .await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_client_metadata".into())
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_invalid_client_metadata() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .post(app.url("/register"))
+        .body("redirect_uris=x")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_client_metadata".into())
+    );
+}
+
+#[tokio::test]
+async fn registration_can_be_turned_off() {
+    let app = spawn_app_with(|c| c.dynamic_registration = false).await;
+    let response = register(
+        &app,
+        serde_json::json!({"redirect_uris": ["https://app.example/cb"]}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
