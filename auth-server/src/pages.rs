@@ -10,7 +10,8 @@ use crate::error::Internal;
 #[derive(Template)]
 #[template(path = "login.html")]
 pub(crate) struct LoginPage<'a> {
-    pub client_name: &'a str,
+    /// The client asking, or `None` when logging in to manage clients.
+    pub client_name: Option<&'a str>,
     pub request_id: &'a str,
     pub csrf_token: &'a str,
     pub username: &'a str,
@@ -33,6 +34,53 @@ pub(crate) struct ConsentPage<'a> {
     pub request_id: &'a str,
     pub csrf_token: &'a str,
     pub scopes: Vec<ScopeLine>,
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+pub(crate) struct SignupPage<'a> {
+    pub request_id: &'a str,
+    pub csrf_token: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+}
+
+/// One client in the clients list.
+#[derive(Debug)]
+pub(crate) struct ClientLine {
+    pub client_id: String,
+    pub name: String,
+    pub confidential: bool,
+    pub scopes: String,
+}
+
+/// The fields of the client form, as shown.
+#[derive(Debug, Default)]
+pub(crate) struct ClientForm {
+    pub action: String,
+    pub new: bool,
+    pub name: String,
+    pub redirect_uris: String,
+    pub scope: String,
+}
+
+#[derive(Template)]
+#[template(path = "clients.html")]
+pub(crate) struct ClientsPage<'a> {
+    pub username: &'a str,
+    pub csrf_token: &'a str,
+    pub clients: Vec<ClientLine>,
+    pub form: ClientForm,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "client_edit.html")]
+pub(crate) struct ClientEditPage<'a> {
+    pub client_id: &'a str,
+    pub csrf_token: &'a str,
+    pub form: ClientForm,
+    pub error: Option<&'a str>,
 }
 
 /// A plain message (logged out, account created).

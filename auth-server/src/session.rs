@@ -42,6 +42,18 @@ pub(crate) async fn current(db: &SqlitePool, jar: &CookieJar) -> Result<Option<S
     .await?)
 }
 
+/// The browser's session, or a new anonymous one and the cookie to set for it.
+pub(crate) async fn current_or_new(
+    db: &SqlitePool,
+    jar: &CookieJar,
+) -> Result<(Session, Option<Cookie<'static>>), Internal> {
+    if let Some(session) = current(db, jar).await? {
+        return Ok((session, None));
+    }
+    let (session, cookie) = create(db, None).await?;
+    Ok((session, Some(cookie)))
+}
+
 /// Creates a session (anonymous, or logged in as `user_id`) and the cookie that names it.
 pub(crate) async fn create(
     db: &SqlitePool,

@@ -88,6 +88,76 @@ pub(crate) async fn insert_client(db: &SqlitePool, client: &NewClient<'_>) -> Re
     Ok(())
 }
 
+/// The clients `owner_user_id` registered on the clients pages: (id, name, confidential, scopes).
+pub(crate) async fn clients_of(
+    db: &SqlitePool,
+    owner_user_id: &str,
+) -> Result<Vec<(String, String, bool, String)>, Internal> {
+    Ok(sqlx::query_as(
+        "SELECT client_id, name, secret_hash IS NOT NULL, allowed_scopes FROM clients
+         WHERE owner_user_id = ? ORDER BY created_at, client_id",
+    )
+    .bind(owner_user_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Changes a client its owner registered; false if there is no such client of that owner.
+pub(crate) async fn update_client(
+    db: &SqlitePool,
+    owner_user_id: &str,
+    client_id: &str,
+    name: &str,
+    redirect_uris: &[String],
+    allowed_scopes: &ScopeSet,
+) -> Result<bool, Internal> {
+    let result = sqlx::query(
+        "UPDATE clients SET name = ?, redirect_uris = ?, allowed_scopes = ? WHERE client_id = ? AND owner_user_id = ?",
+    )
+    .bind(name)
+    .bind(redirect_uris.join("\n"))
+    .bind(allowed_scopes.to_string())
+    .bind(client_id)
+    .bind(owner_user_id)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Deletes a client its owner registered, with everything issued to it.
+pub(crate) async fn delete_client(
+    db: &SqlitePool,
+    owner_user_id: &str,
+    client_id: &str,
+) -> Result<bool, Internal> {
+    let mut tx = db.begin().await?;
+    let owned: Option<String> = sqlx::query_scalar(
+        "SELECT client_id FROM clients WHERE client_id = ? AND owner_user_id = ?",
+    )
+    .bind(client_id)
+    .bind(owner_user_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if owned.is_none() {
+        return Ok(false);
+    }
+    for table in [
+        "authorization_codes",
+        "access_tokens",
+        "refresh_tokens",
+        "authorization_requests",
+        "grants",
+        "clients",
+    ] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE client_id = ?"))
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// A user account.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct User {
@@ -124,6 +194,30 @@ pub(crate) async fn find_user(db: &SqlitePool, id: &str) -> Result<Option<User>,
     .bind(id)
     .fetch_optional(db)
     .await?)
+}
+
+/// Creates a user and returns the new id.
+pub(crate) async fn insert_user(
+    db: &SqlitePool,
+    username: &str,
+    password_hash: &str,
+    allowed_scopes: &ScopeSet,
+) -> Result<String, Internal> {
+    let id = shared::random::token();
+    sqlx::query(
+        "INSERT INTO users (id, username, password_hash, allowed_scopes, name, email, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(username)
+    .bind(password_hash)
+    .bind(allowed_scopes.to_string())
+    .bind(username)
+    .bind(format!("{username}@example.com"))
+    .bind(server_kit::unix_now())
+    .execute(db)
+    .await?;
+    Ok(id)
 }
 
 /// Scopes written by this server parse back; anything else is a corrupt row.

@@ -69,12 +69,8 @@ async fn handle(
     );
 
     // 8: the user. Log in first if this browser has no logged-in session, then consent.
-    let (session, new_cookie) = if let Some(session) = session::current(&state.db, &jar).await? {
-        (session, None)
-    } else {
-        let (session, cookie) = session::create(&state.db, None).await?;
-        (session, Some(cookie))
-    };
+    let (session, new_cookie) = session::current_or_new(&state.db, &jar).await?;
+
     let request = PendingRequest {
         id: shared::random::token(),
         client_id: client.client_id.to_string(),
@@ -97,7 +93,7 @@ async fn handle(
         tracing::info!(client = %client.client_id, "authorize: no session; showing the login page");
         login::page(
             StatusCode::OK,
-            &client.name,
+            Some(&client.name),
             &request.id,
             &session.csrf_token,
             "",

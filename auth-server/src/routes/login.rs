@@ -34,7 +34,7 @@ pub(crate) struct LoginForm {
 /// Renders the login page.
 pub(crate) fn page(
     status: StatusCode,
-    client_name: &str,
+    client_name: Option<&str>,
     request_id: &str,
     csrf_token: &str,
     username: &str,
@@ -60,17 +60,30 @@ pub(crate) async fn login(
 ) -> Result<Response, PageError> {
     let Form(form) = form.map_err(|_| bad_form())?;
     let session = checked_session(&state, &jar, form.csrf_token.as_deref()).await?;
-    let request_id = form.request_id.unwrap_or_default();
-    let request = store::find_request(&state.db, &request_id, &session.id_hash)
-        .await?
-        .ok_or_else(expired_request)?;
-    let client = store::find_client(&state.db, &request.client_id)
-        .await?
-        .ok_or_else(expired_request)?;
+    // With a pending authorization request, login continues to consent; without one (the
+    // clients pages), to the clients list.
+    let request = match form.request_id.as_deref().filter(|id| !id.is_empty()) {
+        Some(id) => Some(
+            store::find_request(&state.db, id, &session.id_hash)
+                .await?
+                .ok_or_else(expired_request)?,
+        ),
+        None => None,
+    };
+    let client = match &request {
+        Some(request) => Some(
+            store::find_client(&state.db, &request.client_id)
+                .await?
+                .ok_or_else(expired_request)?,
+        ),
+        None => None,
+    };
+    let client_id = client.as_ref().map_or("-", |c| c.client_id.as_str());
+    let request_id = request.as_ref().map_or("", |r| r.id.as_str());
 
     let username = form.username.unwrap_or_default();
     if let Some(wait) = throttle::retry_after(&state.db, &username).await? {
-        tracing::warn!(username, client = %client.client_id, ip = %peer.ip(), "login throttled: too many failures");
+        tracing::warn!(username, client = client_id, ip = %peer.ip(), "login throttled: too many failures");
         return Ok(throttled(wait));
     }
     let user = store::find_user_by_name(&state.db, &username).await?;
@@ -78,11 +91,11 @@ pub(crate) async fn login(
     let valid = password::verify(user.as_ref(), password).await?;
     let Some(user) = user.filter(|_| valid) else {
         throttle::record_failure(&state.db, &username, &peer.ip().to_string()).await?;
-        tracing::warn!(username, client = %client.client_id, ip = %peer.ip(), "login failed: wrong username or password");
+        tracing::warn!(username, client = client_id, ip = %peer.ip(), "login failed: wrong username or password");
         return Ok(page(
             StatusCode::UNAUTHORIZED,
-            &client.name,
-            &request.id,
+            client.as_ref().map(|c| c.name.as_str()),
+            request_id,
             &session.csrf_token,
             &username,
             Some(LOGIN_FAILED),
@@ -91,12 +104,21 @@ pub(crate) async fn login(
 
     throttle::clear(&state.db, &username).await?;
     let cookie = session::log_in(&state.db, &session, &user.id).await?;
-    tracing::info!(username = user.username, client = %client.client_id, "login succeeded");
-    Ok((
-        jar.add(cookie),
-        see_other(&format!("/consent?request_id={}", request.id)),
-    )
-        .into_response())
+    tracing::info!(
+        username = user.username,
+        client = client_id,
+        "login succeeded"
+    );
+    Ok((jar.add(cookie), see_other(&after_login(request_id))).into_response())
+}
+
+/// Where the browser goes once logged in: consent for a pending request, else the clients.
+pub(crate) fn after_login(request_id: &str) -> String {
+    if request_id.is_empty() {
+        "/clients".to_owned()
+    } else {
+        format!("/consent?request_id={request_id}")
+    }
 }
 
 /// `429 Too Many Requests` with `Retry-After` and a page that says when to try again.

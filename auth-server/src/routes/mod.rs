@@ -1,6 +1,7 @@
 //! The HTTP endpoints, and which protections each group gets.
 
 mod authorize;
+mod clients;
 mod consent;
 mod discovery;
 mod login;
@@ -8,6 +9,7 @@ mod logout;
 mod refresh;
 mod register;
 mod revocation;
+mod signup;
 mod token;
 mod userinfo;
 
@@ -51,6 +53,13 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
         .route("/login", post(login::login))
         .route("/consent", get(consent::show).post(consent::decide))
         .route("/logout", get(logout::logout).post(logout::logout))
+        .route("/signup", get(signup::show).post(signup::create))
+        .route("/clients", get(clients::list).post(clients::create))
+        .route(
+            "/clients/{client_id}",
+            get(clients::edit).post(clients::update),
+        )
+        .route("/clients/{client_id}/delete", post(clients::delete))
         .layer(middleware::map_response(security::page_headers));
     Router::new()
         .route(

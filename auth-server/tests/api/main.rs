@@ -12,4 +12,5 @@ mod oidc;
 mod protections;
 mod register;
 mod resources;
+mod self_service;
 mod token;

@@ -1,0 +1,141 @@
+//! `GET`/`POST /signup`: creating an account, with the rules explained on the page.
+
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+use shared::ScopeSet;
+
+use crate::error::Internal;
+use crate::pages::{self, PageError, SignupPage};
+use crate::password::BCRYPT_COST;
+use crate::routes::authorize::see_other;
+use crate::routes::login::{after_login, bad_form, checked_session};
+use crate::session;
+use crate::state::AppState;
+use crate::store;
+
+/// What a new account may grant: everything but `admin`.
+const NEW_USER_SCOPES: &str = "read write openid profile email";
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SignupQuery {
+    request_id: Option<String>,
+}
+
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    query: Result<Query<SignupQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let Query(query) = query.map_err(|_| bad_form())?;
+    let (session, cookie) = session::current_or_new(&state.db, &jar).await?;
+    let page = render(
+        StatusCode::OK,
+        query.request_id.as_deref().unwrap_or(""),
+        &session.csrf_token,
+        "",
+        None,
+    )?;
+    Ok((cookie.map_or(jar.clone(), |c| jar.add(c)), page).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SignupForm {
+    request_id: Option<String>,
+    csrf_token: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    form: Result<Form<SignupForm>, FormRejection>,
+) -> Result<Response, PageError> {
+    let Form(form) = form.map_err(|_| bad_form())?;
+    let session = checked_session(&state, &jar, form.csrf_token.as_deref()).await?;
+    let request_id = form.request_id.unwrap_or_default();
+    let username = form.username.unwrap_or_default();
+    let password = form.password.unwrap_or_default();
+    let refuse = |why: &str| {
+        render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &request_id,
+            &session.csrf_token,
+            &username,
+            Some(why),
+        )
+    };
+
+    if let Err(why) = check_username(&username).and_then(|()| check_password(&username, &password))
+    {
+        return Ok(refuse(why)?);
+    }
+    if store::find_user_by_name(&state.db, &username)
+        .await?
+        .is_some()
+    {
+        return Ok(refuse("That username is taken; choose another.")?);
+    }
+    let hash = tokio::task::spawn_blocking(move || bcrypt::hash(password, BCRYPT_COST))
+        .await
+        .map_err(Internal::from)?
+        .map_err(Internal::from)?;
+    let scopes = ScopeSet::parse(NEW_USER_SCOPES).map_err(Internal::new)?;
+    let user_id = store::insert_user(&state.db, &username, &hash, &scopes).await?;
+    let cookie = session::log_in(&state.db, &session, &user_id).await?;
+    tracing::info!(username, "signup: new account, logged in");
+    Ok((jar.add(cookie), see_other(&after_login(&request_id))).into_response())
+}
+
+fn render(
+    status: StatusCode,
+    request_id: &str,
+    csrf_token: &str,
+    username: &str,
+    error: Option<&str>,
+) -> Result<Response, Internal> {
+    pages::render(
+        status,
+        &SignupPage {
+            request_id,
+            csrf_token,
+            username,
+            error,
+        },
+    )
+}
+
+/// 3 to 32 characters of `a-z 0-9 . _ -`, starting with a letter.
+fn check_username(username: &str) -> Result<(), &'static str> {
+    let valid = (3..=32).contains(&username.len())
+        && username.starts_with(|c: char| c.is_ascii_lowercase())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    if valid {
+        Ok(())
+    } else {
+        Err(
+            "The username must be 3 to 32 characters: lowercase letters, digits, '.', '_' or '-', starting with a letter.",
+        )
+    }
+}
+
+/// At least 10 characters with a letter and a digit, not containing the username.
+fn check_password(username: &str, password: &str) -> Result<(), &'static str> {
+    if password.chars().count() < 10 {
+        return Err("The password must have at least 10 characters.");
+    }
+    if !password.chars().any(char::is_alphabetic) || !password.chars().any(|c| c.is_ascii_digit()) {
+        return Err("The password must contain at least one letter and one digit.");
+    }
+    if password.to_lowercase().contains(username) {
+        return Err("The password must not contain the username.");
+    }
+    Ok(())
+}
