@@ -1,3 +1,7 @@
-//! The components: thin views over [`crate::oauth`].
+//! The components: thin views over [`crate::oauth`] and [`crate::flow_steps`].
 
+pub mod dashboard;
 pub mod pkce_panel;
+pub mod start;
+pub mod timeline;
+pub mod tokens;

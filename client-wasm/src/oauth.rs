@@ -1,3 +1,5 @@
 //! The OAuth logic of the client, in plain Rust (no components, no DOM).
 
+pub mod flow;
+pub mod jwt;
 pub mod pkce;

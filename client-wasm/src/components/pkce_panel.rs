@@ -1,11 +1,21 @@
 use leptos::prelude::*;
 
+use crate::lab::use_lab;
 use crate::oauth::pkce::PkceSteps;
+use shared::CodeVerifier;
 
-/// Shows a PKCE pair computed in this browser, step by step, with a button for a fresh one.
+/// PKCE step by step: the verifier of the current flow (or a sample one), its SHA-256, and
+/// the challenge; after the exchange, the server's side of the check.
 #[component]
 pub fn PkcePanel() -> impl IntoView {
-    let (steps, set_steps) = signal(PkceSteps::generate());
+    let lab = use_lab();
+    let (sample, set_sample) = signal(PkceSteps::generate());
+    let steps = move || {
+        lab.pending
+            .get()
+            .and_then(|pending| CodeVerifier::parse(&pending.code_verifier).ok())
+            .map_or_else(|| sample.get(), |verifier| PkceSteps::of(&verifier))
+    };
     view! {
         <section class="card" aria-labelledby="pkce-title">
             <h2 id="pkce-title">"PKCE, computed in your browser"</h2>
@@ -17,15 +27,20 @@ pub fn PkcePanel() -> impl IntoView {
             </p>
             <dl class="steps">
                 <dt>"1. code_verifier (32 random bytes, base64url)"</dt>
-                <dd><code id="pkce-verifier">{move || steps.get().verifier}</code></dd>
+                <dd><code id="pkce-verifier">{move || steps().verifier}</code></dd>
                 <dt>"2. SHA-256 of the verifier (hex)"</dt>
-                <dd><code id="pkce-sha256">{move || steps.get().sha256_hex}</code></dd>
+                <dd><code id="pkce-sha256">{move || steps().sha256_hex}</code></dd>
                 <dt>"3. code_challenge = base64url(SHA-256), method S256"</dt>
-                <dd><code id="pkce-challenge">{move || steps.get().challenge}</code></dd>
+                <dd><code id="pkce-challenge">{move || steps().challenge}</code></dd>
             </dl>
-            <button type="button" on:click=move |_| set_steps.set(PkceSteps::generate())>
-                "Generate a new pair"
-            </button>
+            {move || lab.tokens.get().is_some().then(|| view! {
+                <p class="ok">"The token endpoint recomputed base64url(SHA-256(code_verifier)) from the verifier this tab sent; it matched the challenge it stored at /authorize, so it issued the tokens."</p>
+            })}
+            {move || lab.pending.get().is_none().then(|| view! {
+                <button type="button" on:click=move |_| set_sample.set(PkceSteps::generate())>
+                    "Generate a new pair"
+                </button>
+            })}
         </section>
     }
 }

@@ -1,0 +1,106 @@
+//! HTTP from the browser (fetch, through gloo-net), recording each exchange exactly as it
+//! went so the timeline can show it.
+
+use gloo_net::http::{Request, RequestBuilder};
+
+/// One request and its response (or why there was none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    pub method: &'static str,
+    pub url: String,
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: Option<String>,
+    /// `None` when the server could not be reached.
+    pub status: Option<u16>,
+    pub response_headers: Vec<(String, String)>,
+    pub response_body: String,
+}
+
+impl Exchange {
+    pub fn ok(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+
+    /// A response header, by lower-case name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.response_headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `GET url`, with a bearer token if given.
+pub async fn get(url: &str, bearer: Option<&str>) -> Exchange {
+    let mut headers = Vec::new();
+    let mut request = Request::get(url);
+    if let Some(token) = bearer {
+        headers.push(("Authorization".to_owned(), format!("Bearer {token}")));
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    send("GET", url, headers, None, request).await
+}
+
+/// `POST url` with a form body (RFC 6749 §3.2: token, revocation).
+pub async fn post_form(url: &str, body: String) -> Exchange {
+    let content_type = "application/x-www-form-urlencoded";
+    let request = Request::post(url).header("Content-Type", content_type);
+    send(
+        "POST",
+        url,
+        vec![("Content-Type".to_owned(), content_type.to_owned())],
+        Some(body),
+        request,
+    )
+    .await
+}
+
+/// `POST url` with a JSON body and a bearer token.
+pub async fn post_json(url: &str, bearer: &str, body: String) -> Exchange {
+    let headers = vec![
+        ("Authorization".to_owned(), format!("Bearer {bearer}")),
+        ("Content-Type".to_owned(), "application/json".to_owned()),
+    ];
+    let request = Request::post(url)
+        .header("Authorization", &format!("Bearer {bearer}"))
+        .header("Content-Type", "application/json");
+    send("POST", url, headers, Some(body), request).await
+}
+
+async fn send(
+    method: &'static str,
+    url: &str,
+    request_headers: Vec<(String, String)>,
+    body: Option<String>,
+    request: RequestBuilder,
+) -> Exchange {
+    let mut exchange = Exchange {
+        method,
+        url: url.to_owned(),
+        request_headers,
+        request_body: body.clone(),
+        status: None,
+        response_headers: Vec::new(),
+        response_body: String::new(),
+    };
+    let sent = match body {
+        Some(body) => match request.body(body) {
+            Ok(request) => request.send().await,
+            Err(error) => Err(error),
+        },
+        None => request.send().await,
+    };
+    match sent {
+        Ok(response) => {
+            exchange.status = Some(response.status());
+            exchange.response_headers = response.headers().entries().collect();
+            exchange.response_body = response.text().await.unwrap_or_default();
+        }
+        Err(_) => {
+            exchange.response_body = format!(
+                "No answer from {url}. Is the server running? Start the whole lab with: bash scripts/lab.sh"
+            );
+        }
+    }
+    exchange
+}

@@ -1,0 +1,77 @@
+use leptos::prelude::*;
+
+use crate::api::Exchange;
+use crate::lab::{Detail, Step, use_lab};
+use crate::oauth::jwt::mask;
+
+/// Every step of the flow as a card: what went over the wire, and why the rule exists.
+#[component]
+pub fn Timeline() -> impl IntoView {
+    let lab = use_lab();
+    view! {
+        <section class="card" aria-labelledby="timeline-title">
+            <h2 id="timeline-title">"The flow, step by step"</h2>
+            <ol class="timeline" id="timeline">
+                {move || lab.timeline.get().into_iter().map(|step| view! { <Card step /> }).collect_view()}
+            </ol>
+        </section>
+    }
+}
+
+/// One step.
+#[component]
+fn Card(
+    /// The step to show.
+    step: Step,
+) -> impl IntoView {
+    let detail = match step.detail {
+        Detail::Url(url) => view! { <p><code class="url">{url}</code></p> }.into_any(),
+        Detail::Http(exchange) => view! { <HttpExchange exchange /> }.into_any(),
+        Detail::Refused(why) => view! { <p class="refused">{why}</p> }.into_any(),
+    };
+    view! {
+        <li class="step">
+            <h3>{step.title}</h3>
+            {detail}
+            <p class="why">{step.why}" "<span class="rule">"("{step.rule}")"</span></p>
+        </li>
+    }
+}
+
+/// A request and its response as they went.
+#[component]
+fn HttpExchange(
+    /// The exchange to show.
+    exchange: Exchange,
+) -> impl IntoView {
+    let status = exchange
+        .status
+        .map_or_else(|| "no answer".to_owned(), |s| s.to_string());
+    let explanation = exchange.header("www-authenticate").map(str::to_owned);
+    view! {
+            <pre class="http">{format!("{} {}", exchange.method, exchange.url)}
+    {exchange.request_headers.iter().map(|(n, v)| format!("\n{n}: {v}")).collect::<Vec<_>>().concat()}
+    {exchange.request_body.map(|b| format!("\n\n{b}")).unwrap_or_default()}</pre>
+            <p class="status">"→ " <strong class="http-status">{status}</strong></p>
+            {explanation.map(|e| view! { <p class="refused">"WWW-Authenticate: "{e}</p> })}
+            <pre class="http">{exchange.response_body}</pre>
+        }
+}
+
+/// A secret, partly masked; a click shows it whole.
+#[component]
+pub fn Secret(
+    /// The secret value.
+    value: String,
+) -> impl IntoView {
+    let shown = RwSignal::new(false);
+    let masked = mask(&value);
+    view! {
+        <p class="secret">
+            <code>{move || if shown.get() { value.clone() } else { masked.clone() }}</code>" "
+            <button type="button" class="link" on:click=move |_| shown.update(|s| *s = !*s)>
+                {move || if shown.get() { "hide" } else { "reveal" }}
+            </button>
+        </p>
+    }
+}

@@ -1,0 +1,65 @@
+use leptos::prelude::*;
+
+use crate::components::timeline::Secret;
+use crate::lab::use_lab;
+use crate::oauth::jwt::{self, DecodedJwt};
+
+/// The tokens, decoded, each claim explained.
+#[component]
+pub fn TokenView() -> impl IntoView {
+    let lab = use_lab();
+    view! {
+        {move || lab.tokens.get().map(|tokens| {
+            let access = tokens.response.access_token.secret().to_owned();
+            let id_token = tokens.response.id_token.clone();
+            let refresh = tokens.response.refresh_token.as_ref().map(|t| t.secret().to_owned());
+            view! {
+                <section class="card" aria-labelledby="tokens-title">
+                    <h2 id="tokens-title">"Your tokens (in memory only)"</h2>
+                    <h3>"Access token (a JWT for the resource server)"</h3>
+                    <Secret value=access.clone() />
+                    {jwt::decode(&access).map(|decoded| view! { <Claims decoded /> })}
+                    {id_token.map(|token| view! {
+                        <h3>"ID token (for this client: who logged in)"</h3>
+                        <Secret value=token.clone() />
+                        {jwt::decode(&token).map(|decoded| view! { <Claims decoded /> })}
+                    })}
+                    {refresh.map(|token| view! {
+                        <h3>"Refresh token (opaque)"</h3>
+                        <Secret value=token />
+                    })}
+                    {tokens.previous_refresh.map(|old| view! {
+                        <p class="hint">"Rotated: the previous refresh token is now dead on the server: "<Secret value=old /></p>
+                    })}
+                </section>
+            }
+        })}
+    }
+}
+
+/// A decoded JWT: header, and each claim with what it means.
+#[component]
+fn Claims(
+    /// The JWT to show.
+    decoded: DecodedJwt,
+) -> impl IntoView {
+    let claims: Vec<(String, String)> = decoded
+        .claims
+        .as_object()
+        .map(|object| {
+            object
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    view! {
+        <p class="hint">"Header: " <code>{decoded.header.to_string()}</code></p>
+        <dl class="claims">
+            {claims.into_iter().map(|(name, value)| view! {
+                <dt><code>{name.clone()}</code>" = "<code>{value}</code></dt>
+                <dd>{jwt::explain_claim(&name)}</dd>
+            }).collect_view()}
+        </dl>
+    }
+}

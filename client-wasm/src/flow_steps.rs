@@ -1,0 +1,260 @@
+//! The flow's steps as the app runs them: each does the real request and records a card.
+
+use leptos::prelude::*;
+use shared::{AuthorizationServerMetadata, ScopeSet, TokenResponse};
+
+use crate::api::{self, Exchange};
+use crate::lab::{
+    Detail, Lab, PENDING_KEY, RESOURCE_SERVER, Step, Tokens, client_config, session_storage,
+};
+use crate::oauth::flow::{self, Pending};
+use crate::oauth::jwt;
+
+/// Reads the discovery document (RFC 8414 §3): every endpoint comes from it.
+pub async fn discover(lab: Lab) -> Option<AuthorizationServerMetadata> {
+    if let Some(metadata) = lab.metadata.get_untracked() {
+        return Some(metadata);
+    }
+    let exchange = api::get(
+        &format!(
+            "{}/.well-known/oauth-authorization-server",
+            client_config().issuer
+        ),
+        None,
+    )
+    .await;
+    let metadata = exchange
+        .ok()
+        .then(|| serde_json::from_str(&exchange.response_body).ok())
+        .flatten();
+    lab.push(Step {
+        title: "Discovery: read the authorization server's metadata".to_owned(),
+        why: "The client hard-codes only the issuer. Every endpoint, and the methods the server supports (S256, iss in the response), comes from this document.",
+        rule: "RFC 8414 §3",
+        detail: Detail::Http(exchange),
+    });
+    if metadata.is_none() {
+        lab.notice.set(Some(format!(
+            "The authorization server at {} does not answer. Start the lab with: bash scripts/lab.sh",
+            client_config().issuer
+        )));
+    }
+    lab.metadata.set(metadata.clone());
+    metadata
+}
+
+/// Starts the flow: PKCE, state and nonce made here, remembered in sessionStorage only, then
+/// the browser goes to the authorization endpoint.
+pub async fn start(lab: Lab, scope: ScopeSet) {
+    let Some(metadata) = discover(lab).await else {
+        return;
+    };
+    let request =
+        flow::authorization_request(&client_config(), &metadata.authorization_endpoint, &scope);
+    let Some(storage) = session_storage() else {
+        lab.notice.set(Some(
+            "This browser gives no sessionStorage; the flow cannot remember its PKCE verifier."
+                .to_owned(),
+        ));
+        return;
+    };
+    let stored = serde_json::to_string(&request.pending).unwrap_or_default();
+    if storage.set_item(PENDING_KEY, &stored).is_err()
+        || storage
+            .set_item("oauth-lab.authorize-url", &request.url)
+            .is_err()
+    {
+        lab.notice
+            .set(Some("Cannot write to sessionStorage.".to_owned()));
+        return;
+    }
+    let _ = window().location().set_href(&request.url);
+}
+
+/// Handles `/callback`: checks state and iss, exchanges the code, checks the ID token.
+pub async fn callback(lab: Lab, query: String) {
+    let config = client_config();
+    let storage = session_storage();
+    let pending: Option<Pending> = storage
+        .as_ref()
+        .and_then(|s| s.get_item(PENDING_KEY).ok().flatten())
+        .and_then(|json| serde_json::from_str(&json).ok());
+    if let Some(url) = storage
+        .as_ref()
+        .and_then(|s| s.get_item("oauth-lab.authorize-url").ok().flatten())
+    {
+        lab.push(Step {
+            title: "Front channel: the browser went to the authorization endpoint".to_owned(),
+            why: "Only public values travel here: the code_challenge (a hash), state, nonce. The verifier stayed in this tab's sessionStorage.",
+            rule: "RFC 6749 §4.1.1, RFC 7636 §4.3",
+            detail: Detail::Url(url),
+        });
+    }
+    lab.push(Step {
+        title: "Front channel: the authorization server sent the browser back".to_owned(),
+        why: "The redirect carries a short-lived, single-use code, the state this tab sent, and iss, the server that answered.",
+        rule: "RFC 6749 §4.1.2, RFC 9207 §2",
+        detail: Detail::Url(format!("{}{query}", config.redirect_uri)),
+    });
+    // The pending request is single use, whatever happens next.
+    if let Some(storage) = &storage {
+        let _ = storage.remove_item(PENDING_KEY);
+        let _ = storage.remove_item("oauth-lab.authorize-url");
+    }
+    lab.pending.set(pending.clone());
+    let code = match flow::check_callback(&query, pending.as_ref(), &config) {
+        Ok(code) => code,
+        Err(refusal) => {
+            lab.push(Step {
+                title: "The client refused the response: no token request was made".to_owned(),
+                why: "A client must check state (is this the response to my request?) and iss (from the server I asked?) before it uses a code.",
+                rule: "RFC 6749 §10.12, RFC 9207 §2.4",
+                detail: Detail::Refused(refusal.to_string()),
+            });
+            lab.notice.set(Some(refusal.to_string()));
+            return;
+        }
+    };
+    let Some(pending) = pending else { return };
+    let Some(metadata) = discover(lab).await else {
+        return;
+    };
+    let exchange = api::post_form(
+        &metadata.token_endpoint,
+        flow::token_request_body(&config, &code, &pending.code_verifier),
+    )
+    .await;
+    let tokens: Option<TokenResponse> = exchange
+        .ok()
+        .then(|| serde_json::from_str(&exchange.response_body).ok())
+        .flatten();
+    lab.push(Step {
+        title: "Back channel: the code and the PKCE verifier, traded for tokens".to_owned(),
+        why: "The server hashes the verifier and compares it with the challenge it stored: only the tab that started the flow can redeem the code. The call goes straight from this page to the token endpoint (CORS).",
+        rule: "RFC 6749 §4.1.3, RFC 7636 §4.6",
+        detail: Detail::Http(exchange),
+    });
+    let Some(tokens) = tokens else {
+        lab.notice.set(Some(
+            "The token request failed; its card in the timeline shows the server's answer."
+                .to_owned(),
+        ));
+        return;
+    };
+    if let Some(id_token) = &tokens.id_token {
+        let verdict =
+            jwt::check_id_token(id_token, &config.issuer, &config.client_id, &pending.nonce);
+        lab.push(Step {
+            title: "ID token checked: issuer, audience and nonce".to_owned(),
+            why: "The ID token is for this client. Its nonce must be the one this tab sent, so an ID token from another login cannot be replayed here.",
+            rule: "OpenID Connect Core §3.1.3.7",
+            detail: match &verdict {
+                Ok(_) => Detail::Url("iss, aud and nonce match".to_owned()),
+                Err(refusal) => Detail::Refused(refusal.to_string()),
+            },
+        });
+        if let Err(refusal) = verdict {
+            lab.notice.set(Some(refusal.to_string()));
+            return;
+        }
+    }
+    lab.tokens.set(Some(Tokens {
+        response: tokens,
+        previous_refresh: None,
+    }));
+}
+
+/// Calls the resource server with the access token.
+pub async fn call_api(lab: Lab, method: &'static str, path: &str, body: Option<String>) {
+    let Some(token) = lab
+        .tokens
+        .get_untracked()
+        .map(|t| t.response.access_token.secret().to_owned())
+    else {
+        return;
+    };
+    let url = format!("{RESOURCE_SERVER}{path}");
+    let exchange: Exchange = match (method, body) {
+        ("POST", Some(body)) => api::post_json(&url, &token, body).await,
+        _ => api::get(&url, Some(&token)).await,
+    };
+    lab.push(Step {
+        title: format!("Resource server: {method} {path}"),
+        why: "The resource server checks the token itself: signature against the published keys, issuer, audience, expiry, then the scope this endpoint needs. A refusal says why in WWW-Authenticate.",
+        rule: "RFC 6750 §2.1, §3; RFC 9068 §4",
+        detail: Detail::Http(exchange),
+    });
+}
+
+/// Refreshes: the answer carries a new refresh token; the old one is dead from now on.
+pub async fn refresh(lab: Lab) {
+    let Some(current) = lab.tokens.get_untracked() else {
+        return;
+    };
+    let Some(old) = current
+        .response
+        .refresh_token
+        .as_ref()
+        .map(|t| t.secret().to_owned())
+    else {
+        return;
+    };
+    let Some(metadata) = discover(lab).await else {
+        return;
+    };
+    let exchange = api::post_form(
+        &metadata.token_endpoint,
+        flow::refresh_request_body(&client_config(), &old),
+    )
+    .await;
+    let tokens: Option<TokenResponse> = exchange
+        .ok()
+        .then(|| serde_json::from_str(&exchange.response_body).ok())
+        .flatten();
+    lab.push(Step {
+        title: "Back channel: refresh, with rotation".to_owned(),
+        why: "Each refresh returns a new refresh token and kills the old one. If the old one is ever used again, someone has a copy: the server then revokes the whole family.",
+        rule: "OAuth 2.1 §4.3.1, RFC 9700 §4.14.2",
+        detail: Detail::Http(exchange),
+    });
+    if let Some(tokens) = tokens {
+        lab.tokens.set(Some(Tokens {
+            response: tokens,
+            previous_refresh: Some(old),
+        }));
+    }
+}
+
+/// Logs out: revokes the refresh token (and with it the grant), forgets the tokens, and
+/// ends the session on the authorization server.
+pub async fn log_out(lab: Lab) {
+    let Some(metadata) = discover(lab).await else {
+        return;
+    };
+    let refresh = lab
+        .tokens
+        .get_untracked()
+        .and_then(|t| t.response.refresh_token);
+    if let (Some(refresh), Some(endpoint)) = (refresh, metadata.revocation_endpoint.clone()) {
+        let body =
+            flow::revocation_request_body(&client_config(), refresh.secret(), "refresh_token");
+        let exchange = api::post_form(&endpoint, body).await;
+        lab.push(Step {
+            title: "Back channel: revoke the refresh token".to_owned(),
+            why: "Revoking the refresh token revokes its whole grant, access tokens included, so nothing issued to this login keeps working.",
+            rule: "RFC 7009 §2.1",
+            detail: Detail::Http(exchange),
+        });
+    }
+    lab.tokens.set(None);
+    if let Some(end_session) = metadata.end_session_endpoint {
+        let origin = window().location().origin().unwrap_or_default();
+        let query = flow::form_encode(&[
+            ("client_id", &client_config().client_id),
+            ("post_logout_redirect_uri", &format!("{origin}/")),
+        ]);
+        let _ = window()
+            .location()
+            .set_href(&format!("{end_session}?{query}"));
+    }
+}

@@ -1,0 +1,104 @@
+//! The app's shared state (one small `Copy` context, as leptos examples do), the settings
+//! of this client, and the flow's steps as the timeline shows them.
+
+use leptos::prelude::*;
+use shared::{AuthorizationServerMetadata, TokenResponse};
+
+use crate::api::Exchange;
+use crate::oauth::flow::{ClientConfig, Pending};
+
+/// The lab's authorization server (the issuer) and resource server.
+pub const ISSUER: &str = "http://localhost:8081";
+pub const RESOURCE_SERVER: &str = "http://localhost:8082";
+pub const CLIENT_ID: &str = "demo-client";
+
+/// sessionStorage key of the pending authorization request.
+pub const PENDING_KEY: &str = "oauth-lab.pending";
+
+/// This client's configuration, on the origin the page is served from.
+pub fn client_config() -> ClientConfig {
+    let origin = window()
+        .location()
+        .origin()
+        .unwrap_or_else(|_| "http://localhost:8080".to_owned());
+    ClientConfig {
+        client_id: CLIENT_ID.to_owned(),
+        redirect_uri: format!("{origin}/callback"),
+        issuer: ISSUER.to_owned(),
+    }
+}
+
+/// What a timeline card shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    /// A front-channel step: the URL the browser went to or came back with.
+    Url(String),
+    /// A back-channel call, as it really went.
+    Http(Exchange),
+    /// The client refused to go on; why.
+    Refused(String),
+}
+
+/// One card of the timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub title: String,
+    /// Two or three sentences: what happened and why the rule exists.
+    pub why: &'static str,
+    /// Where the rule comes from.
+    pub rule: &'static str,
+    pub detail: Detail,
+}
+
+/// Tokens, kept in memory only: a reload forgets them, by design (nothing for a script
+/// injected later to find in storage).
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub response: TokenResponse,
+    /// The refresh token this one replaced, now dead, to show the rotation.
+    pub previous_refresh: Option<String>,
+}
+
+/// The app-wide context.
+#[derive(Debug, Clone, Copy)]
+pub struct Lab {
+    pub timeline: RwSignal<Vec<Step>>,
+    pub tokens: RwSignal<Option<Tokens>>,
+    pub metadata: RwSignal<Option<AuthorizationServerMetadata>>,
+    /// The PKCE pair of the current flow, for the PKCE panel.
+    pub pending: RwSignal<Option<Pending>>,
+    /// A message for the user (server down, refused callback, ...).
+    pub notice: RwSignal<Option<String>>,
+}
+
+impl Lab {
+    pub fn new() -> Self {
+        Self {
+            timeline: RwSignal::new(Vec::new()),
+            tokens: RwSignal::new(None),
+            metadata: RwSignal::new(None),
+            pending: RwSignal::new(None),
+            notice: RwSignal::new(None),
+        }
+    }
+
+    pub fn push(&self, step: Step) {
+        self.timeline.update(|steps| steps.push(step));
+    }
+}
+
+impl Default for Lab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The `Lab` context; every component below `App` has it.
+pub fn use_lab() -> Lab {
+    expect_context::<Lab>()
+}
+
+/// sessionStorage, if the browser gives it.
+pub fn session_storage() -> Option<web_sys::Storage> {
+    window().session_storage().ok().flatten()
+}

@@ -1,0 +1,189 @@
+//! The public client's side of the authorization code flow, as plain functions: build the
+//! authorization request, check the callback, build the token request. No DOM, no HTTP:
+//! the components and `api.rs` do that, and these functions are tested on their own.
+
+use serde::{Deserialize, Serialize};
+use shared::{CodeVerifier, Nonce, ScopeSet, State};
+
+/// What the client knows about itself and its servers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    pub client_id: String,
+    /// This SPA's `/callback`, on the origin it is served from.
+    pub redirect_uri: String,
+    /// The authorization server's issuer identifier (RFC 9207: the `iss` we expect back).
+    pub issuer: String,
+}
+
+/// What the client remembers across the redirect, in `sessionStorage` only (never
+/// `localStorage`), and deletes as soon as the callback is handled. The verifier is the one
+/// secret that must survive the page leaving for the authorization server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    pub state: String,
+    pub nonce: String,
+    pub code_verifier: String,
+    pub scope: String,
+}
+
+/// A fresh authorization request: the URL to send the browser to, and what to remember.
+#[derive(Debug)]
+pub struct AuthorizationRequest {
+    pub url: String,
+    pub pending: Pending,
+}
+
+/// Builds the authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3): new `state`, `nonce`
+/// and PKCE verifier from the browser's CSPRNG, S256 challenge.
+pub fn authorization_request(
+    config: &ClientConfig,
+    authorization_endpoint: &str,
+    scope: &ScopeSet,
+) -> AuthorizationRequest {
+    let state = State::generate();
+    let nonce = Nonce::generate();
+    let verifier = CodeVerifier::generate();
+    let challenge = verifier.challenge();
+    let query = form_encode(&[
+        ("response_type", "code"),
+        ("client_id", &config.client_id),
+        ("redirect_uri", &config.redirect_uri),
+        ("scope", &scope.to_string()),
+        ("state", state.secret()),
+        ("nonce", nonce.secret()),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ]);
+    AuthorizationRequest {
+        url: format!("{authorization_endpoint}?{query}"),
+        pending: Pending {
+            state: state.secret().to_owned(),
+            nonce: nonce.secret().to_owned(),
+            code_verifier: verifier.secret().to_owned(),
+            scope: scope.to_string(),
+        },
+    }
+}
+
+/// Why the client refuses a callback, before any token request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallbackRefusal {
+    #[error(
+        "no authorization request is pending in this tab: the callback was not started here, or the page was reloaded after it"
+    )]
+    NothingPending,
+    #[error(
+        "the state does not match the one this tab sent: this response may have been forged (CSRF, RFC 6749 §10.12)"
+    )]
+    StateMismatch,
+    #[error(
+        "the response names the issuer {found:?}, not {expected:?}: it may come from another server (mix-up attack, RFC 9207)"
+    )]
+    IssuerMismatch { expected: String, found: String },
+    #[error("the response has no iss parameter, which this server always sends (RFC 9207)")]
+    MissingIssuer,
+    #[error("the authorization server answered {error}: {description}")]
+    ServerError { error: String, description: String },
+    #[error("the response carries no authorization code")]
+    MissingCode,
+}
+
+/// Plain words for the errors of RFC 6749 §4.1.2.1.
+pub fn explain_error(error: &str) -> &'static str {
+    match error {
+        "access_denied" => "you (or the server) declined the request at the consent page",
+        "invalid_scope" => "a requested scope is unknown or not allowed for this client",
+        "invalid_request" => "the request was malformed (for example PKCE was missing)",
+        "unsupported_response_type" => "the server only supports response_type=code",
+        "unauthorized_client" => "this client may not use this flow",
+        "invalid_target" => "the requested resource is unknown",
+        "server_error" | "temporarily_unavailable" => {
+            "the authorization server had a problem; try again"
+        }
+        _ => "see the description",
+    }
+}
+
+/// Checks the callback's query (RFC 6749 §4.1.2, RFC 9207 §2.4) against what this tab sent.
+/// Only a response that passes every check yields a code to redeem.
+pub fn check_callback(
+    query: &str,
+    pending: Option<&Pending>,
+    config: &ClientConfig,
+) -> Result<String, CallbackRefusal> {
+    let params: Vec<(String, String)> = form_decode(query);
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let pending = pending.ok_or(CallbackRefusal::NothingPending)?;
+    let expected_state = State::new(pending.state.clone());
+    if !get("state").is_some_and(|state| expected_state.constant_time_eq(state)) {
+        return Err(CallbackRefusal::StateMismatch);
+    }
+    match get("iss") {
+        Some(iss) if iss == config.issuer => {}
+        Some(iss) => {
+            return Err(CallbackRefusal::IssuerMismatch {
+                expected: config.issuer.clone(),
+                found: iss.to_owned(),
+            });
+        }
+        None => return Err(CallbackRefusal::MissingIssuer),
+    }
+    if let Some(error) = get("error") {
+        return Err(CallbackRefusal::ServerError {
+            error: error.to_owned(),
+            description: get("error_description")
+                .map_or_else(|| explain_error(error).to_owned(), str::to_owned),
+        });
+    }
+    get("code")
+        .map(str::to_owned)
+        .ok_or(CallbackRefusal::MissingCode)
+}
+
+/// The form body of the token request (RFC 6749 §4.1.3, RFC 7636 §4.5).
+pub fn token_request_body(config: &ClientConfig, code: &str, code_verifier: &str) -> String {
+    form_encode(&[
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", &config.redirect_uri),
+        ("client_id", &config.client_id),
+        ("code_verifier", code_verifier),
+    ])
+}
+
+/// The form body of a refresh (RFC 6749 §6).
+pub fn refresh_request_body(config: &ClientConfig, refresh_token: &str) -> String {
+    form_encode(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+        ("client_id", &config.client_id),
+    ])
+}
+
+/// The form body of a revocation (RFC 7009 §2.1).
+pub fn revocation_request_body(config: &ClientConfig, token: &str, hint: &str) -> String {
+    form_encode(&[
+        ("token", token),
+        ("token_type_hint", hint),
+        ("client_id", &config.client_id),
+    ])
+}
+
+/// `application/x-www-form-urlencoded`.
+pub fn form_encode(pairs: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+/// Decodes `application/x-www-form-urlencoded` (a leading `?` is ignored).
+pub fn form_decode(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+        .into_owned()
+        .collect()
+}

@@ -1,0 +1,107 @@
+//! Reading a JWT in the browser, to show it. The client does not verify the access token's
+//! signature: the token is for the resource server, which does (RFC 9068 §6: "the client
+//! MUST NOT inspect the content of the access token" for decisions; we only display it).
+//! For the ID token, which *is* for the client, the claims the flow depends on are checked
+//! in [`check_id_token`].
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+
+/// A JWT split and decoded, for display.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedJwt {
+    pub header: Value,
+    pub claims: Value,
+}
+
+/// Decodes the header and claims of a compact JWS; `None` if it is not one.
+pub fn decode(token: &str) -> Option<DecodedJwt> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(claims), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let part = |text: &str| -> Option<Value> {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(text).ok()?).ok()
+    };
+    Some(DecodedJwt {
+        header: part(header)?,
+        claims: part(claims)?,
+    })
+}
+
+/// What a claim means, in one line.
+pub fn explain_claim(name: &str) -> &'static str {
+    match name {
+        "iss" => "issuer: the authorization server that signed the token",
+        "sub" => "subject: the user (or, for client credentials, the client)",
+        "aud" => "audience: who the token is for; anyone else must refuse it",
+        "exp" => "expiry, seconds since 1970: refused after this",
+        "iat" => "issued at, seconds since 1970",
+        "nbf" => "not before: refused until this time",
+        "jti" => "a unique id, so this token can be told apart and revoked",
+        "client_id" => "the client the token was issued to",
+        "scope" => "what the token allows",
+        "auth_time" => "when the user logged in",
+        "nonce" => "the value this tab sent: proves the ID token was made for this login",
+        "at_hash" => "half a hash of the access token: binds the two tokens together",
+        "preferred_username" => "the user's username",
+        _ => "",
+    }
+}
+
+/// Why the client refuses an ID token (OIDC Core §3.1.3.7).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdTokenRefusal {
+    #[error("the ID token cannot be decoded")]
+    Malformed,
+    #[error("the ID token's nonce is not the one this tab sent: it was not made for this login")]
+    NonceMismatch,
+    #[error("the ID token is for another client (aud)")]
+    WrongAudience,
+    #[error("the ID token comes from another issuer (iss)")]
+    WrongIssuer,
+}
+
+/// OIDC Core §3.1.3.7: `iss` must be the issuer, `aud` must contain this client, and the
+/// `nonce` must be the one sent (replay defence). The signature is not checked here: the
+/// ID token came straight from the token endpoint, and item 6 of §3.1.3.7 accepts that
+/// direct connection in place of a signature check (over TLS in production; in this lab the
+/// connection never leaves the machine).
+pub fn check_id_token(
+    token: &str,
+    issuer: &str,
+    client_id: &str,
+    nonce: &str,
+) -> Result<DecodedJwt, IdTokenRefusal> {
+    let decoded = decode(token).ok_or(IdTokenRefusal::Malformed)?;
+    let claims = &decoded.claims;
+    if claims["iss"].as_str() != Some(issuer) {
+        return Err(IdTokenRefusal::WrongIssuer);
+    }
+    let aud_ok = match &claims["aud"] {
+        Value::String(aud) => aud == client_id,
+        Value::Array(auds) => auds.iter().any(|a| a.as_str() == Some(client_id)),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(IdTokenRefusal::WrongAudience);
+    }
+    if claims["nonce"].as_str() != Some(nonce) {
+        return Err(IdTokenRefusal::NonceMismatch);
+    }
+    Ok(decoded)
+}
+
+/// A secret shown partly: the first 6 characters, then how many more are hidden.
+pub fn mask(secret: &str) -> String {
+    let shown: String = secret.chars().take(6).collect();
+    let hidden = secret.chars().count().saturating_sub(6);
+    if hidden == 0 {
+        shown
+    } else {
+        format!("{shown}… ({hidden} more characters hidden)")
+    }
+}

@@ -1,0 +1,214 @@
+//! The client's OAuth logic, natively and in headless Chromium.
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+use client_wasm::oauth::flow::{self, CallbackRefusal, ClientConfig, Pending};
+use client_wasm::oauth::jwt;
+use shared::{CodeChallenge, CodeVerifier, ScopeSet, TokenResponse};
+
+fn config() -> ClientConfig {
+    ClientConfig {
+        client_id: "demo-client".to_owned(),
+        redirect_uri: "http://localhost:8080/callback".to_owned(),
+        issuer: "http://localhost:8081".to_owned(),
+    }
+}
+
+fn pending() -> Pending {
+    Pending {
+        state: "the-state".to_owned(),
+        nonce: "n".to_owned(),
+        code_verifier: "v".repeat(43),
+        scope: "read".to_owned(),
+    }
+}
+
+#[test]
+fn the_authorize_url_carries_every_parameter_encoded_and_an_s256_challenge_of_the_kept_verifier() {
+    let scope = ScopeSet::parse("openid read").expect("scopes");
+    let request = flow::authorization_request(&config(), "http://localhost:8081/authorize", &scope);
+    let (endpoint, query) = request.url.split_once('?').expect("a query");
+    assert_eq!(endpoint, "http://localhost:8081/authorize");
+    assert!(
+        query.contains("redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback"),
+        "{query}"
+    );
+    let params = flow::form_decode(query);
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .expect(name)
+    };
+    assert_eq!(get("response_type"), "code");
+    assert_eq!(get("client_id"), "demo-client");
+    assert_eq!(get("scope"), "openid read");
+    assert_eq!(get("code_challenge_method"), "S256");
+    assert_eq!(get("state"), request.pending.state);
+    assert_eq!(get("nonce"), request.pending.nonce);
+    let verifier = CodeVerifier::parse(&request.pending.code_verifier).expect("a valid verifier");
+    assert!(
+        CodeChallenge::parse(&get("code_challenge"))
+            .expect("challenge")
+            .verify(&verifier)
+    );
+    assert!(
+        !query.contains(&request.pending.code_verifier),
+        "the verifier never leaves the tab"
+    );
+}
+
+#[test]
+fn a_callback_with_the_right_state_and_issuer_yields_the_code() {
+    let query = "?code=abc&state=the-state&iss=http%3A%2F%2Flocalhost%3A8081";
+    assert_eq!(
+        flow::check_callback(query, Some(&pending()), &config()),
+        Ok("abc".to_owned())
+    );
+}
+
+#[test]
+fn a_callback_with_a_forged_state_is_refused() {
+    let query = "?code=abc&state=forged&iss=http%3A%2F%2Flocalhost%3A8081";
+    assert_eq!(
+        flow::check_callback(query, Some(&pending()), &config()),
+        Err(CallbackRefusal::StateMismatch)
+    );
+}
+
+#[test]
+fn a_callback_without_a_pending_request_is_refused() {
+    let query = "?code=abc&state=the-state&iss=http%3A%2F%2Flocalhost%3A8081";
+    assert_eq!(
+        flow::check_callback(query, None, &config()),
+        Err(CallbackRefusal::NothingPending)
+    );
+}
+
+#[test]
+fn a_callback_from_another_issuer_is_refused_as_a_mix_up() {
+    let query = "?code=abc&state=the-state&iss=http%3A%2F%2Fevil.example";
+    assert!(matches!(
+        flow::check_callback(query, Some(&pending()), &config()),
+        Err(CallbackRefusal::IssuerMismatch { .. })
+    ));
+    let no_iss = "?code=abc&state=the-state";
+    assert_eq!(
+        flow::check_callback(no_iss, Some(&pending()), &config()),
+        Err(CallbackRefusal::MissingIssuer)
+    );
+}
+
+#[test]
+fn a_callback_with_an_error_explains_it() {
+    let query = "?error=access_denied&state=the-state&iss=http%3A%2F%2Flocalhost%3A8081";
+    let refusal = flow::check_callback(query, Some(&pending()), &config()).expect_err("refused");
+    assert!(
+        matches!(&refusal, CallbackRefusal::ServerError { error, .. } if error == "access_denied")
+    );
+    assert!(refusal.to_string().contains("declined"), "{refusal}");
+}
+
+#[test]
+fn a_callback_without_a_code_is_refused() {
+    let query = "?state=the-state&iss=http%3A%2F%2Flocalhost%3A8081";
+    assert_eq!(
+        flow::check_callback(query, Some(&pending()), &config()),
+        Err(CallbackRefusal::MissingCode)
+    );
+}
+
+#[test]
+fn the_token_request_is_a_form_with_the_code_and_the_verifier() {
+    let body = flow::token_request_body(&config(), "the code", "verifier");
+    assert_eq!(
+        body,
+        "grant_type=authorization_code&code=the+code&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&client_id=demo-client&code_verifier=verifier"
+    );
+}
+
+#[test]
+fn a_token_response_parses_into_the_shared_type() {
+    let json = r#"{"access_token":"a.b.c","token_type":"Bearer","expires_in":300,"scope":"read write","refresh_token":"r"}"#;
+    let tokens: TokenResponse = serde_json::from_str(json).expect("parses");
+    assert_eq!(tokens.expires_in, 300);
+    assert_eq!(
+        tokens.scope.map(|s| s.to_string()).as_deref(),
+        Some("read write")
+    );
+    assert_eq!(
+        format!("{:?}", tokens.access_token),
+        "AccessToken([redacted])"
+    );
+}
+
+/// An unsigned JWT with `claims` (only decoding is under test here).
+fn jwt_with(claims: &serde_json::Value) -> String {
+    use base64::Engine as _;
+    let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    format!(
+        "{}.{}.sig",
+        b64(br#"{"alg":"EdDSA","typ":"at+jwt"}"#),
+        b64(claims.to_string().as_bytes())
+    )
+}
+
+#[test]
+fn a_jwt_decodes_into_header_and_claims_and_garbage_does_not() {
+    let decoded = jwt::decode(&jwt_with(
+        &serde_json::json!({"sub": "alice", "scope": "read"}),
+    ))
+    .expect("decodes");
+    assert_eq!(decoded.header["typ"], "at+jwt");
+    assert_eq!(decoded.claims["sub"], "alice");
+    assert!(jwt::decode("not.a-jwt").is_none());
+    assert!(!jwt::explain_claim("aud").is_empty());
+}
+
+#[test]
+fn an_id_token_is_checked_for_issuer_audience_and_nonce() {
+    let good =
+        serde_json::json!({"iss": "http://localhost:8081", "aud": "demo-client", "nonce": "n"});
+    assert!(
+        jwt::check_id_token(
+            &jwt_with(&good),
+            "http://localhost:8081",
+            "demo-client",
+            "n"
+        )
+        .is_ok()
+    );
+    let replayed = jwt::check_id_token(
+        &jwt_with(&good),
+        "http://localhost:8081",
+        "demo-client",
+        "other",
+    );
+    assert_eq!(
+        replayed.expect_err("refused"),
+        jwt::IdTokenRefusal::NonceMismatch
+    );
+    let other_client = jwt::check_id_token(
+        &jwt_with(&good),
+        "http://localhost:8081",
+        "someone-else",
+        "n",
+    );
+    assert_eq!(
+        other_client.expect_err("refused"),
+        jwt::IdTokenRefusal::WrongAudience
+    );
+}
+
+#[test]
+fn a_masked_secret_shows_six_characters_and_counts_the_rest() {
+    assert_eq!(
+        jwt::mask("abcdefghij"),
+        "abcdef… (4 more characters hidden)"
+    );
+    assert_eq!(jwt::mask("abc"), "abc");
+}
