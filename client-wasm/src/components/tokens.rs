@@ -43,6 +43,7 @@ fn Claims(
     /// The JWT to show.
     decoded: DecodedJwt,
 ) -> impl IntoView {
+    let expiry = decoded.claims["exp"].as_i64();
     let claims: Vec<(String, String)> = decoded
         .claims
         .as_object()
@@ -55,6 +56,7 @@ fn Claims(
         .unwrap_or_default();
     view! {
         <p class="hint">"Header: " <code>{decoded.header.to_string()}</code></p>
+        {expiry.map(|exp| view! { <Countdown exp /> })}
         <dl class="claims">
             {claims.into_iter().map(|(name, value)| view! {
                 <dt><code>{name.clone()}</code>" = "<code>{value}</code></dt>
@@ -62,4 +64,39 @@ fn Claims(
             }).collect_view()}
         </dl>
     }
+}
+
+/// Seconds left until `exp`, ticking.
+#[component]
+fn Countdown(
+    /// Expiry, seconds since the Unix epoch.
+    exp: i64,
+) -> impl IntoView {
+    let left = RwSignal::new(exp - now_secs());
+    if let Ok(handle) = set_interval_with_handle(
+        move || left.set(exp - now_secs()),
+        std::time::Duration::from_secs(1),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    view! {
+        <p class="expiry">
+            {move || match left.get() {
+                secs if secs > 0 => format!("Expires in {secs} s."),
+                _ => "Expired: the resource server now refuses it; refresh to get a new one.".to_owned(),
+            }}
+        </p>
+    }
+}
+
+/// Whole seconds since the Unix epoch, from the browser's clock.
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "whole seconds are meant; the value fits easily"
+)]
+fn now_secs() -> i64 {
+    let millis = window()
+        .performance()
+        .map_or(0.0, |p| p.time_origin() + p.now());
+    (millis / 1000.0) as i64
 }
