@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
-export PATH="$HOME/.cargo/bin:$PATH"
+source scripts/env.sh
 
 AUTH_URL="http://localhost:8081"
 RESOURCE_URL="http://localhost:8082"

@@ -4,10 +4,11 @@
 set -euo pipefail
 
 TRUNK_VERSION="0.21.14"
+BINARYEN_VERSION="132.0.0"
 # Must equal the wasm-bindgen version pinned in the workspace Cargo.toml (and so in Cargo.lock).
 WASM_BINDGEN_VERSION="0.2.130"
 
-export PATH="$HOME/.cargo/bin:$PATH"
+source "$(dirname "$0")/env.sh"
 
 say()  { printf '\033[1;36m[setup]\033[0m %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -27,7 +28,7 @@ fi
 apt_missing=()
 have chromium     || apt_missing+=(chromium)
 have chromedriver || apt_missing+=(chromium-driver)
-have wasm-opt     || apt_missing+=(binaryen)
+have npm          || apt_missing+=(npm)
 if ((${#apt_missing[@]})); then
   say "Debian packages missing: ${apt_missing[*]}; installing with apt-get"
   if [[ $(id -u) -ne 0 ]]; then
@@ -37,7 +38,15 @@ if ((${#apt_missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null
 else
-  say "chromium, chromedriver, wasm-opt: present"
+  say "chromium, chromedriver, npm: present"
+fi
+
+if [[ $(wasm-opt --version 2>/dev/null) == "wasm-opt version ${BINARYEN_VERSION%%.*} "* ]]; then
+  say "wasm-opt (binaryen $BINARYEN_VERSION): present"
+else
+  say "wasm-opt (binaryen $BINARYEN_VERSION): missing, installing from npm into $LAB_TOOLS"
+  mkdir -p "$LAB_TOOLS"
+  npm install --silent --no-audit --no-fund --prefix "$LAB_TOOLS" "binaryen@$BINARYEN_VERSION"
 fi
 
 if have wasm-bindgen && [[ $(wasm-bindgen --version) == "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then

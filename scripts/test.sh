@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # README command two: runs every test of the lab. Installs missing tools first (idempotent).
 #   fmt → clippy → native tests → wasm tests in headless Chromium → wasm check of `shared`
-#   → release build of the SPA.
+#   → release build of the SPA, and a check that it renders in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
-export PATH="$HOME/.cargo/bin:$PATH"
+source scripts/env.sh
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 
 step() { printf '\n\033[1;35m==> %s\033[0m\n' "$*"; }
@@ -29,7 +29,26 @@ cargo test -p shared -p client-wasm --target wasm32-unknown-unknown --locked
 step "cargo check -p shared --target wasm32-unknown-unknown"
 cargo check -p shared --target wasm32-unknown-unknown --locked
 
-step "release build of the SPA (trunk build --release)"
-trunk build --release
+step "release build of the SPA (trunk build --release, into target/dist-release)"
+# Its own folder: `trunk serve` (scripts/lab.sh) serves target/dist and must not be clobbered.
+trunk build --release --dist target/dist-release
+
+step "the release build renders in headless Chromium"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server "$port" --bind 127.0.0.1 --directory target/dist-release >/dev/null 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+sleep 1
+profile=$(mktemp -d)
+dom=$(timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+  --disable-component-update --disable-sync --no-first-run --user-data-dir="$profile" \
+  --virtual-time-budget=10000 --dump-dom "http://127.0.0.1:$port/" 2>/dev/null || true)
+rm -rf "$profile"
+if ! grep -q 'id="start-login"' <<<"$dom"; then
+  echo "The release build of the SPA did not render (no Log in button in the DOM). Page as Chromium saw it:" >&2
+  echo "$dom" | head -c 2000 >&2
+  exit 1
+fi
+echo "rendered: the Log in button is in the DOM"
 
 printf '\n\033[1;32mAll checks passed: native tests, browser tests in headless Chromium, SPA release build.\033[0m\n'
