@@ -44,15 +44,7 @@ async fn both_discovery_documents_describe_an_oauth_2_1_server_with_pkce_s256_an
 #[tokio::test]
 async fn the_jwks_publishes_one_ed25519_key_with_its_kid() {
     let app = spawn_app().await;
-    let jwks: serde_json::Value = app
-        .http
-        .get(app.url("/jwks.json"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
+    let jwks = app.jwks().await;
     let key = &jwks["keys"][0];
     assert_eq!(key["kty"], "OKP");
     assert_eq!(key["crv"], "Ed25519");
@@ -66,16 +58,10 @@ async fn a_restart_on_the_same_database_keeps_the_signing_key() {
     let data = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}/auth.db", data.path().display());
     let kid = |app: crate::helpers::TestApp| async move {
-        let jwks: serde_json::Value = app
-            .http
-            .get(app.url("/jwks.json"))
-            .send()
-            .await
-            .expect("sent")
-            .json()
-            .await
-            .expect("JSON");
-        jwks["keys"][0]["kid"].as_str().expect("kid").to_owned()
+        app.jwks().await["keys"][0]["kid"]
+            .as_str()
+            .expect("kid")
+            .to_owned()
     };
     let first = kid(spawn_app_with(|c| c.database_url.clone_from(&url)).await).await;
     let second = kid(spawn_app_with(|c| c.database_url.clone_from(&url)).await).await;

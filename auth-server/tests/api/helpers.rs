@@ -98,6 +98,32 @@ impl TestApp {
         .await
     }
 
+    /// The published JWK Set.
+    pub async fn jwks(&self) -> serde_json::Value {
+        let response = self
+            .http
+            .get(self.url("/jwks.json"))
+            .send()
+            .await
+            .expect("sent");
+        response.json().await.expect("a JWK Set")
+    }
+
+    /// The published key that verifies `token`, found by the token's `kid`.
+    pub async fn key_for(&self, token: &str) -> jsonwebtoken::DecodingKey {
+        let header = jsonwebtoken::decode_header(token).expect("a JWT header");
+        let jwks = self.jwks().await;
+        let key = jwks["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .find(|k| k["kid"].as_str() == header.kid.as_deref())
+            .expect("the token's kid is published")
+            .clone();
+        jsonwebtoken::DecodingKey::from_ed_components(key["x"].as_str().expect("x"))
+            .expect("an Ed25519 key")
+    }
+
     /// Direct access to the database, to look at what the server stored.
     pub async fn db(&self) -> sqlx::SqlitePool {
         sqlx::SqlitePool::connect(&self.database_url)

@@ -1,6 +1,6 @@
 //! OpenID Connect: the ID token and the UserInfo endpoint.
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use reqwest::StatusCode;
 use shared::{CodeVerifier, IdTokenClaims, TokenResponse};
 
@@ -40,23 +40,7 @@ async fn with_openid_the_token_response_has_an_id_token_for_the_client_with_the_
     let app = spawn_app().await;
     let tokens = tokens_with(&app, "openid read", Some("n-123")).await;
     let id_token = tokens.id_token.expect("an id_token");
-    let header = jsonwebtoken::decode_header(&id_token).expect("a JWT");
-    let jwks: serde_json::Value = app
-        .http
-        .get(app.url("/jwks.json"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
-    let key = jwks["keys"]
-        .as_array()
-        .expect("keys")
-        .iter()
-        .find(|k| k["kid"].as_str() == header.kid.as_deref())
-        .expect("kid");
-    let key = DecodingKey::from_ed_components(key["x"].as_str().expect("x")).expect("key");
+    let key = app.key_for(&id_token).await;
     let mut validation = Validation::new(Algorithm::EdDSA);
     validation.set_issuer(&[&app.issuer]);
     validation.set_audience(&[CLIENT_ID]);

@@ -1,4 +1,4 @@
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use reqwest::StatusCode;
 use shared::{AccessTokenClaims, CodeVerifier, TokenResponse};
 
@@ -11,23 +11,7 @@ async fn verify_with_jwks(app: &TestApp, token: &str) -> AccessTokenClaims {
     let header = jsonwebtoken::decode_header(token).expect("a JWT header");
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
     assert_eq!(header.alg, Algorithm::EdDSA);
-    let jwks: serde_json::Value = app
-        .http
-        .get(app.url("/jwks.json"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
-    let key = jwks["keys"]
-        .as_array()
-        .expect("keys")
-        .iter()
-        .find(|k| k["kid"].as_str() == header.kid.as_deref())
-        .expect("the token's kid is published");
-    let key =
-        DecodingKey::from_ed_components(key["x"].as_str().expect("x")).expect("an Ed25519 key");
+    let key = app.key_for(token).await;
     let mut validation = Validation::new(Algorithm::EdDSA);
     validation.set_issuer(&[&app.issuer]);
     validation.set_audience(&["http://localhost:8082"]);
