@@ -1,0 +1,136 @@
+//! The command-line flow and the token inspector against the real servers.
+
+use lab_cli::flow::{self, DEMO_ACCOUNTS, FlowConfig};
+use lab_cli::inspect;
+
+struct Lab {
+    auth: String,
+    resource: String,
+    _data: tempfile::TempDir,
+}
+
+async fn spawn_lab() -> Lab {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let auth = auth_server::startup::Application::build(auth_server::config::Config {
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        issuer: None,
+        database_url: format!("sqlite://{}/auth.db", data.path().display()),
+        spa_origins: vec![],
+        default_resource: "http://localhost:8082".to_owned(),
+        other_resource: "http://localhost:8083".to_owned(),
+        code_ttl: 600,
+        access_token_ttl: 300,
+        refresh_token_ttl: 86_400,
+        dynamic_registration: true,
+        service_client_secret: "service-secret".to_owned(),
+        resource_server_secret: "resource-server-secret".to_owned(),
+    })
+    .await
+    .expect("the authorization server starts");
+    let issuer = auth.issuer().to_owned();
+    tokio::spawn(auth.run_until_stopped());
+    let resource = resource_server::startup::Application::build(resource_server::config::Config {
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        issuer: issuer.clone(),
+        audience: Some("http://localhost:8082".to_owned()),
+        database_url: format!("sqlite://{}/resource.db", data.path().display()),
+        spa_origins: vec![],
+        validation: resource_server::config::ValidationMode::Jwt,
+        client_id: "resource-server".to_owned(),
+        client_secret: "resource-server-secret".to_owned(),
+        introspection_cache_secs: 5,
+    })
+    .await
+    .expect("the resource server starts");
+    let resource_address = format!("http://{}", resource.local_addr());
+    tokio::spawn(resource.run_until_stopped());
+    Lab {
+        auth: issuer,
+        resource: resource_address,
+        _data: data,
+    }
+}
+
+fn config(lab: &Lab, username: &str, password: &str) -> FlowConfig {
+    FlowConfig {
+        auth_url: lab.auth.clone(),
+        resource_url: lab.resource.clone(),
+        username: username.to_owned(),
+        password: password.to_owned(),
+        scope: "openid profile read".to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn the_whole_flow_passes_every_step_for_every_demo_account() {
+    let lab = spawn_lab().await;
+    for (username, password) in DEMO_ACCOUNTS {
+        let report = flow::run(&config(&lab, username, password)).await;
+        assert!(report.ok, "{username}: {:#?}", report.steps);
+        let steps: Vec<&str> = report.steps.iter().map(|s| s.step).collect();
+        assert_eq!(steps.len(), 10, "{steps:?}");
+        assert_eq!(steps.last(), Some(&"revocation"));
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_fails_at_the_login_step_and_says_so() {
+    let lab = spawn_lab().await;
+    let report = flow::run(&config(&lab, "alice", "wrong")).await;
+    assert!(!report.ok);
+    let failed = report.steps.iter().find(|s| !s.ok).expect("a failed step");
+    assert_eq!(failed.step, "login");
+    assert_eq!(failed.status, Some(401));
+    let json = serde_json::to_value(&report).expect("serializes");
+    assert_eq!(json["steps"][2]["ok"], false);
+}
+
+#[tokio::test]
+async fn a_down_server_fails_at_discovery_with_a_readable_reason() {
+    let report = flow::run(&FlowConfig {
+        auth_url: "http://127.0.0.1:9".to_owned(),
+        resource_url: "http://127.0.0.1:9".to_owned(),
+        username: "alice".to_owned(),
+        password: "password123".to_owned(),
+        scope: "read".to_owned(),
+    })
+    .await;
+    assert!(!report.ok);
+    assert_eq!(report.steps[0].step, "discovery");
+    assert!(
+        report.steps[0].detail.contains("no answer"),
+        "{}",
+        report.steps[0].detail
+    );
+}
+
+#[tokio::test]
+async fn inspect_passes_a_real_token_and_names_the_check_a_tampered_one_fails() {
+    let lab = spawn_lab().await;
+    let report = flow::run(&config(&lab, "bob", "secret456")).await;
+    let token = report
+        .tokens
+        .expect("tokens")
+        .access_token
+        .secret()
+        .to_owned();
+    let jwks: serde_json::Value = reqwest::get(format!("{}/jwks.json", lab.auth))
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("JSON");
+    let checks = inspect::check(&token, &jwks, &lab.auth, "http://localhost:8082");
+    assert!(checks.iter().all(|c| c.ok), "{checks:#?}");
+
+    let wrong_audience = inspect::check(&token, &jwks, &lab.auth, "http://localhost:9999");
+    assert!(wrong_audience.iter().any(|c| c.name == "aud" && !c.ok));
+
+    let (head, signature) = token.rsplit_once('.').expect("a JWT");
+    let tampered = format!("{head}.{}", signature.chars().rev().collect::<String>());
+    let checks = inspect::check(&tampered, &jwks, &lab.auth, "http://localhost:8082");
+    assert!(
+        checks.iter().any(|c| c.name == "signature" && !c.ok),
+        "{checks:#?}"
+    );
+}
