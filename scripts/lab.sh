@@ -38,10 +38,27 @@ require_free_port() {
   fi
 }
 
-# Starts a component with its log lines prefixed and colored.
+# Starts a component with its log lines prefixed and colored, under a small supervisor that
+# restarts it if it crashes (at most 3 times, saying so) and stops it on TERM.
 start() {
   local name=$1 color=$2; shift 2
-  "$@" > >(sed -u "s/^/$(printf '\033[%sm%-8s|\033[0m ' "$color" "$name")/") 2>&1 &
+  local prefix; prefix=$(printf '\033[%sm%-8s|\033[0m ' "$color" "$name")
+  (
+    child=
+    trap '[[ -n $child ]] && kill "$child" 2>/dev/null; exit 0' TERM INT
+    for attempt in 1 2 3 4; do
+      "$@" > >(sed -u "s/^/$prefix/") 2>&1 &
+      child=$!
+      rc=0; wait "$child" || rc=$?
+      ((rc == 0)) && exit 0
+      if ((attempt == 4)); then
+        printf '%s\033[1;31mcrashed (exit %s) again; giving up after 3 restarts\033[0m\n' "$prefix" "$rc"
+        exit 1
+      fi
+      printf '%s\033[1;31mcrashed (exit %s); restarting (%s of 3)\033[0m\n' "$prefix" "$rc" "$attempt"
+      sleep 1
+    done
+  ) &
   pids+=("$!")
 }
 
@@ -83,5 +100,9 @@ cat <<MSG
   Press Ctrl-C to stop everything.
 
 MSG
-wait -n "${pids[@]}" || true
-fail "a component stopped unexpectedly (see its log lines above); stopping the lab."
+# A supervisor ends cleanly when its component stopped on a signal (Ctrl-C), and with an
+# error when the component kept crashing.
+if wait -n "${pids[@]}"; then
+  exit 0
+fi
+fail "a component kept crashing (see its log lines above); stopping the lab."
