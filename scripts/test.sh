@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command two: runs every test of the lab. Installs missing tools first (idempotent).
 #   fmt → clippy → native tests → wasm tests in headless Chromium → wasm check of `shared`
-#   → release build of the SPA, and a check that it renders in headless Chromium.
+#   → release build of the SPA, a check that it renders in headless Chromium → browser
+#   end-to-end tests (they need the lab's ports 8080-8082 free).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,8 +15,8 @@ step() { printf '\n\033[1;35m==> %s\033[0m\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --all --check
 
-step "cargo clippy (native, every target, warnings are errors)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo clippy (native, every target and feature, warnings are errors)"
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 step "cargo clippy (the SPA and shared for wasm32)"
 cargo clippy -p shared -p client-wasm --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
@@ -50,5 +51,10 @@ if ! grep -q 'id="start-login"' <<<"$dom"; then
   exit 1
 fi
 echo "rendered: the Log in button is in the DOM"
+kill "$server" 2>/dev/null || true
 
-printf '\n\033[1;32mAll checks passed: native tests, browser tests in headless Chromium, SPA release build.\033[0m\n'
+step "browser end-to-end tests: Chromium via chromedriver, the real servers on ports 8080-8082"
+cargo test -p lab-cli --features e2e --test e2e --locked -- --test-threads=1
+echo "screenshots of the main steps: target/e2e/"
+
+printf '\n\033[1;32mAll checks passed: native tests, wasm tests in headless Chromium, SPA release build, browser end-to-end tests.\033[0m\n'

@@ -29,7 +29,7 @@ pub fn TokenView() -> impl IntoView {
                         <Secret value=token />
                     })}
                     {tokens.previous_refresh.map(|old| view! {
-                        <p class="hint">"Rotated: the previous refresh token is now dead on the server: "<Secret value=old /></p>
+                        <div class="hint rotated">"Rotated: the previous refresh token is now dead on the server: "<Secret value=old /></div>
                     })}
                 </section>
             }

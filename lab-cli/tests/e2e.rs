@@ -1,0 +1,329 @@
+//! Browser end-to-end tests: the real Debian Chromium, driven through chromedriver, against
+//! the real authorization server, resource server and the SPA's release build, on the lab's
+//! own ports (the SPA knows them). Run by scripts/test.sh after the release build:
+//! `cargo test -p lab-cli --features e2e --test e2e -- --test-threads=1`.
+//! Screenshots of the main steps go to `target/e2e/`.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+const SPA: &str = "http://localhost:8080";
+const ISSUER: &str = "http://localhost:8081";
+
+struct Lab {
+    browser: Client,
+    chromedriver: Child,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = self.chromedriver.kill();
+    }
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn start_lab() -> Lab {
+    for port in [8080, 8081, 8082] {
+        assert!(
+            TcpListener::bind(("127.0.0.1", port)).is_ok(),
+            "port {port} is taken: the browser tests need the lab's ports; stop `bash scripts/lab.sh` (or whatever holds it) first"
+        );
+    }
+    let dist = workspace().join("target/dist-release");
+    assert!(
+        dist.join("index.html").exists(),
+        "no SPA release build in {}: run `trunk build --release --dist target/dist-release` (scripts/test.sh does)",
+        dist.display()
+    );
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let auth = auth_server::startup::Application::build(auth_server::config::Config {
+        addr: "127.0.0.1:8081".parse().expect("addr"),
+        issuer: None,
+        database_url: format!("sqlite://{}/auth.db", data.path().display()),
+        spa_origins: vec![SPA.to_owned()],
+        default_resource: "http://localhost:8082".to_owned(),
+        other_resource: "http://localhost:8083".to_owned(),
+        code_ttl: 600,
+        access_token_ttl: 300,
+        refresh_token_ttl: 86_400,
+        dynamic_registration: true,
+        service_client_secret: "service-secret".to_owned(),
+        resource_server_secret: "resource-server-secret".to_owned(),
+    })
+    .await
+    .expect("the authorization server starts");
+    tokio::spawn(auth.run_until_stopped());
+    let resource = resource_server::startup::Application::build(resource_server::config::Config {
+        addr: "127.0.0.1:8082".parse().expect("addr"),
+        issuer: ISSUER.to_owned(),
+        audience: None,
+        database_url: format!("sqlite://{}/resource.db", data.path().display()),
+        spa_origins: vec![SPA.to_owned()],
+        validation: resource_server::config::ValidationMode::Jwt,
+        client_id: "resource-server".to_owned(),
+        client_secret: "resource-server-secret".to_owned(),
+        introspection_cache_secs: 5,
+    })
+    .await
+    .expect("the resource server starts");
+    tokio::spawn(resource.run_until_stopped());
+    // The SPA: its release build, with every unknown path (like /callback) answered by
+    // index.html, as trunk serve does.
+    let spa =
+        axum::Router::new().fallback_service(tower_http::services::ServeDir::new(&dist).fallback(
+            tower_http::services::ServeFile::new(dist.join("index.html")),
+        ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:8080")
+        .await
+        .expect("port 8080");
+    tokio::spawn(async move { axum::serve(listener, spa).await });
+
+    let port = free_port();
+    let chromedriver = Command::new(
+        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned()),
+    )
+    .arg(format!("--port={port}"))
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("chromedriver starts (install it with scripts/setup.sh)");
+    let webdriver = format!("http://127.0.0.1:{port}");
+    for _ in 0..50 {
+        if reqwest::get(format!("{webdriver}/status")).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".to_owned(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", "--window-size=1280,1600"],
+        }),
+    );
+    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&webdriver)
+        .await
+        .expect("a Chromium session");
+    Lab {
+        browser,
+        chromedriver,
+        _data: data,
+    }
+}
+
+impl Lab {
+    async fn click(&self, css: &str) {
+        let element = self.wait_for(css).await;
+        element
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Waits (up to 20 s) for `css` to appear; navigations in between are retried.
+    async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        let mut last_error = String::new();
+        for _ in 0..100 {
+            match self.browser.find(Locator::Css(css)).await {
+                Ok(element) => return element,
+                Err(error) => last_error = error.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("{css} never appeared: {last_error}");
+    }
+
+    /// Waits until the page's text contains `text`; returns the text.
+    async fn wait_for_text(&self, text: &str) -> String {
+        for _ in 0..100 {
+            let body = self
+                .browser
+                .find(Locator::Css("body"))
+                .await
+                .expect("body")
+                .text()
+                .await
+                .unwrap_or_default();
+            if body.contains(text) {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let body = self
+            .browser
+            .find(Locator::Css("body"))
+            .await
+            .expect("body")
+            .text()
+            .await
+            .unwrap_or_default();
+        panic!("the page never showed {text:?}; it shows:\n{body}");
+    }
+
+    /// Waits until the page's text no longer contains `text`.
+    async fn wait_for_text_gone(&self, text: &str) {
+        for _ in 0..100 {
+            let body = match self.browser.find(Locator::Css("body")).await {
+                Ok(body) => body.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if !body.contains(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("the page kept showing {text:?}");
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let dir = workspace().join("target/e2e");
+        let _ = std::fs::create_dir_all(&dir);
+        if let Ok(png) = self.browser.screenshot().await {
+            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        }
+    }
+
+    /// From the SPA's first page to the authorization server's consent page, logged in.
+    async fn log_in(&self, username: &str, password: &str, extra_scope: Option<&str>) {
+        self.browser.goto(SPA).await.expect("the SPA loads");
+        if let Some(scope) = extra_scope {
+            self.click(&format!("#scope-{scope}")).await;
+        }
+        self.click("#start-login").await;
+        self.wait_for("#username")
+            .await
+            .send_keys(username)
+            .await
+            .expect("username");
+        self.wait_for("#password")
+            .await
+            .send_keys(password)
+            .await
+            .expect("password");
+        self.click("button[type=submit]").await;
+        self.wait_for("button[value=approve]").await;
+    }
+}
+
+#[tokio::test]
+async fn alice_logs_in_through_the_spa_approves_and_sees_her_profile_from_the_resource_server() {
+    let lab = start_lab().await;
+    lab.browser.goto(SPA).await.expect("the SPA loads");
+    lab.wait_for("#start-login").await;
+    lab.screenshot("1-start").await;
+    lab.log_in("alice", "password123", None).await;
+    lab.screenshot("2-consent").await;
+    lab.click("button[value=approve]").await;
+    lab.wait_for("#call-profile").await;
+    lab.click("#call-profile").await;
+    let page = lab.wait_for_text("Resource server: GET /api/profile").await;
+    assert!(page.contains("\"username\":\"alice\""), "{page}");
+    lab.screenshot("3-dashboard").await;
+    assert_eq!(
+        lab.browser.current_url().await.expect("url").path(),
+        "/",
+        "the code left the address bar"
+    );
+}
+
+#[tokio::test]
+async fn denying_at_consent_makes_the_spa_explain_access_denied() {
+    let lab = start_lab().await;
+    lab.log_in("carol", "mypass789", None).await;
+    lab.click("button[value=deny]").await;
+    let page = lab.wait_for_text("access_denied").await;
+    assert!(
+        page.contains("declined") || page.contains("denied"),
+        "{page}"
+    );
+    assert!(!page.contains("Use the tokens"), "no tokens after a denial");
+    lab.screenshot("4-denied").await;
+}
+
+#[tokio::test]
+async fn a_callback_with_a_tampered_state_is_refused_without_a_token_request() {
+    let lab = start_lab().await;
+    lab.log_in("alice", "password123", None).await;
+    // The attacker's link: a code of their own and a state this tab never sent.
+    let forged =
+        format!("{SPA}/callback?code=attacker-code&state=forged&iss=http%3A%2F%2Flocalhost%3A8081");
+    lab.browser.goto(&forged).await.expect("the callback loads");
+    let page = lab.wait_for_text("state does not match").await;
+    assert!(page.contains("no token request was made"), "{page}");
+    assert!(
+        !page.contains("POST http://localhost:8081/token"),
+        "the SPA must not call the token endpoint: {page}"
+    );
+    lab.screenshot("5-forged-state").await;
+}
+
+#[tokio::test]
+async fn bob_asking_for_admin_gets_a_token_without_it_and_the_admin_call_is_403() {
+    let lab = start_lab().await;
+    lab.log_in("bob", "secret456", Some("admin")).await;
+    lab.click("button[value=approve]").await;
+    let granted = lab
+        .wait_for("#granted-scope")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(!granted.contains("admin"), "{granted}");
+    lab.click("#call-admin").await;
+    let page = lab.wait_for_text("insufficient_scope").await;
+    assert!(page.contains("403"), "{page}");
+    lab.screenshot("6-bob-403").await;
+}
+
+#[tokio::test]
+async fn after_a_refresh_and_a_logout_the_old_refresh_token_no_longer_works() {
+    let lab = start_lab().await;
+    lab.log_in("alice", "password123", None).await;
+    lab.click("button[value=approve]").await;
+    lab.click("#refresh").await;
+    lab.wait_for_text("Rotated").await;
+    lab.click(".rotated button").await;
+    let old = lab
+        .wait_for(".rotated code")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(old.len(), 43, "the revealed old refresh token: {old}");
+    lab.click("#logout").await;
+    // Logging out revokes first, then forgets the tokens, then leaves for the server's logout.
+    lab.wait_for_text_gone("Use the tokens").await;
+    let response = reqwest::Client::new()
+        .post(format!("{ISSUER}/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", old.as_str()),
+            ("client_id", "demo-client"),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 400);
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(body["error"], "invalid_grant");
+}
