@@ -54,7 +54,8 @@ echo "rendered: the Log in button is in the DOM"
 kill "$server" 2>/dev/null || true
 
 step "browser end-to-end tests: Chromium via chromedriver, the real servers on ports 8080-8082"
-cargo test -p lab-cli --features e2e --test e2e --locked -- --test-threads=1
+# --workspace keeps the features unified as in the native step, so nothing is rebuilt.
+cargo test --workspace --features lab-cli/e2e --test e2e --locked -- --test-threads=1
 echo "screenshots of the main steps: target/e2e/"
 
 printf '\n\033[1;32mAll checks passed: native tests, wasm tests in headless Chromium, SPA release build, browser end-to-end tests.\033[0m\n'

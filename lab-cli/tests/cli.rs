@@ -3,57 +3,17 @@
 use lab_cli::flow::{self, DEMO_ACCOUNTS, FlowConfig};
 use lab_cli::inspect;
 
-struct Lab {
-    auth: String,
-    resource: String,
-    _data: tempfile::TempDir,
+mod common;
+
+use common::{Servers, start_servers};
+
+async fn spawn_lab() -> Servers {
+    start_servers("127.0.0.1:0", "127.0.0.1:0", &[]).await
 }
 
-async fn spawn_lab() -> Lab {
-    let data = tempfile::tempdir().expect("a temporary directory");
-    let auth = auth_server::startup::Application::build(auth_server::config::Config {
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        issuer: None,
-        database_url: format!("sqlite://{}/auth.db", data.path().display()),
-        spa_origins: vec![],
-        default_resource: "http://localhost:8082".to_owned(),
-        other_resource: "http://localhost:8083".to_owned(),
-        code_ttl: 600,
-        access_token_ttl: 300,
-        refresh_token_ttl: 86_400,
-        dynamic_registration: true,
-        service_client_secret: "service-secret".to_owned(),
-        resource_server_secret: "resource-server-secret".to_owned(),
-    })
-    .await
-    .expect("the authorization server starts");
-    let issuer = auth.issuer().to_owned();
-    tokio::spawn(auth.run_until_stopped());
-    let resource = resource_server::startup::Application::build(resource_server::config::Config {
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        issuer: issuer.clone(),
-        audience: Some("http://localhost:8082".to_owned()),
-        database_url: format!("sqlite://{}/resource.db", data.path().display()),
-        spa_origins: vec![],
-        validation: resource_server::config::ValidationMode::Jwt,
-        client_id: "resource-server".to_owned(),
-        client_secret: "resource-server-secret".to_owned(),
-        introspection_cache_secs: 5,
-    })
-    .await
-    .expect("the resource server starts");
-    let resource_address = format!("http://{}", resource.local_addr());
-    tokio::spawn(resource.run_until_stopped());
-    Lab {
-        auth: issuer,
-        resource: resource_address,
-        _data: data,
-    }
-}
-
-fn config(lab: &Lab, username: &str, password: &str) -> FlowConfig {
+fn config(lab: &Servers, username: &str, password: &str) -> FlowConfig {
     FlowConfig {
-        auth_url: lab.auth.clone(),
+        auth_url: lab.issuer.clone(),
         resource_url: lab.resource.clone(),
         username: username.to_owned(),
         password: password.to_owned(),
@@ -114,21 +74,21 @@ async fn inspect_passes_a_real_token_and_names_the_check_a_tampered_one_fails() 
         .access_token
         .secret()
         .to_owned();
-    let jwks: serde_json::Value = reqwest::get(format!("{}/jwks.json", lab.auth))
+    let jwks: serde_json::Value = reqwest::get(format!("{}/jwks.json", lab.issuer))
         .await
         .expect("sent")
         .json()
         .await
         .expect("JSON");
-    let checks = inspect::check(&token, &jwks, &lab.auth, "http://localhost:8082");
+    let checks = inspect::check(&token, &jwks, &lab.issuer, "http://localhost:8082");
     assert!(checks.iter().all(|c| c.ok), "{checks:#?}");
 
-    let wrong_audience = inspect::check(&token, &jwks, &lab.auth, "http://localhost:9999");
+    let wrong_audience = inspect::check(&token, &jwks, &lab.issuer, "http://localhost:9999");
     assert!(wrong_audience.iter().any(|c| c.name == "aud" && !c.ok));
 
     let (head, signature) = token.rsplit_once('.').expect("a JWT");
     let tampered = format!("{head}.{}", signature.chars().rev().collect::<String>());
-    let checks = inspect::check(&tampered, &jwks, &lab.auth, "http://localhost:8082");
+    let checks = inspect::check(&tampered, &jwks, &lab.issuer, "http://localhost:8082");
     assert!(
         checks.iter().any(|c| c.name == "signature" && !c.ok),
         "{checks:#?}"

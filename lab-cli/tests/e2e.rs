@@ -1,7 +1,7 @@
 //! Browser end-to-end tests: the real Debian Chromium, driven through chromedriver, against
 //! the real authorization server, resource server and the SPA's release build, on the lab's
 //! own ports (the SPA knows them). Run by scripts/test.sh after the release build:
-//! `cargo test -p lab-cli --features e2e --test e2e -- --test-threads=1`.
+//! `cargo test --workspace --features lab-cli/e2e --test e2e -- --test-threads=1`.
 //! Screenshots of the main steps go to `target/e2e/`.
 
 use std::net::TcpListener;
@@ -9,7 +9,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::{Servers, start_servers};
 use fantoccini::{Client, ClientBuilder, Locator};
+
+mod common;
 
 const SPA: &str = "http://localhost:8080";
 const ISSUER: &str = "http://localhost:8081";
@@ -17,7 +20,7 @@ const ISSUER: &str = "http://localhost:8081";
 struct Lab {
     browser: Client,
     chromedriver: Child,
-    _data: tempfile::TempDir,
+    _servers: Servers,
 }
 
 impl Drop for Lab {
@@ -50,38 +53,12 @@ async fn start_lab() -> Lab {
         "no SPA release build in {}: run `trunk build --release --dist target/dist-release` (scripts/test.sh does)",
         dist.display()
     );
-    let data = tempfile::tempdir().expect("a temporary directory");
-    let auth = auth_server::startup::Application::build(auth_server::config::Config {
-        addr: "127.0.0.1:8081".parse().expect("addr"),
-        issuer: None,
-        database_url: format!("sqlite://{}/auth.db", data.path().display()),
-        spa_origins: vec![SPA.to_owned()],
-        default_resource: "http://localhost:8082".to_owned(),
-        other_resource: "http://localhost:8083".to_owned(),
-        code_ttl: 600,
-        access_token_ttl: 300,
-        refresh_token_ttl: 86_400,
-        dynamic_registration: true,
-        service_client_secret: "service-secret".to_owned(),
-        resource_server_secret: "resource-server-secret".to_owned(),
-    })
-    .await
-    .expect("the authorization server starts");
-    tokio::spawn(auth.run_until_stopped());
-    let resource = resource_server::startup::Application::build(resource_server::config::Config {
-        addr: "127.0.0.1:8082".parse().expect("addr"),
-        issuer: ISSUER.to_owned(),
-        audience: None,
-        database_url: format!("sqlite://{}/resource.db", data.path().display()),
-        spa_origins: vec![SPA.to_owned()],
-        validation: resource_server::config::ValidationMode::Jwt,
-        client_id: "resource-server".to_owned(),
-        client_secret: "resource-server-secret".to_owned(),
-        introspection_cache_secs: 5,
-    })
-    .await
-    .expect("the resource server starts");
-    tokio::spawn(resource.run_until_stopped());
+    let servers = start_servers("127.0.0.1:8081", "127.0.0.1:8082", &[SPA]).await;
+    assert_eq!(
+        servers.issuer, ISSUER,
+        "the SPA knows the authorization server as {ISSUER}"
+    );
+    assert_eq!(servers.resource, "http://127.0.0.1:8082");
     // The SPA: its release build, with every unknown path (like /callback) answered by
     // index.html, as trunk serve does.
     let spa =
@@ -127,7 +104,7 @@ async fn start_lab() -> Lab {
     Lab {
         browser,
         chromedriver,
-        _data: data,
+        _servers: servers,
     }
 }
 

@@ -2,24 +2,19 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use resource_server::config::Config;
-use resource_server::startup::Application;
+use resource_server::startup::{Application, SERVICE};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
     server_kit::init_tracing();
-    let app = match Application::build(config).await {
-        Ok(app) => app,
-        Err(error) => {
-            tracing::error!("resource-server cannot start: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match app.run_until_stopped().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            tracing::error!("resource-server stopped with an error: {error}");
-            ExitCode::FAILURE
-        }
+    let outcome: Result<(), Box<dyn std::error::Error>> = async {
+        Application::build(config)
+            .await?
+            .run_until_stopped()
+            .await?;
+        Ok(())
     }
+    .await;
+    server_kit::exit_code(SERVICE, outcome)
 }

@@ -112,6 +112,21 @@ async fn shutdown_signal(service: &'static str) {
     tracing::info!("{service} is shutting down: finishing requests in flight");
 }
 
+/// The exit status of a server's `main`: success, or the reason it could not start or run,
+/// logged for the person who started it.
+pub fn exit_code<E: std::fmt::Display>(
+    service: &str,
+    outcome: Result<(), E>,
+) -> std::process::ExitCode {
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{service} is not running: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// Console logs for people: colored when the output is a terminal, `info` unless
 /// `RUST_LOG` says otherwise.
 pub fn init_tracing() {
