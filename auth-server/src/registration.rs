@@ -2,6 +2,11 @@
 //! pages: what a redirect URI may be, and which scopes a client may ask for.
 
 use shared::{RegistrationErrorCode, ScopeSet};
+use sqlx::SqlitePool;
+
+use crate::client_auth;
+use crate::error::Internal;
+use crate::store::{self, NewClient};
 
 /// Why metadata is refused.
 pub(crate) type Refusal = (RegistrationErrorCode, String);
@@ -43,7 +48,29 @@ pub(crate) fn check_scope(scope: Option<&str>) -> Result<ScopeSet, Refusal> {
     Ok(scopes)
 }
 
-/// A fresh client id.
-pub(crate) fn new_client_id() -> String {
-    format!("client-{}", &shared::random::token()[..22])
+/// Registers a client with a fresh id and, if `confidential`, a fresh secret (stored only
+/// as its hash). Returns the id and the secret, which the caller shows once.
+pub(crate) async fn create_client(
+    db: &SqlitePool,
+    name: Option<&str>,
+    confidential: bool,
+    redirect_uris: &[String],
+    allowed_scopes: &ScopeSet,
+    owner_user_id: Option<&str>,
+) -> Result<(String, Option<String>), Internal> {
+    let client_id = format!("client-{}", &shared::random::token()[..22]);
+    let secret = confidential.then(shared::random::token);
+    store::insert_client(
+        db,
+        &NewClient {
+            client_id: &client_id,
+            name: name.unwrap_or(&client_id),
+            secret_hash: secret.as_deref().map(client_auth::hash_secret).as_deref(),
+            redirect_uris,
+            allowed_scopes,
+            owner_user_id,
+        },
+    )
+    .await?;
+    Ok((client_id, secret))
 }

@@ -119,15 +119,11 @@ pub async fn callback(lab: Lab, query: String) {
     let Some(metadata) = discover(lab).await else {
         return;
     };
-    let exchange = api::post_form(
+    let (exchange, tokens) = token_request(
         &metadata.token_endpoint,
         flow::token_request_body(&config, &code, &pending.code_verifier),
     )
     .await;
-    let tokens: Option<TokenResponse> = exchange
-        .ok()
-        .then(|| serde_json::from_str(&exchange.response_body).ok())
-        .flatten();
     lab.push(Step {
         title: "Back channel: the code and the PKCE verifier, traded for tokens".to_owned(),
         why: "The server hashes the verifier and compares it with the challenge it stored: only the tab that started the flow can redeem the code. The call goes straight from this page to the token endpoint (CORS).",
@@ -202,15 +198,11 @@ pub async fn refresh(lab: Lab) {
     let Some(metadata) = discover(lab).await else {
         return;
     };
-    let exchange = api::post_form(
+    let (exchange, tokens) = token_request(
         &metadata.token_endpoint,
         flow::refresh_request_body(&client_config(), &old),
     )
     .await;
-    let tokens: Option<TokenResponse> = exchange
-        .ok()
-        .then(|| serde_json::from_str(&exchange.response_body).ok())
-        .flatten();
     lab.push(Step {
         title: "Back channel: refresh, with rotation".to_owned(),
         why: "Each refresh returns a new refresh token and kills the old one. If the old one is ever used again, someone has a copy: the server then revokes the whole family.",
@@ -257,4 +249,15 @@ pub async fn log_out(lab: Lab) {
             .location()
             .set_href(&format!("{end_session}?{query}"));
     }
+}
+
+/// `POST` a form to the token endpoint: the exchange as it went, and the token response if
+/// the server sent one.
+async fn token_request(token_endpoint: &str, body: String) -> (Exchange, Option<TokenResponse>) {
+    let exchange = api::post_form(token_endpoint, body).await;
+    let tokens = exchange
+        .ok()
+        .then(|| serde_json::from_str(&exchange.response_body).ok())
+        .flatten();
+    (exchange, tokens)
 }

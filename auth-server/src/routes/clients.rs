@@ -10,7 +10,6 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use shared::ScopeSet;
 
-use crate::client_auth;
 use crate::pages::{
     self, ClientEditPage, ClientForm, ClientLine, ClientsPage, ErrorPage, MessagePage, PageError,
 };
@@ -19,7 +18,7 @@ use crate::routes::authorize::see_other;
 use crate::routes::login::{self, bad_form, checked_session};
 use crate::session::{self, Session};
 use crate::state::AppState;
-use crate::store::{self, NewClient, User};
+use crate::store::{self, User};
 
 /// `GET /clients`: the list and the form to register one, or the login page.
 pub(crate) async fn list(
@@ -110,18 +109,14 @@ pub(crate) async fn create(
             .await;
         }
     };
-    let client_id = registration::new_client_id();
-    let secret = (fields.kind.as_deref() == Some("confidential")).then(shared::random::token);
-    store::insert_client(
+    let confidential = fields.kind.as_deref() == Some("confidential");
+    let (client_id, secret) = registration::create_client(
         &state.db,
-        &NewClient {
-            client_id: &client_id,
-            name: &name,
-            secret_hash: secret.as_deref().map(client_auth::hash_secret).as_deref(),
-            redirect_uris: &redirect_uris,
-            allowed_scopes: &scope,
-            owner_user_id: Some(&user.id),
-        },
+        Some(&name),
+        confidential,
+        &redirect_uris,
+        &scope,
+        Some(&user.id),
     )
     .await?;
     tracing::info!(

@@ -9,11 +9,9 @@ use serde::Deserialize;
 use serde_json::json;
 use shared::{ErrorResponse, RegistrationErrorCode};
 
-use crate::client_auth;
 use crate::error::{Internal, no_store};
 use crate::registration::{self, Refusal};
 use crate::state::AppState;
-use crate::store::{self, NewClient};
 
 /// The client metadata of RFC 7591 §2 this server reads; others are ignored (§3.1).
 #[derive(Debug, Deserialize)]
@@ -56,24 +54,19 @@ pub(crate) async fn register(
         Err(refusal) => return Ok(refused(refusal)),
     };
 
-    let client_id = registration::new_client_id();
-    let secret = checked.confidential.then(shared::random::token);
+    let (client_id, secret) = registration::create_client(
+        &state.db,
+        metadata.client_name.as_deref(),
+        checked.confidential,
+        &checked.redirect_uris,
+        &checked.scope,
+        None,
+    )
+    .await?;
     let name = metadata
         .client_name
         .clone()
         .unwrap_or_else(|| client_id.clone());
-    store::insert_client(
-        &state.db,
-        &NewClient {
-            client_id: &client_id,
-            name: &name,
-            secret_hash: secret.as_deref().map(client_auth::hash_secret).as_deref(),
-            redirect_uris: &checked.redirect_uris,
-            allowed_scopes: &checked.scope,
-            owner_user_id: None,
-        },
-    )
-    .await?;
     tracing::info!(
         client = client_id,
         name,
