@@ -41,6 +41,13 @@ pub async fn get(url: &str, bearer: Option<&str>) -> Exchange {
     send("GET", url, headers, None, request).await
 }
 
+/// `GET url` without following a redirect. The browser hides where an opaque redirect
+/// goes; it shows as status 0, so the page can tell "answered" from "redirected".
+pub async fn get_unfollowed(url: &str) -> Exchange {
+    let request = Request::get(url).redirect(web_sys::RequestRedirect::Manual);
+    send("GET", url, Vec::new(), None, request).await
+}
+
 /// `POST url` with a form body (RFC 6749 §3.2: token, revocation).
 pub async fn post_form(url: &str, body: String) -> Exchange {
     let content_type = "application/x-www-form-urlencoded";

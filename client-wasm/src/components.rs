@@ -1,5 +1,6 @@
 //! The components: thin views over [`crate::oauth`] and [`crate::flow_steps`].
 
+pub mod attacks;
 pub mod dashboard;
 pub mod pkce_panel;
 pub mod start;

@@ -4,8 +4,10 @@ use leptos::prelude::*;
 use shared::{AuthorizationServerMetadata, ScopeSet, TokenResponse};
 
 use crate::api::{self, Exchange};
+use crate::attack_steps;
 use crate::lab::{
-    Detail, Lab, PENDING_KEY, RESOURCE_SERVER, Step, Tokens, client_config, session_storage,
+    AUTHORIZE_URL_KEY, Detail, Lab, PENDING_KEY, RESOURCE_SERVER, Step, Tokens, client_config,
+    session_storage,
 };
 use crate::oauth::flow::{self, Pending};
 use crate::oauth::jwt;
@@ -51,24 +53,31 @@ pub async fn start(lab: Lab, scope: ScopeSet) {
     };
     let request =
         flow::authorization_request(&client_config(), &metadata.authorization_endpoint, &scope);
-    let Some(storage) = session_storage() else {
+    leave(lab, &request.url, &request.pending);
+}
+
+/// Remembers `pending` and the authorization request's URL (to show it after the
+/// redirect), and sends the browser to it.
+pub fn leave(lab: Lab, url: &str, pending: &Pending) {
+    if remember(lab, pending)
+        && session_storage().is_some_and(|s| s.set_item(AUTHORIZE_URL_KEY, url).is_ok())
+    {
+        let _ = window().location().set_href(url);
+    }
+}
+
+/// Keeps `pending` in sessionStorage (never localStorage) for the callback; says so if the
+/// browser will not.
+pub fn remember(lab: Lab, pending: &Pending) -> bool {
+    let stored = serde_json::to_string(pending).unwrap_or_default();
+    let kept = session_storage().is_some_and(|s| s.set_item(PENDING_KEY, &stored).is_ok());
+    if !kept {
         lab.notice.set(Some(
-            "This browser gives no sessionStorage; the flow cannot remember its PKCE verifier."
+            "This browser gives no usable sessionStorage; the flow cannot remember its PKCE verifier."
                 .to_owned(),
         ));
-        return;
-    };
-    let stored = serde_json::to_string(&request.pending).unwrap_or_default();
-    if storage.set_item(PENDING_KEY, &stored).is_err()
-        || storage
-            .set_item("oauth-lab.authorize-url", &request.url)
-            .is_err()
-    {
-        lab.notice
-            .set(Some("Cannot write to sessionStorage.".to_owned()));
-        return;
     }
-    let _ = window().location().set_href(&request.url);
+    kept
 }
 
 /// Handles `/callback`: checks state and iss, exchanges the code, checks the ID token.
@@ -81,7 +90,7 @@ pub async fn callback(lab: Lab, query: String) {
         .and_then(|json| serde_json::from_str(&json).ok());
     if let Some(url) = storage
         .as_ref()
-        .and_then(|s| s.get_item("oauth-lab.authorize-url").ok().flatten())
+        .and_then(|s| s.get_item(AUTHORIZE_URL_KEY).ok().flatten())
     {
         lab.push(Step {
             title: "Front channel: the browser went to the authorization endpoint".to_owned(),
@@ -99,10 +108,18 @@ pub async fn callback(lab: Lab, query: String) {
     // The pending request is single use, whatever happens next.
     if let Some(storage) = &storage {
         let _ = storage.remove_item(PENDING_KEY);
-        let _ = storage.remove_item("oauth-lab.authorize-url");
+        let _ = storage.remove_item(AUTHORIZE_URL_KEY);
     }
     lab.pending.set(pending.clone());
-    let code = match flow::check_callback(&query, pending.as_ref(), &config) {
+    let checked = flow::check_callback(&query, pending.as_ref(), &config);
+    if let Some((leg, pending)) = pending
+        .as_ref()
+        .and_then(|p| p.attack.clone().map(|leg| (leg, p)))
+    {
+        attack_steps::resume(lab, leg, pending, &query, checked).await;
+        return;
+    }
+    let code = match checked {
         Ok(code) => code,
         Err(refusal) => {
             lab.push(Step {
@@ -253,7 +270,10 @@ pub async fn log_out(lab: Lab) {
 
 /// `POST` a form to the token endpoint: the exchange as it went, and the token response if
 /// the server sent one.
-async fn token_request(token_endpoint: &str, body: String) -> (Exchange, Option<TokenResponse>) {
+pub async fn token_request(
+    token_endpoint: &str,
+    body: String,
+) -> (Exchange, Option<TokenResponse>) {
     let exchange = api::post_form(token_endpoint, body).await;
     let tokens = exchange
         .ok()

@@ -5,15 +5,20 @@ use leptos::prelude::*;
 use shared::{AuthorizationServerMetadata, TokenResponse};
 
 use crate::api::Exchange;
+use crate::attacks::Attempt;
 use crate::oauth::flow::{ClientConfig, Pending};
 
 /// The lab's authorization server (the issuer) and resource server.
 pub const ISSUER: &str = "http://localhost:8081";
 pub const RESOURCE_SERVER: &str = "http://localhost:8082";
 pub const CLIENT_ID: &str = "demo-client";
+/// Another resource the authorization server knows (RFC 8707); nothing listens there.
+pub const OTHER_RESOURCE: &str = "http://localhost:8083";
 
 /// sessionStorage key of the pending authorization request.
 pub const PENDING_KEY: &str = "oauth-lab.pending";
+/// sessionStorage key of the authorization request's URL, to show it after the redirect.
+pub const AUTHORIZE_URL_KEY: &str = "oauth-lab.authorize-url";
 
 /// This client's configuration, on the origin the page is served from.
 pub fn client_config() -> ClientConfig {
@@ -59,6 +64,15 @@ pub struct Tokens {
     pub previous_refresh: Option<String>,
 }
 
+/// The two pages of the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// The authorization code flow, step by step.
+    Flow,
+    /// The attacks OAuth 2.1 stops, run for real.
+    Attacks,
+}
+
 /// The app-wide context.
 #[derive(Debug, Clone, Copy)]
 pub struct Lab {
@@ -69,6 +83,9 @@ pub struct Lab {
     pub pending: RwSignal<Option<Pending>>,
     /// A message for the user (server down, refused callback, ...).
     pub notice: RwSignal<Option<String>>,
+    pub page: RwSignal<Page>,
+    /// The cards of the attacks run on this page.
+    pub attempts: RwSignal<Vec<Attempt>>,
 }
 
 impl Lab {
@@ -79,11 +96,17 @@ impl Lab {
             metadata: RwSignal::new(None),
             pending: RwSignal::new(None),
             notice: RwSignal::new(None),
+            page: RwSignal::new(Page::Flow),
+            attempts: RwSignal::new(Vec::new()),
         }
     }
 
     pub fn push(&self, step: Step) {
         self.timeline.update(|steps| steps.push(step));
+    }
+
+    pub fn attempt(&self, attempt: Attempt) {
+        self.attempts.update(|attempts| attempts.push(attempt));
     }
 }
 
@@ -101,4 +124,16 @@ pub fn use_lab() -> Lab {
 /// sessionStorage, if the browser gives it.
 pub fn session_storage() -> Option<web_sys::Storage> {
     window().session_storage().ok().flatten()
+}
+
+/// Whole seconds since the Unix epoch, from the browser's clock.
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "whole seconds are meant; the value fits easily"
+)]
+pub fn now_secs() -> i64 {
+    let millis = window()
+        .performance()
+        .map_or(0.0, |p| p.time_origin() + p.now());
+    (millis / 1000.0) as i64
 }

@@ -7,6 +7,8 @@
 //! with `?code&state&iss` is the authorization response.
 
 pub mod api;
+pub mod attack_steps;
+pub mod attacks;
 pub mod components;
 pub mod flow_steps;
 pub mod lab;
@@ -15,12 +17,13 @@ pub mod oauth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::components::attacks::Attacks;
 use crate::components::dashboard::Dashboard;
 use crate::components::pkce_panel::PkcePanel;
 use crate::components::start::Start;
 use crate::components::timeline::Timeline;
 use crate::components::tokens::TokenView;
-use crate::lab::Lab;
+use crate::lab::{Lab, Page};
 
 /// The whole application.
 #[component]
@@ -28,6 +31,9 @@ pub fn App() -> impl IntoView {
     let lab = Lab::new();
     provide_context(lab);
     let location = window().location();
+    if location.hash().is_ok_and(|hash| hash == "#attacks") {
+        lab.page.set(Page::Attacks);
+    }
     if location.pathname().is_ok_and(|path| path == "/callback") {
         let query = location.search().unwrap_or_default();
         // The code must not stay in the address bar or the history.
@@ -43,13 +49,24 @@ pub fn App() -> impl IntoView {
                 "A public client doing the authorization code flow with PKCE, every step shown."
             </p>
         </header>
+        <nav class="tabs" aria-label="Pages">
+            <a href="#flow" id="tab-flow" class:current=move || lab.page.get() == Page::Flow
+                on:click=move |_| lab.page.set(Page::Flow)>"The flow"</a>
+            <a href="#attacks" id="tab-attacks" class:current=move || lab.page.get() == Page::Attacks
+                on:click=move |_| lab.page.set(Page::Attacks)>"Attacks"</a>
+        </nav>
         <main>
             {move || lab.notice.get().map(|notice| view! { <p class="notice" role="alert">{notice}</p> })}
-            <Start />
-            <Dashboard />
-            <TokenView />
-            <PkcePanel />
-            <Timeline />
+            {move || match lab.page.get() {
+                Page::Flow => view! {
+                    <Start />
+                    <Dashboard />
+                    <TokenView />
+                    <PkcePanel />
+                    <Timeline />
+                }.into_any(),
+                Page::Attacks => view! { <Attacks /> }.into_any(),
+            }}
         </main>
     }
 }

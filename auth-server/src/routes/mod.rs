@@ -46,10 +46,17 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
             "/.well-known/openid-configuration",
             get(discovery::metadata),
         )
+        .layer(cors.clone());
+    // The authorization endpoint is a page, and the SPA's origins may also read its answers
+    // from script, never with cookies (no Allow-Credentials): the lab's Attacks page shows
+    // that a forged redirect_uri gets an error page and no redirect. An anonymous answer
+    // holds nothing a registered origin could not see by opening the URL.
+    let authorization_endpoint = Router::new()
+        .route("/authorize", get(authorize::authorize))
+        .layer(middleware::map_response(security::page_headers))
         .layer(cors);
     // Pages the user sees: no CORS, no framing, no script.
     let pages = Router::new()
-        .route("/authorize", get(authorize::authorize))
         .route("/login", post(login::login))
         .route("/consent", get(consent::show).post(consent::decide))
         .route("/logout", get(logout::logout).post(logout::logout))
@@ -73,6 +80,7 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
         .route("/introspect", post(revocation::introspect))
         .route("/register", post(register::register))
         .merge(browser_api)
+        .merge(authorization_endpoint)
         .merge(pages)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(state)

@@ -48,15 +48,63 @@ async fn another_origin_gets_no_cors_permission_on_the_token_endpoint() {
 }
 
 #[tokio::test]
-async fn the_authorize_endpoint_grants_no_cors_even_to_the_spa() {
+async fn the_spa_origin_may_read_an_authorize_answer_from_script_but_never_with_credentials() {
     let app = spawn_app().await;
-    let response = preflight(&app, "/authorize", "http://localhost:8080").await;
+    let response = app
+        .http
+        .get(app.url("/authorize?client_id=demo-client&redirect_uri=https%3A%2F%2Fattacker.example%2Fcallback"))
+        .header("Origin", "http://localhost:8080")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.headers().get("location").is_none());
+    assert_eq!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().expect("ascii")),
+        Some("http://localhost:8080")
+    );
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn another_origin_may_not_read_authorize_answers() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .get(app.url("/authorize?client_id=demo-client"))
+        .header("Origin", "http://evil.example")
+        .send()
+        .await
+        .expect("sent");
     assert!(
         response
             .headers()
             .get("access-control-allow-origin")
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn the_login_consent_and_client_pages_grant_no_cors_even_to_the_spa() {
+    let app = spawn_app().await;
+    for path in ["/login", "/consent", "/clients", "/signup", "/logout"] {
+        let response = preflight(&app, path, "http://localhost:8080").await;
+        assert!(
+            response
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none(),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -24,17 +24,25 @@ fn Card(
     /// The step to show.
     step: Step,
 ) -> impl IntoView {
-    let detail = match step.detail {
-        Detail::Url(url) => view! { <p><code class="url">{url}</code></p> }.into_any(),
-        Detail::Http(exchange) => view! { <HttpExchange exchange /> }.into_any(),
-        Detail::Refused(why) => view! { <p class="refused">{why}</p> }.into_any(),
-    };
     view! {
         <li class="step">
             <h3>{step.title}</h3>
-            {detail}
+            <StepDetail detail=step.detail />
             <p class="why">{step.why}" "<span class="rule">"("{step.rule}")"</span></p>
         </li>
+    }
+}
+
+/// What a card shows: a URL, an HTTP exchange, or why the client refused.
+#[component]
+pub fn StepDetail(
+    /// The detail shown.
+    detail: Detail,
+) -> impl IntoView {
+    match detail {
+        Detail::Url(url) => view! { <p><code class="url">{url}</code></p> }.into_any(),
+        Detail::Http(exchange) => view! { <HttpExchange exchange /> }.into_any(),
+        Detail::Refused(why) => view! { <p class="refused">{why}</p> }.into_any(),
     }
 }
 

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::components::timeline::Secret;
-use crate::lab::use_lab;
+use crate::lab::{now_secs, use_lab};
 use crate::oauth::jwt::{self, DecodedJwt};
 
 /// The tokens, decoded, each claim explained.
@@ -87,16 +87,4 @@ fn Countdown(
             }}
         </p>
     }
-}
-
-/// Whole seconds since the Unix epoch, from the browser's clock.
-#[expect(
-    clippy::cast_possible_truncation,
-    reason = "whole seconds are meant; the value fits easily"
-)]
-fn now_secs() -> i64 {
-    let millis = window()
-        .performance()
-        .map_or(0.0, |p| p.time_origin() + p.now());
-    (millis / 1000.0) as i64
 }

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 use shared::{CodeVerifier, Nonce, ScopeSet, State};
 
+use crate::attacks::AttackLeg;
+
 /// What the client knows about itself and its servers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
@@ -24,6 +26,9 @@ pub struct Pending {
     pub nonce: String,
     pub code_verifier: String,
     pub scope: String,
+    /// Set when the request is part of an attack on the Attacks page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack: Option<AttackLeg>,
 }
 
 /// A fresh authorization request: the URL to send the browser to, and what to remember.
@@ -61,6 +66,7 @@ pub fn authorization_request(
             nonce: nonce.secret().to_owned(),
             code_verifier: verifier.secret().to_owned(),
             scope: scope.to_string(),
+            attack: None,
         },
     }
 }
