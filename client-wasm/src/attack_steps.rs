@@ -6,16 +6,14 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::{
-    AuthorizationCode, AuthorizationServerMetadata, CodeVerifier, ScopeSet, TokenResponse,
-};
+use shared::{AuthorizationCode, CodeVerifier, ScopeSet, TokenResponse};
 
 use crate::api::{self, Exchange};
 use crate::attacks::{
     Actor, Attack, AttackLeg, Attempt, Needs, Verdict, expect_error_page, expect_error_redirect,
     expect_refusal, expect_success, page_text,
 };
-use crate::flow_steps::{self, discover, token_request};
+use crate::flow_steps::{self, discover};
 use crate::lab::{
     Detail, Lab, OTHER_RESOURCE, Page, RESOURCE_SERVER, Tokens, client_config, now_secs,
 };
@@ -205,61 +203,73 @@ async fn with_code(lab: Lab, attack: Attack, code: &str, pending: &Pending) {
         legitimate: flow::token_request_body(&config, code, &pending.code_verifier),
         code: code.to_owned(),
         config,
-        metadata,
+        userinfo: metadata.userinfo_endpoint,
+        token_endpoint: metadata.token_endpoint,
     };
     match attack {
         Attack::StolenCode => stolen_code(lab, &victim).await,
         Attack::CodeReplay => code_replay(lab, &victim).await,
         Attack::RefreshReplay => refresh_replay(lab, &victim).await,
-        Attack::WrongAudience => wrong_audience(lab, &victim).await,
         _ => {
-            if let Some(tokens) = victim.redeem(lab, attack, "").await {
-                let token = tokens.access_token.secret().to_owned();
+            let remark = if attack == Attack::WrongAudience {
+                format!(" (the request named resource={OTHER_RESOURCE})")
+            } else {
+                String::new()
+            };
+            let Some(tokens) = victim.redeem(&remark).tokens(lab, attack).await else {
+                return;
+            };
+            let token = tokens.access_token.secret().to_owned();
+            if attack != Attack::WrongAudience {
                 keep(lab, Some(tokens));
-                with_token(lab, attack, token).await;
             }
+            with_token(lab, attack, token).await;
         }
     }
 }
 
-/// The victim's side of an attack that needs a code.
+/// What the attacks that start from a code know of the victim's flow.
 struct Victim {
-    metadata: AuthorizationServerMetadata,
     config: ClientConfig,
+    token_endpoint: String,
+    userinfo: Option<String>,
     code: String,
     /// The victim's own token request: the code and the right verifier.
     legitimate: String,
 }
 
+const INVALID_GRANT: Expect = Expect::Refusal(400, "invalid_grant");
+
 impl Victim {
-    fn token_endpoint(&self) -> &str {
-        &self.metadata.token_endpoint
+    /// The token request the client makes, with `remark` added to the card's title.
+    fn redeem(&self, remark: &str) -> Probe {
+        Probe {
+            actor: Actor::Victim,
+            action: format!("The victim redeems its code with its code_verifier{remark}"),
+            send: Send::Form(self.token_endpoint.clone(), self.legitimate.clone()),
+            expect: Expect::Success,
+        }
     }
 
-    /// The victim redeems its code, as the client always does.
-    async fn redeem(&self, lab: Lab, attack: Attack, remark: &str) -> Option<TokenResponse> {
-        let (exchange, tokens) =
-            token_request(self.token_endpoint(), self.legitimate.clone()).await;
-        record_step(
-            lab,
-            attack,
-            Actor::Victim,
-            format!("The victim redeems its code with its code_verifier{remark}"),
-            exchange,
-        );
-        tokens
+    /// A token request with `body`.
+    fn token_request(&self, actor: Actor, action: &str, body: String, expect: Expect) -> Probe {
+        Probe {
+            actor,
+            action: action.to_owned(),
+            send: Send::Form(self.token_endpoint.clone(), body),
+            expect,
+        }
     }
 
-    async fn refresh(&self, refresh_token: &str) -> Exchange {
-        api::post_form(
-            self.token_endpoint(),
-            flow::refresh_request_body(&self.config, refresh_token),
-        )
-        .await
+    /// A refresh with `token`.
+    fn refresh(&self, actor: Actor, action: &str, token: &str, expect: Expect) -> Probe {
+        let body = flow::refresh_request_body(&self.config, token);
+        self.token_request(actor, action, body, expect)
     }
 }
 
-/// Attack 1: the attacker redeems the code without the verifier, then with a guessed one.
+/// Attack 1: the attacker redeems the code without the verifier, then with a guess; the
+/// victim's own redemption still works.
 async fn stolen_code(lab: Lab, victim: &Victim) {
     let attack = Attack::StolenCode;
     let config = &victim.config;
@@ -269,61 +279,64 @@ async fn stolen_code(lab: Lab, victim: &Victim) {
         ("redirect_uri", &config.redirect_uri),
         ("client_id", &config.client_id),
     ]);
-    refused(
-        lab,
-        attack,
-        "Redeem the stolen code without a code_verifier",
-        api::post_form(victim.token_endpoint(), without_verifier).await,
-        (400, "invalid_grant"),
-    );
     let guess = CodeVerifier::generate();
-    refused(
-        lab,
-        attack,
-        "Redeem it with a code_verifier of the attacker's own",
-        api::post_form(
-            victim.token_endpoint(),
-            flow::token_request_body(config, &victim.code, guess.secret()),
-        )
-        .await,
-        (400, "invalid_grant"),
-    );
+    let guessed = flow::token_request_body(config, &victim.code, guess.secret());
+    for (action, body) in [
+        (
+            "Redeem the stolen code without a code_verifier",
+            without_verifier,
+        ),
+        (
+            "Redeem it with a code_verifier of the attacker's own",
+            guessed,
+        ),
+    ] {
+        victim
+            .token_request(Actor::Attacker, action, body, INVALID_GRANT)
+            .exchange(lab, attack)
+            .await;
+    }
     let tokens = victim
-        .redeem(lab, attack, ": the code still works for its owner")
+        .redeem(": the code still works for its owner")
+        .tokens(lab, attack)
         .await;
     keep(lab, tokens);
 }
 
-/// Attack 4: the legitimate token request, sent a second time.
+/// Attack 4: the legitimate token request, sent a second time; then what the first gave.
 async fn code_replay(lab: Lab, victim: &Victim) {
     let attack = Attack::CodeReplay;
-    let Some(tokens) = victim.redeem(lab, attack, "").await else {
+    let Some(tokens) = victim.redeem("").tokens(lab, attack).await else {
         return;
     };
-    refused(
-        lab,
-        attack,
-        "Present the same code again (the whole token request, copied)",
-        api::post_form(victim.token_endpoint(), victim.legitimate.clone()).await,
-        (400, "invalid_grant"),
-    );
-    if let Some(userinfo) = &victim.metadata.userinfo_endpoint {
-        check(
-            lab,
-            attack,
-            "The access token from the first redemption, at /userinfo (which reads the authorization server's records)",
-            api::get(userinfo, Some(tokens.access_token.secret())).await,
-            (401, "invalid_token"),
-        );
+    victim
+        .token_request(
+            Actor::Attacker,
+            "Present the same code again (the whole token request, copied)",
+            victim.legitimate.clone(),
+            INVALID_GRANT,
+        )
+        .exchange(lab, attack)
+        .await;
+    if let Some(userinfo) = &victim.userinfo {
+        let first_access = Probe {
+            actor: Actor::Check,
+            action: "The access token from the first redemption, at /userinfo (which reads the authorization server's records)".to_owned(),
+            send: Send::Get(userinfo.clone(), Some(tokens.access_token.secret().to_owned())),
+            expect: Expect::Refusal(401, "invalid_token"),
+        };
+        first_access.exchange(lab, attack).await;
     }
-    if let Some(refresh) = tokens.refresh_token {
-        check(
-            lab,
-            attack,
-            "The refresh token from the first redemption",
-            victim.refresh(refresh.secret()).await,
-            (400, "invalid_grant"),
-        );
+    if let Some(token) = tokens.refresh_token {
+        victim
+            .refresh(
+                Actor::Check,
+                "The refresh token from the first redemption",
+                token.secret(),
+                INVALID_GRANT,
+            )
+            .exchange(lab, attack)
+            .await;
     }
 }
 
@@ -331,125 +344,121 @@ async fn code_replay(lab: Lab, victim: &Victim) {
 async fn refresh_replay(lab: Lab, victim: &Victim) {
     let attack = Attack::RefreshReplay;
     let Some(stolen) = victim
-        .redeem(lab, attack, "")
+        .redeem("")
+        .tokens(lab, attack)
         .await
         .and_then(|t| t.refresh_token)
     else {
         return;
     };
-    let exchange = victim.refresh(stolen.secret()).await;
-    let newest = exchange
-        .ok()
-        .then(|| serde_json::from_str::<TokenResponse>(&exchange.response_body).ok())
-        .flatten()
-        .and_then(|t| t.refresh_token);
-    record_step(
-        lab,
-        attack,
-        Actor::Victim,
-        "The victim refreshes: a new refresh token, and the old one (the attacker's copy) is rotated out".to_owned(),
-        exchange,
-    );
-    let Some(newest) = newest else {
+    let Some(newest) = victim
+        .refresh(
+            Actor::Victim,
+            "The victim refreshes: a new refresh token, and the old one (the attacker's copy) is rotated out",
+            stolen.secret(),
+            Expect::Success,
+        )
+        .tokens(lab, attack)
+        .await
+        .and_then(|t| t.refresh_token)
+    else {
         return;
     };
-    refused(
-        lab,
-        attack,
-        "Present the copied, rotated refresh token",
-        victim.refresh(stolen.secret()).await,
-        (400, "invalid_grant"),
-    );
-    check(
-        lab,
-        attack,
-        "The victim's newest refresh token: revoked with its whole family",
-        victim.refresh(newest.secret()).await,
-        (400, "invalid_grant"),
-    );
-}
-
-/// Attack 10: a real token for another resource, presented to this one.
-async fn wrong_audience(lab: Lab, victim: &Victim) {
-    let attack = Attack::WrongAudience;
-    let remark = format!(" (the request named resource={OTHER_RESOURCE})");
-    let Some(tokens) = victim.redeem(lab, attack, &remark).await else {
-        return;
-    };
-    let token = tokens.access_token.secret();
-    let audience = jwt::decode(token)
-        .map(|d| d.claims["aud"].to_string())
-        .unwrap_or_default();
-    refused(
-        lab,
-        attack,
-        &format!(
-            "Present this real token, aud = {audience}, to the resource server at {RESOURCE_SERVER}"
-        ),
-        api::get(&format!("{RESOURCE_SERVER}/api/profile"), Some(token)).await,
-        (401, "invalid_token"),
-    );
+    victim
+        .refresh(
+            Actor::Attacker,
+            "Present the copied, rotated refresh token",
+            stolen.secret(),
+            INVALID_GRANT,
+        )
+        .exchange(lab, attack)
+        .await;
+    victim
+        .refresh(
+            Actor::Check,
+            "The victim's newest refresh token: revoked with its whole family",
+            newest.secret(),
+            INVALID_GRANT,
+        )
+        .exchange(lab, attack)
+        .await;
 }
 
 /// Attacks on an access token: the resource server must refuse each forgery.
 async fn with_token(lab: Lab, attack: Attack, token: String) {
     let profile = format!("{RESOURCE_SERVER}/api/profile");
+    let invalid_token = Expect::Refusal(401, "invalid_token");
+    let attacker = |action: &str, send| Probe {
+        actor: Actor::Attacker,
+        action: action.to_owned(),
+        send,
+        expect: invalid_token,
+    };
     match attack {
         Attack::TamperedToken => {
-            let Some(forged) = forge::with_added_scope(&token, "admin") else {
-                return;
-            };
-            refused(
-                lab,
-                attack,
-                "Add admin to the token's scope claim, keep the signature, and call the admin endpoint",
-                api::get(&format!("{RESOURCE_SERVER}/api/admin/stats"), Some(&forged)).await,
-                (401, "invalid_token"),
-            );
+            if let Some(forged) = forge::with_added_scope(&token, "admin") {
+                attacker(
+                    "Add admin to the token's scope claim, keep the signature, and call the admin endpoint",
+                    Send::Get(format!("{RESOURCE_SERVER}/api/admin/stats"), Some(forged)),
+                )
+                .tokens(lab, attack)
+                .await;
+            }
         }
         Attack::ForgedAlgorithm => {
             if let Some(unsigned) = forge::unsigned(&token) {
-                refused(
-                    lab,
-                    attack,
+                attacker(
                     "Send the same claims with alg: none and no signature",
-                    api::get(&profile, Some(&unsigned)).await,
-                    (401, "invalid_token"),
-                );
+                    Send::Get(profile.clone(), Some(unsigned)),
+                )
+                .tokens(lab, attack)
+                .await;
             }
             let Some(metadata) = discover(lab).await else {
                 return;
             };
-            let jwks = api::get(&metadata.jwks_uri, None).await;
+            let download = Probe {
+                actor: Actor::Attacker,
+                action: "Download the authorization server's public key: the JWKS is public"
+                    .to_owned(),
+                send: Send::Get(metadata.jwks_uri, None),
+                expect: Expect::Success,
+            };
+            let jwks = download.exchange(lab, attack).await;
             let kid = jwt::decode(&token)
                 .and_then(|d| d.header["kid"].as_str().map(str::to_owned))
                 .unwrap_or_default();
-            let key = forge::public_key_of(&jwks.response_body, &kid);
-            record_step(
-                lab,
-                attack,
-                Actor::Attacker,
-                "Download the authorization server's public key: the JWKS is public".to_owned(),
-                jwks,
-            );
-            if let Some(forged) = key.and_then(|key| forge::signed_hs256_with(&token, &key)) {
-                refused(
-                    lab,
-                    attack,
+            if let Some(forged) = forge::public_key_of(&jwks.response_body, &kid)
+                .and_then(|key| forge::signed_hs256_with(&token, &key))
+            {
+                attacker(
                     "Sign the claims with HS256, using that public key as the HMAC secret",
-                    api::get(&profile, Some(&forged)).await,
-                    (401, "invalid_token"),
-                );
+                    Send::Get(profile, Some(forged)),
+                )
+                .tokens(lab, attack)
+                .await;
             }
         }
+        Attack::WrongAudience => {
+            let audience = jwt::decode(&token)
+                .map(|d| d.claims["aud"].to_string())
+                .unwrap_or_default();
+            attacker(
+                &format!("Present this real token, aud = {audience}, to the resource server at {RESOURCE_SERVER}"),
+                Send::Get(profile, Some(token)),
+            )
+            .tokens(lab, attack)
+            .await;
+        }
         Attack::TokenInUrl => {
-            refused(
-                lab,
-                attack,
-                "Send the access token in the query string, with no Authorization header",
-                api::get(&format!("{profile}?access_token={token}"), None).await,
-                (400, "invalid_request"),
-            );
+            let in_url = Probe {
+                actor: Actor::Attacker,
+                action: "Send the access token in the query string, with no Authorization header"
+                    .to_owned(),
+                send: Send::Get(format!("{profile}?access_token={token}"), None),
+                expect: Expect::Refusal(400, "invalid_request"),
+            };
+            in_url.tokens(lab, attack).await;
         }
         Attack::ExpiredToken => replay_after_expiry(lab, token),
         _ => {}
@@ -464,12 +473,17 @@ fn replay_after_expiry(lab: Lab, token: String) {
         .and_then(|d| d.claims["exp"].as_i64())
         .unwrap_or_default();
     let wait = (exp + LEEWAY_SECS + 1 - now_secs()).max(0);
-    let action = "Replay a real access token after it has expired".to_owned();
+    let replay = Probe {
+        actor: Actor::Attacker,
+        action: "Replay a real access token after it has expired".to_owned(),
+        send: Send::Get(format!("{RESOURCE_SERVER}/api/profile"), Some(token)),
+        expect: Expect::Refusal(401, "invalid_token"),
+    };
     record(
         lab,
         attack,
         Actor::Attacker,
-        action.clone(),
+        replay.action.clone(),
         Detail::Url(format!(
             "exp = {exp}; the resource server tolerates {LEEWAY_SECS} s of clock skew"
         )),
@@ -480,14 +494,12 @@ fn replay_after_expiry(lab: Lab, token: String) {
     set_timeout(
         move || {
             spawn_local(async move {
-                let exchange =
-                    api::get(&format!("{RESOURCE_SERVER}/api/profile"), Some(&token)).await;
                 lab.attempts.update(|attempts| {
                     attempts.retain(|a| {
                         a.attack != attack || !matches!(a.verdict, Verdict::Waiting(_))
                     });
                 });
-                refused(lab, attack, &action, exchange, (401, "invalid_token"));
+                replay.exchange(lab, attack).await;
             });
         },
         Duration::from_secs(wait.unsigned_abs()),
@@ -514,19 +526,86 @@ async fn redirect_uri(lab: Lab) {
         ("the attacker's host", format!("{ATTACKER_ISSUER}/callback")),
     ];
     for (what, uri) in variants {
-        let url = forge::with_params(&request.url, &[("redirect_uri", Some(&uri))]);
-        let mut exchange = api::get_unfollowed(&url).await;
-        let verdict = expect_error_page(&exchange);
-        exchange.response_body =
-            format!("[the page's text] {}", page_text(&exchange.response_body));
+        let link = Probe {
+            actor: Actor::Attacker,
+            action: format!(
+                "A link to the real authorization endpoint with redirect_uri = {uri} ({what})"
+            ),
+            send: Send::Unfollowed(forge::with_params(
+                &request.url,
+                &[("redirect_uri", Some(&uri))],
+            )),
+            expect: Expect::ErrorPage,
+        };
+        link.exchange(lab, attack).await;
+    }
+}
+
+/// How a request of an attack goes out.
+enum Send {
+    /// `GET url`, with a bearer token if given.
+    Get(String, Option<String>),
+    /// `GET url`, not following a redirect.
+    Unfollowed(String),
+    /// `POST url` with a form body.
+    Form(String, String),
+}
+
+/// What the answer must be.
+#[derive(Clone, Copy)]
+enum Expect {
+    /// A legitimate step: 2xx.
+    Success,
+    /// A refusal with this status and `error`.
+    Refusal(u16, &'static str),
+    /// An error page, and no redirect.
+    ErrorPage,
+}
+
+/// One request of an attack, and what its answer must be.
+struct Probe {
+    actor: Actor,
+    action: String,
+    send: Send,
+    expect: Expect,
+}
+
+impl Probe {
+    /// Sends the request and records the card, with the verdict read from the answer.
+    async fn exchange(self, lab: Lab, attack: Attack) -> Exchange {
+        let mut exchange = match self.send {
+            Send::Get(url, bearer) => api::get(&url, bearer.as_deref()).await,
+            Send::Unfollowed(url) => api::get_unfollowed(&url).await,
+            Send::Form(url, body) => api::post_form(&url, body).await,
+        };
+        let verdict = match self.expect {
+            Expect::Success => expect_success(&exchange),
+            Expect::Refusal(status, error) => expect_refusal(&exchange, status, error),
+            Expect::ErrorPage => {
+                let verdict = expect_error_page(&exchange);
+                exchange.response_body =
+                    format!("[the page's text] {}", page_text(&exchange.response_body));
+                verdict
+            }
+        };
         record(
             lab,
             attack,
-            Actor::Attacker,
-            format!("A link to the real authorization endpoint with redirect_uri = {uri} ({what})"),
-            Detail::Http(exchange),
+            self.actor,
+            self.action,
+            Detail::Http(exchange.clone()),
             verdict,
         );
+        exchange
+    }
+
+    /// Sends the request and reads a token response from the answer, if it is one.
+    async fn tokens(self, lab: Lab, attack: Attack) -> Option<TokenResponse> {
+        let exchange = self.exchange(lab, attack).await;
+        exchange
+            .ok()
+            .then(|| serde_json::from_str(&exchange.response_body).ok())
+            .flatten()
     }
 }
 
@@ -545,38 +624,6 @@ fn record(
         detail,
         verdict,
     });
-}
-
-/// A legitimate step.
-fn record_step(lab: Lab, attack: Attack, actor: Actor, action: String, exchange: Exchange) {
-    let verdict = expect_success(&exchange);
-    record(lab, attack, actor, action, Detail::Http(exchange), verdict);
-}
-
-/// An attacker's request that the server must refuse with `(status, error)`.
-fn refused(lab: Lab, attack: Attack, action: &str, exchange: Exchange, expected: (u16, &str)) {
-    let verdict = expect_refusal(&exchange, expected.0, expected.1);
-    record(
-        lab,
-        attack,
-        Actor::Attacker,
-        action.to_owned(),
-        Detail::Http(exchange),
-        verdict,
-    );
-}
-
-/// A look at what the attack touched: it must be refused with `(status, error)` too.
-fn check(lab: Lab, attack: Attack, action: &str, exchange: Exchange, expected: (u16, &str)) {
-    let verdict = expect_refusal(&exchange, expected.0, expected.1);
-    record(
-        lab,
-        attack,
-        Actor::Check,
-        action.to_owned(),
-        Detail::Http(exchange),
-        verdict,
-    );
 }
 
 /// The victim's tokens become the page's tokens (the Flow page can use them).

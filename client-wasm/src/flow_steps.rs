@@ -270,10 +270,7 @@ pub async fn log_out(lab: Lab) {
 
 /// `POST` a form to the token endpoint: the exchange as it went, and the token response if
 /// the server sent one.
-pub async fn token_request(
-    token_endpoint: &str,
-    body: String,
-) -> (Exchange, Option<TokenResponse>) {
+async fn token_request(token_endpoint: &str, body: String) -> (Exchange, Option<TokenResponse>) {
     let exchange = api::post_form(token_endpoint, body).await;
     let tokens = exchange
         .ok()

@@ -57,16 +57,17 @@ pub fn App() -> impl IntoView {
         </nav>
         <main>
             {move || lab.notice.get().map(|notice| view! { <p class="notice" role="alert">{notice}</p> })}
-            {move || match lab.page.get() {
-                Page::Flow => view! {
-                    <Start />
-                    <Dashboard />
-                    <TokenView />
-                    <PkcePanel />
-                    <Timeline />
-                }.into_any(),
-                Page::Attacks => view! { <Attacks /> }.into_any(),
-            }}
+            // Both pages stay mounted; the tab only shows one.
+            <div hidden=move || lab.page.get() != Page::Flow>
+                <Start />
+                <Dashboard />
+                <TokenView />
+                <PkcePanel />
+                <Timeline />
+            </div>
+            <div hidden=move || lab.page.get() != Page::Attacks>
+                <Attacks />
+            </div>
         </main>
     }
 }
