@@ -91,4 +91,9 @@ pub struct Config {
         default_value = "resource-server-secret"
     )]
     pub resource_server_secret: String,
+
+    /// A request not complete within this many seconds (a client that stops sending its
+    /// body, say) is answered 408.
+    #[arg(long, env = "AUTH_SERVER_REQUEST_TIMEOUT", default_value_t = 10)]
+    pub request_timeout: u64,
 }

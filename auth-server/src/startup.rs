@@ -69,7 +69,11 @@ impl Application {
                 dynamic_registration: config.dynamic_registration,
             }),
         };
-        let router = routes::router(state, cors);
+        let limits = server_kit::Limits {
+            timeout: std::time::Duration::from_secs(config.request_timeout),
+            ..server_kit::Limits::DEFAULT
+        };
+        let router = server_kit::limited(routes::router(state, cors), limits);
         Ok(Self {
             server,
             router,

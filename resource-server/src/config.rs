@@ -81,4 +81,9 @@ pub struct Config {
     /// How long a positive introspection answer is reused, in seconds (0: ask every time).
     #[arg(long, env = "RESOURCE_SERVER_INTROSPECTION_CACHE", default_value_t = 5)]
     pub introspection_cache_secs: u64,
+
+    /// A request not complete within this many seconds (a client that stops sending its
+    /// body, say) is answered 408.
+    #[arg(long, env = "RESOURCE_SERVER_REQUEST_TIMEOUT", default_value_t = 10)]
+    pub request_timeout: u64,
 }

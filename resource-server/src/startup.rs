@@ -103,6 +103,11 @@ impl Application {
             .merge(api::router())
             .layer(cors)
             .with_state(state);
+        let limits = server_kit::Limits {
+            timeout: Duration::from_secs(config.request_timeout),
+            ..server_kit::Limits::DEFAULT
+        };
+        let router = server_kit::limited(router, limits);
         Ok(Self { server, router })
     }
 

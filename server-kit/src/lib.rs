@@ -7,7 +7,10 @@ use std::path::Path;
 use std::str::FromStr as _;
 use std::time::Duration;
 
-use axum::http::{HeaderValue, Method, header};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde::Serialize;
 use sqlx::SqlitePool;
@@ -15,6 +18,11 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+#[cfg(feature = "testing")]
+pub mod testing;
 
 /// Why a server could not start listening, worded for the person who started it.
 #[derive(Debug, thiserror::Error)]
@@ -217,4 +225,101 @@ pub fn health(service: &'static str, version: &'static str) -> Json<Health> {
         service,
         version,
     })
+}
+
+/// What one request may weigh and take, on both servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Larger bodies are refused with 413 before any handler reads them.
+    pub body_bytes: usize,
+    /// The request line's target and the headers together; more is refused with 431.
+    pub header_bytes: usize,
+    /// A request not answered by then (a client that stops sending its body, say) gets 408.
+    pub timeout: Duration,
+}
+
+impl Limits {
+    /// Every form and token request of the lab fits in a fraction of these.
+    pub const DEFAULT: Self = Self {
+        body_bytes: 16 * 1024,
+        header_bytes: 16 * 1024,
+        timeout: Duration::from_secs(10),
+    };
+}
+
+/// Wraps `router` in `limits`. Each refusal says which limit was hit: an OAuth-shaped JSON
+/// error (`invalid_request`, RFC 6749 §5.2) for programs, a short page for browsers.
+pub fn limited(router: Router, limits: Limits) -> Router {
+    router
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        .layer(RequestBodyLimitLayer::new(limits.body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.timeout,
+        ))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            guard(limits, request, next)
+        }))
+}
+
+async fn guard(limits: Limits, request: Request, next: Next) -> Response {
+    let wants_html = request
+        .headers()
+        .get(header::ACCEPT)
+        .is_some_and(|v| v.as_bytes().windows(9).any(|w| w == b"text/html"));
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    let size = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum::<usize>()
+        + target;
+    let response = if size > limits.header_bytes {
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE.into_response()
+    } else {
+        next.run(request).await
+    };
+    explain_limit(limits, wants_html, response)
+}
+
+/// The limit layers answer with an empty or plain-text body; this says which limit it was.
+fn explain_limit(limits: Limits, wants_html: bool, response: Response) -> Response {
+    let status = response.status();
+    let description = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => format!(
+            "the request body is larger than {} bytes",
+            limits.body_bytes
+        ),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => format!(
+            "the URL and headers are larger than {} bytes",
+            limits.header_bytes
+        ),
+        StatusCode::REQUEST_TIMEOUT => format!(
+            "the request was not complete within {} s",
+            limits.timeout.as_secs()
+        ),
+        _ => return response,
+    };
+    // A handler's own answer (JSON or a page) stays; the layers' empty or plain-text
+    // answers are replaced.
+    let explained = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| !v.as_bytes().starts_with(b"text/plain"));
+    if explained {
+        return response;
+    }
+    let no_store = [(header::CACHE_CONTROL, "no-store")];
+    if wants_html {
+        let page = format!(
+            "<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\"><title>Request refused</title>\
+             <h1>Request refused</h1><p>{description}.</p></html>"
+        );
+        return (status, no_store, axum::response::Html(page)).into_response();
+    }
+    let body = serde_json::json!({"error": "invalid_request", "error_description": description});
+    (status, no_store, Json(body)).into_response()
 }

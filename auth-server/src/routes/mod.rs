@@ -14,7 +14,6 @@ mod token;
 mod userinfo;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post};
 use tower_http::cors::CorsLayer;
@@ -22,10 +21,6 @@ use tower_http::cors::CorsLayer;
 use crate::pages;
 use crate::security;
 use crate::state::AppState;
-
-/// Larger request bodies are refused before any handler runs; every form of this server
-/// fits in a fraction of this.
-const BODY_LIMIT_BYTES: usize = 16 * 1024;
 
 pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
     // Called from the SPA's script: CORS for the registered origins only. (The pages and
@@ -82,6 +77,5 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
         .merge(browser_api)
         .merge(authorization_endpoint)
         .merge(pages)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(state)
 }

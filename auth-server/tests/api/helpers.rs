@@ -36,6 +36,7 @@ pub fn test_config(data: &tempfile::TempDir) -> Config {
         dynamic_registration: true,
         service_client_secret: "service-secret".to_owned(),
         resource_server_secret: "resource-server-secret".to_owned(),
+        request_timeout: 10,
     }
 }
 

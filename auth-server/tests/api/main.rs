@@ -3,6 +3,7 @@
 
 mod accounts;
 mod authorize;
+mod bad_input;
 mod discovery;
 mod health;
 mod helpers;

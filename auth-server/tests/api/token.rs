@@ -294,23 +294,6 @@ async fn a_json_body_at_the_token_endpoint_is_invalid_request() {
 }
 
 #[tokio::test]
-async fn an_oversized_token_request_is_invalid_request() {
-    let app = spawn_app().await;
-    let huge = "a".repeat(64 * 1024);
-    let response = app
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &huge),
-            ("client_id", CLIENT_ID),
-        ])
-        .await;
-    assert_eq!(
-        error_of(response).await,
-        (StatusCode::BAD_REQUEST, "invalid_request".into())
-    );
-}
-
-#[tokio::test]
 async fn of_fifty_concurrent_redemptions_of_one_code_exactly_one_gets_tokens() {
     let app = spawn_app().await;
     let verifier = CodeVerifier::generate();

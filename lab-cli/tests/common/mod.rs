@@ -27,6 +27,7 @@ pub async fn start_servers(auth_addr: &str, resource_addr: &str, spa_origins: &[
         dynamic_registration: true,
         service_client_secret: "service-secret".to_owned(),
         resource_server_secret: "resource-server-secret".to_owned(),
+        request_timeout: 10,
     })
     .await
     .expect("the authorization server starts");
@@ -42,6 +43,7 @@ pub async fn start_servers(auth_addr: &str, resource_addr: &str, spa_origins: &[
         client_id: "resource-server".to_owned(),
         client_secret: "resource-server-secret".to_owned(),
         introspection_cache_secs: 5,
+        request_timeout: 10,
     })
     .await
     .expect("the resource server starts");

@@ -43,6 +43,7 @@ pub async fn spawn_lab_with(tweak: impl FnOnce(&mut resource_server::config::Con
         dynamic_registration: true,
         service_client_secret: "service-secret".to_owned(),
         resource_server_secret: "resource-server-secret".to_owned(),
+        request_timeout: 10,
     })
     .await
     .expect("the authorization server starts");
@@ -60,6 +61,7 @@ pub async fn spawn_lab_with(tweak: impl FnOnce(&mut resource_server::config::Con
         client_id: "resource-server".to_owned(),
         client_secret: "resource-server-secret".to_owned(),
         introspection_cache_secs: 5,
+        request_timeout: 10,
     };
     tweak(&mut config);
     let resource = resource_server::startup::Application::build(config)

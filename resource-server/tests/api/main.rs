@@ -3,6 +3,7 @@
 //! attacker would try.
 
 mod api;
+mod bad_input;
 mod helpers;
 mod introspection;
 mod validation;
