@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use reqwest::Method;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use server_kit::testing::{Endpoint, FORM, Kind, check_all};
@@ -244,4 +246,86 @@ async fn a_request_whose_body_never_comes_is_answered_408_invalid_request_after_
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains(r#""error":"invalid_request""#), "{answer}");
     assert!(answer.contains("not complete within 1 s"), "{answer}");
+}
+
+/// Form bodies built from the token endpoint's own vocabulary, with arbitrary values, or
+/// arbitrary bytes.
+fn token_request_bodies() -> impl Strategy<Value = Vec<u8>> {
+    let name = prop_oneof![
+        Just("grant_type".to_owned()),
+        Just("code".to_owned()),
+        Just("code_verifier".to_owned()),
+        Just("redirect_uri".to_owned()),
+        Just("client_id".to_owned()),
+        Just("client_secret".to_owned()),
+        Just("refresh_token".to_owned()),
+        Just("scope".to_owned()),
+        Just("resource".to_owned()),
+        "[a-z_]{1,12}",
+    ];
+    let value = prop_oneof![
+        Just("authorization_code".to_owned()),
+        Just("refresh_token".to_owned()),
+        Just("client_credentials".to_owned()),
+        Just("demo-client".to_owned()),
+        Just("service-client".to_owned()),
+        "\\PC{0,60}",
+        "%[0-9A-Fa-f]{2}|%[g-z]{0,2}",
+    ];
+    let form = proptest::collection::vec((name, value), 0..8).prop_map(|pairs| {
+        pairs
+            .iter()
+            .map(|(n, v)| format!("{n}={}", v.replace(' ', "+")))
+            .collect::<Vec<_>>()
+            .join("&")
+            .into_bytes()
+    });
+    prop_oneof![form, proptest::collection::vec(any::<u8>(), 0..400)]
+}
+
+#[test]
+fn arbitrary_token_requests_get_tokens_or_an_rfc_error_and_never_a_5xx() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let app = runtime.block_on(spawn_app());
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases: 512,
+        ..proptest::test_runner::Config::default()
+    });
+    runner
+        .run(&token_request_bodies(), |body| {
+            let (status, answer) = runtime.block_on(async {
+                let response = app
+                    .http
+                    .post(app.url("/token"))
+                    .header(CONTENT_TYPE, FORM)
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .expect("an answer");
+                let status = response.status().as_u16();
+                (status, response.json::<serde_json::Value>().await)
+            });
+            let answer =
+                answer.map_err(|e| TestCaseError::fail(format!("{status}, not JSON: {e}")))?;
+            prop_assert!(
+                status < 500,
+                "{} for {:?}",
+                status,
+                String::from_utf8_lossy(&body)
+            );
+            if status >= 400 {
+                let error = answer["error"].as_str().unwrap_or_default();
+                prop_assert!(
+                    TOKEN_ERRORS.contains(&error),
+                    "{} {} for {:?}",
+                    status,
+                    answer,
+                    String::from_utf8_lossy(&body)
+                );
+            } else {
+                prop_assert!(answer["access_token"].is_string(), "{}", answer);
+            }
+            Ok(())
+        })
+        .expect("every token request answered as RFC 6749 §5.1/§5.2 say");
 }
