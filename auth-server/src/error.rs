@@ -10,6 +10,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use server_kit::metrics::Outcome;
 use shared::{ErrorResponse, TokenErrorCode};
 
 /// A private failure: logged with its cause, answered with a generic 500.
@@ -71,19 +72,22 @@ impl IntoResponse for TokenError {
                     reason = body.error_description.as_deref().unwrap_or(""),
                     "request refused"
                 );
-                (StatusCode::BAD_REQUEST, Json(body)).into_response()
+                let outcome = Outcome::Refused(body.error.as_str());
+                outcome.tag((StatusCode::BAD_REQUEST, Json(body)).into_response())
             }
             // RFC 6749 §5.2: invalid_client "MAY return an HTTP 401 (Unauthorized) status
             // code to indicate which HTTP authentication schemes are supported".
             Self::InvalidClient(reason) => {
                 tracing::warn!(reason, "client authentication failed");
                 let body = ErrorResponse::new(TokenErrorCode::InvalidClient, reason);
-                (
-                    StatusCode::UNAUTHORIZED,
-                    [(header::WWW_AUTHENTICATE, "Basic realm=\"oauth-lab\"")],
-                    Json(body),
+                Outcome::Refused(TokenErrorCode::InvalidClient.as_str()).tag(
+                    (
+                        StatusCode::UNAUTHORIZED,
+                        [(header::WWW_AUTHENTICATE, "Basic realm=\"oauth-lab\"")],
+                        Json(body),
+                    )
+                        .into_response(),
                 )
-                    .into_response()
             }
             Self::Internal(error) => {
                 tracing::error!(%error, "token endpoint failed");

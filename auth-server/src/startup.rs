@@ -73,7 +73,8 @@ impl Application {
             timeout: std::time::Duration::from_secs(config.request_timeout),
             ..server_kit::Limits::DEFAULT
         };
-        let router = server_kit::limited(routes::router(state, cors), limits);
+        let router =
+            server_kit::metrics::measured(server_kit::limited(routes::router(state, cors), limits));
         Ok(Self {
             server,
             router,

@@ -132,7 +132,10 @@ impl FromRequestParts<AppState> for Caller {
                 let why = refusal.to_string();
                 let error = match refusal {
                     Refusal::Unavailable(_) => ApiError::Unavailable(why.clone()),
-                    _ => ApiError::InvalidToken(why.clone()),
+                    _ => ApiError::InvalidToken {
+                        description: why.clone(),
+                        reason: refusal.reason(),
+                    },
                 };
                 Err(refuse(error, &why))
             }

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use server_kit::metrics::Outcome;
 use shared::{BearerErrorCode, bearer_challenge};
 
 /// `realm` of every challenge.
@@ -19,7 +20,11 @@ pub(crate) enum ApiError {
     /// `400 invalid_request`: the token was sent the wrong way.
     BadRequest(String),
     /// `401 invalid_token`, saying which check failed.
-    InvalidToken(String),
+    InvalidToken {
+        description: String,
+        /// Which check failed (for the metrics).
+        reason: &'static str,
+    },
     /// `403 insufficient_scope`, naming the scope needed.
     InsufficientScope(&'static str),
     /// The request body is not what the endpoint takes.
@@ -39,8 +44,25 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl ApiError {
+    /// Why the request was refused, as a metrics label: the error code, or for
+    /// `invalid_token` the check that failed.
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::NoToken { .. } => "no_token",
+            Self::BadRequest(_) => "invalid_request",
+            Self::InvalidToken { reason, .. } => reason,
+            Self::InsufficientScope(_) => "insufficient_scope",
+            Self::InvalidInput { .. } => "invalid_input",
+            Self::Unavailable(_) => "temporarily_unavailable",
+            Self::Internal(_) => "server_error",
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let outcome = Outcome::Refused(self.reason());
         let (status, www_authenticate, body) = match self {
             Self::NoToken { resource_metadata } => (
                 StatusCode::UNAUTHORIZED,
@@ -59,7 +81,7 @@ impl IntoResponse for ApiError {
                 )),
                 json!({"error": "invalid_request", "error_description": description}),
             ),
-            Self::InvalidToken(description) => (
+            Self::InvalidToken { description, .. } => (
                 StatusCode::UNAUTHORIZED,
                 Some(bearer_challenge(
                     REALM,
@@ -104,7 +126,7 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        let mut response = (status, Json(body)).into_response();
+        let mut response = outcome.tag((status, Json(body)).into_response());
         if let Some(value) = www_authenticate.and_then(|v| HeaderValue::from_str(&v).ok()) {
             response
                 .headers_mut()

@@ -107,7 +107,7 @@ impl Application {
             timeout: Duration::from_secs(config.request_timeout),
             ..server_kit::Limits::DEFAULT
         };
-        let router = server_kit::limited(router, limits);
+        let router = server_kit::metrics::measured(server_kit::limited(router, limits));
         Ok(Self { server, router })
     }
 

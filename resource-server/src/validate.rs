@@ -52,6 +52,27 @@ pub(crate) enum Refusal {
     Unavailable(String),
 }
 
+impl Refusal {
+    /// Which check failed, as a metrics label.
+    pub(crate) fn reason(&self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::AlgorithmNotAllowed(_) => "algorithm_not_allowed",
+            Self::NotAnAccessToken(_) => "not_an_access_token",
+            Self::NoKeyId => "no_key_id",
+            Self::UnknownKey => "unknown_key",
+            Self::BadSignature => "bad_signature",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::WrongIssuer => "wrong_issuer",
+            Self::WrongAudience => "wrong_audience",
+            Self::BadClaims => "bad_claims",
+            Self::Inactive => "inactive",
+            Self::Unavailable(_) => "unavailable",
+        }
+    }
+}
+
 /// The JOSE header fields read before any key is touched.
 #[derive(Debug, Deserialize)]
 struct Header {

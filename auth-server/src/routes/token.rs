@@ -12,6 +12,8 @@ use shared::{CodeChallenge, CodeVerifier, GrantType, ScopeSet, TokenErrorCode, T
 
 use crate::client_auth;
 use crate::error::{TokenError, no_store};
+use server_kit::metrics::Outcome;
+
 use crate::routes::refresh;
 use crate::state::AppState;
 use crate::store::{self, Client, CodeRecord, Grant};
@@ -36,7 +38,7 @@ pub(crate) async fn token(
         GrantType::RefreshToken => refresh::refresh(&state, &client, &form).await?,
         GrantType::ClientCredentials => client_credentials(&state, &client, &form).await?,
     };
-    let mut response = Json(response).into_response();
+    let mut response = Outcome::Issued(grant_type.as_str()).tag(Json(response).into_response());
     no_store(&mut response);
     Ok(response)
 }

@@ -1,5 +1,7 @@
 //! The API: one scope per endpoint, notes per user, the public metadata, CORS.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::{Method, StatusCode};
 
 use crate::helpers::{AUDIENCE, answer, spawn_lab};
@@ -183,4 +185,33 @@ async fn health_answers_ok() {
     let body: serde_json::Value = lab.get("/health", None).await.json().await.expect("JSON");
     assert_eq!(body["service"], "resource-server");
     assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn metrics_count_refusals_by_the_check_that_failed() {
+    let lab = spawn_lab().await;
+    let token = lab.token("read").await;
+    let (head, signature) = token.rsplit_once('.').expect("three parts");
+    let mut bytes = URL_SAFE_NO_PAD.decode(signature).expect("base64");
+    bytes[0] ^= 0x01;
+    let tampered = format!("{head}.{}", URL_SAFE_NO_PAD.encode(bytes));
+    let response = lab.get("/api/profile", Some(&tampered)).await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(lab.get("/api/profile", Some(&token)).await.status(), 200);
+    let text = lab
+        .http
+        .get(format!("{}/metrics", lab.resource))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        r#"refusals_total{endpoint="/api/profile",reason="bad_signature"} 1"#,
+        r#"http_requests_total{method="GET",endpoint="/api/profile",status="200"} 1"#,
+        r#"http_requests_total{method="GET",endpoint="/api/profile",status="401"} 1"#,
+    ] {
+        assert!(text.contains(line), "no {line:?} in:\n{text}");
+    }
 }

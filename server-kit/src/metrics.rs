@@ -1,0 +1,193 @@
+//! `GET /metrics` in the Prometheus (OpenMetrics) text format, for both servers: requests by
+//! endpoint and outcome, latency histograms, refusals by reason, tokens issued by grant.
+//!
+//! Handlers say what happened by putting an [`Outcome`] in the response's extensions; the
+//! middleware counts it. So the protocol code never touches the registry, and a response
+//! counts exactly once.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// What a response meant, beyond its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A refusal, with its reason (an RFC error code, or a finer one such as `expired`).
+    Refused(&'static str),
+    /// Tokens issued, by grant type.
+    Issued(&'static str),
+}
+
+impl Outcome {
+    /// Adds this outcome to `response`.
+    pub fn tag(self, mut response: Response) -> Response {
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    endpoint: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct EndpointLabels {
+    endpoint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RefusalLabels {
+    endpoint: String,
+    reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct GrantLabels {
+    grant: String,
+}
+
+/// The metrics of one server.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<EndpointLabels, Histogram>,
+    refusals: Family<RefusalLabels, Counter>,
+    issued: Family<GrantLabels, Counter>,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::default();
+        registry.register(
+            "http_requests",
+            "Requests answered, by method, endpoint (route pattern) and status",
+            requests.clone(),
+        );
+        // 100 µs to about 3 s.
+        let latency = Family::<EndpointLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0001, 2.0, 16))
+        });
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from the request's arrival to the response, by endpoint",
+            latency.clone(),
+        );
+        let refusals = Family::default();
+        registry.register(
+            "refusals",
+            "Requests refused, by endpoint and reason (the error code, or which check failed)",
+            refusals.clone(),
+        );
+        let issued = Family::default();
+        registry.register(
+            "tokens_issued",
+            "Token responses sent, by grant type",
+            issued.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            refusals,
+            issued,
+        }
+    }
+
+    fn record(&self, method: &str, endpoint: &str, response: &Response, seconds: f64) {
+        let endpoint = endpoint.to_owned();
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                endpoint: endpoint.clone(),
+                status: response.status().as_u16(),
+            })
+            .inc();
+        self.latency
+            .get_or_create(&EndpointLabels {
+                endpoint: endpoint.clone(),
+            })
+            .observe(seconds);
+        match response.extensions().get::<Outcome>() {
+            Some(Outcome::Refused(reason)) => {
+                self.refusals
+                    .get_or_create(&RefusalLabels {
+                        endpoint,
+                        reason: (*reason).to_owned(),
+                    })
+                    .inc();
+            }
+            Some(Outcome::Issued(grant)) => {
+                self.issued
+                    .get_or_create(&GrantLabels {
+                        grant: (*grant).to_owned(),
+                    })
+                    .inc();
+            }
+            None => {}
+        }
+    }
+
+    fn render(&self) -> Response {
+        let mut text = String::new();
+        if prometheus_client::encoding::text::encode(&mut text, &self.registry).is_err() {
+            return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+        (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Adds `GET /metrics` to `router` and counts every request it answers (a request no route
+/// matches counts under `unmatched`, so a scan cannot grow the label set).
+pub fn measured(router: Router) -> Router {
+    let metrics = Arc::new(Metrics::new());
+    let scrape = Arc::clone(&metrics);
+    router
+        .route("/metrics", get(move || async move { scrape.render() }))
+        .layer(middleware::from_fn_with_state(metrics, count))
+}
+
+async fn count(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let endpoint = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    metrics.record(
+        &method,
+        &endpoint,
+        &response,
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
