@@ -26,7 +26,7 @@ pub fn test_config(data: &tempfile::TempDir) -> Config {
     Config {
         addr: "127.0.0.1:0".parse().expect("valid address"),
         issuer: None,
-        database_url: format!("sqlite://{}/auth.db", data.path().display()),
+        database_url: database_url(data),
         spa_origins: vec!["http://localhost:8080".to_owned()],
         default_resource: "http://localhost:8082".to_owned(),
         other_resource: "http://localhost:8083".to_owned(),
@@ -38,6 +38,11 @@ pub fn test_config(data: &tempfile::TempDir) -> Config {
         resource_server_secret: "resource-server-secret".to_owned(),
         request_timeout: 10,
     }
+}
+
+/// The SQLite file of a test server, in `data`.
+pub fn database_url(data: &tempfile::TempDir) -> String {
+    format!("sqlite://{}/auth.db", data.path().display())
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -66,8 +71,35 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 impl TestApp {
+    /// A server already running at `address` (a process the test started), on the
+    /// database in `data`.
+    pub fn running_at(address: String, issuer: String, data: tempfile::TempDir) -> Self {
+        Self {
+            address,
+            issuer,
+            database_url: database_url(&data),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("a client"),
+            _data: data,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// A browser logged in as `username` (its first code is used up on the way).
+    pub async fn logged_in(&self, username: &str, password: &str) -> Browser<'_> {
+        let mut browser = self.browser();
+        let page = browser.authorize(&CodeVerifier::generate(), &[]).await;
+        let html = page.text().await.expect("login page");
+        let back = browser
+            .log_in_and_decide(&html, username, password, "approve")
+            .await;
+        assert_eq!(back.status(), StatusCode::FOUND, "back to the client");
+        browser
     }
 
     pub fn browser(&self) -> Browser<'_> {
@@ -97,6 +129,20 @@ impl TestApp {
             ("code_verifier", verifier),
         ])
         .await
+    }
+
+    /// Asks `/introspect` about `token` as the resource server.
+    pub async fn introspect(&self, token: &str) -> serde_json::Value {
+        let response = self
+            .http
+            .post(self.url("/introspect"))
+            .basic_auth("resource-server", Some("resource-server-secret"))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("JSON")
     }
 
     /// The published JWK Set.
@@ -237,6 +283,35 @@ impl Browser<'_> {
             ],
         )
         .await
+    }
+}
+
+impl Browser<'_> {
+    /// For a browser already logged in: authorize → consent → approve; returns the code.
+    /// No password check, so codes can be made by the hundred.
+    pub async fn approve(&mut self, verifier: &CodeVerifier, scope: &str) -> String {
+        let authorize = self.authorize(verifier, &[("scope", Some(scope))]).await;
+        assert_eq!(
+            authorize.status(),
+            StatusCode::SEE_OTHER,
+            "straight to consent"
+        );
+        let consent = self.get(&location(&authorize)).await;
+        let html = consent.text().await.expect("consent page");
+        let back = self
+            .post(
+                "/consent",
+                &[
+                    ("request_id", &hidden(&html, "request_id")),
+                    ("csrf_token", &hidden(&html, "csrf_token")),
+                    ("decision", "approve"),
+                ],
+            )
+            .await;
+        redirect_params(&back)
+            .get("code")
+            .cloned()
+            .expect("a code in the redirect")
     }
 }
 

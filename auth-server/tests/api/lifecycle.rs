@@ -5,9 +5,6 @@ use shared::{CodeVerifier, TokenResponse};
 
 use crate::helpers::{CLIENT_ID, TestApp, error_of, obtain_code, spawn_app};
 
-const RS_ID: &str = "resource-server";
-const RS_SECRET: &str = "resource-server-secret";
-
 async fn alice_tokens(app: &TestApp, scope: &str) -> TokenResponse {
     let verifier = CodeVerifier::generate();
     let code = obtain_code(app, "alice", "password123", scope, &verifier).await;
@@ -37,20 +34,6 @@ async fn refresh(app: &TestApp, refresh_token: &str, scope: Option<&str>) -> req
     app.token(&form).await
 }
 
-/// Asks `/introspect` about `token` as the resource server.
-async fn introspect(app: &TestApp, token: &str) -> serde_json::Value {
-    let response = app
-        .http
-        .post(app.url("/introspect"))
-        .basic_auth(RS_ID, Some(RS_SECRET))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.expect("JSON")
-}
-
 #[tokio::test]
 async fn a_refresh_returns_a_new_refresh_token_and_the_old_one_stops_working() {
     let app = spawn_app().await;
@@ -59,8 +42,8 @@ async fn a_refresh_returns_a_new_refresh_token_and_the_old_one_stops_working() {
     assert_eq!(response.status(), StatusCode::OK);
     let second: TokenResponse = response.json().await.expect("tokens");
     assert_ne!(refresh_of(&first), refresh_of(&second));
-    assert_eq!(introspect(&app, &refresh_of(&first)).await["active"], false);
-    assert_eq!(introspect(&app, &refresh_of(&second)).await["active"], true);
+    assert_eq!(app.introspect(&refresh_of(&first)).await["active"], false);
+    assert_eq!(app.introspect(&refresh_of(&second)).await["active"], true);
 }
 
 #[tokio::test]
@@ -78,12 +61,9 @@ async fn reusing_a_rotated_refresh_token_is_invalid_grant_and_revokes_the_whole_
         (StatusCode::BAD_REQUEST, "invalid_grant".into())
     );
     // The legitimate holder's newest tokens die with the family.
+    assert_eq!(app.introspect(&refresh_of(&second)).await["active"], false);
     assert_eq!(
-        introspect(&app, &refresh_of(&second)).await["active"],
-        false
-    );
-    assert_eq!(
-        introspect(&app, second.access_token.secret()).await["active"],
+        app.introspect(second.access_token.secret()).await["active"],
         false
     );
     let newest = refresh(&app, &refresh_of(&second), None).await;
@@ -175,7 +155,7 @@ async fn client_credentials_with_basic_authentication_issue_a_token_whose_subjec
     assert_eq!(response.status(), StatusCode::OK);
     let tokens: TokenResponse = response.json().await.expect("tokens");
     assert!(tokens.refresh_token.is_none());
-    let about = introspect(&app, tokens.access_token.secret()).await;
+    let about = app.introspect(tokens.access_token.secret()).await;
     assert_eq!(about["active"], true);
     assert_eq!(about["sub"], "service-client");
     assert_eq!(about["scope"], "read");
@@ -254,7 +234,7 @@ async fn revoking_a_refresh_token_revokes_its_access_tokens_as_introspection_sho
     let app = spawn_app().await;
     let tokens = alice_tokens(&app, "read").await;
     assert_eq!(
-        introspect(&app, tokens.access_token.secret()).await["active"],
+        app.introspect(tokens.access_token.secret()).await["active"],
         true
     );
     let response = app
@@ -268,12 +248,9 @@ async fn revoking_a_refresh_token_revokes_its_access_tokens_as_introspection_sho
         .await
         .expect("sent");
     assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(app.introspect(&refresh_of(&tokens)).await["active"], false);
     assert_eq!(
-        introspect(&app, &refresh_of(&tokens)).await["active"],
-        false
-    );
-    assert_eq!(
-        introspect(&app, tokens.access_token.secret()).await["active"],
+        app.introspect(tokens.access_token.secret()).await["active"],
         false
     );
 }
@@ -298,7 +275,7 @@ async fn revoking_an_access_token_makes_it_inactive() {
         StatusCode::OK
     );
     assert_eq!(
-        introspect(&app, tokens.access_token.secret()).await["active"],
+        app.introspect(tokens.access_token.secret()).await["active"],
         false
     );
 }
@@ -323,7 +300,7 @@ async fn revoking_an_unknown_token_answers_200() {
 async fn a_live_access_token_introspects_as_active_with_its_claims() {
     let app = spawn_app().await;
     let tokens = alice_tokens(&app, "read write").await;
-    let about = introspect(&app, tokens.access_token.secret()).await;
+    let about = app.introspect(tokens.access_token.secret()).await;
     assert_eq!(about["active"], true);
     assert_eq!(about["client_id"], CLIENT_ID);
     assert_eq!(about["scope"], "read write");
@@ -335,7 +312,7 @@ async fn a_live_access_token_introspects_as_active_with_its_claims() {
 async fn garbage_introspects_as_inactive_and_nothing_more() {
     let app = spawn_app().await;
     assert_eq!(
-        introspect(&app, "garbage").await,
+        app.introspect("garbage").await,
         serde_json::json!({"active": false})
     );
 }

@@ -1,0 +1,217 @@
+//! The real `auth-server` binary as a process (issue 9): killed with SIGKILL in the middle
+//! of a flood, it restarts having lost nothing it answered for; stopped with SIGTERM, it
+//! finishes the request in flight, takes no new ones, and exits.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use shared::{CodeVerifier, TokenResponse};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::{TestApp, database_url};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Starts the binary on `port` with the database at `database`, and waits until it is
+/// healthy.
+async fn start(port: u16, database: &str) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_auth-server"))
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .args(["--database-url", database])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the auth-server binary starts");
+    let health = format!("http://127.0.0.1:{port}/health");
+    for _ in 0..200 {
+        if reqwest::get(&health).await.is_ok_and(|r| r.status() == 200) {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("auth-server did not become healthy on port {port}");
+}
+
+/// What the flood's clients got: per answer, the code it redeemed (if any) and the access
+/// token.
+type Answered = Arc<Mutex<Vec<(Option<String>, String)>>>;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn after_a_kill_9_mid_flood_every_token_answered_is_still_valid_and_every_used_code_still_used()
+ {
+    let port = free_port();
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let mut server = start(port, &database_url(&data)).await;
+    let address = format!("http://127.0.0.1:{port}");
+    let app = TestApp::running_at(address.clone(), format!("http://localhost:{port}"), data);
+
+    let mut browser = app.logged_in("alice", "password123").await;
+    let mut codes = Vec::new();
+    for _ in 0..300 {
+        let verifier = CodeVerifier::generate();
+        codes.push((browser.approve(&verifier, "read").await, verifier));
+    }
+
+    // The flood: redemptions and client-credentials requests from 16 clients, each
+    // answer's tokens (and the code it used) written down.
+    let answered: Answered = Arc::default();
+    let codes = Arc::new(Mutex::new(codes));
+    let mut clients = Vec::new();
+    for client in 0..16 {
+        let (answered, codes, http, token_url) = (
+            Arc::clone(&answered),
+            Arc::clone(&codes),
+            app.http.clone(),
+            app.url("/token"),
+        );
+        clients.push(tokio::spawn(async move {
+            loop {
+                let next = if client % 2 == 0 {
+                    codes.lock().expect("lock").pop()
+                } else {
+                    None
+                };
+                let form: Vec<(&str, String)> = match &next {
+                    Some((code, verifier)) => vec![
+                        ("grant_type", "authorization_code".to_owned()),
+                        ("code", code.clone()),
+                        ("redirect_uri", crate::helpers::REDIRECT_URI.to_owned()),
+                        ("client_id", crate::helpers::CLIENT_ID.to_owned()),
+                        ("code_verifier", verifier.secret().to_owned()),
+                    ],
+                    None => vec![
+                        ("grant_type", "client_credentials".to_owned()),
+                        ("client_id", "service-client".to_owned()),
+                        ("client_secret", "service-secret".to_owned()),
+                    ],
+                };
+                let Ok(response) = http.post(&token_url).form(&form).send().await else {
+                    return; // the server is gone
+                };
+                if response.status() != StatusCode::OK {
+                    continue;
+                }
+                let Ok(tokens) = response.json::<TokenResponse>().await else {
+                    return;
+                };
+                answered.lock().expect("lock").push((
+                    next.map(|(code, _)| code),
+                    tokens.access_token.secret().to_owned(),
+                ));
+            }
+        }));
+    }
+    // Kill once the flood is well under way.
+    let started = Instant::now();
+    while answered.lock().expect("lock").len() < 400 && started.elapsed() < Duration::from_secs(30)
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.kill().expect("SIGKILL");
+    server.wait().expect("the server is gone");
+    for client in clients {
+        let _ = client.await;
+    }
+    let answered = answered.lock().expect("lock").clone();
+    let used: Vec<&String> = answered
+        .iter()
+        .filter_map(|(code, _)| code.as_ref())
+        .collect();
+    assert!(
+        answered.len() >= 400,
+        "{} answers before the kill",
+        answered.len()
+    );
+    assert!(!used.is_empty(), "some codes were redeemed before the kill");
+
+    let mut restarted = start(port, &app.database_url).await;
+    for (_, token) in &answered {
+        assert_eq!(
+            app.introspect(token).await["active"],
+            true,
+            "a token answered before the kill is still active"
+        );
+    }
+    for code in &used {
+        let response = app.redeem(code, &"v".repeat(43)).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::BAD_REQUEST,
+            "{code} stays used"
+        );
+        let body: serde_json::Value = response.json().await.expect("JSON");
+        assert_eq!(body["error"], "invalid_grant");
+    }
+    restarted.kill().expect("stopped");
+    let _ = restarted.wait();
+}
+
+#[tokio::test]
+async fn on_sigterm_the_request_in_flight_finishes_new_connections_are_refused_and_the_process_exits()
+ {
+    let port = free_port();
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let mut server = start(port, &database_url(&data)).await;
+    let address = format!("127.0.0.1:{port}");
+
+    // A token request in flight: the head and half of the body sent.
+    let body =
+        "grant_type=client_credentials&client_id=service-client&client_secret=service-secret";
+    let (first, second) = body.split_at(body.len() / 2);
+    let mut stream = TcpStream::connect(&address).await.expect("connected");
+    let head = format!(
+        "POST /token HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{first}",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("sent");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let stopped_at = Instant::now();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        TcpStream::connect(&address).await.is_err(),
+        "a new connection is refused once shutdown has begun"
+    );
+
+    stream
+        .write_all(second.as_bytes())
+        .await
+        .expect("the rest of the body");
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .await
+        .expect("the answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("access_token"), "{answer}");
+
+    let exit = loop {
+        if let Some(exit) = server.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(
+            stopped_at.elapsed() < Duration::from_secs(5),
+            "still running 5 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "{exit}");
+    drop(data);
+}

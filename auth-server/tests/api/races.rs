@@ -1,0 +1,113 @@
+//! Races (issue 9): many clients presenting the same single-use credential at once. The
+//! database decides; exactly one wins, and what the rules revoke stays revoked.
+
+use futures::future::join_all;
+use reqwest::StatusCode;
+use shared::{CodeVerifier, TokenResponse};
+
+use crate::helpers::{CLIENT_ID, TestApp, spawn_app};
+
+async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
+    app.token(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", token),
+        ("client_id", CLIENT_ID),
+    ])
+    .await
+}
+
+#[tokio::test]
+async fn of_ten_racers_on_each_of_500_codes_exactly_one_per_code_gets_tokens() {
+    let app = spawn_app().await;
+    let mut browser = app.logged_in("alice", "password123").await;
+    let mut codes = Vec::new();
+    for _ in 0..500 {
+        let verifier = CodeVerifier::generate();
+        let code = browser.approve(&verifier, "read").await;
+        codes.push((code, verifier));
+    }
+    // 50 codes at a time: 500 requests in flight.
+    let app = &app;
+    for batch in codes.chunks(50) {
+        let racers = batch.iter().flat_map(|(code, verifier)| {
+            (0..10).map(move |_| async move {
+                (
+                    code.clone(),
+                    app.redeem(code, verifier.secret()).await.status(),
+                )
+            })
+        });
+        let answers = join_all(racers).await;
+        for (code, _) in batch {
+            let statuses: Vec<StatusCode> = answers
+                .iter()
+                .filter(|(c, _)| c == code)
+                .map(|(_, s)| *s)
+                .collect();
+            assert_eq!(statuses.len(), 10);
+            assert_eq!(
+                statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+                1,
+                "{statuses:?}"
+            );
+            assert_eq!(
+                statuses
+                    .iter()
+                    .filter(|s| **s == StatusCode::BAD_REQUEST)
+                    .count(),
+                9,
+                "{statuses:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn of_twenty_racing_refreshes_exactly_one_succeeds_and_then_no_token_of_the_family_works() {
+    let app = spawn_app().await;
+    let mut browser = app.logged_in("alice", "password123").await;
+    let verifier = CodeVerifier::generate();
+    let code = browser.approve(&verifier, "read").await;
+    let first: TokenResponse = app
+        .redeem(&code, verifier.secret())
+        .await
+        .json()
+        .await
+        .expect("tokens");
+    let original = first
+        .refresh_token
+        .as_ref()
+        .expect("a refresh token")
+        .secret()
+        .to_owned();
+    let answers = join_all((0..20).map(|_| refresh(&app, &original))).await;
+    let mut winners = Vec::new();
+    let mut losers = 0;
+    for answer in answers {
+        match answer.status() {
+            StatusCode::OK => winners.push(answer.json::<TokenResponse>().await.expect("tokens")),
+            StatusCode::BAD_REQUEST => {
+                let body: serde_json::Value = answer.json().await.expect("JSON");
+                assert_eq!(body["error"], "invalid_grant");
+                losers += 1;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one refresh wins");
+    assert_eq!(losers, 19);
+    // A race cannot be told from a replay: the losers' reuse revoked the family, so the
+    // winner's new tokens are dead too (OAuth 2.1 §4.3.1, RFC 9700 §4.14.2).
+    let winner = &winners[0];
+    let newest = winner.refresh_token.as_ref().expect("rotated").secret();
+    let answer = refresh(&app, newest).await;
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    for token in [
+        first.access_token.secret(),
+        winner.access_token.secret(),
+        original.as_str(),
+        newest,
+    ] {
+        assert_eq!(app.introspect(token).await["active"], false, "{token}");
+    }
+}
