@@ -29,6 +29,7 @@ apt_missing=()
 have chromium     || apt_missing+=(chromium)
 have chromedriver || apt_missing+=(chromium-driver)
 have npm          || apt_missing+=(npm)
+have wrk          || apt_missing+=(wrk)   # the load generator of scripts/bench.sh
 if ((${#apt_missing[@]})); then
   say "Debian packages missing: ${apt_missing[*]}; installing with apt-get"
   if [[ $(id -u) -ne 0 ]]; then
@@ -38,7 +39,7 @@ if ((${#apt_missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null
 else
-  say "chromium, chromedriver, npm: present"
+  say "chromium, chromedriver, npm, wrk: present"
 fi
 
 if [[ $(wasm-opt --version 2>/dev/null) == "wasm-opt version ${BINARYEN_VERSION%%.*} "* ]]; then

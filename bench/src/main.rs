@@ -1,0 +1,407 @@
+//! `lab-bench`: the lab's servers in release mode on loopback, driven by `wrk` for a bounded
+//! time, measured against a bare axum handler on the same machine in the same run. Prints
+//! the figures as Markdown for `docs/BENCHMARKS.md`. Run it with `bash scripts/bench.sh`.
+
+mod browser;
+mod wrk;
+
+/// Progress, on stderr (the report goes to stdout).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use shared::CodeVerifier;
+
+use crate::wrk::{Load, Run};
+
+#[derive(Debug, Parser)]
+#[command(name = "lab-bench")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Mode>,
+    /// Seconds each load runs.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Open connections per load.
+    #[arg(long, default_value_t = 64)]
+    connections: u32,
+    /// Also issue a million tokens and measure the authorization server's memory after.
+    #[arg(long)]
+    million: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Mode {
+    /// The baseline: a bare axum handler answering a constant (run by the benchmark).
+    Baseline {
+        #[arg(long)]
+        port: u16,
+    },
+}
+
+const AUTH_PORT: u16 = 18_081;
+const RESOURCE_PORT: u16 = 18_082;
+const BASELINE_PORT: u16 = 18_090;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new()?;
+    match cli.command {
+        Some(Mode::Baseline { port }) => runtime.block_on(baseline(port)),
+        None => runtime.block_on(bench(&cli)),
+    }
+}
+
+async fn baseline(port: u16) -> Result<(), Box<dyn std::error::Error>> {
+    let router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    axum::serve(listener, router).await?;
+    Ok(())
+}
+
+/// A server process, killed when dropped.
+struct Server {
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts `program` and waits for `health`; returns it and the time from spawn to the
+    /// first healthy answer.
+    async fn start(program: &Path, args: &[String], health: &str) -> (Self, Duration) {
+        let started = Instant::now();
+        let child = Command::new(program)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+        let server = Self { child };
+        let http = reqwest::Client::new();
+        while started.elapsed() < Duration::from_secs(30) {
+            if http
+                .get(health)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return (server, started.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        panic!("{} did not become healthy at {health}", program.display());
+    }
+
+    /// Resident memory, from `/proc`.
+    fn rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let kib: f64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_default();
+        kib / 1024.0
+    }
+}
+
+fn release_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("target/release"))
+}
+
+fn auth_args(database: &str) -> Vec<String> {
+    [
+        "--addr",
+        &format!("127.0.0.1:{AUTH_PORT}"),
+        "--issuer",
+        &format!("http://127.0.0.1:{AUTH_PORT}"),
+        "--default-resource",
+        &format!("http://127.0.0.1:{RESOURCE_PORT}"),
+        "--database-url",
+        database,
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+#[allow(
+    clippy::too_many_lines,
+    reason = "one run, in the order the figures are printed"
+)]
+async fn bench(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let mut report = String::new();
+    let bin = release_dir();
+    let data = tempfile::tempdir()?;
+    let database = format!("sqlite://{}/auth.db", data.path().display());
+    let auth_url = format!("http://127.0.0.1:{AUTH_PORT}");
+    let resource_url = format!("http://127.0.0.1:{RESOURCE_PORT}");
+    let load = Load {
+        duration: Duration::from_secs(cli.duration),
+        connections: cli.connections,
+        dir: data.path().to_path_buf(),
+    };
+
+    say!("starting the authorization server (new database, then the same one 5 times)");
+    let (first, fresh) = Server::start(
+        &bin.join("auth-server"),
+        &auth_args(&database),
+        &format!("{auth_url}/health"),
+    )
+    .await;
+    drop(first);
+    let mut restarts = Vec::new();
+    for _ in 0..5 {
+        let (server, took) = Server::start(
+            &bin.join("auth-server"),
+            &auth_args(&database),
+            &format!("{auth_url}/health"),
+        )
+        .await;
+        restarts.push(took);
+        drop(server);
+    }
+    restarts.sort();
+    let (auth, _) = Server::start(
+        &bin.join("auth-server"),
+        &auth_args(&database),
+        &format!("{auth_url}/health"),
+    )
+    .await;
+    let resource_args: Vec<String> = [
+        "--addr",
+        &format!("127.0.0.1:{RESOURCE_PORT}"),
+        "--issuer",
+        &auth_url,
+        "--audience",
+        &resource_url,
+        "--database-url",
+        &format!("sqlite://{}/resource.db", data.path().display()),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let (resource, resource_start) = Server::start(
+        &bin.join("resource-server"),
+        &resource_args,
+        &format!("{resource_url}/health"),
+    )
+    .await;
+    let (_baseline, _) = Server::start(
+        &std::env::current_exe()?,
+        &[
+            "baseline".to_owned(),
+            "--port".to_owned(),
+            BASELINE_PORT.to_string(),
+        ],
+        &format!("http://127.0.0.1:{BASELINE_PORT}/"),
+    )
+    .await;
+    let idle = (auth.rss_mib(), resource.rss_mib());
+
+    let http = reqwest::Client::new();
+    let token = client_credentials_token(&http, &auth_url).await;
+    let verifier = CodeVerifier::generate();
+    let code_count = usize::try_from(cli.duration * 8_000)?;
+    say!("minting {code_count} authorization codes (alice, PKCE S256, one verifier)");
+    let minted = Instant::now();
+    let codes = browser::mint_codes(&auth_url, &verifier, code_count, 8).await;
+    let mint_rate = f64::from(u32::try_from(codes.len())?) / minted.elapsed().as_secs_f64();
+
+    let mut runs: Vec<(&str, Run)> = Vec::new();
+    say!("baseline: bare axum");
+    let baseline = load.get(&format!("http://127.0.0.1:{BASELINE_PORT}/"), None)?;
+    say!("resource server: GET /api/profile with a JWT");
+    let profile = load.get(&format!("{resource_url}/api/profile"), Some(&token))?;
+    say!("authorization server: client credentials");
+    let credentials = load.post(&format!("{auth_url}/token"), CLIENT_CREDENTIALS, None)?;
+    say!("authorization server: code + PKCE redemption");
+    let redemption = load.redeem(&format!("{auth_url}/token"), &codes, verifier.secret())?;
+    say!("authorization server: introspection");
+    let introspection = load.post(
+        &format!("{auth_url}/introspect"),
+        &format!("token={token}"),
+        Some("Basic cmVzb3VyY2Utc2VydmVyOnJlc291cmNlLXNlcnZlci1zZWNyZXQ="),
+    )?;
+    say!("authorization server: client credentials during a storm of logins (bcrypt 12)");
+    let storm = browser::LoginStorm::start(&auth_url, 8);
+    let during_storm = load.post(&format!("{auth_url}/token"), CLIENT_CREDENTIALS, None)?;
+    let logins = storm.stop().await;
+    runs.extend([
+        ("bare axum handler (baseline)", baseline.clone()),
+        (
+            "resource server GET /api/profile (JWT checked)",
+            profile.clone(),
+        ),
+        ("/token client credentials", credentials.clone()),
+        (
+            "/token code + PKCE redemption (refresh token issued)",
+            redemption,
+        ),
+        ("/introspect", introspection),
+        (
+            "/token client credentials during the login storm",
+            during_storm,
+        ),
+    ]);
+
+    let rows_before = access_token_rows(&database).await?;
+    say!("adding 1,000,000 rows to access_tokens, then client credentials again");
+    seed_rows(&database, 1_000_000).await?;
+    let rows_after = access_token_rows(&database).await?;
+    let with_million_rows = load.post(&format!("{auth_url}/token"), CLIENT_CREDENTIALS, None)?;
+
+    let _ = writeln!(report, "| load | requests/s | p50 | p99 | non-2xx |");
+    let _ = writeln!(report, "|---|---|---|---|---|");
+    for (name, run) in &runs {
+        let _ = writeln!(
+            report,
+            "| {name} | {} | {} | {} | {} |",
+            run.ok_rate(),
+            run.p50,
+            run.p99,
+            run.non_2xx
+        );
+    }
+    let _ = writeln!(
+        report,
+        "| /token client credentials with {rows_after} access-token rows (was {rows_before}) | {} | {} | {} | {} |",
+        with_million_rows.ok_rate(),
+        with_million_rows.p50,
+        with_million_rows.p99,
+        with_million_rows.non_2xx
+    );
+    report.push('\n');
+    let _ = writeln!(
+        report,
+        "- resource server / baseline: {:.2}",
+        profile.ok_per_sec() / baseline.ok_per_sec()
+    );
+    let _ = writeln!(
+        report,
+        "- logins completed during the storm: {logins} in {} s",
+        cli.duration
+    );
+    let _ = writeln!(
+        report,
+        "- start to healthy: auth-server {} ms on a new database, {} ms median of 5 on the existing one ({}..{} ms); resource-server {} ms (discovery and JWKS included)",
+        fresh.as_millis(),
+        restarts[2].as_millis(),
+        restarts[0].as_millis(),
+        restarts[4].as_millis(),
+        resource_start.as_millis()
+    );
+    let _ = writeln!(
+        report,
+        "- idle RSS: auth-server {:.1} MiB, resource-server {:.1} MiB; after the loads: auth-server {:.1} MiB, resource-server {:.1} MiB",
+        idle.0,
+        idle.1,
+        auth.rss_mib(),
+        resource.rss_mib()
+    );
+    let _ = writeln!(
+        report,
+        "- codes minted at {mint_rate:.0}/s over HTTP (authorize + consent)"
+    );
+
+    if cli.million {
+        say!("issuing client-credentials tokens until 1,000,000 have been issued");
+        let issued = issue_until(&load, &auth_url, 1_000_000).await?;
+        let _ = writeln!(
+            report,
+            "- after {issued} tokens issued over HTTP: auth-server RSS {:.1} MiB",
+            auth.rss_mib()
+        );
+    }
+    std::io::stdout().write_all(report.as_bytes())?;
+    Ok(())
+}
+
+const CLIENT_CREDENTIALS: &str = "grant_type=client_credentials&client_id=service-client&client_secret=service-secret&scope=read";
+
+async fn client_credentials_token(http: &reqwest::Client, auth_url: &str) -> String {
+    let response: serde_json::Value = http
+        .post(format!("{auth_url}/token"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(CLIENT_CREDENTIALS)
+        .send()
+        .await
+        .expect("the token endpoint answers")
+        .json()
+        .await
+        .expect("JSON");
+    response["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned()
+}
+
+async fn access_token_rows(database: &str) -> Result<i64, sqlx::Error> {
+    let pool = sqlx::SqlitePool::connect(database).await?;
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM access_tokens")
+        .fetch_one(&pool)
+        .await?;
+    pool.close().await;
+    Ok(rows)
+}
+
+/// Adds `count` expired access-token rows (as a long-running server accumulates).
+async fn seed_rows(database: &str, count: i64) -> Result<(), sqlx::Error> {
+    let pool = sqlx::SqlitePool::connect(database).await?;
+    sqlx::query(
+        "INSERT INTO access_tokens (jti, grant_id, client_id, sub, scope, audience, expires_at)
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+         SELECT 'seeded-' || i, NULL, 'service-client', 'service-client', 'read', 'seeded', 0 FROM n",
+    )
+    .bind(count)
+    .execute(&pool)
+    .await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// Runs client-credentials loads until the server's `tokens_issued_total` reaches `target`.
+async fn issue_until(
+    load: &Load,
+    auth_url: &str,
+    target: u64,
+) -> Result<u64, Box<dyn std::error::Error>> {
+    let http = reqwest::Client::new();
+    loop {
+        let metrics = http
+            .get(format!("{auth_url}/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let issued: u64 = metrics
+            .lines()
+            .filter(|line| line.starts_with("tokens_issued_total"))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum();
+        if issued >= target {
+            return Ok(issued);
+        }
+        say!("  {issued} issued");
+        load.post(&format!("{auth_url}/token"), CLIENT_CREDENTIALS, None)?;
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Benchmarks: builds the servers in release mode, starts them on loopback (ports 18081,
+# 18082, and a bare axum baseline on 18090), drives each endpoint with wrk for a bounded time
+# (default 10 s per load; about 3 minutes in all), and prints the figures as Markdown.
+#   bash scripts/bench.sh                   # the standard run
+#   bash scripts/bench.sh --duration 5      # shorter loads
+#   bash scripts/bench.sh --million         # also issue 1,000,000 tokens and report memory
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+if ! command -v wrk >/dev/null; then
+  say "wrk (the load generator) is missing: run 'bash scripts/setup.sh' first"
+  exit 1
+fi
+for port in 18081 18082 18090; do
+  if ss -ltn "sport = :$port" | grep -q LISTEN; then
+    say "port $port is in use; the benchmark needs 18081, 18082 and 18090"
+    exit 1
+  fi
+done
+
+say "building the servers and the benchmark in release mode"
+cargo build --release --locked -p auth-server -p resource-server -p lab-bench
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+say "running (machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
+exec "$target_dir/release/lab-bench" "$@"
