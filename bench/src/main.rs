@@ -242,9 +242,17 @@ async fn bench(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         &format!("token={token}"),
         Some("Basic cmVzb3VyY2Utc2VydmVyOnJlc291cmNlLXNlcnZlci1zZWNyZXQ="),
     )?;
-    say!("authorization server: client credentials during a storm of logins (bcrypt 12)");
+    // Latency, not throughput: 4 connections, without and then with 8 browsers logging in
+    // over and over (each login one bcrypt check, cost 12).
+    let light = Load {
+        connections: 4,
+        ..load.clone()
+    };
+    say!("authorization server: client credentials, 4 connections, quiet");
+    let quiet = light.post(&format!("{auth_url}/token"), CLIENT_CREDENTIALS, None)?;
+    say!("authorization server: client credentials, 4 connections, during a storm of logins");
     let storm = browser::LoginStorm::start(&auth_url, 8);
-    let during_storm = load.post(&format!("{auth_url}/token"), CLIENT_CREDENTIALS, None)?;
+    let during_storm = light.post(&format!("{auth_url}/token"), CLIENT_CREDENTIALS, None)?;
     let logins = storm.stop().await;
     runs.extend([
         ("bare axum handler (baseline)", baseline.clone()),
@@ -258,8 +266,9 @@ async fn bench(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
             redemption,
         ),
         ("/introspect", introspection),
+        ("/token client credentials, 4 connections", quiet),
         (
-            "/token client credentials during the login storm",
+            "/token client credentials, 4 connections, during the login storm",
             during_storm,
         ),
     ]);
@@ -270,6 +279,11 @@ async fn bench(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let rows_after = access_token_rows(&database).await?;
     let with_million_rows = load.post(&format!("{auth_url}/token"), CLIENT_CREDENTIALS, None)?;
 
+    let _ = writeln!(
+        report,
+        "{} connections unless said otherwise; {} s per load.\n",
+        cli.connections, cli.duration
+    );
     let _ = writeln!(report, "| load | requests/s | p50 | p99 | non-2xx |");
     let _ = writeln!(report, "|---|---|---|---|---|");
     for (name, run) in &runs {

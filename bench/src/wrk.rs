@@ -5,6 +5,7 @@ use std::process::Command;
 use std::time::Duration;
 
 /// How every load runs.
+#[derive(Debug, Clone)]
 pub struct Load {
     pub duration: Duration,
     pub connections: u32,

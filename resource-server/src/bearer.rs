@@ -116,11 +116,14 @@ impl FromRequestParts<AppState> for Caller {
 
         match state.validator.validate(&token).await {
             Ok(claims) => {
-                sqlx::query("INSERT OR IGNORE INTO users_seen (sub, first_seen) VALUES (?, ?)")
-                    .bind(&claims.sub)
-                    .bind(server_kit::unix_now())
-                    .execute(&state.db)
-                    .await?;
+                // One write per user and process, not per request.
+                if state.first_sight(&claims.sub) {
+                    sqlx::query("INSERT OR IGNORE INTO users_seen (sub, first_seen) VALUES (?, ?)")
+                        .bind(&claims.sub)
+                        .bind(server_kit::unix_now())
+                        .execute(&state.db)
+                        .await?;
+                }
                 Ok(Self {
                     claims,
                     method,

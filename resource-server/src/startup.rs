@@ -92,8 +92,8 @@ impl Application {
             db,
             validator: Arc::new(validator),
             stats: Arc::new(Counters::default()),
-            audience,
-            issuer,
+            audience: audience.into(),
+            issuer: issuer.into(),
         };
         let router = Router::new()
             .route(

@@ -1,6 +1,9 @@
 //! Validating a JWT access token (RFC 9068 §4, RFC 8725). The checks run in the order of
 //! [`Validator::validate`]; each refusal names the check that failed.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
@@ -83,6 +86,10 @@ struct Header {
 
 /// Checks access tokens one of two ways (see `ValidationMode`).
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one validator per process, behind an Arc"
+)]
 pub(crate) enum Validator {
     Jwt(JwtValidator),
     Introspect {
@@ -121,6 +128,7 @@ impl Validator {
 pub(crate) struct JwtValidator {
     keys: KeySet,
     validation: Validation,
+    verified: VerifiedTokens,
 }
 
 impl JwtValidator {
@@ -131,10 +139,23 @@ impl JwtValidator {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECS;
-        Self { keys, validation }
+        Self {
+            keys,
+            validation,
+            verified: VerifiedTokens::default(),
+        }
     }
 
     async fn validate(&self, token: &str) -> Result<AccessTokenClaims, Refusal> {
+        if let Some(claims) = self.verified.get(token) {
+            return Ok(claims);
+        }
+        let claims = self.verify(token).await?;
+        self.verified.insert(token, &claims);
+        Ok(claims)
+    }
+
+    async fn verify(&self, token: &str) -> Result<AccessTokenClaims, Refusal> {
         let header = read_header(token)?;
         // 1. The algorithm comes from an allow-list, never from the token alone.
         let alg = header.alg.unwrap_or_default();
@@ -162,6 +183,41 @@ impl JwtValidator {
                 ErrorKind::MissingRequiredClaim(_) | ErrorKind::Json(_) => Refusal::BadClaims,
                 _ => Refusal::Malformed,
             })
+    }
+}
+
+/// Tokens that passed every check, kept until they expire. A JWT cannot change: the same
+/// bytes verified once verify again, with the same key, issuer and audience. So a token seen
+/// before skips the signature check (the expensive part); its expiry is checked again on
+/// every use. Bounded: when full, expired entries go, and if none has expired, all go.
+#[derive(Debug, Default)]
+struct VerifiedTokens(Mutex<HashMap<String, AccessTokenClaims>>);
+
+/// At most this many verified tokens are kept (a few MB).
+const VERIFIED_CAPACITY: usize = 10_000;
+
+impl VerifiedTokens {
+    fn get(&self, token: &str) -> Option<AccessTokenClaims> {
+        let now = server_kit::unix_now();
+        let leeway = i64::try_from(LEEWAY_SECS).unwrap_or(0);
+        let cache = self.0.lock().ok()?;
+        let claims = cache.get(token)?;
+        // `nbf` passed at the first check, and time only moves on.
+        (claims.exp + leeway > now).then(|| claims.clone())
+    }
+
+    fn insert(&self, token: &str, claims: &AccessTokenClaims) {
+        let Ok(mut cache) = self.0.lock() else {
+            return;
+        };
+        if cache.len() >= VERIFIED_CAPACITY {
+            let now = server_kit::unix_now();
+            cache.retain(|_, claims| claims.exp > now);
+            if cache.len() >= VERIFIED_CAPACITY {
+                cache.clear();
+            }
+        }
+        cache.insert(token.to_owned(), claims.clone());
     }
 }
 

@@ -11,7 +11,7 @@ use shared::ScopeSet;
 
 use crate::error::Internal;
 use crate::pages::{self, PageError, SignupPage};
-use crate::password::BCRYPT_COST;
+use crate::password;
 use crate::routes::authorize::see_other;
 use crate::routes::login::{after_login, bad_form, checked_session};
 use crate::session;
@@ -81,10 +81,7 @@ pub(crate) async fn create(
     {
         return Ok(refuse("That username is taken; choose another.")?);
     }
-    let hash = tokio::task::spawn_blocking(move || bcrypt::hash(password, BCRYPT_COST))
-        .await
-        .map_err(Internal::from)?
-        .map_err(Internal::from)?;
+    let hash = password::hash(password).await?;
     let scopes = ScopeSet::parse(NEW_USER_SCOPES).map_err(Internal::new)?;
     let user_id = store::insert_user(&state.db, &username, &hash, &scopes).await?;
     let cookie = session::log_in(&state.db, &session, &user_id).await?;
