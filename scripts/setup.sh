@@ -7,6 +7,10 @@ TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132.0.0"
 # Must equal the wasm-bindgen version pinned in the workspace Cargo.toml (and so in Cargo.lock).
 WASM_BINDGEN_VERSION="0.2.130"
+# The contract tests of scripts/test.sh. schemathesis 3.39 breaks with hypothesis releases
+# after 6.122 ("'many' object has no attribute 'more'"), so both are pinned.
+SCHEMATHESIS_VERSION="3.39.16"
+HYPOTHESIS_VERSION="6.122.1"
 
 source "$(dirname "$0")/env.sh"
 
@@ -63,6 +67,16 @@ if have trunk && [[ $(trunk --version) == "trunk $TRUNK_VERSION" ]]; then
 else
   say "trunk $TRUNK_VERSION: missing, installing (about 14 minutes on 2 cores)"
   cargo install --quiet --locked trunk --version "$TRUNK_VERSION" --force
+fi
+
+if [[ $("$LAB_VENV/bin/st" --version 2>/dev/null) == *"version $SCHEMATHESIS_VERSION" ]] \
+  && [[ $("$LAB_VENV/bin/pip" show hypothesis 2>/dev/null) == *"Version: $HYPOTHESIS_VERSION"* ]]; then
+  say "schemathesis $SCHEMATHESIS_VERSION: present"
+else
+  say "schemathesis $SCHEMATHESIS_VERSION: missing, installing from PyPI into $LAB_VENV"
+  python3 -m venv "$LAB_VENV"
+  "$LAB_VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "schemathesis==$SCHEMATHESIS_VERSION" "hypothesis==$HYPOTHESIS_VERSION"
 fi
 
 say "all tools present"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command two: runs every test of the lab. Installs missing tools first (idempotent).
-#   fmt → clippy → native tests → wasm tests in headless Chromium → wasm check of `shared`
+#   fmt → clippy → native tests → schemathesis against both servers' OpenAPI documents
+#   → wasm tests in headless Chromium → wasm check of `shared`
 #   → release build of the SPA, a check that it renders in headless Chromium → browser
 #   end-to-end tests (they need the lab's ports 8080-8082 free).
 set -euo pipefail
@@ -23,6 +24,9 @@ cargo clippy -p shared -p client-wasm --all-targets --target wasm32-unknown-unkn
 
 step "native tests of the whole workspace"
 cargo test --workspace --locked
+
+step "contract tests: schemathesis against both servers' /openapi.json (no 5xx, answers match their schema)"
+bash scripts/contract.sh
 
 step "wasm tests in headless Chromium (wasm-bindgen-test, $CHROMEDRIVER)"
 cargo test -p shared -p client-wasm --target wasm32-unknown-unknown --locked

@@ -10,6 +10,9 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use utoipa::ToSchema;
+
+use crate::api_doc;
 use crate::bearer::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -29,7 +32,20 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// `GET /api/profile` (scope `read`): who the token says the caller is.
-async fn profile(caller: Caller) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/profile",
+    responses(
+        (status = 200, description = "Who the token is for (scope read)", body = api_doc::Profile),
+        (status = 400, description = "A malformed request, or a token in the URL", body = api_doc::ApiError),
+        (status = 401, description = "No token, or an invalid one (RFC 6750 §3.1)", body = api_doc::ApiError),
+        (status = 403, description = "The token lacks the scope (insufficient_scope)", body = api_doc::ApiError),
+        (status = 408, description = "The request was not complete in time", body = api_doc::ApiError),
+        (status = 413, description = "The body is over 16 KB", body = api_doc::ApiError),
+        (status = 431, description = "The URL and headers are over 16 KB", body = api_doc::ApiError),
+    )
+)]
+pub(crate) async fn profile(caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require("read")?;
     let claims = &caller.claims;
     Ok(Json(json!({
@@ -42,15 +58,29 @@ async fn profile(caller: Caller) -> Result<Json<Value>, ApiError> {
     })))
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
-struct Note {
+/// A saved note.
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
+pub(crate) struct Note {
     id: i64,
     text: String,
     created_at: i64,
 }
 
 /// `GET /api/notes` (scope `read`): the caller's own notes, newest first.
-async fn list_notes(
+#[utoipa::path(
+    get,
+    path = "/api/notes",
+    responses(
+        (status = 200, description = "The caller's notes, newest first (scope read)", body = Vec<Note>),
+        (status = 400, description = "A malformed request, or a token in the URL", body = api_doc::ApiError),
+        (status = 401, description = "No token, or an invalid one (RFC 6750 §3.1)", body = api_doc::ApiError),
+        (status = 403, description = "The token lacks the scope (insufficient_scope)", body = api_doc::ApiError),
+        (status = 408, description = "The request was not complete in time", body = api_doc::ApiError),
+        (status = 413, description = "The body is over 16 KB", body = api_doc::ApiError),
+        (status = 431, description = "The URL and headers are over 16 KB", body = api_doc::ApiError),
+    )
+)]
+pub(crate) async fn list_notes(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<Note>>, ApiError> {
@@ -63,13 +93,29 @@ async fn list_notes(
     Ok(Json(notes))
 }
 
-#[derive(Debug, Deserialize)]
-struct NewNote {
+/// A new note: 1 to 1000 characters.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct NewNote {
     text: String,
 }
 
 /// `POST /api/notes` (scope `write`), JSON `{"text": ...}` of 1 to 1000 characters.
-async fn add_note(
+#[utoipa::path(
+    post,
+    path = "/api/notes",
+    request_body(content = NewNote, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The note, saved (scope write)", body = Note),
+        (status = 422, description = "The text is empty or over 1000 characters", body = api_doc::ApiError),
+        (status = 400, description = "A malformed request, or a token in the URL", body = api_doc::ApiError),
+        (status = 401, description = "No token, or an invalid one (RFC 6750 §3.1)", body = api_doc::ApiError),
+        (status = 403, description = "The token lacks the scope (insufficient_scope)", body = api_doc::ApiError),
+        (status = 408, description = "The request was not complete in time", body = api_doc::ApiError),
+        (status = 413, description = "The body is over 16 KB", body = api_doc::ApiError),
+        (status = 431, description = "The URL and headers are over 16 KB", body = api_doc::ApiError),
+    )
+)]
+pub(crate) async fn add_note(
     State(state): State<AppState>,
     caller: Caller,
     body: Result<Json<NewNote>, JsonRejection>,
@@ -101,7 +147,23 @@ async fn add_note(
 }
 
 /// `GET /api/admin/stats` (scope `admin`).
-async fn stats(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/admin/stats",
+    responses(
+        (status = 200, description = "Counters (scope admin)", body = api_doc::Stats),
+        (status = 400, description = "A malformed request, or a token in the URL", body = api_doc::ApiError),
+        (status = 401, description = "No token, or an invalid one (RFC 6750 §3.1)", body = api_doc::ApiError),
+        (status = 403, description = "The token lacks the scope (insufficient_scope)", body = api_doc::ApiError),
+        (status = 408, description = "The request was not complete in time", body = api_doc::ApiError),
+        (status = 413, description = "The body is over 16 KB", body = api_doc::ApiError),
+        (status = 431, description = "The URL and headers are over 16 KB", body = api_doc::ApiError),
+    )
+)]
+pub(crate) async fn stats(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
     caller.require("admin")?;
     let users_seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users_seen")
         .fetch_one(&state.db)
@@ -119,7 +181,12 @@ async fn stats(State(state): State<AppState>, caller: Caller) -> Result<Json<Val
 
 /// `GET /.well-known/oauth-protected-resource` (RFC 9728 §2): how to get a token for
 /// this server.
-async fn resource_metadata(State(state): State<AppState>) -> Json<Value> {
+#[utoipa::path(
+    get,
+    path = "/.well-known/oauth-protected-resource",
+    responses((status = 200, description = "RFC 9728 §3.2", body = api_doc::ResourceMetadata))
+)]
+pub(crate) async fn resource_metadata(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "resource": state.audience,
         "authorization_servers": [state.issuer],

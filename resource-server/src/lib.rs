@@ -7,6 +7,7 @@ pub mod config;
 pub mod startup;
 
 mod api;
+mod api_doc;
 mod bearer;
 mod discovery;
 mod error;

@@ -13,7 +13,7 @@ use crate::introspect::Introspector;
 use crate::jwks::KeySet;
 use crate::state::{AppState, Counters};
 use crate::validate::{JwtValidator, Validator};
-use crate::{api, discovery};
+use crate::{api, api_doc, discovery};
 
 pub const SERVICE: &str = "resource-server";
 
@@ -96,10 +96,8 @@ impl Application {
             issuer: issuer.into(),
         };
         let router = Router::new()
-            .route(
-                "/health",
-                get(|| async { server_kit::health(SERVICE, env!("CARGO_PKG_VERSION")) }),
-            )
+            .route("/health", get(health))
+            .route("/openapi.json", get(api_doc::openapi))
             .merge(api::router())
             .layer(cors)
             .with_state(state);
@@ -119,4 +117,14 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.serve(self.router).await
     }
+}
+
+/// `GET /health`: answers as long as the process serves requests.
+#[utoipa::path(
+    get,
+    path = "/health",
+    responses((status = 200, description = "The server is up", body = api_doc::Health))
+)]
+pub(crate) async fn health() -> axum::Json<server_kit::Health> {
+    server_kit::health(SERVICE, env!("CARGO_PKG_VERSION"))
 }

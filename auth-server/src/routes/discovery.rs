@@ -7,9 +7,15 @@ use shared::{AuthorizationServerMetadata, CodeChallengeMethod, GrantType};
 
 use crate::error::Internal;
 use crate::keys::{Jwks, SigningKeys};
+use crate::routes::api_doc;
 use crate::state::AppState;
 
-/// `GET /.well-known/oauth-authorization-server` and `/.well-known/openid-configuration`.
+/// `GET /.well-known/oauth-authorization-server`.
+#[utoipa::path(
+    get,
+    path = "/.well-known/oauth-authorization-server",
+    responses((status = 200, description = "RFC 8414 §3.2", body = api_doc::ServerMetadata))
+)]
 pub(crate) async fn metadata(State(state): State<AppState>) -> Json<AuthorizationServerMetadata> {
     let issuer = &state.settings.issuer;
     Json(AuthorizationServerMetadata {
@@ -50,7 +56,25 @@ pub(crate) async fn metadata(State(state): State<AppState>) -> Json<Authorizatio
     })
 }
 
+/// `GET /.well-known/openid-configuration`: the same document, where OpenID Connect
+/// clients look (OpenID Connect Discovery 1.0 §4).
+#[utoipa::path(
+    get,
+    path = "/.well-known/openid-configuration",
+    responses((status = 200, description = "OpenID Connect Discovery 1.0 §4", body = api_doc::ServerMetadata))
+)]
+pub(crate) async fn openid_configuration(
+    state: State<AppState>,
+) -> Json<AuthorizationServerMetadata> {
+    metadata(state).await
+}
+
 /// `GET /jwks.json`: the public keys that verify this server's tokens.
+#[utoipa::path(
+    get,
+    path = "/jwks.json",
+    responses((status = 200, description = "The public keys (RFC 7517)", body = api_doc::KeySet))
+)]
 pub(crate) async fn jwks(State(state): State<AppState>) -> Result<Json<Jwks>, Internal> {
     Ok(Json(SigningKeys::published(&state.db).await?))
 }

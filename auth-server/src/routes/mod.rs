@@ -1,5 +1,6 @@
 //! The HTTP endpoints, and which protections each group gets.
 
+mod api_doc;
 mod authorize;
 mod clients;
 mod consent;
@@ -39,7 +40,7 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
         )
         .route(
             "/.well-known/openid-configuration",
-            get(discovery::metadata),
+            get(discovery::openid_configuration),
         )
         .layer(cors.clone());
     // The authorization endpoint is a page, and the SPA's origins may also read its answers
@@ -64,12 +65,8 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
         .route("/clients/{client_id}/delete", post(clients::delete))
         .layer(middleware::map_response(security::page_headers));
     Router::new()
-        .route(
-            "/health",
-            get(|| async {
-                server_kit::health(crate::startup::SERVICE, env!("CARGO_PKG_VERSION"))
-            }),
-        )
+        .route("/health", get(health))
+        .route("/openapi.json", get(api_doc::openapi))
         .route("/assets/style.css", get(pages::style_sheet))
         // For confidential clients (servers), never for a browser: no CORS.
         .route("/introspect", post(revocation::introspect))
@@ -78,4 +75,14 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
         .merge(authorization_endpoint)
         .merge(pages)
         .with_state(state)
+}
+
+/// `GET /health`: answers as long as the process serves requests.
+#[utoipa::path(
+    get,
+    path = "/health",
+    responses((status = 200, description = "The server is up", body = api_doc::Health))
+)]
+async fn health() -> axum::Json<server_kit::Health> {
+    server_kit::health(crate::startup::SERVICE, env!("CARGO_PKG_VERSION"))
 }

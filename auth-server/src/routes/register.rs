@@ -11,6 +11,7 @@ use shared::{ErrorResponse, RegistrationErrorCode};
 
 use crate::error::{Internal, no_store};
 use crate::registration::{self, Refusal};
+use crate::routes::api_doc;
 use crate::state::AppState;
 
 /// The client metadata of RFC 7591 §2 this server reads; others are ignored (§3.1).
@@ -24,6 +25,19 @@ pub(crate) struct Metadata {
     scope: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/register",
+    request_body(content = api_doc::ClientMetadata, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Registered (RFC 7591 §3.2.1)", body = api_doc::RegisteredClient),
+        (status = 400, description = "Refused (RFC 7591 §3.2.2)", body = api_doc::OAuthError),
+        (status = 403, description = "Registration is turned off", body = api_doc::OAuthError),
+        (status = 408, description = "The request was not complete in time", body = api_doc::OAuthError),
+        (status = 413, description = "The body is over 16 KB", body = api_doc::OAuthError),
+        (status = 431, description = "The URL and headers are over 16 KB", body = api_doc::OAuthError),
+    )
+)]
 pub(crate) async fn register(
     State(state): State<AppState>,
     body: Result<Json<Metadata>, JsonRejection>,

@@ -14,6 +14,7 @@ use shared::{ErrorResponse, TokenErrorCode};
 use crate::client_auth;
 use crate::error::{Internal, TokenError, no_store};
 use crate::keys::SigningKeys;
+use crate::routes::api_doc;
 use crate::routes::token::parse_form;
 use crate::state::AppState;
 use crate::store;
@@ -53,6 +54,19 @@ async fn find(state: &AppState, token: &str) -> Result<Option<Found>, Internal> 
 /// `POST /revoke`. RFC 7009 §2.2: "The authorization server responds with HTTP status code
 /// 200 if the token has been revoked successfully or if the client submitted an invalid
 /// token", so the answer never tells whether a token existed.
+#[utoipa::path(
+    post,
+    path = "/revoke",
+    request_body(content = api_doc::TokenQuery, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Revoked, or the token was not valid anyway (RFC 7009 §2.2)"),
+        (status = 400, description = "Refused", body = api_doc::OAuthError),
+        (status = 401, description = "Client authentication failed", body = api_doc::OAuthError),
+        (status = 408, description = "The request was not complete in time", body = api_doc::OAuthError),
+        (status = 413, description = "The body is over 16 KB", body = api_doc::OAuthError),
+        (status = 431, description = "The URL and headers are over 16 KB", body = api_doc::OAuthError),
+    )
+)]
 pub(crate) async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -108,6 +122,20 @@ fn not_yours() -> TokenError {
 
 /// `POST /introspect` (RFC 7662 §2), for authenticated clients allowed to introspect (the
 /// resource server). `{"active": false}` says nothing more, whatever the reason (§2.2).
+#[utoipa::path(
+    post,
+    path = "/introspect",
+    request_body(content = api_doc::TokenQuery, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "RFC 7662 §2.2", body = api_doc::Introspection),
+        (status = 400, description = "Refused", body = api_doc::OAuthError),
+        (status = 401, description = "Client authentication failed", body = api_doc::OAuthError),
+        (status = 403, description = "This client may not introspect", body = api_doc::OAuthError),
+        (status = 408, description = "The request was not complete in time", body = api_doc::OAuthError),
+        (status = 413, description = "The body is over 16 KB", body = api_doc::OAuthError),
+        (status = 431, description = "The URL and headers are over 16 KB", body = api_doc::OAuthError),
+    )
+)]
 pub(crate) async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -14,11 +14,25 @@ use crate::client_auth;
 use crate::error::{TokenError, no_store};
 use server_kit::metrics::Outcome;
 
+use crate::routes::api_doc;
 use crate::routes::refresh;
 use crate::state::AppState;
 use crate::store::{self, Client, CodeRecord, Grant};
 use crate::tokens::{self, Issue};
 
+#[utoipa::path(
+    post,
+    path = "/token",
+    request_body(content = api_doc::TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Tokens (RFC 6749 §5.1)", body = api_doc::TokenResponse),
+        (status = 400, description = "Refused (RFC 6749 §5.2)", body = api_doc::OAuthError),
+        (status = 401, description = "Client authentication failed: invalid_client", body = api_doc::OAuthError),
+        (status = 408, description = "The request was not complete in time", body = api_doc::OAuthError),
+        (status = 413, description = "The body is over 16 KB", body = api_doc::OAuthError),
+        (status = 431, description = "The URL and headers are over 16 KB", body = api_doc::OAuthError),
+    )
+)]
 pub(crate) async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -67,3 +67,48 @@ async fn a_restart_on_the_same_database_keeps_the_signing_key() {
     let second = kid(spawn_app_with(|c| c.database_url.clone_from(&url)).await).await;
     assert_eq!(first, second);
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_json_endpoint_with_its_rfc_errors() {
+    let app = spawn_app().await;
+    let document: serde_json::Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(
+        document["openapi"]
+            .as_str()
+            .expect("a version")
+            .starts_with("3.")
+    );
+    for path in [
+        "/token",
+        "/revoke",
+        "/introspect",
+        "/userinfo",
+        "/register",
+        "/jwks.json",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+        "/health",
+    ] {
+        assert!(document["paths"][path].is_object(), "{path} is described");
+    }
+    let token = &document["paths"]["/token"]["post"];
+    assert!(token["requestBody"]["content"]["application/x-www-form-urlencoded"].is_object());
+    for status in ["200", "400", "401", "413"] {
+        assert!(
+            token["responses"][status].is_object(),
+            "/token answers {status}"
+        );
+    }
+    assert_eq!(
+        document["components"]["schemas"]["OAuthError"]["required"],
+        serde_json::json!(["error"])
+    );
+}

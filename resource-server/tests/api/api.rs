@@ -215,3 +215,42 @@ async fn metrics_count_refusals_by_the_check_that_failed() {
         assert!(text.contains(line), "no {line:?} in:\n{text}");
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_endpoint_with_its_bearer_errors() {
+    let lab = spawn_lab().await;
+    let document: serde_json::Value = lab
+        .http
+        .get(format!("{}/openapi.json", lab.resource))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(
+        document["openapi"]
+            .as_str()
+            .expect("a version")
+            .starts_with("3.")
+    );
+    for (path, method) in [
+        ("/api/profile", "get"),
+        ("/api/notes", "get"),
+        ("/api/notes", "post"),
+        ("/api/admin/stats", "get"),
+        ("/.well-known/oauth-protected-resource", "get"),
+        ("/health", "get"),
+    ] {
+        assert!(
+            document["paths"][path][method].is_object(),
+            "{method} {path}"
+        );
+    }
+    for status in ["401", "403"] {
+        assert!(
+            document["paths"]["/api/profile"]["get"]["responses"][status].is_object(),
+            "{status}"
+        );
+    }
+}

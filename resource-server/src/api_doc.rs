@@ -1,0 +1,85 @@
+//! `GET /openapi.json`: this server's endpoints as an OpenAPI 3.1 document, generated from
+//! the handlers' `#[utoipa::path]` annotations and the wire shapes below. Every endpoint
+//! under `/api` takes `Authorization: Bearer <access token>`. `scripts/test.sh` runs
+//! schemathesis against it: no 5xx, and no answer that breaks its own schema.
+
+use axum::Json;
+use utoipa::{OpenApi, ToSchema};
+
+/// A refusal. RFC 6750 §3 for everything about the token (the same error is in
+/// `WWW-Authenticate`); a request without any token gets the challenge and no `error`
+/// (RFC 6750 §3.1).
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "describes the wire format; never built")]
+pub(crate) struct ApiError {
+    /// `invalid_request`, `invalid_token`, `insufficient_scope`, `invalid_input` or
+    /// `temporarily_unavailable`.
+    error: Option<String>,
+    error_description: String,
+    /// With `insufficient_scope`: the scope the endpoint needs.
+    scope: Option<String>,
+}
+
+/// `GET /api/profile`.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "describes the wire format; never built")]
+pub(crate) struct Profile {
+    sub: String,
+    username: Option<String>,
+    scope: String,
+    client_id: String,
+    expires_at: i64,
+    expires_in: i64,
+}
+
+/// `GET /api/admin/stats`.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "describes the wire format; never built")]
+pub(crate) struct Stats {
+    users_seen: i64,
+    notes: i64,
+    requests_allowed: u64,
+    requests_refused: u64,
+}
+
+/// RFC 9728 §2.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "describes the wire format; never built")]
+pub(crate) struct ResourceMetadata {
+    resource: String,
+    authorization_servers: Vec<String>,
+    scopes_supported: Vec<String>,
+    bearer_methods_supported: Vec<String>,
+    resource_name: String,
+}
+
+/// `GET /health`.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "describes the wire format; never built")]
+pub(crate) struct Health {
+    status: String,
+    service: String,
+    version: String,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "OAuth 2.1 lab: resource server",
+        description = "A protected API: every /api endpoint needs a bearer access token from the lab's authorization server, with the scope it names. Refusals follow RFC 6750 §3; limits answer 408, 413 or 431."
+    ),
+    paths(
+        crate::api::profile,
+        crate::api::list_notes,
+        crate::api::add_note,
+        crate::api::stats,
+        crate::api::resource_metadata,
+        crate::startup::health,
+    )
+)]
+pub(crate) struct ApiDoc;
+
+/// `GET /openapi.json`.
+pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Contract tests (run by scripts/test.sh): starts both servers (debug builds) on free
+# loopback ports and runs schemathesis against each one's /openapi.json: generated requests
+# for every operation, failing on any 5xx or any answer that does not match its documented
+# schema. The resource server is called with a real client-credentials token (scope read).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+cargo build -p auth-server -p resource-server --locked
+contract=$(mktemp -d)
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+auth_port=$(free_port)
+resource_port=$(free_port)
+RUST_LOG=warn target/debug/auth-server --addr "127.0.0.1:$auth_port" \
+  --database-url "sqlite://$contract/auth.db" >"$contract/auth.log" 2>&1 &
+auth_pid=$!
+trap 'kill $auth_pid ${resource_pid:-} 2>/dev/null || true; rm -rf "$contract"' EXIT
+wait_healthy() {
+  for _ in $(seq 100); do curl -fs "$1/health" >/dev/null && return 0; sleep 0.1; done
+  echo "$1 did not start; its log:" >&2; cat "$contract"/*.log >&2; exit 1
+}
+wait_healthy "http://127.0.0.1:$auth_port"
+RUST_LOG=warn target/debug/resource-server --addr "127.0.0.1:$resource_port" \
+  --issuer "http://localhost:$auth_port" --audience http://localhost:8082 \
+  --database-url "sqlite://$contract/resource.db" >"$contract/resource.log" 2>&1 &
+resource_pid=$!
+wait_healthy "http://127.0.0.1:$resource_port"
+token=$(curl -fs -d grant_type=client_credentials -d client_id=service-client \
+  -d client_secret=service-secret -d scope=read "http://127.0.0.1:$auth_port/token" \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+schemathesis() {
+  "$LAB_VENV/bin/st" run "$1/openapi.json" --experimental=openapi-3.1 \
+    --checks not_a_server_error,response_schema_conformance \
+    --hypothesis-max-examples 100 --hypothesis-derandomize --workers 2 "${@:2}"
+}
+schemathesis "http://127.0.0.1:$auth_port"
+schemathesis "http://127.0.0.1:$resource_port" -H "Authorization: Bearer $token"
+kill "$auth_pid" "$resource_pid" 2>/dev/null || true
+trap - EXIT
+rm -rf "$contract"
