@@ -37,12 +37,8 @@ pub(crate) fn router() -> Router<AppState> {
     path = "/api/profile",
     responses(
         (status = 200, description = "Who the token is for (scope read)", body = api_doc::Profile),
-        (status = 400, description = "A malformed request, or a token in the URL", body = api_doc::ApiError),
-        (status = 401, description = "No token, or an invalid one (RFC 6750 §3.1)", body = api_doc::ApiError),
-        (status = 403, description = "The token lacks the scope (insufficient_scope)", body = api_doc::ApiError),
-        (status = 408, description = "The request was not complete in time", body = api_doc::ApiError),
-        (status = 413, description = "The body is over 16 KB", body = api_doc::ApiError),
-        (status = 431, description = "The URL and headers are over 16 KB", body = api_doc::ApiError),
+        api_doc::BearerRefusals,
+        server_kit::api_doc::LimitRefusals,
     )
 )]
 pub(crate) async fn profile(caller: Caller) -> Result<Json<Value>, ApiError> {
@@ -72,12 +68,8 @@ pub(crate) struct Note {
     path = "/api/notes",
     responses(
         (status = 200, description = "The caller's notes, newest first (scope read)", body = Vec<Note>),
-        (status = 400, description = "A malformed request, or a token in the URL", body = api_doc::ApiError),
-        (status = 401, description = "No token, or an invalid one (RFC 6750 §3.1)", body = api_doc::ApiError),
-        (status = 403, description = "The token lacks the scope (insufficient_scope)", body = api_doc::ApiError),
-        (status = 408, description = "The request was not complete in time", body = api_doc::ApiError),
-        (status = 413, description = "The body is over 16 KB", body = api_doc::ApiError),
-        (status = 431, description = "The URL and headers are over 16 KB", body = api_doc::ApiError),
+        api_doc::BearerRefusals,
+        server_kit::api_doc::LimitRefusals,
     )
 )]
 pub(crate) async fn list_notes(
@@ -107,12 +99,8 @@ pub(crate) struct NewNote {
     responses(
         (status = 201, description = "The note, saved (scope write)", body = Note),
         (status = 422, description = "The text is empty or over 1000 characters", body = api_doc::ApiError),
-        (status = 400, description = "A malformed request, or a token in the URL", body = api_doc::ApiError),
-        (status = 401, description = "No token, or an invalid one (RFC 6750 §3.1)", body = api_doc::ApiError),
-        (status = 403, description = "The token lacks the scope (insufficient_scope)", body = api_doc::ApiError),
-        (status = 408, description = "The request was not complete in time", body = api_doc::ApiError),
-        (status = 413, description = "The body is over 16 KB", body = api_doc::ApiError),
-        (status = 431, description = "The URL and headers are over 16 KB", body = api_doc::ApiError),
+        api_doc::BearerRefusals,
+        server_kit::api_doc::LimitRefusals,
     )
 )]
 pub(crate) async fn add_note(
@@ -152,12 +140,8 @@ pub(crate) async fn add_note(
     path = "/api/admin/stats",
     responses(
         (status = 200, description = "Counters (scope admin)", body = api_doc::Stats),
-        (status = 400, description = "A malformed request, or a token in the URL", body = api_doc::ApiError),
-        (status = 401, description = "No token, or an invalid one (RFC 6750 §3.1)", body = api_doc::ApiError),
-        (status = 403, description = "The token lacks the scope (insufficient_scope)", body = api_doc::ApiError),
-        (status = 408, description = "The request was not complete in time", body = api_doc::ApiError),
-        (status = 413, description = "The body is over 16 KB", body = api_doc::ApiError),
-        (status = 431, description = "The URL and headers are over 16 KB", body = api_doc::ApiError),
+        api_doc::BearerRefusals,
+        server_kit::api_doc::LimitRefusals,
     )
 )]
 pub(crate) async fn stats(

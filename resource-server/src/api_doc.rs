@@ -3,8 +3,7 @@
 //! under `/api` takes `Authorization: Bearer <access token>`. `scripts/test.sh` runs
 //! schemathesis against it: no 5xx, and no answer that breaks its own schema.
 
-use axum::Json;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::{IntoResponses, OpenApi, ToSchema};
 
 /// A refusal. RFC 6750 §3 for everything about the token (the same error is in
 /// `WWW-Authenticate`); a request without any token gets the challenge and no `error`
@@ -53,13 +52,19 @@ pub(crate) struct ResourceMetadata {
     resource_name: String,
 }
 
-/// `GET /health`.
-#[derive(ToSchema)]
+/// The refusals of every `/api` endpoint (RFC 6750 §3).
+#[derive(IntoResponses)]
 #[expect(dead_code, reason = "describes the wire format; never built")]
-pub(crate) struct Health {
-    status: String,
-    service: String,
-    version: String,
+pub(crate) enum BearerRefusals {
+    /// A malformed request, or a token in the URL: `invalid_request`.
+    #[response(status = 400)]
+    Malformed(ApiError),
+    /// No token (no `error`), or an invalid one: `invalid_token`.
+    #[response(status = 401)]
+    Unauthenticated(ApiError),
+    /// The token lacks the scope: `insufficient_scope`.
+    #[response(status = 403)]
+    Forbidden(ApiError),
 }
 
 #[derive(OpenApi)]
@@ -75,11 +80,7 @@ pub(crate) struct Health {
         crate::api::stats,
         crate::api::resource_metadata,
         crate::startup::health,
-    )
+    ),
+    components(schemas(ApiError, server_kit::api_doc::LimitError))
 )]
 pub(crate) struct ApiDoc;
-
-/// `GET /openapi.json`.
-pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
-}

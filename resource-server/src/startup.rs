@@ -97,7 +97,10 @@ impl Application {
         };
         let router = Router::new()
             .route("/health", get(health))
-            .route("/openapi.json", get(api_doc::openapi))
+            .route(
+                "/openapi.json",
+                get(server_kit::api_doc::serve::<api_doc::ApiDoc>),
+            )
             .merge(api::router())
             .layer(cors)
             .with_state(state);
@@ -123,7 +126,7 @@ impl Application {
 #[utoipa::path(
     get,
     path = "/health",
-    responses((status = 200, description = "The server is up", body = api_doc::Health))
+    responses((status = 200, description = "The server is up", body = server_kit::Health))
 )]
 pub(crate) async fn health() -> axum::Json<server_kit::Health> {
     server_kit::health(SERVICE, env!("CARGO_PKG_VERSION"))

@@ -21,6 +21,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
+pub mod api_doc;
 pub mod metrics;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -220,7 +221,7 @@ pub fn shorten(secret: &str) -> String {
 }
 
 /// The body of `GET /health`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Health {
     pub status: &'static str,
     pub service: &'static str,

@@ -312,3 +312,40 @@ pub async fn check_all(address: &str, endpoints: &[Endpoint]) -> (usize, Vec<Str
     }
     (sent, problems)
 }
+
+/// Panics, listing every problem, unless every answer of [`check_all`] was clean; also
+/// panics if fewer than `at_least` requests went out (the table shrank by mistake).
+pub async fn assert_all_clean(address: &str, endpoints: &[Endpoint], at_least: usize) {
+    let (sent, problems) = check_all(address, endpoints).await;
+    assert!(sent >= at_least, "only {sent} requests went out");
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// The `$ref`s of an OpenAPI document that point at no component.
+pub fn unresolved_refs(document: &serde_json::Value) -> Vec<String> {
+    fn walk(value: &serde_json::Value, refs: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(target)) = map.get("$ref") {
+                    refs.push(target.clone());
+                }
+                map.values().for_each(|v| walk(v, refs));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, refs)),
+            _ => {}
+        }
+    }
+    let mut refs = Vec::new();
+    walk(document, &mut refs);
+    refs.into_iter()
+        .filter(|target| {
+            let pointer = target.trim_start_matches('#');
+            document.pointer(pointer).is_none()
+        })
+        .collect()
+}

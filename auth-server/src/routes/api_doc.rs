@@ -6,8 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::{IntoResponses, OpenApi, ToSchema};
 
 /// RFC 6749 §5.2 (and RFC 6750 §3, RFC 7591 §3.2.2): every refusal of a JSON endpoint.
 #[derive(ToSchema)]
@@ -93,20 +92,6 @@ pub(crate) struct UserInfo {
     email_verified: Option<bool>,
 }
 
-/// RFC 7591 §2: the metadata a client registers.
-#[derive(ToSchema)]
-#[expect(dead_code, reason = "describes the wire format; never built")]
-pub(crate) struct ClientMetadata {
-    /// https, or http on a loopback host; no fragment.
-    redirect_uris: Option<Vec<String>>,
-    client_name: Option<String>,
-    /// `none` (public), `client_secret_basic` or `client_secret_post`.
-    token_endpoint_auth_method: Option<String>,
-    grant_types: Option<Vec<String>>,
-    response_types: Option<Vec<String>>,
-    scope: Option<String>,
-}
-
 /// RFC 7591 §3.2.1.
 #[derive(ToSchema)]
 #[expect(dead_code, reason = "describes the wire format; never built")]
@@ -152,13 +137,16 @@ pub(crate) struct KeySet {
     keys: Vec<BTreeMap<String, String>>,
 }
 
-/// `GET /health`.
-#[derive(ToSchema)]
+/// The refusals of the endpoints a client authenticates to (RFC 6749 §5.2).
+#[derive(IntoResponses)]
 #[expect(dead_code, reason = "describes the wire format; never built")]
-pub(crate) struct Health {
-    status: String,
-    service: String,
-    version: String,
+pub(crate) enum ClientRefusals {
+    /// Refused: `invalid_request`, `invalid_grant`, `unsupported_grant_type`, ...
+    #[response(status = 400)]
+    Refused(OAuthError),
+    /// Client authentication failed: `invalid_client`.
+    #[response(status = 401)]
+    Unauthenticated(OAuthError),
 }
 
 #[derive(OpenApi)]
@@ -177,11 +165,7 @@ pub(crate) struct Health {
         super::discovery::openid_configuration,
         super::discovery::jwks,
         super::health,
-    )
+    ),
+    components(schemas(OAuthError, server_kit::api_doc::LimitError))
 )]
 pub(crate) struct ApiDoc;
-
-/// `GET /openapi.json`.
-pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
-}

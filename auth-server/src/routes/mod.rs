@@ -66,7 +66,10 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
         .layer(middleware::map_response(security::page_headers));
     Router::new()
         .route("/health", get(health))
-        .route("/openapi.json", get(api_doc::openapi))
+        .route(
+            "/openapi.json",
+            get(server_kit::api_doc::serve::<api_doc::ApiDoc>),
+        )
         .route("/assets/style.css", get(pages::style_sheet))
         // For confidential clients (servers), never for a browser: no CORS.
         .route("/introspect", post(revocation::introspect))
@@ -81,7 +84,7 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
 #[utoipa::path(
     get,
     path = "/health",
-    responses((status = 200, description = "The server is up", body = api_doc::Health))
+    responses((status = 200, description = "The server is up", body = server_kit::Health))
 )]
 async fn health() -> axum::Json<server_kit::Health> {
     server_kit::health(crate::startup::SERVICE, env!("CARGO_PKG_VERSION"))

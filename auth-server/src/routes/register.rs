@@ -15,10 +15,13 @@ use crate::routes::api_doc;
 use crate::state::AppState;
 
 /// The client metadata of RFC 7591 §2 this server reads; others are ignored (§3.1).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = ClientMetadata)]
 pub(crate) struct Metadata {
+    /// https, or http on a loopback host; no fragment.
     redirect_uris: Option<Vec<String>>,
     client_name: Option<String>,
+    /// `none` (public), `client_secret_basic` or `client_secret_post`.
     token_endpoint_auth_method: Option<String>,
     grant_types: Option<Vec<String>>,
     response_types: Option<Vec<String>>,
@@ -28,14 +31,12 @@ pub(crate) struct Metadata {
 #[utoipa::path(
     post,
     path = "/register",
-    request_body(content = api_doc::ClientMetadata, content_type = "application/json"),
+    request_body(content = Metadata, content_type = "application/json"),
     responses(
         (status = 201, description = "Registered (RFC 7591 §3.2.1)", body = api_doc::RegisteredClient),
         (status = 400, description = "Refused (RFC 7591 §3.2.2)", body = api_doc::OAuthError),
         (status = 403, description = "Registration is turned off", body = api_doc::OAuthError),
-        (status = 408, description = "The request was not complete in time", body = api_doc::OAuthError),
-        (status = 413, description = "The body is over 16 KB", body = api_doc::OAuthError),
-        (status = 431, description = "The URL and headers are over 16 KB", body = api_doc::OAuthError),
+        server_kit::api_doc::LimitRefusals,
     )
 )]
 pub(crate) async fn register(

@@ -60,11 +60,8 @@ async fn find(state: &AppState, token: &str) -> Result<Option<Found>, Internal> 
     request_body(content = api_doc::TokenQuery, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Revoked, or the token was not valid anyway (RFC 7009 §2.2)"),
-        (status = 400, description = "Refused", body = api_doc::OAuthError),
-        (status = 401, description = "Client authentication failed", body = api_doc::OAuthError),
-        (status = 408, description = "The request was not complete in time", body = api_doc::OAuthError),
-        (status = 413, description = "The body is over 16 KB", body = api_doc::OAuthError),
-        (status = 431, description = "The URL and headers are over 16 KB", body = api_doc::OAuthError),
+        api_doc::ClientRefusals,
+        server_kit::api_doc::LimitRefusals,
     )
 )]
 pub(crate) async fn revoke(
@@ -128,12 +125,9 @@ fn not_yours() -> TokenError {
     request_body(content = api_doc::TokenQuery, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "RFC 7662 §2.2", body = api_doc::Introspection),
-        (status = 400, description = "Refused", body = api_doc::OAuthError),
-        (status = 401, description = "Client authentication failed", body = api_doc::OAuthError),
+        api_doc::ClientRefusals,
         (status = 403, description = "This client may not introspect", body = api_doc::OAuthError),
-        (status = 408, description = "The request was not complete in time", body = api_doc::OAuthError),
-        (status = 413, description = "The body is over 16 KB", body = api_doc::OAuthError),
-        (status = 431, description = "The URL and headers are over 16 KB", body = api_doc::OAuthError),
+        server_kit::api_doc::LimitRefusals,
     )
 )]
 pub(crate) async fn introspect(

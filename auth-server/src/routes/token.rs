@@ -26,11 +26,8 @@ use crate::tokens::{self, Issue};
     request_body(content = api_doc::TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Tokens (RFC 6749 §5.1)", body = api_doc::TokenResponse),
-        (status = 400, description = "Refused (RFC 6749 §5.2)", body = api_doc::OAuthError),
-        (status = 401, description = "Client authentication failed: invalid_client", body = api_doc::OAuthError),
-        (status = 408, description = "The request was not complete in time", body = api_doc::OAuthError),
-        (status = 413, description = "The body is over 16 KB", body = api_doc::OAuthError),
-        (status = 431, description = "The URL and headers are over 16 KB", body = api_doc::OAuthError),
+        api_doc::ClientRefusals,
+        server_kit::api_doc::LimitRefusals,
     )
 )]
 pub(crate) async fn token(

@@ -23,9 +23,7 @@ const REALM: &str = "oauth-lab";
         (status = 200, description = "Claims about the user (OpenID Connect Core §5.3)", body = api_doc::UserInfo),
         (status = 401, description = "No, or an invalid, bearer token (RFC 6750 §3)", body = api_doc::OAuthError),
         (status = 403, description = "The token lacks the openid scope", body = api_doc::OAuthError),
-        (status = 408, description = "The request was not complete in time", body = api_doc::OAuthError),
-        (status = 413, description = "The body is over 16 KB", body = api_doc::OAuthError),
-        (status = 431, description = "The URL and headers are over 16 KB", body = api_doc::OAuthError),
+        server_kit::api_doc::LimitRefusals,
     )
 )]
 pub(crate) async fn userinfo(

@@ -86,6 +86,11 @@ async fn the_openapi_document_describes_every_json_endpoint_with_its_rfc_errors(
             .expect("a version")
             .starts_with("3.")
     );
+    assert_eq!(
+        server_kit::testing::unresolved_refs(&document),
+        Vec::<String>::new(),
+        "every $ref points at a component"
+    );
     for path in [
         "/token",
         "/revoke",

@@ -1,10 +1,8 @@
 //! The API: one scope per endpoint, notes per user, the public metadata, CORS.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::{Method, StatusCode};
 
-use crate::helpers::{AUDIENCE, answer, spawn_lab};
+use crate::helpers::{AUDIENCE, answer, spawn_lab, with_broken_signature};
 
 #[tokio::test]
 async fn a_read_token_on_the_write_endpoint_is_403_insufficient_scope_naming_write() {
@@ -191,10 +189,7 @@ async fn health_answers_ok() {
 async fn metrics_count_refusals_by_the_check_that_failed() {
     let lab = spawn_lab().await;
     let token = lab.token("read").await;
-    let (head, signature) = token.rsplit_once('.').expect("three parts");
-    let mut bytes = URL_SAFE_NO_PAD.decode(signature).expect("base64");
-    bytes[0] ^= 0x01;
-    let tampered = format!("{head}.{}", URL_SAFE_NO_PAD.encode(bytes));
+    let tampered = with_broken_signature(&token);
     let response = lab.get("/api/profile", Some(&tampered)).await;
     assert_eq!(response.status(), 401);
     assert_eq!(lab.get("/api/profile", Some(&token)).await.status(), 200);
@@ -233,6 +228,11 @@ async fn the_openapi_document_describes_every_endpoint_with_its_bearer_errors() 
             .as_str()
             .expect("a version")
             .starts_with("3.")
+    );
+    assert_eq!(
+        server_kit::testing::unresolved_refs(&document),
+        Vec::<String>::new(),
+        "every $ref points at a component"
     );
     for (path, method) in [
         ("/api/profile", "get"),

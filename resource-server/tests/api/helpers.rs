@@ -3,6 +3,9 @@
 
 use std::collections::HashMap;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -251,6 +254,14 @@ impl Lab {
 }
 
 /// Signs `claims` with `key` as an access token (`typ: at+jwt`, EdDSA) under `kid`.
+/// `token` with one bit of its signature flipped.
+pub fn with_broken_signature(token: &str) -> String {
+    let (head, signature) = token.rsplit_once('.').expect("three parts");
+    let mut bytes = URL_SAFE_NO_PAD.decode(signature).expect("base64");
+    bytes[0] ^= 0x01;
+    format!("{head}.{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
 pub fn sign(claims: &serde_json::Value, kid: &str, key: &EncodingKey) -> String {
     let mut header = Header::new(Algorithm::EdDSA);
     header.typ = Some("at+jwt".to_owned());

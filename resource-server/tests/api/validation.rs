@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 
-use crate::helpers::{answer, sign, spawn_lab};
+use crate::helpers::{answer, sign, spawn_lab, with_broken_signature};
 
 /// Asserts `401 invalid_token` whose description contains `why`, in the header and the body.
 async fn assert_invalid_token(response: reqwest::Response, why: &str) {
@@ -76,10 +76,7 @@ async fn a_token_with_a_changed_payload_fails_the_signature_check() {
 async fn a_token_with_a_changed_signature_fails_the_signature_check() {
     let lab = spawn_lab().await;
     let token = lab.token("read").await;
-    let (head, signature) = token.rsplit_once('.').expect("three parts");
-    let mut bytes = URL_SAFE_NO_PAD.decode(signature).expect("base64");
-    bytes[0] ^= 0x01;
-    let tampered = format!("{head}.{}", URL_SAFE_NO_PAD.encode(bytes));
+    let tampered = with_broken_signature(&token);
     assert_invalid_token(
         lab.get("/api/profile", Some(&tampered)).await,
         "signature does not verify",
