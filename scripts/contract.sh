@@ -29,6 +29,8 @@ wait_healthy "http://127.0.0.1:$resource_port"
 token=$(curl -fs -d grant_type=client_credentials -d client_id=service-client \
   -d client_secret=service-secret -d scope=read "http://127.0.0.1:$auth_port/token" \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+# Hypothesis keeps a cache and an example database; not in the repository.
+export HYPOTHESIS_STORAGE_DIRECTORY="$contract/hypothesis"
 schemathesis() {
   "$LAB_VENV/bin/st" run "$1/openapi.json" --experimental=openapi-3.1 \
     --checks not_a_server_error,response_schema_conformance \
