@@ -8,11 +8,14 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 cargo build -p auth-server -p resource-server --locked
+# CI builds into its own CARGO_TARGET_DIR: ask cargo where the binaries are.
+bin=$(cargo metadata --format-version 1 --no-deps \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug
 contract=$(mktemp -d)
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 auth_port=$(free_port)
 resource_port=$(free_port)
-RUST_LOG=warn target/debug/auth-server --addr "127.0.0.1:$auth_port" \
+RUST_LOG=warn "$bin/auth-server" --addr "127.0.0.1:$auth_port" \
   --database-url "sqlite://$contract/auth.db" >"$contract/auth.log" 2>&1 &
 auth_pid=$!
 trap 'kill $auth_pid ${resource_pid:-} 2>/dev/null || true; rm -rf "$contract"' EXIT
@@ -21,7 +24,7 @@ wait_healthy() {
   echo "$1 did not start; its log:" >&2; cat "$contract"/*.log >&2; exit 1
 }
 wait_healthy "http://127.0.0.1:$auth_port"
-RUST_LOG=warn target/debug/resource-server --addr "127.0.0.1:$resource_port" \
+RUST_LOG=warn "$bin/resource-server" --addr "127.0.0.1:$resource_port" \
   --issuer "http://localhost:$auth_port" --audience http://localhost:8082 \
   --database-url "sqlite://$contract/resource.db" >"$contract/resource.log" 2>&1 &
 resource_pid=$!

@@ -16,17 +16,19 @@ async fn preflight(app: &crate::helpers::TestApp, path: &str, origin: &str) -> r
         .expect("sent")
 }
 
+/// The origin a response lets read it, if any.
+fn allowed_origin(response: &reqwest::Response) -> Option<&str> {
+    response
+        .headers()
+        .get("access-control-allow-origin")
+        .map(|v| v.to_str().expect("ascii"))
+}
+
 #[tokio::test]
 async fn the_spa_origin_may_call_the_token_endpoint_from_script_without_credentials() {
     let app = spawn_app().await;
     let response = preflight(&app, "/token", "http://localhost:8080").await;
-    assert_eq!(
-        response
-            .headers()
-            .get("access-control-allow-origin")
-            .map(|v| v.to_str().expect("ascii")),
-        Some("http://localhost:8080")
-    );
+    assert_eq!(allowed_origin(&response), Some("http://localhost:8080"));
     assert!(
         response
             .headers()
@@ -39,12 +41,7 @@ async fn the_spa_origin_may_call_the_token_endpoint_from_script_without_credenti
 async fn another_origin_gets_no_cors_permission_on_the_token_endpoint() {
     let app = spawn_app().await;
     let response = preflight(&app, "/token", "http://evil.example").await;
-    assert!(
-        response
-            .headers()
-            .get("access-control-allow-origin")
-            .is_none()
-    );
+    assert!(allowed_origin(&response).is_none());
 }
 
 #[tokio::test]
@@ -59,13 +56,7 @@ async fn the_spa_origin_may_read_an_authorize_answer_from_script_but_never_with_
         .expect("sent");
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response.headers().get("location").is_none());
-    assert_eq!(
-        response
-            .headers()
-            .get("access-control-allow-origin")
-            .map(|v| v.to_str().expect("ascii")),
-        Some("http://localhost:8080")
-    );
+    assert_eq!(allowed_origin(&response), Some("http://localhost:8080"));
     assert!(
         response
             .headers()
@@ -84,12 +75,7 @@ async fn another_origin_may_not_read_authorize_answers() {
         .send()
         .await
         .expect("sent");
-    assert!(
-        response
-            .headers()
-            .get("access-control-allow-origin")
-            .is_none()
-    );
+    assert!(allowed_origin(&response).is_none());
 }
 
 #[tokio::test]
@@ -97,13 +83,7 @@ async fn the_login_consent_and_client_pages_grant_no_cors_even_to_the_spa() {
     let app = spawn_app().await;
     for path in ["/login", "/consent", "/clients", "/signup", "/logout"] {
         let response = preflight(&app, path, "http://localhost:8080").await;
-        assert!(
-            response
-                .headers()
-                .get("access-control-allow-origin")
-                .is_none(),
-            "{path}"
-        );
+        assert!(allowed_origin(&response).is_none(), "{path}");
     }
 }
 
