@@ -20,9 +20,11 @@ pub struct Config {
     #[arg(long, env = "AUTH_SERVER_ISSUER")]
     pub issuer: Option<String>,
 
-    /// SQLite database URL; the file is created and migrated on first start.
+    /// SQLite database URL; the file is created and migrated on first start. (Also taken
+    /// after `rotate-key`.)
     #[arg(
         long,
+        global = true,
         env = "AUTH_SERVER_DATABASE_URL",
         default_value = "sqlite://data/auth-server.db"
     )]

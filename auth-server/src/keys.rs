@@ -1,5 +1,13 @@
-//! The signing key of access tokens: Ed25519 (JWS `alg` EdDSA, RFC 8037), generated on first
+//! The signing keys of tokens: Ed25519 (JWS `alg` EdDSA, RFC 8037), generated on first
 //! start, kept in the database, published as a JWK Set at `/jwks.json`.
+//!
+//! Rotation (`auth-server rotate-key`): a new key is published at once and signs only from
+//! `signs_from` on, so a resource server that cached the JWKS meanwhile is never handed a
+//! token with a `kid` it has not seen. The key it replaces stays published until every
+//! token it signed has expired.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -30,73 +38,159 @@ pub(crate) struct Jwks {
     keys: Vec<Jwk>,
 }
 
-/// The key that signs new tokens: the newest in the database when the server started.
-pub(crate) struct SigningKeys {
+/// How often, at most, the signer looks in the database for a key whose time has come.
+const RECHECK_SECS: i64 = 1;
+
+/// A key that signs.
+struct Signer {
     kid: String,
     encoding: EncodingKey,
 }
 
+/// The key that signs new tokens: the newest whose `signs_from` has passed, looked up again
+/// at most every [`RECHECK_SECS`] (so a rotation, or a key added by another replica, takes
+/// over on time without a restart).
+pub(crate) struct SigningKeys {
+    signer: RwLock<Arc<Signer>>,
+    checked_at: AtomicI64,
+}
+
 impl std::fmt::Debug for SigningKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kid = self
+            .signer
+            .read()
+            .map(|s| s.kid.clone())
+            .unwrap_or_default();
         f.debug_struct("SigningKeys")
-            .field("kid", &self.kid)
+            .field("kid", &kid)
             .finish_non_exhaustive()
     }
 }
 
+/// A key's row: id, private key (PKCS#8 DER), public key.
+type KeyRow = (String, Vec<u8>, Vec<u8>);
+
+/// The key that signs at `now`.
+async fn signing_row(db: &SqlitePool, now: i64) -> Result<Option<KeyRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT kid, private_pkcs8, public_key FROM signing_keys WHERE signs_from <= ?
+         ORDER BY signs_from DESC, created_at DESC LIMIT 1",
+    )
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
+/// Generates a key, stores it, and returns its row; it signs from `signs_from` on.
+async fn create(db: &SqlitePool, signs_from: i64) -> Result<KeyRow, Internal> {
+    let key = SigningKey::from_bytes(&shared::random::bytes());
+    let private = key.to_pkcs8_der().map_err(Internal::new)?;
+    let public = key.verifying_key().to_bytes().to_vec();
+    // The key id: a short hash of the public key, stable across restarts.
+    let kid = shared::digest::sha256_hex(&public)[..16].to_owned();
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, private_pkcs8, public_key, created_at, signs_from) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&kid)
+    .bind(private.as_bytes())
+    .bind(&public)
+    .bind(server_kit::unix_now())
+    .bind(signs_from)
+    .execute(db)
+    .await?;
+    Ok((kid, private.as_bytes().to_vec(), public))
+}
+
+/// `auth-server rotate-key`: a new key, published from now on, signing from
+/// `now + signing_delay` on. Returns its id and when it starts signing.
+pub(crate) async fn rotate(db: &SqlitePool, signing_delay: i64) -> Result<(String, i64), Internal> {
+    let signs_from = server_kit::unix_now().saturating_add(signing_delay);
+    let (kid, _, _) = create(db, signs_from).await?;
+    tracing::info!(kid, signs_from, "new signing key published");
+    Ok((kid, signs_from))
+}
+
 impl SigningKeys {
-    /// Loads the keys from the database, generating and storing the first one if there is none.
+    /// Loads the signing key from the database, generating and storing the first one if
+    /// there is none.
     pub(crate) async fn load_or_create(db: &SqlitePool) -> Result<Self, Internal> {
-        let mut rows: Vec<(String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
-            "SELECT kid, private_pkcs8, public_key FROM signing_keys ORDER BY created_at DESC",
-        )
-        .fetch_all(db)
-        .await?;
-        if rows.is_empty() {
-            let key = SigningKey::from_bytes(&shared::random::bytes());
-            let private = key.to_pkcs8_der().map_err(Internal::new)?;
-            let public = key.verifying_key().to_bytes().to_vec();
-            // The key id: a short hash of the public key, stable across restarts.
-            let kid = shared::digest::sha256_hex(&public)[..16].to_owned();
-            sqlx::query(
-                "INSERT INTO signing_keys (kid, private_pkcs8, public_key, created_at) VALUES (?, ?, ?, ?)",
-            )
-            .bind(&kid)
-            .bind(private.as_bytes())
-            .bind(&public)
-            .bind(server_kit::unix_now())
-            .execute(db)
-            .await?;
-            tracing::info!(kid, "generated a new Ed25519 signing key");
-            rows.push((kid, private.as_bytes().to_vec(), public));
-        }
-        let (kid, private, _) = &rows[0];
+        let now = server_kit::unix_now();
+        let (kid, private, _) = if let Some(row) = signing_row(db, now).await? {
+            row
+        } else {
+            let row = create(db, now).await?;
+            tracing::info!(kid = row.0, "generated a new Ed25519 signing key");
+            row
+        };
         Ok(Self {
-            kid: kid.clone(),
-            encoding: EncodingKey::from_ed_der(private),
+            signer: RwLock::new(Arc::new(Signer {
+                kid,
+                encoding: EncodingKey::from_ed_der(&private),
+            })),
+            checked_at: AtomicI64::new(now),
         })
     }
 
-    /// Every public key in the database, read on each call: a key added by another replica,
-    /// or by a key rotation, is published at once.
-    pub(crate) async fn published(db: &SqlitePool) -> Result<Jwks, Internal> {
-        let rows: Vec<(String, Vec<u8>)> =
-            sqlx::query_as("SELECT kid, public_key FROM signing_keys ORDER BY created_at DESC")
-                .fetch_all(db)
-                .await?;
-        Ok(Jwks {
-            keys: rows
-                .into_iter()
-                .map(|(kid, public)| Jwk {
+    /// The key that signs now.
+    async fn signer(&self, db: &SqlitePool) -> Result<Arc<Signer>, Internal> {
+        let now = server_kit::unix_now();
+        let current = self
+            .signer
+            .read()
+            .map_err(|_| Internal::new("signing key lock"))?
+            .clone();
+        if now - self.checked_at.load(Ordering::Relaxed) < RECHECK_SECS {
+            return Ok(current);
+        }
+        self.checked_at.store(now, Ordering::Relaxed);
+        match signing_row(db, now).await? {
+            Some((kid, private, _)) if kid != current.kid => {
+                tracing::info!(kid, "a new signing key takes over");
+                let next = Arc::new(Signer {
+                    kid,
+                    encoding: EncodingKey::from_ed_der(&private),
+                });
+                *self
+                    .signer
+                    .write()
+                    .map_err(|_| Internal::new("signing key lock"))? = Arc::clone(&next);
+                Ok(next)
+            }
+            _ => Ok(current),
+        }
+    }
+
+    /// The keys to publish, read from the database on each call (a key added by a
+    /// rotation or by another replica is published at once): every key that will sign, the
+    /// one that signs, and each one it replaced until `retire_after` seconds after it was
+    /// replaced (by then every token it signed has expired).
+    pub(crate) async fn published(db: &SqlitePool, retire_after: i64) -> Result<Jwks, Internal> {
+        let rows: Vec<(String, Vec<u8>, i64)> = sqlx::query_as(
+            "SELECT kid, public_key, signs_from FROM signing_keys ORDER BY signs_from DESC, created_at DESC",
+        )
+        .fetch_all(db)
+        .await?;
+        let now = server_kit::unix_now();
+        let mut replaced_at: Option<i64> = None;
+        let mut keys = Vec::new();
+        for (kid, public, signs_from) in rows {
+            if replaced_at.is_none_or(|replaced| replaced.saturating_add(retire_after) > now) {
+                keys.push(Jwk {
                     kty: "OKP",
                     crv: "Ed25519",
                     x: URL_SAFE_NO_PAD.encode(public),
                     kid,
                     alg: "EdDSA",
                     use_: "sig",
-                })
-                .collect(),
-        })
+                });
+            }
+            // The keys after this one (older) were replaced when this one started signing.
+            if signs_from <= now {
+                replaced_at = Some(replaced_at.map_or(signs_from, |r| r.min(signs_from)));
+            }
+        }
+        Ok(Jwks { keys })
     }
 
     /// The claims of an access token this server signed, if the signature verifies against
@@ -138,11 +232,17 @@ impl SigningKeys {
         )
     }
 
-    /// Signs `claims` as a JWT with the header type `typ`.
-    pub(crate) fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String, Internal> {
+    /// Signs `claims` as a JWT with the header type `typ`, with the key that signs now.
+    pub(crate) async fn sign<T: Serialize>(
+        &self,
+        db: &SqlitePool,
+        typ: &str,
+        claims: &T,
+    ) -> Result<String, Internal> {
+        let signer = self.signer(db).await?;
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(typ.to_owned());
-        header.kid = Some(self.kid.clone());
-        Ok(jsonwebtoken::encode(&header, claims, &self.encoding)?)
+        header.kid = Some(signer.kid.clone());
+        Ok(jsonwebtoken::encode(&header, claims, &signer.encoding)?)
     }
 }

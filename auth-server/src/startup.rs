@@ -102,3 +102,20 @@ impl Application {
 fn seconds(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
+
+/// `auth-server rotate-key`: publishes a new signing key in the database at
+/// `database_url` (every replica on it publishes the key at once); it signs new tokens from
+/// `signing_delay` seconds on. Returns its key id and when it starts signing.
+pub async fn rotate_key(
+    database_url: &str,
+    signing_delay: u64,
+) -> Result<(String, i64), StartupError> {
+    let db = server_kit::open_sqlite(database_url, &sqlx::migrate!("./migrations"))
+        .await
+        .map_err(|source| StartupError::Database {
+            url: database_url.to_owned(),
+            source,
+        })?;
+    let delay = i64::try_from(signing_delay).unwrap_or(i64::MAX);
+    Ok(crate::keys::rotate(&db, delay).await?)
+}

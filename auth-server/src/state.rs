@@ -33,6 +33,13 @@ impl Settings {
                 .find(|known| *known == uri),
         }
     }
+
+    /// How long a replaced signing key stays published: the lifetime of the tokens it
+    /// signed (access and ID tokens live as long), plus a minute for clocks that disagree
+    /// (a resource server allows 30 s).
+    pub(crate) fn key_retirement(&self) -> i64 {
+        self.access_token_ttl.saturating_add(60)
+    }
 }
 
 #[derive(Debug, Clone)]

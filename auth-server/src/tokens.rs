@@ -50,7 +50,10 @@ pub(crate) async fn issue(state: &AppState, issue: &Issue<'_>) -> Result<TokenRe
         auth_time: grant.auth_time,
         preferred_username: issue.username.map(str::to_owned),
     };
-    let access_token = state.keys.sign(ACCESS_TOKEN_TYP, &claims)?;
+    let access_token = state
+        .keys
+        .sign(&state.db, ACCESS_TOKEN_TYP, &claims)
+        .await?;
     store::insert_access_token(
         &state.db,
         &AccessTokenRecord {
@@ -97,7 +100,7 @@ pub(crate) async fn issue(state: &AppState, issue: &Issue<'_>) -> Result<TokenRe
 
 /// An OpenID Connect ID token for the login behind `grant` (OIDC Core §3.1.3.3), issued
 /// with `access_token` when the `openid` scope was granted.
-pub(crate) fn id_token(
+pub(crate) async fn id_token(
     state: &AppState,
     grant: &Grant,
     nonce: Option<&str>,
@@ -114,7 +117,7 @@ pub(crate) fn id_token(
         nonce: nonce.map(str::to_owned),
         at_hash: Some(at_hash(access_token)),
     };
-    state.keys.sign("JWT", &claims)
+    state.keys.sign(&state.db, "JWT", &claims).await
 }
 
 /// OIDC Core §3.1.3.6: "the base64url encoding of the left-most half of the hash of the

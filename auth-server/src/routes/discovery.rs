@@ -76,5 +76,7 @@ pub(crate) async fn openid_configuration(
     responses((status = 200, description = "The public keys (RFC 7517)", body = api_doc::KeySet))
 )]
 pub(crate) async fn jwks(State(state): State<AppState>) -> Result<Json<Jwks>, Internal> {
-    Ok(Json(SigningKeys::published(&state.db).await?))
+    Ok(Json(
+        SigningKeys::published(&state.db, state.settings.key_retirement()).await?,
+    ))
 }

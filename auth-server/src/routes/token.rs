@@ -151,12 +151,15 @@ async fn exchange_code(
     )
     .await?;
     if scope.contains("openid") {
-        response.id_token = Some(tokens::id_token(
-            state,
-            &grant,
-            record.nonce.as_deref(),
-            &response.access_token,
-        )?);
+        response.id_token = Some(
+            tokens::id_token(
+                state,
+                &grant,
+                record.nonce.as_deref(),
+                &response.access_token,
+            )
+            .await?,
+        );
     }
     tracing::info!(
         client = record.client_id,

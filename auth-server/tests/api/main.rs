@@ -7,6 +7,7 @@ mod bad_input;
 mod discovery;
 mod health;
 mod helpers;
+mod keys;
 mod lifecycle;
 mod login;
 mod oidc;
