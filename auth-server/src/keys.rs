@@ -185,9 +185,10 @@ impl SigningKeys {
                     use_: "sig",
                 });
             }
-            // The keys after this one (older) were replaced when this one started signing.
+            // The next key (older: the rows come newest first) was replaced when this one
+            // started signing.
             if signs_from <= now {
-                replaced_at = Some(replaced_at.map_or(signs_from, |r| r.min(signs_from)));
+                replaced_at = Some(signs_from);
             }
         }
         Ok(Jwks { keys })

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use server_kit::Server;
+use sqlx::SqlitePool;
 
 use crate::config::Config;
 use crate::error::Internal;
@@ -43,12 +44,7 @@ impl Application {
             || format!("http://localhost:{}", server.local_addr().port()),
             |issuer| issuer.trim_end_matches('/').to_owned(),
         );
-        let db = server_kit::open_sqlite(&config.database_url, &sqlx::migrate!("./migrations"))
-            .await
-            .map_err(|source| StartupError::Database {
-                url: config.database_url.clone(),
-                source,
-            })?;
+        let db = open_database(&config.database_url).await?;
         seed::seed(
             &db,
             &config.service_client_secret,
@@ -110,12 +106,16 @@ pub async fn rotate_key(
     database_url: &str,
     signing_delay: u64,
 ) -> Result<(String, i64), StartupError> {
-    let db = server_kit::open_sqlite(database_url, &sqlx::migrate!("./migrations"))
+    let db = open_database(database_url).await?;
+    Ok(crate::keys::rotate(&db, seconds(signing_delay)).await?)
+}
+
+/// Opens (creating and migrating) the database at `url`.
+async fn open_database(url: &str) -> Result<SqlitePool, StartupError> {
+    server_kit::open_sqlite(url, &sqlx::migrate!("./migrations"))
         .await
         .map_err(|source| StartupError::Database {
-            url: database_url.to_owned(),
+            url: url.to_owned(),
             source,
-        })?;
-    let delay = i64::try_from(signing_delay).unwrap_or(i64::MAX);
-    Ok(crate::keys::rotate(&db, delay).await?)
+        })
 }

@@ -21,6 +21,12 @@ impl Exchange {
         self.status.is_some_and(|s| (200..300).contains(&s))
     }
 
+    /// The status code, or "no answer" when the server could not be reached.
+    pub fn status_text(&self) -> String {
+        self.status
+            .map_or_else(|| "no answer".to_owned(), |s| s.to_string())
+    }
+
     /// A response header, by lower-case name.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.response_headers

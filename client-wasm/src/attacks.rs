@@ -287,9 +287,7 @@ pub fn expect_refusal(exchange: &Exchange, status: u16, error: &str) -> Verdict 
     } else {
         Verdict::NotStopped(format!(
             "expected {status} {error}, got {} {}",
-            exchange
-                .status
-                .map_or_else(|| "no answer".to_owned(), |s| s.to_string()),
+            exchange.status_text(),
             found.unwrap_or_default()
         ))
     }
@@ -302,9 +300,7 @@ pub fn expect_success(exchange: &Exchange) -> Verdict {
     } else {
         Verdict::Failed(format!(
             "{} {} {}",
-            exchange
-                .status
-                .map_or_else(|| "no answer".to_owned(), |s| s.to_string()),
+            exchange.status_text(),
             error_code(exchange).unwrap_or_default(),
             description_of(exchange)
         ))
@@ -345,9 +341,9 @@ pub fn expect_error_page(exchange: &Exchange) -> Verdict {
             page_text(&exchange.response_body)
         )),
         Some(0) => Verdict::NotStopped("the server redirected the browser".to_owned()),
-        other => Verdict::NotStopped(format!(
+        _ => Verdict::NotStopped(format!(
             "expected a 400 error page, got {}",
-            other.map_or_else(|| "no answer".to_owned(), |s| s.to_string())
+            exchange.status_text()
         )),
     }
 }

@@ -52,9 +52,7 @@ fn HttpExchange(
     /// The exchange to show.
     exchange: Exchange,
 ) -> impl IntoView {
-    let status = exchange
-        .status
-        .map_or_else(|| "no answer".to_owned(), |s| s.to_string());
+    let status = exchange.status_text();
     let explanation = exchange.header("www-authenticate").map(str::to_owned);
     view! {
             <pre class="http">{format!("{} {}", exchange.method, exchange.url)}

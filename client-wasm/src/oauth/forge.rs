@@ -10,19 +10,14 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use crate::oauth::flow::{form_decode, form_encode};
+use crate::oauth::jwt;
 
-/// The three parts of a compact JWS, the header and claims decoded.
+/// The header and claims of a compact JWS (decoded as the page shows them), and its
+/// signature as sent.
 fn split(token: &str) -> Option<(Value, Value, &str)> {
-    let mut parts = token.split('.');
-    let (Some(header), Some(claims), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    let json = |text: &str| -> Option<Value> {
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(text).ok()?).ok()
-    };
-    Some((json(header)?, json(claims)?, signature))
+    let decoded = jwt::decode(token)?;
+    let (_, signature) = token.rsplit_once('.')?;
+    Some((decoded.header, decoded.claims, signature))
 }
 
 fn encode(value: &Value) -> String {
