@@ -5,6 +5,7 @@
 //! Screenshots of the main steps go to `target/e2e/`.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -24,8 +25,13 @@ struct Lab {
 }
 
 impl Drop for Lab {
+    /// Ends chromedriver and every Chromium it started: they share its process group.
+    /// Killing chromedriver alone left the browsers running (and each one holds an inotify
+    /// instance, so after a few test runs `trunk serve` could no longer watch files).
     fn drop(&mut self) {
-        let _ = self.chromedriver.kill();
+        let group = format!("-{}", self.chromedriver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.chromedriver.wait();
     }
 }
 
@@ -77,6 +83,8 @@ async fn start_lab() -> Lab {
     .arg(format!("--port={port}"))
     .stdout(Stdio::null())
     .stderr(Stdio::null())
+    // Its own process group, which the browsers it starts join: see `Drop for Lab`.
+    .process_group(0)
     .spawn()
     .expect("chromedriver starts (install it with scripts/setup.sh)");
     let webdriver = format!("http://127.0.0.1:{port}");
