@@ -15,8 +15,9 @@ use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Serialize;
+use server_kit::db::Db;
+use server_kit::with_db;
 use shared::AccessTokenClaims;
-use sqlx::SqlitePool;
 
 use crate::error::Internal;
 
@@ -72,39 +73,39 @@ impl std::fmt::Debug for SigningKeys {
 type KeyRow = (String, Vec<u8>, Vec<u8>);
 
 /// The key that signs at `now`.
-async fn signing_row(db: &SqlitePool, now: i64) -> Result<Option<KeyRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT kid, private_pkcs8, public_key FROM signing_keys WHERE signs_from <= ?
+async fn signing_row(db: &Db, now: i64) -> Result<Option<KeyRow>, sqlx::Error> {
+    with_db!(db, pool => sqlx::query_as(
+        "SELECT kid, private_pkcs8, public_key FROM signing_keys WHERE signs_from <= $1
          ORDER BY signs_from DESC, created_at DESC LIMIT 1",
     )
     .bind(now)
-    .fetch_optional(db)
-    .await
+    .fetch_optional(pool)
+    .await)
 }
 
 /// Generates a key, stores it, and returns its row; it signs from `signs_from` on.
-async fn create(db: &SqlitePool, signs_from: i64) -> Result<KeyRow, Internal> {
+async fn create(db: &Db, signs_from: i64) -> Result<KeyRow, Internal> {
     let key = SigningKey::from_bytes(&shared::random::bytes());
     let private = key.to_pkcs8_der().map_err(Internal::new)?;
     let public = key.verifying_key().to_bytes().to_vec();
     // The key id: a short hash of the public key, stable across restarts.
     let kid = shared::digest::sha256_hex(&public)[..16].to_owned();
-    sqlx::query(
-        "INSERT INTO signing_keys (kid, private_pkcs8, public_key, created_at, signs_from) VALUES (?, ?, ?, ?, ?)",
+    with_db!(db, pool => sqlx::query(
+        "INSERT INTO signing_keys (kid, private_pkcs8, public_key, created_at, signs_from) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&kid)
     .bind(private.as_bytes())
     .bind(&public)
     .bind(server_kit::unix_now())
     .bind(signs_from)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
     Ok((kid, private.as_bytes().to_vec(), public))
 }
 
 /// `auth-server rotate-key`: a new key, published from now on, signing from
 /// `now + signing_delay` on. Returns its id and when it starts signing.
-pub(crate) async fn rotate(db: &SqlitePool, signing_delay: i64) -> Result<(String, i64), Internal> {
+pub(crate) async fn rotate(db: &Db, signing_delay: i64) -> Result<(String, i64), Internal> {
     let signs_from = server_kit::unix_now().saturating_add(signing_delay);
     let (kid, _, _) = create(db, signs_from).await?;
     tracing::info!(kid, signs_from, "new signing key published");
@@ -114,7 +115,7 @@ pub(crate) async fn rotate(db: &SqlitePool, signing_delay: i64) -> Result<(Strin
 impl SigningKeys {
     /// Loads the signing key from the database, generating and storing the first one if
     /// there is none.
-    pub(crate) async fn load_or_create(db: &SqlitePool) -> Result<Self, Internal> {
+    pub(crate) async fn load_or_create(db: &Db) -> Result<Self, Internal> {
         let now = server_kit::unix_now();
         let (kid, private, _) = if let Some(row) = signing_row(db, now).await? {
             row
@@ -133,7 +134,7 @@ impl SigningKeys {
     }
 
     /// The key that signs now.
-    async fn signer(&self, db: &SqlitePool) -> Result<Arc<Signer>, Internal> {
+    async fn signer(&self, db: &Db) -> Result<Arc<Signer>, Internal> {
         let now = server_kit::unix_now();
         let current = self
             .signer
@@ -165,12 +166,12 @@ impl SigningKeys {
     /// rotation or by another replica is published at once): every key that will sign, the
     /// one that signs, and each one it replaced until `retire_after` seconds after it was
     /// replaced (by then every token it signed has expired).
-    pub(crate) async fn published(db: &SqlitePool, retire_after: i64) -> Result<Jwks, Internal> {
-        let rows: Vec<(String, Vec<u8>, i64)> = sqlx::query_as(
+    pub(crate) async fn published(db: &Db, retire_after: i64) -> Result<Jwks, Internal> {
+        let rows: Vec<(String, Vec<u8>, i64)> = with_db!(db, pool => sqlx::query_as(
             "SELECT kid, public_key, signs_from FROM signing_keys ORDER BY signs_from DESC, created_at DESC",
         )
-        .fetch_all(db)
-        .await?;
+        .fetch_all(pool)
+        .await)?;
         let now = server_kit::unix_now();
         let mut replaced_at: Option<i64> = None;
         let mut keys = Vec::new();
@@ -197,7 +198,7 @@ impl SigningKeys {
     /// The claims of an access token this server signed, if the signature verifies against
     /// one of its keys and `iss` is `issuer`. Expiry is left to the caller.
     pub(crate) async fn verify_own(
-        db: &SqlitePool,
+        db: &Db,
         issuer: &str,
         token: &str,
     ) -> Result<Option<AccessTokenClaims>, Internal> {
@@ -212,11 +213,10 @@ impl SigningKeys {
         let Some(kid) = header.kid else {
             return Ok(None);
         };
-        let public: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT public_key FROM signing_keys WHERE kid = ?")
+        let public: Option<Vec<u8>> = with_db!(db, pool => sqlx::query_scalar("SELECT public_key FROM signing_keys WHERE kid = $1")
                 .bind(&kid)
-                .fetch_optional(db)
-                .await?;
+                .fetch_optional(pool)
+                .await)?;
         let Some(public) = public else {
             return Ok(None);
         };
@@ -236,7 +236,7 @@ impl SigningKeys {
     /// Signs `claims` as a JWT with the header type `typ`, with the key that signs now.
     pub(crate) async fn sign<T: Serialize>(
         &self,
-        db: &SqlitePool,
+        db: &Db,
         typ: &str,
         claims: &T,
     ) -> Result<String, Internal> {

@@ -1,8 +1,8 @@
 //! Rules for client metadata, shared by dynamic registration (RFC 7591) and the clients
 //! pages: what a redirect URI may be, and which scopes a client may ask for.
 
+use server_kit::db::Db;
 use shared::{RegistrationErrorCode, ScopeSet};
-use sqlx::SqlitePool;
 
 use crate::client_auth;
 use crate::error::Internal;
@@ -51,7 +51,7 @@ pub(crate) fn check_scope(scope: Option<&str>) -> Result<ScopeSet, Refusal> {
 /// Registers a client with a fresh id and, if `confidential`, a fresh secret (stored only
 /// as its hash). Returns the id and the secret, which the caller shows once.
 pub(crate) async fn create_client(
-    db: &SqlitePool,
+    db: &Db,
     name: Option<&str>,
     confidential: bool,
     redirect_uris: &[String],

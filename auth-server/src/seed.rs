@@ -1,8 +1,9 @@
 //! The demo accounts and the demo client, created on first start (and only then: a user
 //! who changed them keeps the changes).
 
+use server_kit::db::Db;
+use server_kit::with_db;
 use shared::ScopeSet;
-use sqlx::SqlitePool;
 
 use crate::client_auth;
 use crate::error::Internal;
@@ -30,13 +31,13 @@ const DEMO_CLIENT_POST_LOGOUT_URIS: &str = "http://localhost:8080/\nhttp://127.0
 /// Creates the demo data on first start. The confidential clients' secrets come from the
 /// configuration and are (re)applied on every start, so changing the flag changes the secret.
 pub(crate) async fn seed(
-    db: &SqlitePool,
+    db: &Db,
     service_client_secret: &str,
     resource_server_secret: &str,
 ) -> Result<(), Internal> {
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(db)
-        .await?;
+    let users: i64 = with_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(pool)
+        .await)?;
     if users == 0 {
         // bcrypt is slow on purpose: hash the three passwords at once, off the executor.
         let hashing = DEMO_USERS.map(|(_, password, _, _)| {
@@ -46,9 +47,10 @@ pub(crate) async fn seed(
             let hash = hashed.await??;
             let scopes =
                 ScopeSet::parse(&format!("{scopes} {OIDC_SCOPES}")).map_err(Internal::new)?;
-            sqlx::query(
+            with_db!(db, pool => sqlx::query(
                 "INSERT INTO users (id, username, password_hash, allowed_scopes, name, email, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (username) DO NOTHING",
             )
             .bind(shared::random::token())
             .bind(username)
@@ -57,17 +59,18 @@ pub(crate) async fn seed(
             .bind(name)
             .bind(format!("{username}@example.com"))
             .bind(server_kit::unix_now())
-            .execute(db)
-            .await?;
+            .execute(pool)
+            .await.map(|done| done.rows_affected()))?;
         }
         tracing::info!(
             "created the demo accounts alice, bob and carol (bcrypt cost {BCRYPT_COST})"
         );
     }
-    sqlx::query(
-        "INSERT OR IGNORE INTO clients
+    with_db!(db, pool => sqlx::query(
+        "INSERT INTO clients
          (client_id, name, secret_hash, redirect_uris, allowed_scopes, post_logout_redirect_uris, created_at)
-         VALUES (?, ?, NULL, ?, ?, ?, ?)",
+         VALUES ($1, $2, NULL, $3, $4, $5, $6)
+         ON CONFLICT (client_id) DO NOTHING",
     )
     .bind(DEMO_CLIENT_ID)
     .bind(DEMO_CLIENT_NAME)
@@ -75,8 +78,8 @@ pub(crate) async fn seed(
     .bind(DEMO_CLIENT_SCOPES)
     .bind(DEMO_CLIENT_POST_LOGOUT_URIS)
     .bind(server_kit::unix_now())
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
     // Confidential clients for service-to-service calls: no redirect URIs, no users.
     for (client_id, name, secret, scopes, can_introspect) in [
         (
@@ -94,9 +97,9 @@ pub(crate) async fn seed(
             true,
         ),
     ] {
-        sqlx::query(
+        with_db!(db, pool => sqlx::query(
             "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, allowed_scopes, can_introspect, created_at)
-             VALUES (?, ?, ?, '', ?, ?, ?)
+             VALUES ($1, $2, $3, '', $4, $5, $6)
              ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash",
         )
         .bind(client_id)
@@ -105,8 +108,8 @@ pub(crate) async fn seed(
         .bind(scopes)
         .bind(can_introspect)
         .bind(server_kit::unix_now())
-        .execute(db)
-        .await?;
+        .execute(pool)
+        .await.map(|done| done.rows_affected()))?;
     }
     Ok(())
 }

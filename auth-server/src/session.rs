@@ -5,7 +5,8 @@
 //! fixation).
 
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use sqlx::SqlitePool;
+use server_kit::db::Db;
+use server_kit::with_db;
 use subtle::ConstantTimeEq as _;
 
 use crate::error::Internal;
@@ -29,22 +30,22 @@ impl Session {
 }
 
 /// The session named by the request's cookie, if it exists and has not expired.
-pub(crate) async fn current(db: &SqlitePool, jar: &CookieJar) -> Result<Option<Session>, Internal> {
+pub(crate) async fn current(db: &Db, jar: &CookieJar) -> Result<Option<Session>, Internal> {
     let Some(cookie) = jar.get(COOKIE) else {
         return Ok(None);
     };
-    Ok(sqlx::query_as(
-        "SELECT id_hash, csrf_token, user_id, auth_time FROM sessions WHERE id_hash = ? AND expires_at > ?",
+    Ok(with_db!(db, pool => sqlx::query_as(
+        "SELECT id_hash, csrf_token, user_id, auth_time FROM sessions WHERE id_hash = $1 AND expires_at > $2",
     )
     .bind(shared::digest::sha256_hex(cookie.value().as_bytes()))
     .bind(server_kit::unix_now())
-    .fetch_optional(db)
-    .await?)
+    .fetch_optional(pool)
+    .await)?)
 }
 
 /// The browser's session, or a new anonymous one and the cookie to set for it.
 pub(crate) async fn current_or_new(
-    db: &SqlitePool,
+    db: &Db,
     jar: &CookieJar,
 ) -> Result<(Session, Option<Cookie<'static>>), Internal> {
     if let Some(session) = current(db, jar).await? {
@@ -56,7 +57,7 @@ pub(crate) async fn current_or_new(
 
 /// Creates a session (anonymous, or logged in as `user_id`) and the cookie that names it.
 pub(crate) async fn create(
-    db: &SqlitePool,
+    db: &Db,
     user_id: Option<&str>,
 ) -> Result<(Session, Cookie<'static>), Internal> {
     let id = shared::random::token();
@@ -66,16 +67,16 @@ pub(crate) async fn create(
         user_id: user_id.map(str::to_owned),
         auth_time: user_id.map(|_| server_kit::unix_now()),
     };
-    sqlx::query(
-        "INSERT INTO sessions (id_hash, csrf_token, user_id, auth_time, expires_at) VALUES (?, ?, ?, ?, ?)",
+    with_db!(db, pool => sqlx::query(
+        "INSERT INTO sessions (id_hash, csrf_token, user_id, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&session.id_hash)
     .bind(&session.csrf_token)
     .bind(&session.user_id)
     .bind(session.auth_time)
     .bind(server_kit::unix_now() + LIFETIME_SECS)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
     let cookie = Cookie::build((COOKIE, id))
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -88,7 +89,7 @@ pub(crate) async fn create(
 /// planted before login is useless after it), the pending requests moved over, the old
 /// session ended. Returns the new session's cookie.
 pub(crate) async fn log_in(
-    db: &SqlitePool,
+    db: &Db,
     anonymous: &Session,
     user_id: &str,
 ) -> Result<Cookie<'static>, Internal> {
@@ -99,10 +100,10 @@ pub(crate) async fn log_in(
 }
 
 /// Ends the session `id_hash`.
-pub(crate) async fn delete(db: &SqlitePool, id_hash: &str) -> Result<(), Internal> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+pub(crate) async fn delete(db: &Db, id_hash: &str) -> Result<(), Internal> {
+    with_db!(db, pool => sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(id_hash)
-        .execute(db)
-        .await?;
+        .execute(pool)
+        .await.map(|done| done.rows_affected()))?;
     Ok(())
 }

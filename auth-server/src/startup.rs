@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use server_kit::Server;
-use sqlx::SqlitePool;
+use server_kit::db::{Db, Migrations};
 
 use crate::config::Config;
 use crate::error::Internal;
@@ -21,7 +21,10 @@ pub enum StartupError {
     #[error(transparent)]
     Bind(#[from] server_kit::BindError),
     #[error("cannot open the database {url}: {source}")]
-    Database { url: String, source: sqlx::Error },
+    Database {
+        url: String,
+        source: server_kit::db::OpenError,
+    },
     #[error(transparent)]
     SpaOrigin(#[from] server_kit::InvalidOrigin),
     #[error("cannot prepare the database (keys, demo data): {0}")]
@@ -111,11 +114,15 @@ pub async fn rotate_key(
 }
 
 /// Opens (creating and migrating) the database at `url`.
-async fn open_database(url: &str) -> Result<SqlitePool, StartupError> {
-    server_kit::open_sqlite(url, &sqlx::migrate!("./migrations"))
+async fn open_database(url: &str) -> Result<Db, StartupError> {
+    let migrations = Migrations {
+        sqlite: sqlx::migrate!("./migrations/sqlite"),
+        postgres: sqlx::migrate!("./migrations/postgres"),
+    };
+    Db::open(url, &migrations)
         .await
         .map_err(|source| StartupError::Database {
-            url: url.to_owned(),
+            url: server_kit::db::redacted(url),
             source,
         })
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use sqlx::SqlitePool;
+use server_kit::db::Db;
 
 use crate::keys::SigningKeys;
 
@@ -44,7 +44,7 @@ impl Settings {
 
 #[derive(Debug, Clone)]
 pub(crate) struct AppState {
-    pub db: SqlitePool,
+    pub db: Db,
     pub keys: Arc<SigningKeys>,
     pub settings: Arc<Settings>,
 }

@@ -1,8 +1,9 @@
 //! Reading and writing the database. The protocol decisions are made by the callers; here
 //! is only how the facts are stored. Secrets arrive here already hashed.
 
+use server_kit::db::Db;
+use server_kit::with_db;
 use shared::{ClientId, RedirectUri, ScopeSet};
-use sqlx::SqlitePool;
 
 use crate::error::Internal;
 
@@ -30,18 +31,15 @@ struct ClientRow {
     post_logout_redirect_uris: String,
 }
 
-pub(crate) async fn find_client(
-    db: &SqlitePool,
-    client_id: &str,
-) -> Result<Option<Client>, Internal> {
-    let row: Option<ClientRow> = sqlx::query_as(
+pub(crate) async fn find_client(db: &Db, client_id: &str) -> Result<Option<Client>, Internal> {
+    let row: Option<ClientRow> = with_db!(db, pool => sqlx::query_as(
         "SELECT client_id, name, secret_hash, redirect_uris, allowed_scopes, can_introspect,
                 post_logout_redirect_uris
-         FROM clients WHERE client_id = ?",
+         FROM clients WHERE client_id = $1",
     )
     .bind(client_id)
-    .fetch_optional(db)
-    .await?;
+    .fetch_optional(pool)
+    .await)?;
     row.map(|row| {
         Ok(Client {
             client_id: ClientId::new(row.client_id),
@@ -71,10 +69,10 @@ pub(crate) struct NewClient<'a> {
     pub owner_user_id: Option<&'a str>,
 }
 
-pub(crate) async fn insert_client(db: &SqlitePool, client: &NewClient<'_>) -> Result<(), Internal> {
-    sqlx::query(
+pub(crate) async fn insert_client(db: &Db, client: &NewClient<'_>) -> Result<(), Internal> {
+    with_db!(db, pool => sqlx::query(
         "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, allowed_scopes, owner_user_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(client.client_id)
     .bind(client.name)
@@ -83,78 +81,80 @@ pub(crate) async fn insert_client(db: &SqlitePool, client: &NewClient<'_>) -> Re
     .bind(client.allowed_scopes.to_string())
     .bind(client.owner_user_id)
     .bind(server_kit::unix_now())
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
     Ok(())
 }
 
 /// The clients `owner_user_id` registered on the clients pages: (id, name, confidential, scopes).
 pub(crate) async fn clients_of(
-    db: &SqlitePool,
+    db: &Db,
     owner_user_id: &str,
 ) -> Result<Vec<(String, String, bool, String)>, Internal> {
-    Ok(sqlx::query_as(
+    Ok(with_db!(db, pool => sqlx::query_as(
         "SELECT client_id, name, secret_hash IS NOT NULL, allowed_scopes FROM clients
-         WHERE owner_user_id = ? ORDER BY created_at, client_id",
+         WHERE owner_user_id = $1 ORDER BY created_at, client_id",
     )
     .bind(owner_user_id)
-    .fetch_all(db)
-    .await?)
+    .fetch_all(pool)
+    .await)?)
 }
 
 /// Changes a client its owner registered; false if there is no such client of that owner.
 pub(crate) async fn update_client(
-    db: &SqlitePool,
+    db: &Db,
     owner_user_id: &str,
     client_id: &str,
     name: &str,
     redirect_uris: &[String],
     allowed_scopes: &ScopeSet,
 ) -> Result<bool, Internal> {
-    let result = sqlx::query(
-        "UPDATE clients SET name = ?, redirect_uris = ?, allowed_scopes = ? WHERE client_id = ? AND owner_user_id = ?",
+    let changed = with_db!(db, pool => sqlx::query(
+        "UPDATE clients SET name = $1, redirect_uris = $2, allowed_scopes = $3 WHERE client_id = $4 AND owner_user_id = $5",
     )
     .bind(name)
     .bind(redirect_uris.join("\n"))
     .bind(allowed_scopes.to_string())
     .bind(client_id)
     .bind(owner_user_id)
-    .execute(db)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
+    Ok(changed == 1)
 }
 
 /// Deletes a client its owner registered, with everything issued to it.
 pub(crate) async fn delete_client(
-    db: &SqlitePool,
+    db: &Db,
     owner_user_id: &str,
     client_id: &str,
 ) -> Result<bool, Internal> {
-    let mut tx = db.begin().await?;
-    let owned: Option<String> = sqlx::query_scalar(
-        "SELECT client_id FROM clients WHERE client_id = ? AND owner_user_id = ?",
-    )
-    .bind(client_id)
-    .bind(owner_user_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if owned.is_none() {
-        return Ok(false);
-    }
-    for table in [
-        "authorization_codes",
-        "access_tokens",
-        "refresh_tokens",
-        "authorization_requests",
-        "grants",
-        "clients",
-    ] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE client_id = ?"))
-            .bind(client_id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
+    with_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let owned: Option<String> = sqlx::query_scalar(
+            "SELECT client_id FROM clients WHERE client_id = $1 AND owner_user_id = $2",
+        )
+        .bind(client_id)
+        .bind(owner_user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if owned.is_none() {
+            return Ok(false);
+        }
+        for table in [
+            "authorization_codes",
+            "access_tokens",
+            "refresh_tokens",
+            "authorization_requests",
+            "grants",
+            "clients",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE client_id = $1"))
+                .bind(client_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    });
     Ok(true)
 }
 
@@ -175,38 +175,35 @@ impl User {
     }
 }
 
-pub(crate) async fn find_user_by_name(
-    db: &SqlitePool,
-    username: &str,
-) -> Result<Option<User>, Internal> {
-    Ok(sqlx::query_as(
-        "SELECT id, username, password_hash, allowed_scopes, name, email FROM users WHERE username = ?",
+pub(crate) async fn find_user_by_name(db: &Db, username: &str) -> Result<Option<User>, Internal> {
+    Ok(with_db!(db, pool => sqlx::query_as(
+        "SELECT id, username, password_hash, allowed_scopes, name, email FROM users WHERE username = $1",
     )
     .bind(username)
-    .fetch_optional(db)
-    .await?)
+    .fetch_optional(pool)
+    .await)?)
 }
 
-pub(crate) async fn find_user(db: &SqlitePool, id: &str) -> Result<Option<User>, Internal> {
-    Ok(sqlx::query_as(
-        "SELECT id, username, password_hash, allowed_scopes, name, email FROM users WHERE id = ?",
+pub(crate) async fn find_user(db: &Db, id: &str) -> Result<Option<User>, Internal> {
+    Ok(with_db!(db, pool => sqlx::query_as(
+        "SELECT id, username, password_hash, allowed_scopes, name, email FROM users WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(db)
-    .await?)
+    .fetch_optional(pool)
+    .await)?)
 }
 
 /// Creates a user and returns the new id.
 pub(crate) async fn insert_user(
-    db: &SqlitePool,
+    db: &Db,
     username: &str,
     password_hash: &str,
     allowed_scopes: &ScopeSet,
 ) -> Result<String, Internal> {
     let id = shared::random::token();
-    sqlx::query(
+    with_db!(db, pool => sqlx::query(
         "INSERT INTO users (id, username, password_hash, allowed_scopes, name, email, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&id)
     .bind(username)
@@ -215,8 +212,8 @@ pub(crate) async fn insert_user(
     .bind(username)
     .bind(format!("{username}@example.com"))
     .bind(server_kit::unix_now())
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
     Ok(id)
 }
 
@@ -248,15 +245,15 @@ impl PendingRequest {
 }
 
 pub(crate) async fn insert_request(
-    db: &SqlitePool,
+    db: &Db,
     session_hash: &str,
     request: &PendingRequest,
     ttl: i64,
 ) -> Result<(), Internal> {
-    sqlx::query(
+    with_db!(db, pool => sqlx::query(
         "INSERT INTO authorization_requests
          (id, session_hash, client_id, redirect_uri, scope, state, code_challenge, nonce, resource, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&request.id)
     .bind(session_hash)
@@ -268,53 +265,53 @@ pub(crate) async fn insert_request(
     .bind(&request.nonce)
     .bind(&request.resource)
     .bind(server_kit::unix_now() + ttl)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
     Ok(())
 }
 
 /// The pending request `id`, if it belongs to the browser session `session_hash` and has
 /// not expired.
 pub(crate) async fn find_request(
-    db: &SqlitePool,
+    db: &Db,
     id: &str,
     session_hash: &str,
 ) -> Result<Option<PendingRequest>, Internal> {
-    Ok(sqlx::query_as(
+    Ok(with_db!(db, pool => sqlx::query_as(
         "SELECT id, client_id, redirect_uri, scope, state, code_challenge, nonce, resource
-         FROM authorization_requests WHERE id = ? AND session_hash = ? AND expires_at > ?",
+         FROM authorization_requests WHERE id = $1 AND session_hash = $2 AND expires_at > $3",
     )
     .bind(id)
     .bind(session_hash)
     .bind(server_kit::unix_now())
-    .fetch_optional(db)
-    .await?)
+    .fetch_optional(pool)
+    .await)?)
 }
 
 /// Takes the pending request out (single use), if it is still there.
 pub(crate) async fn take_request(
-    db: &SqlitePool,
+    db: &Db,
     id: &str,
     session_hash: &str,
 ) -> Result<Option<PendingRequest>, Internal> {
-    Ok(sqlx::query_as(
-        "DELETE FROM authorization_requests WHERE id = ? AND session_hash = ? AND expires_at > ?
+    Ok(with_db!(db, pool => sqlx::query_as(
+        "DELETE FROM authorization_requests WHERE id = $1 AND session_hash = $2 AND expires_at > $3
          RETURNING id, client_id, redirect_uri, scope, state, code_challenge, nonce, resource",
     )
     .bind(id)
     .bind(session_hash)
     .bind(server_kit::unix_now())
-    .fetch_optional(db)
-    .await?)
+    .fetch_optional(pool)
+    .await)?)
 }
 
 /// Moves the browser's pending requests to its new session id after login.
-pub(crate) async fn move_requests(db: &SqlitePool, from: &str, to: &str) -> Result<(), Internal> {
-    sqlx::query("UPDATE authorization_requests SET session_hash = ? WHERE session_hash = ?")
+pub(crate) async fn move_requests(db: &Db, from: &str, to: &str) -> Result<(), Internal> {
+    with_db!(db, pool => sqlx::query("UPDATE authorization_requests SET session_hash = $1 WHERE session_hash = $2")
         .bind(to)
         .bind(from)
-        .execute(db)
-        .await?;
+        .execute(pool)
+        .await.map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -352,10 +349,10 @@ impl Grant {
     }
 }
 
-pub(crate) async fn insert_grant(db: &SqlitePool, grant: &Grant) -> Result<(), Internal> {
-    sqlx::query(
+pub(crate) async fn insert_grant(db: &Db, grant: &Grant) -> Result<(), Internal> {
+    with_db!(db, pool => sqlx::query(
         "INSERT INTO grants (id, client_id, user_id, scope, resource, auth_time, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&grant.id)
     .bind(&grant.client_id)
@@ -364,42 +361,42 @@ pub(crate) async fn insert_grant(db: &SqlitePool, grant: &Grant) -> Result<(), I
     .bind(&grant.resource)
     .bind(grant.auth_time)
     .bind(server_kit::unix_now())
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
     Ok(())
 }
 
-pub(crate) async fn find_grant(db: &SqlitePool, id: &str) -> Result<Option<Grant>, Internal> {
-    Ok(sqlx::query_as(
-        "SELECT id, client_id, user_id, scope, resource, auth_time, revoked_at FROM grants WHERE id = ?",
+pub(crate) async fn find_grant(db: &Db, id: &str) -> Result<Option<Grant>, Internal> {
+    Ok(with_db!(db, pool => sqlx::query_as(
+        "SELECT id, client_id, user_id, scope, resource, auth_time, revoked_at FROM grants WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(db)
-    .await?)
+    .fetch_optional(pool)
+    .await)?)
 }
 
 /// Revokes a grant: every token issued from it stops being active.
-pub(crate) async fn revoke_grant(db: &SqlitePool, grant_id: &str) -> Result<(), Internal> {
+pub(crate) async fn revoke_grant(db: &Db, grant_id: &str) -> Result<(), Internal> {
     let now = server_kit::unix_now();
-    sqlx::query("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+    with_db!(db, pool => sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(grant_id)
-        .execute(db)
-        .await?;
-    sqlx::query(
-        "UPDATE access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL",
+        .execute(pool)
+        .await.map(|done| done.rows_affected()))?;
+    with_db!(db, pool => sqlx::query(
+        "UPDATE access_tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL",
     )
     .bind(now)
     .bind(grant_id)
-    .execute(db)
-    .await?;
-    sqlx::query(
-        "UPDATE refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL",
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
+    with_db!(db, pool => sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL",
     )
     .bind(now)
     .bind(grant_id)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -424,14 +421,14 @@ impl CodeRecord {
 }
 
 pub(crate) async fn insert_code(
-    db: &SqlitePool,
+    db: &Db,
     code_hash: &str,
     code: &CodeRecord,
 ) -> Result<(), Internal> {
-    sqlx::query(
+    with_db!(db, pool => sqlx::query(
         "INSERT INTO authorization_codes
          (code_hash, grant_id, client_id, user_id, redirect_uri, scope, code_challenge, nonce, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(code_hash)
     .bind(&code.grant_id)
@@ -442,36 +439,33 @@ pub(crate) async fn insert_code(
     .bind(&code.code_challenge)
     .bind(&code.nonce)
     .bind(code.expires_at)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
     Ok(())
 }
 
-pub(crate) async fn find_code(
-    db: &SqlitePool,
-    code_hash: &str,
-) -> Result<Option<CodeRecord>, Internal> {
-    Ok(sqlx::query_as(
+pub(crate) async fn find_code(db: &Db, code_hash: &str) -> Result<Option<CodeRecord>, Internal> {
+    Ok(with_db!(db, pool => sqlx::query_as(
         "SELECT grant_id, client_id, user_id, redirect_uri, scope, code_challenge, nonce,
                 expires_at, used_at
-         FROM authorization_codes WHERE code_hash = ?",
+         FROM authorization_codes WHERE code_hash = $1",
     )
     .bind(code_hash)
-    .fetch_optional(db)
-    .await?)
+    .fetch_optional(pool)
+    .await)?)
 }
 
 /// Marks the code used. One statement, so of any number of concurrent redemptions exactly
 /// one sees `true`.
-pub(crate) async fn consume_code(db: &SqlitePool, code_hash: &str) -> Result<bool, Internal> {
-    let result = sqlx::query(
-        "UPDATE authorization_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
+pub(crate) async fn consume_code(db: &Db, code_hash: &str) -> Result<bool, Internal> {
+    let changed = with_db!(db, pool => sqlx::query(
+        "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL",
     )
     .bind(server_kit::unix_now())
     .bind(code_hash)
-    .execute(db)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
+    Ok(changed == 1)
 }
 
 /// An issued access token, recorded by its `jti` so it can be revoked and introspected.
@@ -487,12 +481,12 @@ pub(crate) struct AccessTokenRecord<'a> {
 }
 
 pub(crate) async fn insert_access_token(
-    db: &SqlitePool,
+    db: &Db,
     token: &AccessTokenRecord<'_>,
 ) -> Result<(), Internal> {
-    sqlx::query(
+    with_db!(db, pool => sqlx::query(
         "INSERT INTO access_tokens (jti, grant_id, client_id, sub, scope, audience, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(token.jti)
     .bind(token.grant_id)
@@ -501,8 +495,8 @@ pub(crate) async fn insert_access_token(
     .bind(token.scope.to_string())
     .bind(token.audience)
     .bind(token.expires_at)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -518,12 +512,12 @@ pub(crate) struct RefreshTokenRecord<'a> {
 }
 
 pub(crate) async fn insert_refresh_token(
-    db: &SqlitePool,
+    db: &Db,
     token: &RefreshTokenRecord<'_>,
 ) -> Result<(), Internal> {
-    sqlx::query(
+    with_db!(db, pool => sqlx::query(
         "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(token.token_hash)
     .bind(token.grant_id)
@@ -531,8 +525,8 @@ pub(crate) async fn insert_refresh_token(
     .bind(token.user_id)
     .bind(token.scope.to_string())
     .bind(token.expires_at)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -554,33 +548,30 @@ impl RefreshTokenRow {
 }
 
 pub(crate) async fn find_refresh_token(
-    db: &SqlitePool,
+    db: &Db,
     token_hash: &str,
 ) -> Result<Option<RefreshTokenRow>, Internal> {
-    Ok(sqlx::query_as(
+    Ok(with_db!(db, pool => sqlx::query_as(
         "SELECT grant_id, client_id, scope, expires_at, rotated_at, revoked_at
-         FROM refresh_tokens WHERE token_hash = ?",
+         FROM refresh_tokens WHERE token_hash = $1",
     )
     .bind(token_hash)
-    .fetch_optional(db)
-    .await?)
+    .fetch_optional(pool)
+    .await)?)
 }
 
 /// Marks a refresh token used. One statement, so of concurrent refreshes with the same
 /// token exactly one sees `true`.
-pub(crate) async fn rotate_refresh_token(
-    db: &SqlitePool,
-    token_hash: &str,
-) -> Result<bool, Internal> {
-    let result = sqlx::query(
-        "UPDATE refresh_tokens SET rotated_at = ?
-         WHERE token_hash = ? AND rotated_at IS NULL AND revoked_at IS NULL",
+pub(crate) async fn rotate_refresh_token(db: &Db, token_hash: &str) -> Result<bool, Internal> {
+    let changed = with_db!(db, pool => sqlx::query(
+        "UPDATE refresh_tokens SET rotated_at = $1
+         WHERE token_hash = $2 AND rotated_at IS NULL AND revoked_at IS NULL",
     )
     .bind(server_kit::unix_now())
     .bind(token_hash)
-    .execute(db)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
+    Ok(changed == 1)
 }
 
 /// What the server knows about an access token it issued.
@@ -592,23 +583,23 @@ pub(crate) struct AccessTokenRow {
 }
 
 pub(crate) async fn find_access_token(
-    db: &SqlitePool,
+    db: &Db,
     jti: &str,
 ) -> Result<Option<AccessTokenRow>, Internal> {
-    Ok(sqlx::query_as(
+    Ok(with_db!(db, pool => sqlx::query_as(
         "SELECT a.client_id, a.revoked_at, g.revoked_at AS grant_revoked_at
-         FROM access_tokens a LEFT JOIN grants g ON g.id = a.grant_id WHERE a.jti = ?",
+         FROM access_tokens a LEFT JOIN grants g ON g.id = a.grant_id WHERE a.jti = $1",
     )
     .bind(jti)
-    .fetch_optional(db)
-    .await?)
+    .fetch_optional(pool)
+    .await)?)
 }
 
-pub(crate) async fn revoke_access_token(db: &SqlitePool, jti: &str) -> Result<(), Internal> {
-    sqlx::query("UPDATE access_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL")
+pub(crate) async fn revoke_access_token(db: &Db, jti: &str) -> Result<(), Internal> {
+    with_db!(db, pool => sqlx::query("UPDATE access_tokens SET revoked_at = $1 WHERE jti = $2 AND revoked_at IS NULL")
         .bind(server_kit::unix_now())
         .bind(jti)
-        .execute(db)
-        .await?;
+        .execute(pool)
+        .await.map(|done| done.rows_affected()))?;
     Ok(())
 }

@@ -9,6 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use server_kit::with_db;
 
 use utoipa::ToSchema;
 
@@ -77,11 +78,10 @@ pub(crate) async fn list_notes(
     caller: Caller,
 ) -> Result<Json<Vec<Note>>, ApiError> {
     caller.require("read")?;
-    let notes =
-        sqlx::query_as("SELECT id, text, created_at FROM notes WHERE sub = ? ORDER BY id DESC")
+    let notes = with_db!(&state.db, pool => sqlx::query_as("SELECT id, text, created_at FROM notes WHERE sub = $1 ORDER BY id DESC")
             .bind(&caller.claims.sub)
-            .fetch_all(&state.db)
-            .await?;
+            .fetch_all(pool)
+            .await)?;
     Ok(Json(notes))
 }
 
@@ -123,14 +123,14 @@ pub(crate) async fn add_note(
             description: format!("text must be 1 to {NOTE_MAX_CHARS} characters, got {length}"),
         });
     }
-    let saved = sqlx::query_as(
-        "INSERT INTO notes (sub, text, created_at) VALUES (?, ?, ?) RETURNING id, text, created_at",
+    let saved = with_db!(&state.db, pool => sqlx::query_as(
+        "INSERT INTO notes (sub, text, created_at) VALUES ($1, $2, $3) RETURNING id, text, created_at",
     )
     .bind(&caller.claims.sub)
     .bind(&note.text)
     .bind(server_kit::unix_now())
-    .fetch_one(&state.db)
-    .await?;
+    .fetch_one(pool)
+    .await)?;
     Ok((StatusCode::CREATED, Json(saved)))
 }
 
@@ -149,12 +149,12 @@ pub(crate) async fn stats(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("admin")?;
-    let users_seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users_seen")
-        .fetch_one(&state.db)
-        .await?;
-    let notes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notes")
-        .fetch_one(&state.db)
-        .await?;
+    let users_seen: i64 = with_db!(&state.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users_seen")
+        .fetch_one(pool)
+        .await)?;
+    let notes: i64 = with_db!(&state.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM notes")
+        .fetch_one(pool)
+        .await)?;
     Ok(Json(json!({
         "users_seen": users_seen,
         "notes": notes,

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
+use server_kit::with_db;
 use shared::AccessTokenClaims;
 
 use crate::error::ApiError;
@@ -118,11 +119,11 @@ impl FromRequestParts<AppState> for Caller {
             Ok(claims) => {
                 // One write per user and process, not per request.
                 if state.first_sight(&claims.sub) {
-                    sqlx::query("INSERT OR IGNORE INTO users_seen (sub, first_seen) VALUES (?, ?)")
+                    with_db!(&state.db, pool => sqlx::query("INSERT INTO users_seen (sub, first_seen) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                         .bind(&claims.sub)
                         .bind(server_kit::unix_now())
-                        .execute(&state.db)
-                        .await?;
+                        .execute(pool)
+                        .await.map(|done| done.rows_affected()))?;
                 }
                 Ok(Self {
                     claims,

@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::get;
 use server_kit::Server;
+use server_kit::db::{Db, Migrations};
 
 use crate::config::{Config, ValidationMode};
 use crate::introspect::Introspector;
@@ -25,7 +26,10 @@ pub enum StartupError {
     #[error(transparent)]
     SpaOrigin(#[from] server_kit::InvalidOrigin),
     #[error("cannot open the database {url}: {source}")]
-    Database { url: String, source: sqlx::Error },
+    Database {
+        url: String,
+        source: server_kit::db::OpenError,
+    },
     #[error("cannot load the authorization server's signing keys: {0}")]
     Keys(String),
     #[error(
@@ -53,10 +57,14 @@ impl Application {
             .audience
             .unwrap_or_else(|| format!("http://localhost:{}", server.local_addr().port()));
         let issuer = config.issuer.trim_end_matches('/').to_owned();
-        let db = server_kit::open_sqlite(&config.database_url, &sqlx::migrate!("./migrations"))
+        let migrations = Migrations {
+            sqlite: sqlx::migrate!("./migrations/sqlite"),
+            postgres: sqlx::migrate!("./migrations/postgres"),
+        };
+        let db = Db::open(&config.database_url, &migrations)
             .await
             .map_err(|source| StartupError::Database {
-                url: config.database_url.clone(),
+                url: server_kit::db::redacted(&config.database_url),
                 source,
             })?;
         let http = reqwest::Client::builder()

@@ -4,13 +4,13 @@ use std::collections::HashSet;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
-use sqlx::SqlitePool;
+use server_kit::db::Db;
 
 use crate::validate::Validator;
 
 #[derive(Debug, Clone)]
 pub(crate) struct AppState {
-    pub db: SqlitePool,
+    pub db: Db,
     pub validator: Arc<Validator>,
     pub stats: Arc<Counters>,
     /// This server's resource identifier, and the issuer it trusts (shared, not copied:

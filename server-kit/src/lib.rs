@@ -3,8 +3,6 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::path::Path;
-use std::str::FromStr as _;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request};
@@ -13,15 +11,13 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde::Serialize;
-use sqlx::SqlitePool;
-use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub mod api_doc;
+pub mod db;
 pub mod metrics;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -147,36 +143,6 @@ pub fn init_tracing() {
         .with_target(false)
         .compact()
         .init();
-}
-
-/// Opens the SQLite database at `url`, creating the file (and its folder) if needed, in WAL
-/// mode with foreign keys on; writers wait for each other instead of failing with
-/// "database is locked". Then applies the server's embedded `migrations`.
-///
-/// `synchronous = NORMAL`: in WAL mode a transaction is in the WAL file when `COMMIT`
-/// returns, and the WAL is synced at each checkpoint. A crashed or killed process loses
-/// nothing it answered for (the crash test kills the server with SIGKILL mid-flood and checks
-/// every token and every used code); a power cut may lose the last transactions before
-/// the checkpoint, never corrupt the file. `FULL` would sync on every commit, a disk flush
-/// per token issued.
-pub async fn open_sqlite(url: &str, migrations: &Migrator) -> Result<SqlitePool, sqlx::Error> {
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10));
-    if let Some(dir) = Path::new(options.get_filename()).parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
-    }
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await?;
-    migrations.run(&pool).await?;
-    Ok(pool)
 }
 
 /// A `--spa-origin` that is not an origin.
