@@ -34,6 +34,11 @@ have chromium     || apt_missing+=(chromium)
 have chromedriver || apt_missing+=(chromium-driver)
 have npm          || apt_missing+=(npm)
 have wrk          || apt_missing+=(wrk)   # the load generator of scripts/bench.sh
+# PostgreSQL for the storage suites' second run and the replica tests
+# (scripts/with-postgres.sh makes a throwaway cluster), nginx for the replicas behind a
+# load balancer (scripts/replicas.sh).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_missing+=(postgresql)
+have nginx        || [[ -x /usr/sbin/nginx ]] || apt_missing+=(nginx)
 if ((${#apt_missing[@]})); then
   say "Debian packages missing: ${apt_missing[*]}; installing with apt-get"
   if [[ $(id -u) -ne 0 ]]; then

@@ -58,15 +58,21 @@ impl Db {
     /// Opens (creating if needed) the database at `url` and applies the server's
     /// migrations for that backend.
     pub async fn open(url: &str, migrations: &Migrations) -> Result<Self, OpenError> {
-        if url.starts_with("sqlite:") {
-            let pool = open_sqlite(url).await?;
-            migrations.sqlite.run(&pool).await?;
-            Ok(Self::Sqlite(pool))
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = open_postgres(url).await?;
+        let db = Self::connect(url).await?;
+        match &db {
+            Self::Sqlite(pool) => migrations.sqlite.run(pool).await?,
             // sqlx takes an advisory lock: replicas starting together migrate once.
-            migrations.postgres.run(&pool).await?;
-            Ok(Self::Postgres(pool))
+            Self::Postgres(pool) => migrations.postgres.run(pool).await?,
+        }
+        Ok(db)
+    }
+
+    /// Connects to the database at `url` as it is, without migrating it.
+    pub async fn connect(url: &str) -> Result<Self, OpenError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite(open_sqlite(url).await?))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(open_postgres(url).await?))
         } else {
             Err(OpenError::Scheme(redacted(url)))
         }

@@ -5,12 +5,46 @@
 //! answer passes if it is not a 5xx, and, when it is a 4xx, a JSON endpoint's is an RFC
 //! error object with an allowed `error`, and a page's is a readable HTML page.
 
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use axum::http::Method;
 use axum::http::header::{AUTHORIZATION, HeaderName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// The variable naming a PostgreSQL server (an administrator's URL ending in `/postgres`)
+/// for the test suites; `scripts/test.sh` starts a throwaway cluster and sets it for the
+/// suites' second run.
+pub const POSTGRES_URL_VAR: &str = "LAB_TEST_POSTGRES_URL";
+
+/// A new, empty database for one test server: the SQLite file `name.db` in `dir`, or, when
+/// [`POSTGRES_URL_VAR`] is set, a new database on that PostgreSQL server.
+pub async fn fresh_database(dir: &Path, name: &str) -> String {
+    static CREATED: AtomicU32 = AtomicU32::new(0);
+    let Ok(admin) = std::env::var(POSTGRES_URL_VAR) else {
+        return format!("sqlite://{}/{name}.db", dir.display());
+    };
+    let (server, _) = admin
+        .rsplit_once('/')
+        .expect("LAB_TEST_POSTGRES_URL is postgres://user:password@host:port/postgres");
+    let database = format!(
+        "{name}_{}_{}",
+        std::process::id(),
+        CREATED.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .expect("the test PostgreSQL server answers");
+    sqlx::Executor::execute(
+        &mut connection,
+        format!("CREATE DATABASE {database}").as_str(),
+    )
+    .await
+    .expect("a test database is created");
+    format!("{server}/{database}")
+}
 
 /// How an endpoint answers errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -56,7 +56,7 @@ async fn the_jwks_publishes_one_ed25519_key_with_its_kid() {
 #[tokio::test]
 async fn a_restart_on_the_same_database_keeps_the_signing_key() {
     let data = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}/auth.db", data.path().display());
+    let url = crate::helpers::database_url(&data).await;
     let kid = |app: crate::helpers::TestApp| async move {
         app.jwks().await["keys"][0]["kid"]
             .as_str()

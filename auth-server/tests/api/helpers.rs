@@ -1,4 +1,5 @@
-//! A real authorization server on a free port with its own SQLite file, and a small
+//! A real authorization server on a free port with its own database (a SQLite file, or a
+//! PostgreSQL database when the suite runs on PostgreSQL), and a small
 //! "browser" that keeps the session cookie and never follows redirects, so tests can assert
 //! on every `Location`.
 
@@ -22,11 +23,11 @@ pub struct TestApp {
     _data: tempfile::TempDir,
 }
 
-pub fn test_config(data: &tempfile::TempDir) -> Config {
+pub async fn test_config(data: &tempfile::TempDir) -> Config {
     Config {
         addr: "127.0.0.1:0".parse().expect("valid address"),
         issuer: None,
-        database_url: database_url(data),
+        database_url: database_url(data).await,
         spa_origins: vec!["http://localhost:8080".to_owned()],
         default_resource: "http://localhost:8082".to_owned(),
         other_resource: "http://localhost:8083".to_owned(),
@@ -40,9 +41,10 @@ pub fn test_config(data: &tempfile::TempDir) -> Config {
     }
 }
 
-/// The SQLite file of a test server, in `data`.
-pub fn database_url(data: &tempfile::TempDir) -> String {
-    format!("sqlite://{}/auth.db", data.path().display())
+/// A new database for a test server: a SQLite file in `data`, or a PostgreSQL database
+/// when the suite runs on PostgreSQL (`server_kit::testing::fresh_database`).
+pub async fn database_url(data: &tempfile::TempDir) -> String {
+    server_kit::testing::fresh_database(data.path(), "auth").await
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -51,7 +53,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let data = tempfile::tempdir().expect("a temporary directory");
-    let mut config = test_config(&data);
+    let mut config = test_config(&data).await;
     tweak(&mut config);
     let database_url = config.database_url.clone();
     let app = Application::build(config).await.expect("the server starts");
@@ -71,13 +73,13 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 impl TestApp {
-    /// A server already running at `address` (a process the test started), on the
-    /// database in `data`.
-    pub fn running_at(address: String, issuer: String, data: tempfile::TempDir) -> Self {
+    /// A server already running on `port` of 127.0.0.1 with its default issuer (a process
+    /// the test started), on the database at `database_url` (its files, if any, in `data`).
+    pub fn running_at(port: u16, database_url: String, data: tempfile::TempDir) -> Self {
         Self {
-            address,
-            issuer,
-            database_url: database_url(&data),
+            address: format!("http://127.0.0.1:{port}"),
+            issuer: format!("http://localhost:{port}"),
+            database_url,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -172,8 +174,8 @@ impl TestApp {
     }
 
     /// Direct access to the database, to look at what the server stored.
-    pub async fn db(&self) -> sqlx::SqlitePool {
-        sqlx::SqlitePool::connect(&self.database_url)
+    pub async fn db(&self) -> server_kit::db::Db {
+        server_kit::db::Db::connect(&self.database_url)
             .await
             .expect("database opens")
     }

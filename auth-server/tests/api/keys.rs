@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use auth_server::startup::rotate_key;
+use server_kit::with_db;
 
 use crate::helpers::{TestApp, spawn_app};
 
@@ -75,13 +76,14 @@ async fn a_replaced_key_leaves_the_jwks_once_the_tokens_it_signed_have_expired()
     // As if the old key had signed from long ago, and the new one had taken over longer
     // ago than a token lives (300 s) plus a minute.
     let db = app.db().await;
-    for (kid, seconds) in [(&old, 10_000), (&new, 361)] {
-        sqlx::query("UPDATE signing_keys SET signs_from = signs_from - ? WHERE kid = ?")
+    for (kid, seconds) in [(&old, 10_000_i64), (&new, 361)] {
+        with_db!(&db, pool => sqlx::query("UPDATE signing_keys SET signs_from = signs_from - $1 WHERE kid = $2")
             .bind(seconds)
             .bind(kid)
-            .execute(&db)
+            .execute(pool)
             .await
-            .expect("moved back in time");
+            .map(drop))
+        .expect("moved back in time");
     }
     assert_eq!(published(&app).await, vec![new.clone()]);
     let started = Instant::now();

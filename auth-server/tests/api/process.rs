@@ -53,9 +53,9 @@ async fn after_a_kill_9_mid_flood_every_token_answered_is_still_valid_and_every_
  {
     let port = free_port();
     let data = tempfile::tempdir().expect("a temporary directory");
-    let mut server = start(port, &database_url(&data)).await;
-    let address = format!("http://127.0.0.1:{port}");
-    let app = TestApp::running_at(address.clone(), format!("http://localhost:{port}"), data);
+    let database = database_url(&data).await;
+    let mut server = start(port, &database).await;
+    let app = TestApp::running_at(port, database, data);
 
     let mut browser = app.logged_in("alice", "password123").await;
     let mut codes = Vec::new();
@@ -163,7 +163,7 @@ async fn on_sigterm_the_request_in_flight_finishes_new_connections_are_refused_a
  {
     let port = free_port();
     let data = tempfile::tempdir().expect("a temporary directory");
-    let mut server = start(port, &database_url(&data)).await;
+    let mut server = start(port, &database_url(&data).await).await;
     let address = format!("127.0.0.1:{port}");
 
     // A token request in flight: the head and half of the body sent.

@@ -1,5 +1,6 @@
 use jsonwebtoken::{Algorithm, Validation};
 use reqwest::StatusCode;
+use server_kit::with_db;
 use shared::{AccessTokenClaims, CodeVerifier, TokenResponse};
 
 use crate::helpers::{
@@ -126,20 +127,19 @@ async fn a_code_redeemed_twice_is_refused_and_the_tokens_issued_from_it_are_revo
     );
 
     let claims = verify_with_jwks(&app, first.access_token.secret()).await;
-    let revoked: Option<i64> =
-        sqlx::query_scalar("SELECT revoked_at FROM access_tokens WHERE jti = ?")
+    let db = app.db().await;
+    let revoked: Option<i64> = with_db!(&db, pool => sqlx::query_scalar("SELECT revoked_at FROM access_tokens WHERE jti = $1")
             .bind(&claims.jti)
-            .fetch_one(&app.db().await)
-            .await
+            .fetch_one(pool)
+            .await)
             .expect("the token is recorded");
     assert!(
         revoked.is_some(),
         "the access token from the first redemption is revoked"
     );
-    let live_refresh: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM refresh_tokens WHERE revoked_at IS NULL")
-            .fetch_one(&app.db().await)
-            .await
+    let live_refresh: i64 = with_db!(&db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM refresh_tokens WHERE revoked_at IS NULL")
+            .fetch_one(pool)
+            .await)
             .expect("count");
     assert_eq!(
         live_refresh, 0,
@@ -161,12 +161,13 @@ async fn an_expired_code_is_invalid_grant() {
 #[tokio::test]
 async fn a_code_issued_to_another_client_is_invalid_grant() {
     let app = spawn_app().await;
-    sqlx::query(
+    with_db!(&app.db().await, pool => sqlx::query(
         "INSERT INTO clients (client_id, name, redirect_uris, allowed_scopes, created_at)
          VALUES ('other-client', 'Other', 'http://localhost:8080/callback', 'read', 0)",
     )
-    .execute(&app.db().await)
+    .execute(pool)
     .await
+    .map(drop))
     .expect("second client");
     let verifier = CodeVerifier::generate();
     let code = obtain_code(&app, "alice", "password123", "read", &verifier).await;

@@ -11,6 +11,8 @@ use ed25519_dalek::pkcs8::EncodePrivateKey as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Response, StatusCode};
+use server_kit::db::Db;
+use server_kit::with_db;
 use shared::{CodeVerifier, TokenResponse};
 
 pub const AUDIENCE: &str = "http://localhost:8082";
@@ -32,7 +34,7 @@ pub async fn spawn_lab() -> Lab {
 /// Both servers, the resource server's configuration changed by `tweak`.
 pub async fn spawn_lab_with(tweak: impl FnOnce(&mut resource_server::config::Config)) -> Lab {
     let data = tempfile::tempdir().expect("a temporary directory");
-    let auth_db = format!("sqlite://{}/auth.db", data.path().display());
+    let auth_db = server_kit::testing::fresh_database(data.path(), "auth").await;
     let auth = auth_server::startup::Application::build(auth_server::config::Config {
         addr: "127.0.0.1:0".parse().expect("addr"),
         issuer: None,
@@ -58,7 +60,7 @@ pub async fn spawn_lab_with(tweak: impl FnOnce(&mut resource_server::config::Con
         addr: "127.0.0.1:0".parse().expect("addr"),
         issuer: issuer.clone(),
         audience: Some(AUDIENCE.to_owned()),
-        database_url: format!("sqlite://{}/resource.db", data.path().display()),
+        database_url: server_kit::testing::fresh_database(data.path(), "resource").await,
         spa_origins: vec!["http://localhost:8080".to_owned()],
         validation: resource_server::config::ValidationMode::Jwt,
         client_id: "resource-server".to_owned(),
@@ -208,14 +210,12 @@ impl Lab {
     /// The authorization server's signing key, read from its database: what an attacker
     /// would need, and what tests use to forge tokens that differ in one claim only.
     pub async fn signing_key(&self) -> (String, EncodingKey, Vec<u8>) {
-        let db = sqlx::SqlitePool::connect(&self.auth_db)
-            .await
-            .expect("database");
-        let (kid, private, public): (String, Vec<u8>, Vec<u8>) =
+        let db = Db::connect(&self.auth_db).await.expect("database");
+        let (kid, private, public): (String, Vec<u8>, Vec<u8>) = with_db!(&db, pool =>
             sqlx::query_as("SELECT kid, private_pkcs8, public_key FROM signing_keys ORDER BY created_at DESC LIMIT 1")
-                .fetch_one(&db)
-                .await
-                .expect("a signing key");
+                .fetch_one(pool)
+                .await)
+            .expect("a signing key");
         (kid, EncodingKey::from_ed_der(&private), public)
     }
 
@@ -223,17 +223,16 @@ impl Lab {
     pub async fn rotate_key(&self, kid: &str) -> EncodingKey {
         let key = SigningKey::from_bytes(&shared::random::bytes());
         let private = key.to_pkcs8_der().expect("PKCS#8");
-        let db = sqlx::SqlitePool::connect(&self.auth_db)
-            .await
-            .expect("database");
-        sqlx::query("INSERT INTO signing_keys (kid, private_pkcs8, public_key, created_at) VALUES (?, ?, ?, ?)")
+        let db = Db::connect(&self.auth_db).await.expect("database");
+        with_db!(&db, pool => sqlx::query("INSERT INTO signing_keys (kid, private_pkcs8, public_key, created_at) VALUES ($1, $2, $3, $4)")
             .bind(kid)
             .bind(private.as_bytes())
             .bind(key.verifying_key().to_bytes().to_vec())
             .bind(server_kit::unix_now())
-            .execute(&db)
+            .execute(pool)
             .await
-            .expect("inserted");
+            .map(drop))
+        .expect("inserted");
         EncodingKey::from_ed_der(private.as_bytes())
     }
 
