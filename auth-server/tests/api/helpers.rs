@@ -133,6 +133,16 @@ impl TestApp {
         .await
     }
 
+    /// Refreshes with `token` as the demo client.
+    pub async fn refresh(&self, token: &str) -> Response {
+        self.token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token),
+            ("client_id", CLIENT_ID),
+        ])
+        .await
+    }
+
     /// Asks `/introspect` about `token` as the resource server.
     pub async fn introspect(&self, token: &str) -> serde_json::Value {
         let response = self
@@ -204,6 +214,15 @@ impl Browser<'_> {
             self.cookie = Some(pair.to_owned());
         }
         response
+    }
+
+    /// The same browser, its session cookie and all, talking to another server: a replica
+    /// behind the same load balancer.
+    pub fn switch_to<'b>(&self, app: &'b TestApp) -> Browser<'b> {
+        Browser {
+            app,
+            cookie: self.cookie.clone(),
+        }
     }
 
     pub async fn get(&mut self, path: &str) -> Response {

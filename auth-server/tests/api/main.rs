@@ -15,6 +15,7 @@ mod process;
 mod protections;
 mod races;
 mod register;
+mod replicas;
 mod resources;
 mod self_service;
 mod token;

@@ -14,19 +14,20 @@ use tokio::net::TcpStream;
 
 use crate::helpers::{TestApp, database_url};
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
 }
 
-/// Starts the binary on `port` with the database at `database`, and waits until it is
-/// healthy.
-async fn start(port: u16, database: &str) -> Child {
+/// Starts the binary on `port` with the database at `database` (and `args`), and waits
+/// until it is healthy.
+pub(crate) async fn start(port: u16, database: &str, args: &[&str]) -> Child {
     let mut child = Command::new(env!("CARGO_BIN_EXE_auth-server"))
         .args(["--addr", &format!("127.0.0.1:{port}")])
         .args(["--database-url", database])
+        .args(args)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -54,7 +55,7 @@ async fn after_a_kill_9_mid_flood_every_token_answered_is_still_valid_and_every_
     let port = free_port();
     let data = tempfile::tempdir().expect("a temporary directory");
     let database = database_url(&data).await;
-    let mut server = start(port, &database).await;
+    let mut server = start(port, &database, &[]).await;
     let app = TestApp::running_at(port, database, data);
 
     let mut browser = app.logged_in("alice", "password123").await;
@@ -136,7 +137,7 @@ async fn after_a_kill_9_mid_flood_every_token_answered_is_still_valid_and_every_
     );
     assert!(!used.is_empty(), "some codes were redeemed before the kill");
 
-    let mut restarted = start(port, &app.database_url).await;
+    let mut restarted = start(port, &app.database_url, &[]).await;
     for (_, token) in &answered {
         assert_eq!(
             app.introspect(token).await["active"],
@@ -163,7 +164,7 @@ async fn on_sigterm_the_request_in_flight_finishes_new_connections_are_refused_a
  {
     let port = free_port();
     let data = tempfile::tempdir().expect("a temporary directory");
-    let mut server = start(port, &database_url(&data).await).await;
+    let mut server = start(port, &database_url(&data).await, &[]).await;
     let address = format!("127.0.0.1:{port}");
 
     // A token request in flight: the head and half of the body sent.

@@ -5,16 +5,7 @@ use futures::future::join_all;
 use reqwest::StatusCode;
 use shared::{CodeVerifier, TokenResponse};
 
-use crate::helpers::{CLIENT_ID, TestApp, spawn_app};
-
-async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
-    app.token(&[
-        ("grant_type", "refresh_token"),
-        ("refresh_token", token),
-        ("client_id", CLIENT_ID),
-    ])
-    .await
-}
+use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn of_ten_racers_on_each_of_500_codes_exactly_one_per_code_gets_tokens() {
@@ -80,7 +71,7 @@ async fn of_twenty_racing_refreshes_exactly_one_succeeds_and_then_no_token_of_th
         .expect("a refresh token")
         .secret()
         .to_owned();
-    let answers = join_all((0..20).map(|_| refresh(&app, &original))).await;
+    let answers = join_all((0..20).map(|_| app.refresh(&original))).await;
     let mut winners = Vec::new();
     let mut losers = 0;
     for answer in answers {
@@ -100,7 +91,7 @@ async fn of_twenty_racing_refreshes_exactly_one_succeeds_and_then_no_token_of_th
     // winner's new tokens are dead too (OAuth 2.1 §4.3.1, RFC 9700 §4.14.2).
     let winner = &winners[0];
     let newest = winner.refresh_token.as_ref().expect("rotated").secret();
-    let answer = refresh(&app, newest).await;
+    let answer = app.refresh(newest).await;
     assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
     for token in [
         first.access_token.secret(),
