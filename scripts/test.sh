@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # README command two: runs every test of the lab. Installs missing tools first (idempotent).
-#   fmt → clippy → native tests → schemathesis against both servers' OpenAPI documents
+#   fmt → clippy → native tests (SQLite) → the servers' suites again on a throwaway
+#   PostgreSQL, with the two-replica tests → the scaled-out lab behind nginx
+#   → schemathesis against both servers' OpenAPI documents
 #   → wasm tests in headless Chromium → wasm check of `shared`
 #   → release build of the SPA, a check that it renders in headless Chromium → browser
 #   end-to-end tests (they need the lab's ports 8080-8082 free).
@@ -22,8 +24,15 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 step "cargo clippy (the SPA and shared for wasm32)"
 cargo clippy -p shared -p client-wasm --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
 
-step "native tests of the whole workspace"
+step "native tests of the whole workspace (storage: SQLite)"
 cargo test --workspace --locked
+
+step "the servers' suites again on PostgreSQL (a throwaway cluster), with the two-replica tests"
+# --include-ignored: the replica tests need PostgreSQL, so a plain `cargo test` skips them.
+bash scripts/with-postgres.sh cargo test -p auth-server -p resource-server --locked -- --include-ignored
+
+step "scaled out: two replicas of each server behind nginx on PostgreSQL, the whole flow through it"
+bash scripts/replicas.sh
 
 step "contract tests: schemathesis against both servers' /openapi.json (no 5xx, answers match their schema)"
 bash scripts/contract.sh
