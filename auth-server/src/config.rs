@@ -20,8 +20,9 @@ pub struct Config {
     #[arg(long, env = "AUTH_SERVER_ISSUER")]
     pub issuer: Option<String>,
 
-    /// SQLite database URL; the file is created and migrated on first start. (Also taken
-    /// after `rotate-key`.)
+    /// Database URL: `sqlite://<file>` (created on first start) or
+    /// `postgres://user:password@host:port/database` (shared by several replicas). Migrated
+    /// on start. (Also taken after `rotate-key`.)
     #[arg(
         long,
         global = true,

@@ -43,11 +43,17 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let cors = server_kit::cors(&config.spa_origins)?;
         let server = Server::bind(config.addr, SERVICE).await?;
+        let db = open_database(&config.database_url).await?;
+        if config.issuer.is_none() && matches!(db, Db::Postgres(_)) {
+            tracing::warn!(
+                "no --issuer on a shared database: this replica names itself after its own \
+                 port; give every replica the load balancer's URL as --issuer"
+            );
+        }
         let issuer = config.issuer.map_or_else(
             || format!("http://localhost:{}", server.local_addr().port()),
             |issuer| issuer.trim_end_matches('/').to_owned(),
         );
-        let db = open_database(&config.database_url).await?;
         seed::seed(
             &db,
             &config.service_client_secret,

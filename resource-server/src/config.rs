@@ -39,7 +39,8 @@ pub struct Config {
     #[arg(long, env = "RESOURCE_SERVER_AUDIENCE")]
     pub audience: Option<String>,
 
-    /// SQLite database URL for the notes; the file is created and migrated on first start.
+    /// Database URL for the notes: `sqlite://<file>` (created on first start) or
+    /// `postgres://user:password@host:port/database`. Migrated on start.
     #[arg(
         long,
         env = "RESOURCE_SERVER_DATABASE_URL",

@@ -13,7 +13,7 @@ use std::time::Duration;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{Connection as _, PgConnection, PgPool, SqlitePool};
 
 /// A connection pool to one of the two backends.
 #[derive(Debug, Clone)]
@@ -134,6 +134,9 @@ async fn open_sqlite(url: &str) -> Result<SqlitePool, sqlx::Error> {
 /// first to commit, re-reads the row and finds it used.
 async fn open_postgres(url: &str) -> Result<PgPool, sqlx::Error> {
     let options = PgConnectOptions::from_str(url)?;
+    // One connection first, so a server that is down or a wrong password is reported as
+    // such at once, not as a pool timeout ten seconds later.
+    PgConnection::connect_with(&options).await?.close().await?;
     PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(10))

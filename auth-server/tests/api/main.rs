@@ -18,4 +18,5 @@ mod register;
 mod replicas;
 mod resources;
 mod self_service;
+mod storage;
 mod token;
