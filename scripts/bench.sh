@@ -5,9 +5,23 @@
 #   bash scripts/bench.sh                   # the standard run
 #   bash scripts/bench.sh --duration 5      # shorter loads
 #   bash scripts/bench.sh --million         # also issue 1,000,000 tokens and report memory
+#   bash scripts/bench.sh --postgres        # the authorization server on a throwaway PostgreSQL
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+
+args=()
+postgres=false
+for arg in "$@"; do
+  if [[ "$arg" == --postgres ]]; then postgres=true; else args+=("$arg"); fi
+done
+if $postgres && [[ -z "${LAB_TEST_POSTGRES_URL:-}" ]]; then
+  exec bash scripts/with-postgres.sh bash "$0" "$@"
+fi
+if $postgres; then
+  psql -q "$LAB_TEST_POSTGRES_URL" -c "CREATE DATABASE lab_bench"
+  args+=(--database-url "${LAB_TEST_POSTGRES_URL%/*}/lab_bench")
+fi
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -26,4 +40,4 @@ say "building the servers and the benchmark in release mode"
 cargo build --release --locked -p auth-server -p resource-server -p lab-bench
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 say "running (machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
-exec "$target_dir/release/lab-bench" "$@"
+exec "$target_dir/release/lab-bench" "${args[@]}"

@@ -20,6 +20,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use server_kit::db::Db;
+use server_kit::with_db;
 use shared::CodeVerifier;
 
 use crate::wrk::{Load, Run};
@@ -38,6 +40,10 @@ struct Cli {
     /// Also issue a million tokens and measure the authorization server's memory after.
     #[arg(long)]
     million: bool,
+    /// The authorization server's database, new and empty (default: a new SQLite file); a
+    /// `postgres://` URL measures it on PostgreSQL (`scripts/bench.sh --postgres`).
+    #[arg(long)]
+    database_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,7 +159,11 @@ async fn bench(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let mut report = String::new();
     let bin = release_dir();
     let data = tempfile::tempdir()?;
-    let database = format!("sqlite://{}/auth.db", data.path().display());
+    let database = cli
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/auth.db", data.path().display()));
+    say!("database: {}", server_kit::db::redacted(&database));
     let auth_url = format!("http://127.0.0.1:{AUTH_PORT}");
     let resource_url = format!("http://127.0.0.1:{RESOURCE_PORT}");
     let load = Load {
@@ -369,27 +379,27 @@ async fn client_credentials_token(http: &reqwest::Client, auth_url: &str) -> Str
         .to_owned()
 }
 
-async fn access_token_rows(database: &str) -> Result<i64, sqlx::Error> {
-    let pool = sqlx::SqlitePool::connect(database).await?;
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM access_tokens")
-        .fetch_one(&pool)
-        .await?;
-    pool.close().await;
-    Ok(rows)
+async fn access_token_rows(database: &str) -> Result<i64, Box<dyn std::error::Error>> {
+    let db = Db::connect(database).await?;
+    Ok(
+        with_db!(&db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM access_tokens")
+        .fetch_one(pool)
+        .await)?,
+    )
 }
 
 /// Adds `count` expired access-token rows (as a long-running server accumulates).
-async fn seed_rows(database: &str, count: i64) -> Result<(), sqlx::Error> {
-    let pool = sqlx::SqlitePool::connect(database).await?;
-    sqlx::query(
+async fn seed_rows(database: &str, count: i64) -> Result<(), Box<dyn std::error::Error>> {
+    let db = Db::connect(database).await?;
+    with_db!(&db, pool => sqlx::query(
         "INSERT INTO access_tokens (jti, grant_id, client_id, sub, scope, audience, expires_at)
-         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
          SELECT 'seeded-' || i, NULL, 'service-client', 'service-client', 'read', 'seeded', 0 FROM n",
     )
     .bind(count)
-    .execute(&pool)
-    .await?;
-    pool.close().await;
+    .execute(pool)
+    .await
+    .map(drop))?;
     Ok(())
 }
 

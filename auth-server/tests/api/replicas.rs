@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use server_kit::testing::{POSTGRES_URL_VAR, fresh_database};
 use shared::{CodeVerifier, TokenResponse};
 
-use crate::helpers::{TestApp, error_of};
+use crate::helpers::{TestApp, error_of, obtain_code};
 use crate::process::{free_port, start};
 
 const NEEDS_POSTGRES: &str = "needs PostgreSQL: bash scripts/with-postgres.sh cargo test -p auth-server --test api replicas -- --include-ignored";
@@ -92,12 +92,7 @@ async fn two_replicas_publish_the_same_jwks_and_discovery_documents_with_the_con
 async fn a_code_issued_by_one_replica_is_redeemed_at_the_other() {
     let lab = replicas().await;
     let verifier = CodeVerifier::generate();
-    let code = lab
-        .a
-        .logged_in("alice", "password123")
-        .await
-        .approve(&verifier, "read")
-        .await;
+    let code = obtain_code(&lab.a, "alice", "password123", "read", &verifier).await;
     let issued = tokens(lab.b.redeem(&code, verifier.secret()).await).await;
     let access = issued.access_token.secret();
     // Signed with the shared key: each replica's JWKS verifies it, each introspects it.
@@ -124,12 +119,7 @@ async fn a_code_issued_by_one_replica_is_redeemed_at_the_other() {
 async fn a_refresh_token_replayed_at_the_other_replica_is_invalid_grant_and_revokes_the_family() {
     let lab = replicas().await;
     let verifier = CodeVerifier::generate();
-    let code = lab
-        .a
-        .logged_in("alice", "password123")
-        .await
-        .approve(&verifier, "read")
-        .await;
+    let code = obtain_code(&lab.a, "alice", "password123", "read", &verifier).await;
     let first = tokens(lab.a.redeem(&code, verifier.secret()).await).await;
     let old = first.refresh_token.expect("a refresh token");
     let rotated = tokens(lab.a.refresh(old.secret()).await).await;
@@ -158,12 +148,7 @@ async fn a_refresh_token_replayed_at_the_other_replica_is_invalid_grant_and_revo
 async fn of_50_concurrent_redemptions_of_one_code_over_both_replicas_exactly_one_succeeds() {
     let lab = replicas().await;
     let verifier = CodeVerifier::generate();
-    let code = lab
-        .b
-        .logged_in("bob", "secret456")
-        .await
-        .approve(&verifier, "read")
-        .await;
+    let code = obtain_code(&lab.b, "bob", "secret456", "read", &verifier).await;
     let answers = join_all((0..50).map(|racer| {
         let replica = if racer % 2 == 0 { &lab.a } else { &lab.b };
         replica.redeem(&code, verifier.secret())
