@@ -71,4 +71,4 @@ step "browser end-to-end tests: Chromium via chromedriver, the real servers on p
 cargo test --workspace --features lab-cli/e2e --test e2e --locked -- --test-threads=1
 echo "screenshots of the main steps: target/e2e/"
 
-printf '\n\033[1;32mAll checks passed: native tests, wasm tests in headless Chromium, SPA release build, browser end-to-end tests.\033[0m\n'
+printf '\n\033[1;32mAll checks passed: native tests on SQLite and PostgreSQL, replicas behind nginx, contract tests, wasm tests in headless Chromium, SPA release build, browser end-to-end tests.\033[0m\n'
