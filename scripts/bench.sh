@@ -38,6 +38,6 @@ done
 
 say "building the servers and the benchmark in release mode"
 cargo build --release --locked -p auth-server -p resource-server -p lab-bench
-target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+target_dir=$(target_dir)
 say "running (machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
 exec "$target_dir/release/lab-bench" "${args[@]}"

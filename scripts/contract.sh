@@ -9,10 +9,8 @@ source scripts/env.sh
 
 cargo build -p auth-server -p resource-server --locked
 # CI builds into its own CARGO_TARGET_DIR: ask cargo where the binaries are.
-bin=$(cargo metadata --format-version 1 --no-deps \
-  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug
+bin=$(target_dir)/debug
 contract=$(mktemp -d)
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 auth_port=$(free_port)
 resource_port=$(free_port)
 RUST_LOG=warn "$bin/auth-server" --addr "127.0.0.1:$auth_port" \

@@ -19,8 +19,7 @@ if [[ ! -x "$nginx" ]]; then
 fi
 
 cargo build -p auth-server -p resource-server -p lab-cli --bins --locked
-bin=$(cargo metadata --format-version 1 --no-deps \
-  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug
+bin=$(target_dir)/debug
 work=$(mktemp -d "${TMPDIR:-/tmp}/oauth-lab-replicas.XXXXXX")
 chmod 755 "$work" # nginx's workers run as another user when it is started as root
 pids=()
@@ -31,7 +30,6 @@ stop() {
   rm -rf "$work"
 }
 trap stop EXIT
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_healthy() {
   for _ in $(seq 150); do curl -fs "$1/health" >/dev/null && return 0; sleep 0.2; done
   echo "$1 did not become healthy; the logs:" >&2

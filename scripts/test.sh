@@ -48,7 +48,7 @@ step "release build of the SPA (trunk build --release, into target/dist-release)
 trunk build --release --dist target/dist-release
 
 step "the release build renders in headless Chromium"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 python3 -m http.server "$port" --bind 127.0.0.1 --directory target/dist-release >/dev/null 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT

@@ -10,6 +10,7 @@
 # Needs Debian's `postgresql` package (scripts/setup.sh installs it). PostgreSQL refuses
 # to run as root, so when run as root the cluster belongs to the `postgres` user.
 set -euo pipefail
+source "$(dirname "$0")/env.sh"
 
 if (($# == 0)); then
   echo "usage: bash scripts/with-postgres.sh <command> [args...]" >&2
@@ -34,7 +35,7 @@ stop() {
 trap stop EXIT
 
 password=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 printf '%s\n' "$password" >"$cluster/password"
 chmod 600 "$cluster/password"
 ((EUID == 0)) && chown postgres: "$cluster/password"
