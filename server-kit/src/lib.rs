@@ -5,7 +5,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -227,7 +227,9 @@ impl Limits {
 /// error (`invalid_request`, RFC 6749 §5.2) for programs, a short page for browsers.
 pub fn limited(router: Router, limits: Limits) -> Router {
     router
-        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        // One body limit for every route: a body announced larger is refused before it is
+        // read, a chunked one as soon as it passes the limit (axum's extractors see the
+        // limited body and answer 413 too).
         .layer(RequestBodyLimitLayer::new(limits.body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
