@@ -77,14 +77,6 @@ impl Db {
             Err(OpenError::Scheme(redacted(url)))
         }
     }
-
-    /// The backend's name, for logs and `/health`-style reports.
-    pub fn backend(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
-        }
-    }
 }
 
 /// The URL with any password replaced, fit for a log line or an error message.
