@@ -360,8 +360,24 @@ pub async fn assert_all_clean(address: &str, endpoints: &[Endpoint], at_least: u
     );
 }
 
+/// Asserts that `document` is an OpenAPI 3 document whose every `$ref` points at a
+/// component (an unregistered schema once slipped through to schemathesis).
+pub fn assert_openapi_3_with_resolved_refs(document: &serde_json::Value) {
+    assert!(
+        document["openapi"]
+            .as_str()
+            .expect("a version")
+            .starts_with("3.")
+    );
+    assert_eq!(
+        unresolved_refs(document),
+        Vec::<String>::new(),
+        "every $ref points at a component"
+    );
+}
+
 /// The `$ref`s of an OpenAPI document that point at no component.
-pub fn unresolved_refs(document: &serde_json::Value) -> Vec<String> {
+fn unresolved_refs(document: &serde_json::Value) -> Vec<String> {
     fn walk(value: &serde_json::Value, refs: &mut Vec<String>) {
         match value {
             serde_json::Value::Object(map) => {

@@ -391,6 +391,33 @@ pub fn redirect_params(response: &Response) -> HashMap<String, String> {
     url.query_pairs().into_owned().collect()
 }
 
+/// A racer's answer: its status and its `error` (empty for a success).
+pub async fn outcome(response: Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.expect("a JSON answer");
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// Of the answers to racing uses of one single-use credential, exactly one succeeds and
+/// every other is 400 `invalid_grant`: the database decides.
+pub fn assert_one_winner(answers: &[(StatusCode, String)]) {
+    let winners = answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::OK)
+        .count();
+    assert_eq!(winners, 1, "exactly one wins: {answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(status, error)| *status == StatusCode::OK
+                || (*status == StatusCode::BAD_REQUEST && error == "invalid_grant")),
+        "every other racer gets invalid_grant: {answers:?}"
+    );
+}
+
 pub async fn error_of(response: Response) -> (StatusCode, String) {
     let status = response.status();
     let body: serde_json::Value = response.json().await.expect("a JSON error body");

@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use server_kit::testing::{POSTGRES_URL_VAR, fresh_database};
 use shared::{CodeVerifier, TokenResponse};
 
-use crate::helpers::{TestApp, error_of, obtain_code};
+use crate::helpers::{TestApp, assert_one_winner, error_of, obtain_code, outcome};
 use crate::process::{free_port, start};
 
 const NEEDS_POSTGRES: &str = "needs PostgreSQL: bash scripts/with-postgres.sh cargo test -p auth-server --test api replicas -- --include-ignored";
@@ -160,32 +160,22 @@ async fn of_50_concurrent_redemptions_of_one_code_over_both_replicas_exactly_one
         (0..50).map(move |racer| {
             let replica = if racer % 2 == 0 { a } else { b };
             async move {
-                let answer = replica.redeem(code, verifier.secret()).await;
-                let status = answer.status();
-                let body: serde_json::Value = answer.json().await.expect("a JSON answer");
                 (
                     code,
-                    status,
-                    body["error"].as_str().unwrap_or("").to_owned(),
+                    outcome(replica.redeem(code, verifier.secret()).await).await,
                 )
             }
         })
     }))
     .await;
     for (code, _) in &codes {
-        let raced: Vec<_> = answers.iter().filter(|answer| answer.0 == code).collect();
-        let winners = raced
+        let raced: Vec<(StatusCode, String)> = answers
             .iter()
-            .filter(|(_, status, _)| *status == StatusCode::OK)
-            .count();
-        assert_eq!(winners, 1, "exactly one redemption wins: {raced:?}");
-        assert!(
-            raced
-                .iter()
-                .all(|(_, status, error)| *status == StatusCode::OK
-                    || (*status == StatusCode::BAD_REQUEST && error == "invalid_grant")),
-            "every other racer gets invalid_grant: {raced:?}"
-        );
+            .filter(|(c, _)| *c == code)
+            .map(|(_, answer)| answer.clone())
+            .collect();
+        assert_eq!(raced.len(), 50);
+        assert_one_winner(&raced);
     }
 }
 
