@@ -48,8 +48,9 @@ resource_ports=("$(free_port)" "$(free_port)")
 
 echo "==> two authorization-server replicas (ports ${auth_ports[*]}), started together on one database"
 for i in 0 1; do
+  # nginx on 127.0.0.1 is the trusted proxy: throttling reads the client from X-Forwarded-For.
   RUST_LOG=warn "$bin/auth-server" --addr "127.0.0.1:${auth_ports[$i]}" --issuer "$issuer" \
-    --database-url "$server/lab_auth" >"$work/auth-$i.log" 2>&1 &
+    --trusted-proxy 127.0.0.1 --database-url "$server/lab_auth" >"$work/auth-$i.log" 2>&1 &
   pids+=($!)
 done
 for port in "${auth_ports[@]}"; do wait_healthy "http://127.0.0.1:$port"; done

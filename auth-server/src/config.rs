@@ -1,6 +1,6 @@
 //! Configuration, read once at start from flags or their environment variables.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// The authorization server's settings. `auth-server --help` lists them.
 #[derive(Debug, Clone, clap::Parser)]
@@ -94,6 +94,22 @@ pub struct Config {
         default_value = "resource-server-secret"
     )]
     pub resource_server_secret: String,
+
+    /// Address of a reverse proxy (such as the lab's nginx) whose `X-Forwarded-For` header
+    /// names the real client, for throttling and logs. Repeat the flag for several; the
+    /// env variable takes a comma-separated list. Without it the header is ignored (anyone
+    /// could write it).
+    #[arg(
+        long = "trusted-proxy",
+        env = "AUTH_SERVER_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<IpAddr>,
+
+    /// Every this many seconds, expired sessions, pending requests, codes, tokens, grants
+    /// and throttling counters are deleted from the database.
+    #[arg(long, env = "AUTH_SERVER_PURGE_INTERVAL", default_value_t = 300)]
+    pub purge_interval: u64,
 
     /// A request not complete within this many seconds (a client that stops sending its
     /// body, say) is answered 408.

@@ -17,7 +17,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Serialize;
 use server_kit::db::Db;
 use server_kit::with_db;
-use shared::AccessTokenClaims;
 
 use crate::error::Internal;
 
@@ -195,42 +194,40 @@ impl SigningKeys {
         Ok(Jwks { keys })
     }
 
-    /// The claims of an access token this server signed, if the signature verifies against
-    /// one of its keys and `iss` is `issuer`. Expiry is left to the caller.
-    pub(crate) async fn verify_own(
+    /// The claims of a JWT of type `typ` this server signed, if the signature verifies
+    /// against one of the keys it publishes *now* (a key that has left the JWK Set, after a
+    /// rotation that was meant to contain it, is trusted no longer: RFC 7517, OIDC Core
+    /// §10.1.1) and `iss` is `issuer`. Audience and expiry are left to the caller, who
+    /// checks them against what it stored.
+    pub(crate) async fn verify_own<T: serde::de::DeserializeOwned>(
         db: &Db,
         issuer: &str,
+        retire_after: i64,
+        typ: &str,
         token: &str,
-    ) -> Result<Option<AccessTokenClaims>, Internal> {
+    ) -> Result<Option<T>, Internal> {
         let Ok(header) = jsonwebtoken::decode_header(token) else {
             return Ok(None);
         };
-        if header.alg != Algorithm::EdDSA
-            || header.typ.as_deref() != Some(crate::tokens::ACCESS_TOKEN_TYP)
-        {
+        if header.alg != Algorithm::EdDSA || header.typ.as_deref() != Some(typ) {
             return Ok(None);
         }
         let Some(kid) = header.kid else {
             return Ok(None);
         };
-        let public: Option<Vec<u8>> = with_db!(db, pool => sqlx::query_scalar("SELECT public_key FROM signing_keys WHERE kid = $1")
-                .bind(&kid)
-                .fetch_optional(pool)
-                .await)?;
-        let Some(public) = public else {
+        let published = Self::published(db, retire_after).await?;
+        let Some(jwk) = published.keys.into_iter().find(|k| k.kid == kid) else {
             return Ok(None);
         };
-        let key = DecodingKey::from_ed_components(&URL_SAFE_NO_PAD.encode(public))?;
+        let key = DecodingKey::from_ed_components(&jwk.x)?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer]);
         validation.validate_aud = false;
         validation.validate_exp = false;
         validation.set_required_spec_claims(&["iss", "sub", "exp"]);
-        Ok(
-            jsonwebtoken::decode::<AccessTokenClaims>(token, &key, &validation)
-                .ok()
-                .map(|data| data.claims),
-        )
+        Ok(jsonwebtoken::decode::<T>(token, &key, &validation)
+            .ok()
+            .map(|data| data.claims))
     }
 
     /// Signs `claims` as a JWT with the header type `typ`, with the key that signs now.

@@ -9,6 +9,7 @@ mod error;
 mod keys;
 mod pages;
 mod password;
+mod purge;
 mod registration;
 mod routes;
 mod security;

@@ -6,12 +6,47 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::error::Internal;
+use crate::store::Client;
+
+/// Who is asking, as the login and consent pages show it. The name is the client's own
+/// claim, so the page also shows what it cannot fake: its id, where the answer will go, and
+/// whether the operator registered it (RFC 7591 §5, RFC 6749 §10.2, RFC 9700 §4.18).
+#[derive(Debug)]
+pub(crate) struct ClientIdentity {
+    pub name: String,
+    pub client_id: String,
+    /// The host (and port) of the redirect URI the answer goes to.
+    pub redirect_host: String,
+    /// Registered by anyone, not by the operator.
+    pub unverified: bool,
+}
+
+impl ClientIdentity {
+    pub(crate) fn new(client: &Client, redirect_uri: &str) -> Self {
+        let redirect_host = url::Url::parse(redirect_uri)
+            .ok()
+            .and_then(|url| {
+                let host = url.host_str()?.to_owned();
+                Some(
+                    url.port()
+                        .map_or(host.clone(), |port| format!("{host}:{port}")),
+                )
+            })
+            .unwrap_or_else(|| redirect_uri.to_owned());
+        Self {
+            name: client.name.clone(),
+            client_id: client.client_id.to_string(),
+            redirect_host,
+            unverified: client.self_registered,
+        }
+    }
+}
 
 #[derive(Template)]
 #[template(path = "login.html")]
 pub(crate) struct LoginPage<'a> {
     /// The client asking, or `None` when logging in to manage clients.
-    pub client_name: Option<&'a str>,
+    pub client: Option<&'a ClientIdentity>,
     pub request_id: &'a str,
     pub csrf_token: &'a str,
     pub username: &'a str,
@@ -29,7 +64,7 @@ pub(crate) struct ScopeLine {
 #[derive(Template)]
 #[template(path = "consent.html")]
 pub(crate) struct ConsentPage<'a> {
-    pub client_name: &'a str,
+    pub client: &'a ClientIdentity,
     pub username: &'a str,
     pub request_id: &'a str,
     pub csrf_token: &'a str,
@@ -83,6 +118,16 @@ pub(crate) struct ClientEditPage<'a> {
     pub error: Option<&'a str>,
 }
 
+/// "Log out?": the confirmation of a logout request that came without a valid hint.
+#[derive(Debug, Template)]
+#[template(path = "logout.html")]
+pub(crate) struct LogoutPage<'a> {
+    pub csrf_token: &'a str,
+    pub client_id: &'a str,
+    pub post_logout_redirect_uri: &'a str,
+    pub state: &'a str,
+}
+
 /// A plain message (logged out, account created).
 #[derive(Debug, Template)]
 #[template(path = "message.html")]
@@ -100,6 +145,8 @@ pub(crate) struct ErrorPage {
     pub message: String,
     /// The rule that made the server stop, for the curious.
     pub rule: Option<&'static str>,
+    /// A link the user may follow on: `(href, label)`.
+    pub link: Option<(String, String)>,
 }
 
 impl ErrorPage {
@@ -109,7 +156,14 @@ impl ErrorPage {
             title,
             message: message.into(),
             rule: None,
+            link: None,
         }
+    }
+
+    #[must_use]
+    pub(crate) fn link(mut self, href: String, label: String) -> Self {
+        self.link = Some((href, label));
+        self
     }
 
     #[must_use]
@@ -154,7 +208,9 @@ pub(crate) fn render(status: StatusCode, page: &impl Template) -> Result<Respons
 
 impl IntoResponse for ErrorPage {
     fn into_response(self) -> Response {
-        tracing::info!(title = self.title, reason = %self.message, "showing an error page");
+        // Debug formatting: the message may quote what a client sent (a client_id, a
+        // redirect_uri), and a newline in it must not start a forged log line (CWE-117).
+        tracing::info!(title = self.title, reason = ?self.message, "showing an error page");
         match render(self.status, &self) {
             Ok(response) => response,
             Err(error) => Internal::new(error).into_response(),

@@ -1,8 +1,12 @@
 //! Rules for client metadata, shared by dynamic registration (RFC 7591) and the clients
-//! pages: what a redirect URI may be, and which scopes a client may ask for.
+//! pages: what a redirect URI may be, which name and scopes a client may have. Both ways are
+//! self-service (anyone can register), so a client registered either way is never trusted
+//! like one the operator configured: it gets a scope ceiling without `admin`, no
+//! `client_credentials`, an "unverified" mark on the login and consent pages, and no
+//! automatic error redirects (`routes/authorize.rs`).
 
 use server_kit::db::Db;
-use shared::{RegistrationErrorCode, ScopeSet};
+use shared::{GrantType, RegistrationErrorCode, ScopeSet};
 
 use crate::client_auth;
 use crate::error::Internal;
@@ -11,9 +15,25 @@ use crate::store::{self, NewClient};
 /// Why metadata is refused.
 pub(crate) type Refusal = (RegistrationErrorCode, String);
 
+/// The most a self-registered client may ever be allowed. RFC 9700 §2.3: a client must not
+/// obtain, by any grant, more than someone entitled could grant it; `admin` is granted only
+/// through clients the operator registered.
+pub(crate) const SELF_REGISTERED_CEILING: &str = "openid profile email read write";
+
+/// The scopes of a registration that names none. OpenID Connect Dynamic Client Registration
+/// defines no `scope` member, so a client registered the OIDC way must still be able to ask
+/// for `openid profile email` (RFC 7591 §2 lets the server pick the default).
+pub(crate) const DEFAULT_SCOPE: &str = "openid profile email read";
+
+/// Longest client name accepted (it is shown on the login and consent pages).
+const MAX_NAME_CHARS: usize = 100;
+
 /// A redirect URI must be an absolute URL without a fragment (RFC 6749 §3.1.2) using
 /// `https`, or `http` on a loopback host only (RFC 8252 §7.3, OAuth 2.1 §2.3.1): anything
-/// else sends codes over the network in the clear.
+/// else sends codes over the network in the clear. It must also be written exactly as the
+/// URL parser reads it: the WHATWG parser silently drops tabs and newlines, so
+/// `"https://good.example/cb\nhttp://evil.example/cb"` would pass as an https URL while
+/// holding a second one (OAuth 2.1 §2.3.1: redirect URIs are compared as exact strings).
 pub(crate) fn check_redirect_uri(uri: &str) -> Result<(), Refusal> {
     let refuse = |why: &str| {
         (
@@ -21,9 +41,20 @@ pub(crate) fn check_redirect_uri(uri: &str) -> Result<(), Refusal> {
             format!("{uri:?}: {why}"),
         )
     };
+    if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(refuse(
+            "a redirect URI must not contain spaces or control characters (tab, newline)",
+        ));
+    }
     let url = url::Url::parse(uri).map_err(|_| refuse("not an absolute URL"))?;
     if url.fragment().is_some() || uri.contains('#') {
         return Err(refuse("a redirect URI must not have a fragment"));
+    }
+    if url.as_str() != uri {
+        return Err(refuse(&format!(
+            "write it exactly as a URL parser reads it, {:?}: redirect URIs are compared character for character",
+            url.as_str()
+        )));
     }
     let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
     match url.scheme() {
@@ -38,24 +69,66 @@ pub(crate) fn check_redirect_uri(uri: &str) -> Result<(), Refusal> {
     }
 }
 
-/// The scopes a client asks to be allowed: known ones only; `read` when none.
+/// The scopes a client asks to be allowed: known ones only; [`DEFAULT_SCOPE`] when none.
 pub(crate) fn check_scope(scope: Option<&str>) -> Result<ScopeSet, Refusal> {
     let refuse = |why: String| (RegistrationErrorCode::InvalidClientMetadata, why);
-    let scopes = ScopeSet::parse(scope.unwrap_or("read")).map_err(|e| refuse(e.to_string()))?;
+    let scopes =
+        ScopeSet::parse(scope.unwrap_or(DEFAULT_SCOPE)).map_err(|e| refuse(e.to_string()))?;
     if let Some(unknown) = scopes.first_unknown() {
         return Err(refuse(format!("unknown scope {:?}", unknown.as_str())));
     }
     Ok(scopes)
 }
 
-/// Registers a client with a fresh id and, if `confidential`, a fresh secret (stored only
-/// as its hash). Returns the id and the secret, which the caller shows once.
+/// `scopes` cut to what a self-registered client may have, and what was cut.
+pub(crate) fn within_ceiling(scopes: &ScopeSet) -> (ScopeSet, ScopeSet) {
+    let ceiling = ScopeSet::parse(SELF_REGISTERED_CEILING).unwrap_or_default();
+    let kept = scopes.intersection(&ceiling);
+    let cut = scopes
+        .iter()
+        .filter(|s| !kept.contains(s.as_str()))
+        .cloned()
+        .collect();
+    (kept, cut)
+}
+
+/// A client name: 1 to 100 characters, no control characters, and not the name of another
+/// client (RFC 7591 §5, RFC 6749 §10.2: a self-chosen name must not let a client pass for
+/// another on the consent page). Compared without case.
+pub(crate) async fn check_name(
+    db: &Db,
+    name: &str,
+    except_client_id: &str,
+) -> Result<Result<(), Refusal>, Internal> {
+    let refuse = |why: String| Err((RegistrationErrorCode::InvalidClientMetadata, why));
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Ok(refuse(format!(
+            "client_name must have 1 to {MAX_NAME_CHARS} characters"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Ok(refuse(
+            "client_name must not contain control characters".to_owned(),
+        ));
+    }
+    if store::client_name_taken(db, name, except_client_id).await? {
+        return Ok(refuse(format!(
+            "another client is already called {name:?}; choose a name of your own"
+        )));
+    }
+    Ok(Ok(()))
+}
+
+/// Registers a self-service client with a fresh id and, if `confidential`, a fresh secret
+/// (stored only as its hash). Returns the id and the secret, which the caller shows once.
 pub(crate) async fn create_client(
     db: &Db,
     name: Option<&str>,
     confidential: bool,
     redirect_uris: &[String],
     allowed_scopes: &ScopeSet,
+    grant_types: &[GrantType],
     owner_user_id: Option<&str>,
 ) -> Result<(String, Option<String>), Internal> {
     let client_id = format!("client-{}", &shared::random::token()[..22]);
@@ -64,10 +137,11 @@ pub(crate) async fn create_client(
         db,
         &NewClient {
             client_id: &client_id,
-            name: name.unwrap_or(&client_id),
+            name: name.map_or(client_id.as_str(), str::trim),
             secret_hash: secret.as_deref().map(client_auth::hash_secret).as_deref(),
             redirect_uris,
             allowed_scopes,
+            grant_types,
             owner_user_id,
         },
     )

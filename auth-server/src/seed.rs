@@ -20,13 +20,14 @@ const DEMO_USERS: [(&str, &str, &str, &str); 3] = [
 ];
 
 /// The SPA: a public client (no secret), redirecting to the SPA's `/callback` on either
-/// loopback name.
+/// loopback name. (Lists are stored as JSON arrays.)
 const DEMO_CLIENT_ID: &str = "demo-client";
 const DEMO_CLIENT_NAME: &str = "OAuth 2.1 lab SPA";
 const DEMO_CLIENT_REDIRECT_URIS: &str =
-    "http://localhost:8080/callback\nhttp://127.0.0.1:8080/callback";
+    r#"["http://localhost:8080/callback","http://127.0.0.1:8080/callback"]"#;
 const DEMO_CLIENT_SCOPES: &str = "openid profile email read write admin";
-const DEMO_CLIENT_POST_LOGOUT_URIS: &str = "http://localhost:8080/\nhttp://127.0.0.1:8080/";
+const DEMO_CLIENT_POST_LOGOUT_URIS: &str = r#"["http://localhost:8080/","http://127.0.0.1:8080/"]"#;
+const DEMO_CLIENT_GRANT_TYPES: &str = r#"["authorization_code","refresh_token"]"#;
 
 /// Creates the demo data on first start. The confidential clients' secrets come from the
 /// configuration and are (re)applied on every start, so changing the flag changes the secret.
@@ -48,8 +49,8 @@ pub(crate) async fn seed(
             let scopes =
                 ScopeSet::parse(&format!("{scopes} {OIDC_SCOPES}")).map_err(Internal::new)?;
             with_db!(db, pool => sqlx::query(
-                "INSERT INTO users (id, username, password_hash, allowed_scopes, name, email, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                "INSERT INTO users (id, username, password_hash, allowed_scopes, name, email, created_at, email_verified)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE)
                  ON CONFLICT (username) DO NOTHING",
             )
             .bind(shared::random::token())
@@ -68,8 +69,8 @@ pub(crate) async fn seed(
     }
     with_db!(db, pool => sqlx::query(
         "INSERT INTO clients
-         (client_id, name, secret_hash, redirect_uris, allowed_scopes, post_logout_redirect_uris, created_at)
-         VALUES ($1, $2, NULL, $3, $4, $5, $6)
+         (client_id, name, secret_hash, redirect_uris, allowed_scopes, post_logout_redirect_uris, created_at, grant_types)
+         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7)
          ON CONFLICT (client_id) DO NOTHING",
     )
     .bind(DEMO_CLIENT_ID)
@@ -78,16 +79,19 @@ pub(crate) async fn seed(
     .bind(DEMO_CLIENT_SCOPES)
     .bind(DEMO_CLIENT_POST_LOGOUT_URIS)
     .bind(server_kit::unix_now())
+    .bind(DEMO_CLIENT_GRANT_TYPES)
     .execute(pool)
     .await.map(|done| done.rows_affected()))?;
-    // Confidential clients for service-to-service calls: no redirect URIs, no users.
-    for (client_id, name, secret, scopes, can_introspect) in [
+    // Confidential clients for service-to-service calls: no redirect URIs, no users. The
+    // operator configures these; client_credentials is never open to self-registered clients.
+    for (client_id, name, secret, scopes, can_introspect, grant_types) in [
         (
             "service-client",
             "Demo service (client credentials)",
             service_client_secret,
             "read",
             false,
+            r#"["client_credentials"]"#,
         ),
         (
             "resource-server",
@@ -95,11 +99,13 @@ pub(crate) async fn seed(
             resource_server_secret,
             "",
             true,
+            "[]",
         ),
     ] {
         with_db!(db, pool => sqlx::query(
-            "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, allowed_scopes, can_introspect, created_at)
-             VALUES ($1, $2, $3, '', $4, $5, $6)
+            "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, allowed_scopes, can_introspect, created_at,
+                                  post_logout_redirect_uris, grant_types)
+             VALUES ($1, $2, $3, '[]', $4, $5, $6, '[]', $7)
              ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash",
         )
         .bind(client_id)
@@ -108,6 +114,7 @@ pub(crate) async fn seed(
         .bind(scopes)
         .bind(can_introspect)
         .bind(server_kit::unix_now())
+        .bind(grant_types)
         .execute(pool)
         .await.map(|done| done.rows_affected()))?;
     }

@@ -1,5 +1,6 @@
 //! Browser sessions on the authorization server: a random id in an `HttpOnly`,
-//! `SameSite=Lax` cookie, stored server-side only as its SHA-256. A session starts
+//! `SameSite=Lax` cookie (behind https also `Secure`, named `__Host-lab_session`), stored
+//! server-side only as its SHA-256. A session starts
 //! anonymous at `/authorize` (it carries the CSRF token of the login form) and gets a new id
 //! when the user logs in, so an id planted before login is worthless after it (session
 //! fixation).
@@ -10,8 +11,12 @@ use server_kit::with_db;
 use subtle::ConstantTimeEq as _;
 
 use crate::error::Internal;
+use crate::state::AppState;
 
-pub(crate) const COOKIE: &str = "lab_session";
+const COOKIE: &str = "lab_session";
+/// RFC 6265bis §4.1.3.2: a `__Host-` cookie is accepted only with `Secure`, `Path=/` and no
+/// `Domain`, so no http page and no other host can set or overwrite it.
+const SECURE_COOKIE: &str = "__Host-lab_session";
 const LIFETIME_SECS: i64 = 8 * 60 * 60;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -29,9 +34,30 @@ impl Session {
     }
 }
 
+/// The name of the session cookie on this server.
+fn cookie_name(state: &AppState) -> &'static str {
+    if state.settings.secure_cookies() {
+        SECURE_COOKIE
+    } else {
+        COOKIE
+    }
+}
+
+/// The cookie that removes the session cookie from the browser.
+pub(crate) fn removal(state: &AppState) -> Cookie<'static> {
+    Cookie::build(cookie_name(state))
+        .path("/")
+        .secure(state.settings.secure_cookies())
+        .build()
+}
+
 /// The session named by the request's cookie, if it exists and has not expired.
-pub(crate) async fn current(db: &Db, jar: &CookieJar) -> Result<Option<Session>, Internal> {
-    let Some(cookie) = jar.get(COOKIE) else {
+pub(crate) async fn current(
+    state: &AppState,
+    jar: &CookieJar,
+) -> Result<Option<Session>, Internal> {
+    let db = &state.db;
+    let Some(cookie) = jar.get(cookie_name(state)) else {
         return Ok(None);
     };
     Ok(with_db!(db, pool => sqlx::query_as(
@@ -45,21 +71,22 @@ pub(crate) async fn current(db: &Db, jar: &CookieJar) -> Result<Option<Session>,
 
 /// The browser's session, or a new anonymous one and the cookie to set for it.
 pub(crate) async fn current_or_new(
-    db: &Db,
+    state: &AppState,
     jar: &CookieJar,
 ) -> Result<(Session, Option<Cookie<'static>>), Internal> {
-    if let Some(session) = current(db, jar).await? {
+    if let Some(session) = current(state, jar).await? {
         return Ok((session, None));
     }
-    let (session, cookie) = create(db, None).await?;
+    let (session, cookie) = create(state, None).await?;
     Ok((session, Some(cookie)))
 }
 
 /// Creates a session (anonymous, or logged in as `user_id`) and the cookie that names it.
 pub(crate) async fn create(
-    db: &Db,
+    state: &AppState,
     user_id: Option<&str>,
 ) -> Result<(Session, Cookie<'static>), Internal> {
+    let db = &state.db;
     let id = shared::random::token();
     let session = Session {
         id_hash: shared::digest::sha256_hex(id.as_bytes()),
@@ -77,9 +104,10 @@ pub(crate) async fn create(
     .bind(server_kit::unix_now() + LIFETIME_SECS)
     .execute(pool)
     .await.map(|done| done.rows_affected()))?;
-    let cookie = Cookie::build((COOKIE, id))
+    let cookie = Cookie::build((cookie_name(state), id))
         .http_only(true)
         .same_site(SameSite::Lax)
+        .secure(state.settings.secure_cookies())
         .path("/")
         .build();
     Ok((session, cookie))
@@ -89,13 +117,13 @@ pub(crate) async fn create(
 /// planted before login is useless after it), the pending requests moved over, the old
 /// session ended. Returns the new session's cookie.
 pub(crate) async fn log_in(
-    db: &Db,
+    state: &AppState,
     anonymous: &Session,
     user_id: &str,
 ) -> Result<Cookie<'static>, Internal> {
-    let (logged_in, cookie) = create(db, Some(user_id)).await?;
-    crate::store::move_requests(db, &anonymous.id_hash, &logged_in.id_hash).await?;
-    delete(db, &anonymous.id_hash).await?;
+    let (logged_in, cookie) = create(state, Some(user_id)).await?;
+    crate::store::move_requests(&state.db, &anonymous.id_hash, &logged_in.id_hash).await?;
+    delete(&state.db, &anonymous.id_hash).await?;
     Ok(cookie)
 }
 

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use server_kit::Server;
@@ -10,8 +11,9 @@ use server_kit::db::{Db, Migrations};
 use crate::config::Config;
 use crate::error::Internal;
 use crate::keys::SigningKeys;
+use crate::password::Passwords;
 use crate::state::{AppState, Settings};
-use crate::{routes, seed};
+use crate::{purge, routes, seed};
 
 pub const SERVICE: &str = "auth-server";
 
@@ -72,10 +74,16 @@ impl Application {
                 access_token_ttl: seconds(config.access_token_ttl),
                 refresh_token_ttl: seconds(config.refresh_token_ttl),
                 dynamic_registration: config.dynamic_registration,
+                trusted_proxies: config.trusted_proxies,
             }),
+            passwords: Arc::new(Passwords::default()),
         };
+        purge::start(
+            state.db.clone(),
+            Duration::from_secs(config.purge_interval.max(1)),
+        );
         let limits = server_kit::Limits {
-            timeout: std::time::Duration::from_secs(config.request_timeout),
+            timeout: Duration::from_secs(config.request_timeout),
             ..server_kit::Limits::DEFAULT
         };
         let router =

@@ -1,10 +1,12 @@
 //! What every handler can reach.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use server_kit::db::Db;
 
 use crate::keys::SigningKeys;
+use crate::password::Passwords;
 
 /// Settings derived once from the configuration.
 #[derive(Debug)]
@@ -18,6 +20,8 @@ pub(crate) struct Settings {
     pub access_token_ttl: i64,
     pub refresh_token_ttl: i64,
     pub dynamic_registration: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (`throttle::ClientAddress`).
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Settings {
@@ -40,6 +44,19 @@ impl Settings {
     pub(crate) fn key_retirement(&self) -> i64 {
         self.access_token_ttl.saturating_add(60)
     }
+
+    /// The audience `/userinfo` requires: tokens that carry `openid` are issued for it
+    /// beside their resource (RFC 9068 §4, RFC 8707), so a token meant for a resource
+    /// server cannot be replayed here unless it was also meant for here.
+    pub(crate) fn userinfo_audience(&self) -> String {
+        format!("{}/userinfo", self.issuer)
+    }
+
+    /// Behind https the session cookie is `Secure` and named with the `__Host-` prefix
+    /// (RFC 6265bis §4.1.3.2: sent only over https, only to this host, for every path).
+    pub(crate) fn secure_cookies(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -47,4 +64,5 @@ pub(crate) struct AppState {
     pub db: Db,
     pub keys: Arc<SigningKeys>,
     pub settings: Arc<Settings>,
+    pub passwords: Arc<Passwords>,
 }

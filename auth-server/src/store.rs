@@ -3,7 +3,7 @@
 
 use server_kit::db::Db;
 use server_kit::with_db;
-use shared::{ClientId, RedirectUri, ScopeSet};
+use shared::{ClientId, GrantType, RedirectUri, ScopeSet};
 
 use crate::error::Internal;
 
@@ -18,6 +18,17 @@ pub(crate) struct Client {
     pub allowed_scopes: ScopeSet,
     pub can_introspect: bool,
     pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// The grants the client was registered for (RFC 7591 §2 `grant_types`).
+    pub grant_types: Vec<GrantType>,
+    /// Registered by anyone (dynamic registration, the clients pages), not by the operator.
+    pub self_registered: bool,
+}
+
+impl Client {
+    /// Was the client registered for `grant`? RFC 6749 §5.2: if not, `unauthorized_client`.
+    pub(crate) fn may_use(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -29,33 +40,73 @@ struct ClientRow {
     allowed_scopes: String,
     can_introspect: bool,
     post_logout_redirect_uris: String,
+    grant_types: String,
+    self_registered: bool,
 }
 
 pub(crate) async fn find_client(db: &Db, client_id: &str) -> Result<Option<Client>, Internal> {
     let row: Option<ClientRow> = with_db!(db, pool => sqlx::query_as(
         "SELECT client_id, name, secret_hash, redirect_uris, allowed_scopes, can_introspect,
-                post_logout_redirect_uris
+                post_logout_redirect_uris, grant_types, self_registered
          FROM clients WHERE client_id = $1",
     )
     .bind(client_id)
     .fetch_optional(pool)
     .await)?;
     row.map(|row| {
+        let uris = |json: &str| -> Result<Vec<RedirectUri>, Internal> {
+            Ok(stored_list(json)?.iter().map(RedirectUri::new).collect())
+        };
+        let grant_types = stored_list(&row.grant_types)?
+            .iter()
+            .map(|g| {
+                GrantType::parse(g).ok_or_else(|| Internal::new(format!("stored grant type {g:?}")))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Client {
             client_id: ClientId::new(row.client_id),
             name: row.name,
             secret_hash: row.secret_hash,
-            redirect_uris: row.redirect_uris.lines().map(RedirectUri::new).collect(),
+            redirect_uris: uris(&row.redirect_uris)?,
             allowed_scopes: stored_scopes(&row.allowed_scopes)?,
             can_introspect: row.can_introspect,
-            post_logout_redirect_uris: row
-                .post_logout_redirect_uris
-                .lines()
-                .map(RedirectUri::new)
-                .collect(),
+            post_logout_redirect_uris: uris(&row.post_logout_redirect_uris)?,
+            grant_types,
+            self_registered: row.self_registered,
         })
     })
     .transpose()
+}
+
+/// Lists are stored as JSON arrays of strings, never joined text: a value can hold any
+/// character without becoming two values. (An empty column, the SQLite schema's old
+/// default, is an empty list.)
+fn stored_list(json: &str) -> Result<Vec<String>, Internal> {
+    if json.is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(json).map_err(Internal::new)
+}
+
+fn list_json<T: AsRef<str>>(values: &[T]) -> String {
+    serde_json::Value::from(values.iter().map(AsRef::as_ref).collect::<Vec<_>>()).to_string()
+}
+
+/// Is `name` already the name of another client (compared without case)? RFC 7591 §5: a
+/// self-asserted name must not let one client pass for another.
+pub(crate) async fn client_name_taken(
+    db: &Db,
+    name: &str,
+    except_client_id: &str,
+) -> Result<bool, Internal> {
+    let found: Option<String> = with_db!(db, pool => sqlx::query_scalar(
+        "SELECT client_id FROM clients WHERE LOWER(name) = LOWER($1) AND client_id <> $2 LIMIT 1",
+    )
+    .bind(name.trim())
+    .bind(except_client_id)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(found.is_some())
 }
 
 /// A client to register.
@@ -66,21 +117,26 @@ pub(crate) struct NewClient<'a> {
     pub secret_hash: Option<&'a str>,
     pub redirect_uris: &'a [String],
     pub allowed_scopes: &'a ScopeSet,
+    pub grant_types: &'a [GrantType],
     pub owner_user_id: Option<&'a str>,
 }
 
+/// Stores a self-registered client (dynamic registration or the clients pages).
 pub(crate) async fn insert_client(db: &Db, client: &NewClient<'_>) -> Result<(), Internal> {
+    let grant_types: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
     with_db!(db, pool => sqlx::query(
-        "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, allowed_scopes, owner_user_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, allowed_scopes, owner_user_id,
+                              created_at, grant_types, post_logout_redirect_uris, self_registered)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '[]', TRUE)",
     )
     .bind(client.client_id)
     .bind(client.name)
     .bind(client.secret_hash)
-    .bind(client.redirect_uris.join("\n"))
+    .bind(list_json(client.redirect_uris))
     .bind(client.allowed_scopes.to_string())
     .bind(client.owner_user_id)
     .bind(server_kit::unix_now())
+    .bind(list_json(&grant_types))
     .execute(pool)
     .await.map(|done| done.rows_affected()))?;
     Ok(())
@@ -113,7 +169,7 @@ pub(crate) async fn update_client(
         "UPDATE clients SET name = $1, redirect_uris = $2, allowed_scopes = $3 WHERE client_id = $4 AND owner_user_id = $5",
     )
     .bind(name)
-    .bind(redirect_uris.join("\n"))
+    .bind(list_json(redirect_uris))
     .bind(allowed_scopes.to_string())
     .bind(client_id)
     .bind(owner_user_id)
@@ -167,6 +223,8 @@ pub(crate) struct User {
     pub allowed_scopes: String,
     pub name: String,
     pub email: String,
+    /// OIDC Core §5.1: true only for an address this server verified (the demo accounts).
+    pub email_verified: bool,
 }
 
 impl User {
@@ -177,7 +235,7 @@ impl User {
 
 pub(crate) async fn find_user_by_name(db: &Db, username: &str) -> Result<Option<User>, Internal> {
     Ok(with_db!(db, pool => sqlx::query_as(
-        "SELECT id, username, password_hash, allowed_scopes, name, email FROM users WHERE username = $1",
+        "SELECT id, username, password_hash, allowed_scopes, name, email, email_verified FROM users WHERE username = $1",
     )
     .bind(username)
     .fetch_optional(pool)
@@ -186,7 +244,7 @@ pub(crate) async fn find_user_by_name(db: &Db, username: &str) -> Result<Option<
 
 pub(crate) async fn find_user(db: &Db, id: &str) -> Result<Option<User>, Internal> {
     Ok(with_db!(db, pool => sqlx::query_as(
-        "SELECT id, username, password_hash, allowed_scopes, name, email FROM users WHERE id = $1",
+        "SELECT id, username, password_hash, allowed_scopes, name, email, email_verified FROM users WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -578,8 +636,16 @@ pub(crate) async fn rotate_refresh_token(db: &Db, token_hash: &str) -> Result<bo
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct AccessTokenRow {
     pub client_id: String,
+    pub expires_at: i64,
     pub revoked_at: Option<i64>,
     pub grant_revoked_at: Option<i64>,
+}
+
+impl AccessTokenRow {
+    /// Neither revoked (itself or its grant) nor past the expiry stored when it was issued.
+    pub(crate) fn is_live(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.grant_revoked_at.is_none() && self.expires_at > now
+    }
 }
 
 pub(crate) async fn find_access_token(
@@ -587,7 +653,7 @@ pub(crate) async fn find_access_token(
     jti: &str,
 ) -> Result<Option<AccessTokenRow>, Internal> {
     Ok(with_db!(db, pool => sqlx::query_as(
-        "SELECT a.client_id, a.revoked_at, g.revoked_at AS grant_revoked_at
+        "SELECT a.client_id, a.expires_at, a.revoked_at, g.revoked_at AS grant_revoked_at
          FROM access_tokens a LEFT JOIN grants g ON g.id = a.grant_id WHERE a.jti = $1",
     )
     .bind(jti)

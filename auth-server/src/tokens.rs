@@ -10,6 +10,7 @@ use shared::{
 };
 
 use crate::error::Internal;
+use crate::keys::SigningKeys;
 use crate::state::AppState;
 use crate::store::{self, AccessTokenRecord, Grant, RefreshTokenRecord};
 
@@ -17,6 +18,10 @@ use crate::store::{self, AccessTokenRecord, Grant, RefreshTokenRecord};
 /// parameter ... "at+jwt"", so a resource server cannot mistake another JWT (an ID token,
 /// say) for an access token.
 pub(crate) const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
+/// OIDC Core §2 leaves the ID token's `typ` open; "JWT" is the common choice, and differs
+/// from the access tokens' type, so neither passes for the other.
+const ID_TOKEN_TYP: &str = "JWT";
 
 /// What to issue from a grant.
 #[derive(Debug)]
@@ -29,6 +34,12 @@ pub(crate) struct Issue<'a> {
     /// Issue a refresh token with this scope too (RFC 6749 §6: "the refresh token scope
     /// MUST be identical to that of the refresh token included by the client").
     pub refresh_scope: Option<&'a ScopeSet>,
+    /// When the refresh token must expire at the latest: the expiry of the token it
+    /// replaces. draft-ietf-oauth-browser-based-apps (refresh tokens): a rotated refresh
+    /// token "MUST NOT extend the lifetime" beyond that of the initial one. Since each
+    /// rotated token is capped by the one before, the whole family ends when the first
+    /// token would have. `None` for the first token of a grant.
+    pub refresh_not_after: Option<i64>,
 }
 
 /// Issues the tokens of `issue`: the successful token response.
@@ -38,10 +49,20 @@ pub(crate) async fn issue(state: &AppState, issue: &Issue<'_>) -> Result<TokenRe
     let ttl = state.settings.access_token_ttl;
     // RFC 9068 §2.2: `sub` is the user, or the client itself for client credentials.
     let sub = grant.user_id.as_deref().unwrap_or(&grant.client_id);
+    // RFC 9068 §3 / RFC 8707: the token is for the grant's resource. With `openid` it is
+    // also for this server's UserInfo endpoint, which accepts only tokens meant for it.
+    let aud = if issue.scope.contains("openid") {
+        Audience::Many(vec![
+            grant.resource.clone(),
+            state.settings.userinfo_audience(),
+        ])
+    } else {
+        Audience::One(grant.resource.clone())
+    };
     let claims = AccessTokenClaims {
         iss: state.settings.issuer.clone(),
         sub: sub.to_owned(),
-        aud: Audience::One(grant.resource.clone()),
+        aud,
         exp: now + ttl,
         iat: now,
         jti: shared::random::token(),
@@ -79,7 +100,11 @@ pub(crate) async fn issue(state: &AppState, issue: &Issue<'_>) -> Result<TokenRe
                     client_id: &grant.client_id,
                     user_id,
                     scope: refresh_scope,
-                    expires_at: now + state.settings.refresh_token_ttl,
+                    expires_at: issue
+                        .refresh_not_after
+                        .map_or(now + state.settings.refresh_token_ttl, |not_after| {
+                            not_after.min(now + state.settings.refresh_token_ttl)
+                        }),
                 },
             )
             .await?;
@@ -117,7 +142,40 @@ pub(crate) async fn id_token(
         nonce: nonce.map(str::to_owned),
         at_hash: Some(at_hash(access_token)),
     };
-    state.keys.sign(&state.db, "JWT", &claims).await
+    state.keys.sign(&state.db, ID_TOKEN_TYP, &claims).await
+}
+
+/// The claims of an access token this server signed with a key it still publishes.
+pub(crate) async fn verify_access_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<AccessTokenClaims>, Internal> {
+    let settings = &state.settings;
+    SigningKeys::verify_own(
+        &state.db,
+        &settings.issuer,
+        settings.key_retirement(),
+        ACCESS_TOKEN_TYP,
+        token,
+    )
+    .await
+}
+
+/// The claims of an ID token this server signed with a key it still publishes (expired or
+/// not: an `id_token_hint` names a past login).
+pub(crate) async fn verify_id_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<IdTokenClaims>, Internal> {
+    let settings = &state.settings;
+    SigningKeys::verify_own(
+        &state.db,
+        &settings.issuer,
+        settings.key_retirement(),
+        ID_TOKEN_TYP,
+        token,
+    )
+    .await
 }
 
 /// OIDC Core §3.1.3.6: "the base64url encoding of the left-most half of the hash of the

@@ -240,10 +240,9 @@ pub async fn log_out(lab: Lab) {
     let Some(metadata) = discover(lab).await else {
         return;
     };
-    let refresh = lab
-        .tokens
-        .get_untracked()
-        .and_then(|t| t.response.refresh_token);
+    let response = lab.tokens.get_untracked().map(|t| t.response);
+    let id_token = response.as_ref().and_then(|r| r.id_token.clone());
+    let refresh = response.and_then(|r| r.refresh_token);
     if let (Some(refresh), Some(endpoint)) = (refresh, metadata.revocation_endpoint.clone()) {
         let body =
             flow::revocation_request_body(&client_config(), refresh.secret(), "refresh_token");
@@ -258,10 +257,15 @@ pub async fn log_out(lab: Lab) {
     lab.tokens.set(None);
     if let Some(end_session) = metadata.end_session_endpoint {
         let origin = window().location().origin().unwrap_or_default();
-        let query = flow::form_encode(&[
-            ("client_id", &client_config().client_id),
-            ("post_logout_redirect_uri", &format!("{origin}/")),
-        ]);
+        // The ID token proves to the server that this application asked for the logout
+        // (RP-Initiated Logout §2); without it the server asks the user to confirm.
+        let mut params = vec![
+            ("client_id", client_config().client_id),
+            ("post_logout_redirect_uri", format!("{origin}/")),
+        ];
+        params.extend(id_token.map(|token| ("id_token_hint", token)));
+        let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let query = flow::form_encode(&pairs);
         let _ = window()
             .location()
             .set_href(&format!("{end_session}?{query}"));

@@ -52,6 +52,18 @@ pub(crate) struct ResourceMetadata {
     resource_name: String,
 }
 
+/// `GET /health` before the authorization server has been found.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "describes the wire format; never built")]
+pub(crate) struct NotReady {
+    /// `starting`.
+    status: String,
+    service: String,
+    /// The issuer whose discovery document and keys the server is waiting for.
+    waiting_for: String,
+    error_description: String,
+}
+
 /// The refusals of every `/api` endpoint (RFC 6750 §3).
 #[derive(IntoResponses)]
 #[expect(dead_code, reason = "describes the wire format; never built")]
@@ -65,6 +77,10 @@ pub(crate) enum BearerRefusals {
     /// The token lacks the scope: `insufficient_scope`.
     #[response(status = 403)]
     Forbidden(ApiError),
+    /// Tokens cannot be checked right now (the authorization server has not been found
+    /// yet, or does not answer): `temporarily_unavailable`.
+    #[response(status = 503)]
+    Unavailable(ApiError),
 }
 
 #[derive(OpenApi)]

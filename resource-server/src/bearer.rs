@@ -115,10 +115,17 @@ impl FromRequestParts<AppState> for Caller {
             return Err(refuse(ApiError::BadRequest(why.to_owned()), why));
         };
 
-        match state.validator.validate(&token).await {
+        let Some(validator) = state.validator.get() else {
+            let why = format!(
+                "not ready: this resource server has not reached the authorization server at {} yet; try again in a few seconds",
+                state.issuer
+            );
+            return Err(refuse(ApiError::Unavailable(why.clone()), &why));
+        };
+        match validator.validate(&token).await {
             Ok(claims) => {
                 // One write per user and process, not per request.
-                if state.first_sight(&claims.sub) {
+                if state.stats.first_sight(&claims.sub) {
                     with_db!(&state.db, pool => sqlx::query("INSERT INTO users_seen (sub, first_seen) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                         .bind(&claims.sub)
                         .bind(server_kit::unix_now())
@@ -135,7 +142,7 @@ impl FromRequestParts<AppState> for Caller {
             Err(refusal) => {
                 let why = refusal.to_string();
                 let error = match refusal {
-                    Refusal::Unavailable(_) => ApiError::Unavailable(why.clone()),
+                    Refusal::Unavailable => ApiError::Unavailable(why.clone()),
                     _ => ApiError::InvalidToken {
                         description: why.clone(),
                         reason: refusal.reason(),

@@ -83,6 +83,12 @@ pub struct Config {
     #[arg(long, env = "RESOURCE_SERVER_INTROSPECTION_CACHE", default_value_t = 5)]
     pub introspection_cache_secs: u64,
 
+    /// Refetch the authorization server's JWK Set at least every this many seconds (sooner
+    /// if its `Cache-Control: max-age` says so), and drop the keys it no longer publishes:
+    /// a retired key stops verifying tokens within this time.
+    #[arg(long, env = "RESOURCE_SERVER_JWKS_REFRESH", default_value_t = 300)]
+    pub jwks_refresh: u64,
+
     /// A request not complete within this many seconds (a client that stops sending its
     /// body, say) is answered 408.
     #[arg(long, env = "RESOURCE_SERVER_REQUEST_TIMEOUT", default_value_t = 10)]

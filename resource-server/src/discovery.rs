@@ -1,37 +1,97 @@
-//! Finding the authorization server: its metadata (RFC 8414) from its issuer identifier.
+//! Finding the authorization server: its metadata (RFC 8414) from its issuer identifier,
+//! then its keys (or its introspection endpoint). Runs in the background from the start:
+//! the server answers at once, with 503 until this is done.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use shared::AuthorizationServerMetadata;
 
-const FIRST_RETRY: Duration = Duration::from_millis(500);
-const MAX_RETRY: Duration = Duration::from_secs(10);
+use crate::config::ValidationMode;
+use crate::introspect::Introspector;
+use crate::jwks::KeySet;
+use crate::validate::{JwtValidator, Validator};
 
-/// Reads `<issuer>/.well-known/oauth-authorization-server`, retrying with backoff until the
-/// authorization server answers (it may still be starting).
-pub(crate) async fn discover(http: &reqwest::Client, issuer: &str) -> AuthorizationServerMetadata {
-    let url = format!("{issuer}/.well-known/oauth-authorization-server");
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+/// The longest wait between attempts: the log says what it waits for at least this often.
+const MAX_RETRY: Duration = Duration::from_secs(5);
+
+/// What the resource server needs to know to connect to the authorization server.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    pub issuer: String,
+    pub audience: String,
+    pub validation: ValidationMode,
+    pub client_id: String,
+    pub client_secret: String,
+    pub introspection_cache: Duration,
+    /// Refetch the JWK Set at least this often (JWT validation).
+    pub jwks_refresh: Duration,
+}
+
+/// Finds the authorization server and sets `ready` to the validator, retrying with backoff
+/// (and saying so in the log) for as long as it takes.
+pub(crate) async fn connect(
+    ready: Arc<OnceLock<Validator>>,
+    http: reqwest::Client,
+    connection: Connection,
+) {
     let mut wait = FIRST_RETRY;
     loop {
-        match fetch(http, &url, issuer).await {
-            Ok(metadata) => {
+        match validator(&http, &connection).await {
+            Ok(validator) => {
                 tracing::info!(
-                    issuer,
-                    jwks_uri = metadata.jwks_uri,
-                    "found the authorization server"
+                    issuer = connection.issuer,
+                    "found the authorization server: ready"
                 );
-                return metadata;
+                if ready.set(validator).is_err() {
+                    tracing::warn!("the validator was already set");
+                }
+                if let Some(Validator::Jwt(validator)) = ready.get() {
+                    validator.refresh_keys_every(connection.jwks_refresh).await;
+                }
+                return;
             }
             Err(why) => {
                 tracing::warn!(
-                    "waiting for the authorization server: {why}; trying again in {} ms (is auth-server running at {issuer}?)",
-                    wait.as_millis()
+                    "not ready: waiting for the authorization server: {why}; trying again in {} ms (is auth-server running at {}?)",
+                    wait.as_millis(),
+                    connection.issuer
                 );
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(MAX_RETRY);
             }
         }
     }
+}
+
+/// One attempt: discovery, then keys or the introspection endpoint.
+async fn validator(http: &reqwest::Client, connection: &Connection) -> Result<Validator, String> {
+    let issuer = &connection.issuer;
+    let url = format!("{issuer}/.well-known/oauth-authorization-server");
+    let metadata = fetch(http, &url, issuer).await?;
+    Ok(match connection.validation {
+        ValidationMode::Jwt => {
+            let keys = KeySet::load(http.clone(), metadata.jwks_uri).await?;
+            Validator::Jwt(JwtValidator::new(keys, issuer, &connection.audience))
+        }
+        ValidationMode::Introspect => {
+            let endpoint = metadata.introspection_endpoint.ok_or(
+                "--validation introspect: the authorization server advertises no introspection_endpoint",
+            )?;
+            Validator::Introspect {
+                introspector: Introspector::new(
+                    http.clone(),
+                    endpoint,
+                    connection.client_id.clone(),
+                    connection.client_secret.clone(),
+                    connection.introspection_cache,
+                ),
+                issuer: issuer.clone(),
+                audience: connection.audience.clone(),
+            }
+        }
+    })
 }
 
 async fn fetch(

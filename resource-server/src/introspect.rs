@@ -75,10 +75,10 @@ impl Introspector {
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| Refusal::Unavailable(e.to_string()))?
+            .map_err(|e| unavailable(&e))?
             .json()
             .await
-            .map_err(|e| Refusal::Unavailable(e.to_string()))?;
+            .map_err(|e| unavailable(&e))?;
         if !answer.active {
             return Err(Refusal::Inactive);
         }
@@ -101,4 +101,11 @@ impl Introspector {
         }
         Ok(claims)
     }
+}
+
+/// The introspection endpoint failed: the cause goes to the log, never to the client (it
+/// names an internal address).
+fn unavailable(error: &reqwest::Error) -> Refusal {
+    tracing::warn!(%error, "introspection failed");
+    Refusal::Unavailable
 }

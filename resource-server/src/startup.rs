@@ -1,7 +1,7 @@
 //! Builds the server from its configuration and runs it.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -9,11 +9,14 @@ use axum::routing::get;
 use server_kit::Server;
 use server_kit::db::{Db, Migrations};
 
-use crate::config::{Config, ValidationMode};
-use crate::introspect::Introspector;
-use crate::jwks::KeySet;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::config::Config;
+use crate::discovery::Connection;
 use crate::state::{AppState, Counters};
-use crate::validate::{JwtValidator, Validator};
+use crate::validate::Validator;
 use crate::{api, api_doc, discovery};
 
 pub const SERVICE: &str = "resource-server";
@@ -30,12 +33,6 @@ pub enum StartupError {
         url: String,
         source: server_kit::db::OpenError,
     },
-    #[error("cannot load the authorization server's signing keys: {0}")]
-    Keys(String),
-    #[error(
-        "--validation introspect: the authorization server advertises no introspection_endpoint"
-    )]
-    NoIntrospection,
     #[error("cannot make an HTTP client: {0}")]
     Http(#[from] reqwest::Error),
 }
@@ -45,11 +42,26 @@ pub enum StartupError {
 pub struct Application {
     server: Server,
     router: Router,
+    ready: Ready,
+}
+
+/// Whether the resource server has found the authorization server and can check tokens.
+#[derive(Debug, Clone)]
+pub struct Ready(Arc<OnceLock<Validator>>);
+
+impl Ready {
+    /// Resolves once tokens can be checked (for tests and tools that start the server
+    /// themselves; a process outside waits for `GET /health` to answer 200).
+    pub async fn wait(&self) {
+        while self.0.get().is_none() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
 }
 
 impl Application {
-    /// Binds, opens the database, and finds the authorization server (waiting for it if it
-    /// is not up yet) before serving anything.
+    /// Binds and opens the database; the authorization server is found in the background
+    /// (it may not be up yet), while the server already answers.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let server = Server::bind(config.addr, SERVICE).await?;
         let cors = server_kit::cors(&config.spa_origins)?;
@@ -70,39 +82,30 @@ impl Application {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()?;
-        let metadata = discovery::discover(&http, &issuer).await;
-        let validator = match config.validation {
-            ValidationMode::Jwt => {
-                let keys = KeySet::load(http, metadata.jwks_uri)
-                    .await
-                    .map_err(StartupError::Keys)?;
-                Validator::Jwt(JwtValidator::new(keys, &issuer, &audience))
-            }
-            ValidationMode::Introspect => {
-                let endpoint = metadata
-                    .introspection_endpoint
-                    .ok_or(StartupError::NoIntrospection)?;
-                Validator::Introspect {
-                    introspector: Introspector::new(
-                        http,
-                        endpoint,
-                        config.client_id,
-                        config.client_secret,
-                        Duration::from_secs(config.introspection_cache_secs),
-                    ),
-                    issuer: issuer.clone(),
-                    audience: audience.clone(),
-                }
-            }
-        };
         tracing::info!(issuer, audience, validation = ?config.validation, "accepting access tokens from {issuer} meant for {audience}");
         let state = AppState {
             db,
-            validator: Arc::new(validator),
+            validator: Arc::new(OnceLock::new()),
             stats: Arc::new(Counters::default()),
-            audience: audience.into(),
-            issuer: issuer.into(),
+            audience: audience.clone().into(),
+            issuer: issuer.clone().into(),
         };
+        // The server answers from the first moment; until the authorization server has been
+        // found, /health says what it is waiting for and the API answers 503.
+        let ready = Ready(Arc::clone(&state.validator));
+        tokio::spawn(discovery::connect(
+            Arc::clone(&state.validator),
+            http,
+            Connection {
+                issuer,
+                audience,
+                validation: config.validation,
+                client_id: config.client_id,
+                client_secret: config.client_secret,
+                introspection_cache: Duration::from_secs(config.introspection_cache_secs),
+                jwks_refresh: Duration::from_secs(config.jwks_refresh.max(1)),
+            },
+        ));
         let router = Router::new()
             .route("/health", get(health))
             .route(
@@ -117,7 +120,16 @@ impl Application {
             ..server_kit::Limits::DEFAULT
         };
         let router = server_kit::metrics::measured(server_kit::limited(router, limits));
-        Ok(Self { server, router })
+        Ok(Self {
+            server,
+            router,
+            ready,
+        })
+    }
+
+    /// Tells when the server can check tokens.
+    pub fn ready(&self) -> Ready {
+        self.ready.clone()
     }
 
     /// The address actually bound (useful with `--addr 127.0.0.1:0`).
@@ -130,12 +142,28 @@ impl Application {
     }
 }
 
-/// `GET /health`: answers as long as the process serves requests.
+/// `GET /health`: `200` once the authorization server has been found and tokens can be
+/// checked; until then `503`, naming the issuer it is waiting for.
 #[utoipa::path(
     get,
     path = "/health",
-    responses((status = 200, description = "The server is up", body = server_kit::Health))
+    responses(
+        (status = 200, description = "The server is up and can check tokens", body = server_kit::Health),
+        (status = 503, description = "Not ready: still looking for the authorization server", body = api_doc::NotReady),
+    )
 )]
-pub(crate) async fn health() -> axum::Json<server_kit::Health> {
-    server_kit::health(SERVICE, env!("CARGO_PKG_VERSION"))
+pub(crate) async fn health(State(state): State<AppState>) -> Response {
+    if state.validator.get().is_some() {
+        return server_kit::health(SERVICE, env!("CARGO_PKG_VERSION")).into_response();
+    }
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(serde_json::json!({
+            "status": "starting",
+            "service": SERVICE,
+            "waiting_for": &*state.issuer,
+            "error_description": format!("not ready: waiting for the authorization server at {} (its discovery document and keys)", state.issuer),
+        })),
+    )
+        .into_response()
 }

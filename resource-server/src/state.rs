@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use server_kit::db::Db;
 
@@ -11,7 +11,8 @@ use crate::validate::Validator;
 #[derive(Debug, Clone)]
 pub(crate) struct AppState {
     pub db: Db,
-    pub validator: Arc<Validator>,
+    /// Set once the authorization server has been found (`discovery::connect`).
+    pub validator: Arc<OnceLock<Validator>>,
     pub stats: Arc<Counters>,
     /// This server's resource identifier, and the issuer it trusts (shared, not copied:
     /// the state is cloned for every request).
@@ -27,12 +28,38 @@ pub(crate) struct Counters {
     seen: Mutex<HashSet<String>>,
 }
 
-impl AppState {
+/// At most this many subjects are remembered in memory; past it the memory starts over
+/// (`users_seen` is written with `ON CONFLICT DO NOTHING`, so seeing someone "again" costs
+/// one idempotent write). Subjects are users and operator-configured clients only: a
+/// self-registered client cannot get a token of its own (`client_credentials`).
+const SEEN_CAPACITY: usize = 10_000;
+
+impl Counters {
     /// True the first time this process sees `sub` (then it is written to `users_seen`).
     pub(crate) fn first_sight(&self, sub: &str) -> bool {
-        self.stats
-            .seen
-            .lock()
-            .map_or(true, |mut seen| seen.insert(sub.to_owned()))
+        self.seen.lock().map_or(true, |mut seen| {
+            if seen.len() >= SEEN_CAPACITY && !seen.contains(sub) {
+                seen.clear();
+            }
+            seen.insert(sub.to_owned())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memory_of_subjects_seen_is_bounded() {
+        let counters = Counters::default();
+        for n in 0..=SEEN_CAPACITY {
+            assert!(counters.first_sight(&format!("sub-{n}")));
+        }
+        assert!(counters.seen.lock().expect("lock").len() <= SEEN_CAPACITY);
+        assert!(
+            !counters.first_sight(&format!("sub-{SEEN_CAPACITY}")),
+            "still remembered"
+        );
     }
 }

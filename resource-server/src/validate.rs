@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -51,8 +52,9 @@ pub(crate) enum Refusal {
     BadClaims,
     #[error("the authorization server says the token is not active (revoked, expired or unknown)")]
     Inactive,
-    #[error("cannot ask the authorization server about the token: {0}")]
-    Unavailable(String),
+    /// The cause is logged where it happened; the answer does not name internal addresses.
+    #[error("cannot ask the authorization server about the token right now; try again shortly")]
+    Unavailable,
 }
 
 impl Refusal {
@@ -71,7 +73,7 @@ impl Refusal {
             Self::WrongAudience => "wrong_audience",
             Self::BadClaims => "bad_claims",
             Self::Inactive => "inactive",
-            Self::Unavailable(_) => "unavailable",
+            Self::Unavailable => "unavailable",
         }
     }
 }
@@ -146,6 +148,28 @@ impl JwtValidator {
         }
     }
 
+    /// Refetches the key set every `max` (or sooner, as its `Cache-Control` says), for as
+    /// long as the server runs. When a key is dropped, the tokens verified with the keys
+    /// held so far are forgotten and checked again.
+    pub(crate) async fn refresh_keys_every(&self, max: Duration) {
+        let mut wait = max;
+        loop {
+            tokio::time::sleep(wait).await;
+            match self.keys.refresh().await {
+                Ok((dropped, max_age)) => {
+                    if dropped {
+                        self.verified.clear();
+                    }
+                    wait = max_age.map_or(max, |age| age.clamp(Duration::from_secs(1), max));
+                }
+                Err(why) => {
+                    tracing::warn!("cannot refetch the signing keys: {why}; keeping the ones held");
+                    wait = max;
+                }
+            }
+        }
+    }
+
     async fn validate(&self, token: &str) -> Result<AccessTokenClaims, Refusal> {
         if let Some(claims) = self.verified.get(token) {
             return Ok(claims);
@@ -197,6 +221,12 @@ struct VerifiedTokens(Mutex<HashMap<String, AccessTokenClaims>>);
 const VERIFIED_CAPACITY: usize = 10_000;
 
 impl VerifiedTokens {
+    fn clear(&self) {
+        if let Ok(mut cache) = self.0.lock() {
+            cache.clear();
+        }
+    }
+
     fn get(&self, token: &str) -> Option<AccessTokenClaims> {
         let now = server_kit::unix_now();
         let leeway = i64::try_from(LEEWAY_SECS).unwrap_or(0);

@@ -5,7 +5,7 @@
 //! middleware counts it. So the protocol code never touches the registry, and a response
 //! counts exactly once.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use axum::Router;
@@ -60,6 +60,22 @@ struct GrantLabels {
     grant: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct TableLabels {
+    table: &'static str,
+}
+
+/// Expired rows deleted by a server's periodic purge, by table. Counted outside any request,
+/// so the family is shared by every registry of the process.
+static ROWS_PURGED: LazyLock<Family<TableLabels, Counter>> = LazyLock::new(Family::default);
+
+/// Counts `rows` expired rows deleted from `table`.
+pub fn rows_purged(table: &'static str, rows: u64) {
+    ROWS_PURGED
+        .get_or_create(&TableLabels { table })
+        .inc_by(rows);
+}
+
 /// The metrics of one server.
 #[derive(Debug)]
 pub struct Metrics {
@@ -99,6 +115,11 @@ impl Metrics {
             "tokens_issued",
             "Token responses sent, by grant type",
             issued.clone(),
+        );
+        registry.register(
+            "rows_purged",
+            "Expired rows deleted by the periodic purge, by table",
+            ROWS_PURGED.clone(),
         );
         Self {
             registry,

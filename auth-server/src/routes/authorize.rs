@@ -14,7 +14,7 @@ use shared::pkce::CodeChallengeMethod;
 use shared::{AuthorizationErrorCode, CodeChallenge, RedirectUri, ScopeSet};
 
 use crate::error::Internal;
-use crate::pages::ErrorPage;
+use crate::pages::{ClientIdentity, ErrorPage};
 use crate::routes::login;
 use crate::session;
 use crate::state::AppState;
@@ -47,29 +47,35 @@ async fn handle(
     // 1-2: who is asking, and where the answer goes. Failures here are pages.
     let client = check_client(state, &query).await?;
     let redirect_uri = check_redirect_uri(&client, &query)?;
-    // From here on the redirect URI is the client's own: errors go back to it.
+    // From here on the redirect URI is the client's own: errors go back to it. For a client
+    // anyone could have registered, not automatically: RFC 9700 §4.11.2 (the server "MAY
+    // decide to only automatically redirect the user agent to a trusted redirect URI") and
+    // §4.18 (phishing through dynamically registered clients). Such an error is a page with
+    // a link the user may follow, so the server is nobody's open redirector.
     let back = ErrorRedirect {
         redirect_uri: redirect_uri.clone(),
         state: query.get("state").map(str::to_owned),
         issuer: state.settings.issuer.clone(),
+        ask_first: client.self_registered,
     };
     let refuse =
         |(code, description): Refusal| AuthorizeError::Redirect(back.with(code, description));
     // 3-7: what is asked for.
     check_no_repeated_parameter(&query).map_err(refuse)?;
+    check_lengths(&query).map_err(refuse)?;
     check_response_type(&query).map_err(refuse)?;
     let challenge = check_pkce(&query).map_err(refuse)?;
     let scope = check_scope(&client, &query).map_err(refuse)?;
     let resource = check_resource(state, &query).map_err(refuse)?;
     tracing::info!(
         client = %client.client_id,
-        redirect_uri = %redirect_uri,
+        redirect_uri = ?redirect_uri.as_str(),
         scope = %scope,
         "authorize: request passed every check"
     );
 
     // 8: the user. Log in first if this browser has no logged-in session, then consent.
-    let (session, new_cookie) = session::current_or_new(&state.db, &jar).await?;
+    let (session, new_cookie) = session::current_or_new(state, &jar).await?;
 
     let request = PendingRequest {
         id: shared::random::token(),
@@ -93,7 +99,7 @@ async fn handle(
         tracing::info!(client = %client.client_id, "authorize: no session; showing the login page");
         login::page(
             StatusCode::OK,
-            Some(&client.name),
+            Some(&ClientIdentity::new(&client, &request.redirect_uri)),
             &request.id,
             &session.csrf_token,
             "",
@@ -205,6 +211,24 @@ fn check_no_repeated_parameter(query: &Query) -> Result<(), Refusal> {
     }
 }
 
+/// Longest `state` and `nonce` accepted. Both are opaque to the server and stored with the
+/// pending request; unbounded, every anonymous request could store kilobytes (CWE-770).
+/// 512 bytes hold any random value a client needs.
+const MAX_OPAQUE_BYTES: usize = 512;
+
+/// 3b. `state` and `nonce` are at most [`MAX_OPAQUE_BYTES`] long.
+fn check_lengths(query: &Query) -> Result<(), Refusal> {
+    for name in ["state", "nonce"] {
+        if query.get(name).is_some_and(|v| v.len() > MAX_OPAQUE_BYTES) {
+            return Err((
+                AuthorizationErrorCode::InvalidRequest,
+                format!("{name} is longer than {MAX_OPAQUE_BYTES} bytes"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// 4. OAuth 2.1 §4.1.1: `response_type` must be `code` (the implicit grant's `token` is gone).
 fn check_response_type(query: &Query) -> Result<(), Refusal> {
     match query.get("response_type") {
@@ -272,6 +296,8 @@ pub(crate) struct ErrorRedirect {
     pub redirect_uri: RedirectUri,
     pub state: Option<String>,
     pub issuer: String,
+    /// Show the error on this server's page with a link, instead of redirecting at once.
+    pub ask_first: bool,
 }
 
 impl ErrorRedirect {
@@ -289,6 +315,7 @@ impl ErrorRedirect {
         AuthorizationRedirect {
             redirect_uri: self.redirect_uri.clone(),
             params,
+            ask_first: self.ask_first,
         }
     }
 }
@@ -300,6 +327,8 @@ impl ErrorRedirect {
 pub(crate) struct AuthorizationRedirect {
     pub redirect_uri: RedirectUri,
     pub params: Vec<(&'static str, String)>,
+    /// Not automatic: a page with the error and a link to follow (see [`ErrorRedirect`]).
+    pub ask_first: bool,
 }
 
 impl AuthorizationRedirect {
@@ -313,13 +342,30 @@ impl AuthorizationRedirect {
 
 impl IntoResponse for AuthorizationRedirect {
     fn into_response(self) -> Response {
-        if let Some((_, error)) = self.params.iter().find(|(k, _)| *k == "error") {
-            tracing::info!(error, to = %self.redirect_uri, "authorize: sending the error back to the client");
+        let error = self.params.iter().find(|(k, _)| *k == "error");
+        if let Some((_, error)) = error {
+            tracing::info!(error, to = ?self.redirect_uri.as_str(), ask_first = self.ask_first, "authorize: sending the error back to the client");
         }
-        match self.location() {
-            Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
-            Err(error) => error.into_response(),
+        let location = match self.location() {
+            Ok(location) => location,
+            Err(error) => return error.into_response(),
+        };
+        if !self.ask_first {
+            return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
         }
+        let description = self
+            .params
+            .iter()
+            .find(|(k, _)| *k == "error_description")
+            .map_or("", |(_, v)| v.as_str());
+        let message = format!(
+            "{}: {description}. The application that sent you here was registered by someone other than this server's operator, so this server does not send you back to it on its own.",
+            error.map_or("", |(_, v)| v.as_str())
+        );
+        ErrorPage::new(StatusCode::BAD_REQUEST, "Request refused", message)
+            .link(location, format!("Return to the application at {}", self.redirect_uri))
+            .rule("RFC 9700 §4.11.2: an authorization server redirects automatically only to redirect URIs it trusts; otherwise it would be an open redirector for anyone who can register a client.")
+            .into_response()
     }
 }
 

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
-use shared::ScopeSet;
+use shared::{GrantType, ScopeSet};
 
 use crate::pages::{
     self, ClientEditPage, ClientForm, ClientLine, ClientsPage, ErrorPage, MessagePage, PageError,
@@ -25,7 +25,7 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     jar: CookieJar,
 ) -> Result<Response, PageError> {
-    let (session, cookie) = session::current_or_new(&state.db, &jar).await?;
+    let (session, cookie) = session::current_or_new(&state, &jar).await?;
     let jar = cookie.map_or(jar.clone(), |c| jar.add(c));
     let Some(user) = user_of(&state, &session).await? else {
         let page = login::page(StatusCode::OK, None, "", &session.csrf_token, "", None)?;
@@ -72,7 +72,30 @@ impl ClientFields {
                 .map(str::trim),
         )
         .map_err(|(_, why)| why)?;
+        let (scope, cut) = registration::within_ceiling(&scope);
+        if !cut.is_empty() {
+            return Err(format!(
+                "A client registered here may be allowed at most: {}. ({cut} is granted only through clients the operator registers.)",
+                registration::SELF_REGISTERED_CEILING
+            ));
+        }
         Ok((name.to_owned(), redirect_uris, scope))
+    }
+
+    /// [`Self::check`], then that no other client (but `client_id`) has the name.
+    async fn check_all(
+        &self,
+        state: &AppState,
+        client_id: &str,
+    ) -> Result<Result<(String, Vec<String>, ScopeSet), String>, PageError> {
+        let checked = match self.check() {
+            Ok(checked) => checked,
+            Err(why) => return Ok(Err(why)),
+        };
+        Ok(registration::check_name(&state.db, &checked.0, client_id)
+            .await?
+            .map(|()| checked)
+            .map_err(|(_, why)| why))
     }
 
     fn as_form(&self, action: String, new: bool) -> ClientForm {
@@ -94,7 +117,7 @@ pub(crate) async fn create(
 ) -> Result<Response, PageError> {
     let Form(fields) = form.map_err(|_| bad_form())?;
     let (session, user) = logged_in(&state, &jar, fields.csrf_token.as_deref()).await?;
-    let (name, redirect_uris, scope) = match fields.check() {
+    let (name, redirect_uris, scope) = match fields.check_all(&state, "").await? {
         Ok(checked) => checked,
         Err(why) => {
             let form = fields.as_form("/clients".to_owned(), true);
@@ -116,6 +139,8 @@ pub(crate) async fn create(
         confidential,
         &redirect_uris,
         &scope,
+        // The clients pages register clients that act for users: code and refresh.
+        &[GrantType::AuthorizationCode, GrantType::RefreshToken],
         Some(&user.id),
     )
     .await?;
@@ -147,7 +172,7 @@ pub(crate) async fn edit(
     jar: CookieJar,
     Path(client_id): Path<String>,
 ) -> Result<Response, PageError> {
-    let session = session::current(&state.db, &jar)
+    let session = session::current(&state, &jar)
         .await?
         .ok_or_else(not_logged_in)?;
     let user = user_of(&state, &session).await?.ok_or_else(not_logged_in)?;
@@ -191,7 +216,7 @@ pub(crate) async fn update(
 ) -> Result<Response, PageError> {
     let Form(fields) = form.map_err(|_| bad_form())?;
     let (session, user) = logged_in(&state, &jar, fields.csrf_token.as_deref()).await?;
-    let (name, redirect_uris, scope) = match fields.check() {
+    let (name, redirect_uris, scope) = match fields.check_all(&state, &client_id).await? {
         Ok(checked) => checked,
         Err(why) => {
             let form = fields.as_form(format!("/clients/{client_id}"), false);

@@ -10,7 +10,7 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use shared::{AuthorizationCode, AuthorizationErrorCode, RedirectUri, ScopeSet};
 
-use crate::pages::{self, ConsentPage, ErrorPage, PageError, ScopeLine};
+use crate::pages::{self, ClientIdentity, ConsentPage, ErrorPage, PageError, ScopeLine};
 use crate::routes::authorize::{AuthorizationRedirect, ErrorRedirect};
 use crate::routes::login::{bad_form, checked_session, expired_request};
 use crate::session::{self, Session};
@@ -28,7 +28,7 @@ pub(crate) async fn show(
     query: Result<Query<ConsentQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
     let Query(query) = query.map_err(|_| bad_form())?;
-    let session = session::current(&state.db, &jar)
+    let session = session::current(&state, &jar)
         .await?
         .ok_or_else(expired_request)?;
     let user = logged_in_user(&state, &session).await?;
@@ -55,7 +55,7 @@ pub(crate) async fn show(
     Ok(pages::render(
         StatusCode::OK,
         &ConsentPage {
-            client_name: &client.name,
+            client: &ClientIdentity::new(&client, &request.redirect_uri),
             username: &user.username,
             request_id: &request.id,
             csrf_token: &session.csrf_token,
@@ -91,6 +91,8 @@ pub(crate) async fn decide(
         redirect_uri: RedirectUri::new(&request.redirect_uri),
         state: request.state.clone(),
         issuer: state.settings.issuer.clone(),
+        // The user has logged in and decided: the answer goes back at once.
+        ask_first: false,
     };
     let refuse =
         |code, description: &str| Ok(back.with(code, description.to_owned()).into_response());
@@ -164,6 +166,7 @@ pub(crate) async fn decide(
     Ok(AuthorizationRedirect {
         redirect_uri: back.redirect_uri,
         params,
+        ask_first: false,
     }
     .into_response())
 }

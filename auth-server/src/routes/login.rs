@@ -1,23 +1,20 @@
 //! `POST /login`: the login form of the authorization server.
 
-use std::net::SocketAddr;
-
 use axum::Form;
+use axum::extract::State;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 use crate::error::Internal;
-use crate::pages::{self, ErrorPage, LoginPage, PageError};
-use crate::password;
+use crate::pages::{self, ClientIdentity, ErrorPage, LoginPage, PageError};
 use crate::routes::authorize::see_other;
 use crate::session::{self, Session};
 use crate::state::AppState;
 use crate::store;
-use crate::throttle;
+use crate::throttle::{self, ClientAddress, LOGIN_PER_ADDRESS, LOGIN_PER_USER_AND_ADDRESS, Limit};
 
 /// The one message for every failed login: it does not say whether the username exists.
 const LOGIN_FAILED: &str = "Wrong username or password.";
@@ -34,7 +31,7 @@ pub(crate) struct LoginForm {
 /// Renders the login page.
 pub(crate) fn page(
     status: StatusCode,
-    client_name: Option<&str>,
+    client: Option<&ClientIdentity>,
     request_id: &str,
     csrf_token: &str,
     username: &str,
@@ -43,7 +40,7 @@ pub(crate) fn page(
     pages::render(
         status,
         &LoginPage {
-            client_name,
+            client,
             request_id,
             csrf_token,
             username,
@@ -54,7 +51,7 @@ pub(crate) fn page(
 
 pub(crate) async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    address: ClientAddress,
     jar: CookieJar,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, PageError> {
@@ -80,21 +77,57 @@ pub(crate) async fn login(
     };
     let client_id = client.as_ref().map_or("-", |c| c.client_id.as_str());
     let request_id = request.as_ref().map_or("", |r| r.id.as_str());
+    let identity = client
+        .as_ref()
+        .zip(request.as_ref())
+        .map(|(client, request)| ClientIdentity::new(client, &request.redirect_uri));
 
     let username = form.username.unwrap_or_default();
-    if let Some(wait) = throttle::retry_after(&state.db, &username).await? {
-        tracing::warn!(username, client = client_id, ip = %peer.ip(), "login throttled: too many failures");
-        return Ok(throttled(wait));
+    let ip = address.as_string();
+    // RFC 6749 §10.10: each guess takes a unit of both limits *before* bcrypt, atomically,
+    // so a burst of parallel guesses is counted one by one (the address first: spraying
+    // over many usernames is stopped before any username's count moves).
+    let per_address = [ip.as_str()];
+    let per_user = [username.as_str(), ip.as_str()];
+    for (limit, parts) in [
+        (&LOGIN_PER_ADDRESS, &per_address[..]),
+        (&LOGIN_PER_USER_AND_ADDRESS, &per_user[..]),
+    ] {
+        if let Some(wait) = throttle::take(&state.db, limit, parts).await? {
+            tracing::warn!(
+                username,
+                client = client_id,
+                ip,
+                "login throttled: {}",
+                limit.what
+            );
+            return Ok(throttled(limit, wait));
+        }
     }
     let user = store::find_user_by_name(&state.db, &username).await?;
     let password = form.password.unwrap_or_default();
-    let valid = password::verify(user.as_ref(), password).await?;
+    let Ok(valid) = state.passwords.verify(user.as_ref(), password).await? else {
+        // Not the user's fault: the units go back.
+        throttle::give_back(&state.db, &LOGIN_PER_ADDRESS, &per_address).await?;
+        throttle::give_back(&state.db, &LOGIN_PER_USER_AND_ADDRESS, &per_user).await?;
+        tracing::warn!(
+            username,
+            client = client_id,
+            ip,
+            "login refused: the password queue is full"
+        );
+        return Ok(busy());
+    };
     let Some(user) = user.filter(|_| valid) else {
-        throttle::record_failure(&state.db, &username, &peer.ip().to_string()).await?;
-        tracing::warn!(username, client = client_id, ip = %peer.ip(), "login failed: wrong username or password");
+        tracing::warn!(
+            username,
+            client = client_id,
+            ip,
+            "login failed: wrong username or password"
+        );
         return Ok(page(
             StatusCode::UNAUTHORIZED,
-            client.as_ref().map(|c| c.name.as_str()),
+            identity.as_ref(),
             request_id,
             &session.csrf_token,
             &username,
@@ -102,8 +135,11 @@ pub(crate) async fn login(
         )?);
     };
 
-    throttle::clear(&state.db, &username).await?;
-    let cookie = session::log_in(&state.db, &session, &user.id).await?;
+    // A success clears this username's count from this address and gives back its unit
+    // of the address's count.
+    throttle::reset(&state.db, &LOGIN_PER_USER_AND_ADDRESS, &per_user).await?;
+    throttle::give_back(&state.db, &LOGIN_PER_ADDRESS, &per_address).await?;
+    let cookie = session::log_in(&state, &session, &user.id).await?;
     tracing::info!(
         username = user.username,
         client = client_id,
@@ -122,19 +158,34 @@ pub(crate) fn after_login(request_id: &str) -> String {
 }
 
 /// `429 Too Many Requests` with `Retry-After` and a page that says when to try again.
-fn throttled(wait_secs: i64) -> Response {
+pub(crate) fn throttled(limit: &Limit, wait_secs: i64) -> Response {
     let minutes = (wait_secs + 59) / 60;
     let page = ErrorPage::new(
         StatusCode::TOO_MANY_REQUESTS,
-        "Too many failed logins",
+        "Too many attempts",
         format!(
-            "This username had {} failed logins within {} minutes. Try again in {minutes} minute(s).",
-            throttle::MAX_FAILURES,
-            throttle::WINDOW_SECS / 60
+            "There were more than {} {} within {} minutes. Try again in {minutes} minute(s).",
+            limit.max,
+            limit.what,
+            limit.window_secs / 60
         ),
     )
-    .rule("Throttling makes guessing passwords impractical: an attacker gets a handful of tries per quarter hour, not millions.");
-    let mut response = page.into_response();
+    .rule("Throttling makes guessing passwords impractical: an attacker gets a handful of tries per quarter hour, not millions. It counts per address, so nobody can lock you out from elsewhere.");
+    with_retry_after(page.into_response(), wait_secs)
+}
+
+/// `429` at once when the password queue is full, instead of a timeout behind the queue.
+pub(crate) fn busy() -> Response {
+    let page = ErrorPage::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Busy",
+        "The server is checking many passwords right now. Try again in a second.",
+    )
+    .rule("Checking a password is slow on purpose (bcrypt). The queue of checks is bounded, so a flood of logins is refused at once instead of making everyone wait.");
+    with_retry_after(page.into_response(), 1)
+}
+
+fn with_retry_after(mut response: Response, wait_secs: i64) -> Response {
     if let Ok(value) = HeaderValue::from_str(&wait_secs.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
@@ -148,7 +199,7 @@ pub(crate) async fn checked_session(
     jar: &CookieJar,
     csrf_token: Option<&str>,
 ) -> Result<Session, PageError> {
-    let session = session::current(&state.db, jar)
+    let session = session::current(state, jar)
         .await?
         .ok_or(PageError::Page(ErrorPage::new(
             StatusCode::BAD_REQUEST,

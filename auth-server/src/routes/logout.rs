@@ -2,27 +2,37 @@
 //! session on the authorization server, then shows a page or returns to a
 //! `post_logout_redirect_uri` registered for the client (exact match, like redirect URIs:
 //! otherwise logout would be an open redirector).
+//!
+//! A logout request is a plain link, so any site can make the browser send one (RP-Initiated
+//! Logout §6: "Logout requests without a valid id_token_hint value are a potential means of
+//! denial of service"). The session ends at once only with an `id_token_hint` this server
+//! signed for the logged-in user; otherwise the user confirms on a page whose form carries
+//! the session's CSRF token (§2: the OP "SHOULD ask the End-User whether to log out").
 
 use axum::Form;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::cookie::{Cookie, CookieJar};
+use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use shared::RedirectUri;
 
-use crate::pages::{self, ErrorPage, MessagePage, PageError};
+use crate::pages::{self, ErrorPage, LogoutPage, MessagePage, PageError};
 use crate::routes::login::bad_form;
 use crate::session;
 use crate::state::AppState;
 use crate::store;
+use crate::tokens;
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct LogoutParams {
     client_id: Option<String>,
     post_logout_redirect_uri: Option<String>,
     state: Option<String>,
+    id_token_hint: Option<String>,
+    /// Present when the user confirmed on the confirmation page.
+    csrf_token: Option<String>,
 }
 
 pub(crate) async fn logout(
@@ -34,14 +44,20 @@ pub(crate) async fn logout(
     let Form(params) = params.map_err(|_| bad_form())?;
     // Check where to go before ending anything: a bad target is refused outright.
     let target = check_post_logout_redirect(&state, &params).await?;
-    if let Some(current) = session::current(&state.db, &jar).await? {
+    if let Some(current) = session::current(&state, &jar).await? {
+        let confirmed = current.csrf_matches(params.csrf_token.as_deref())
+            || hint_names(&state, &params, current.user_id.as_deref()).await?;
+        if !confirmed {
+            tracing::info!("logout: no valid id_token_hint; asking the user to confirm");
+            return confirmation(&params, &current.csrf_token);
+        }
         session::delete(&state.db, &current.id_hash).await?;
         tracing::info!(
             user = current.user_id.as_deref().unwrap_or("-"),
             "logout: session ended"
         );
     }
-    let jar = jar.remove(Cookie::build(session::COOKIE).path("/"));
+    let jar = jar.remove(session::removal(&state));
     let next = match target {
         Some(mut url) => {
             if let Some(value) = &params.state {
@@ -58,6 +74,39 @@ pub(crate) async fn logout(
         )?,
     };
     Ok((jar, next).into_response())
+}
+
+/// Is `id_token_hint` an ID token this server signed (expired or not) for the session's
+/// user and, if `client_id` is given, for that client?
+async fn hint_names(
+    state: &AppState,
+    params: &LogoutParams,
+    user_id: Option<&str>,
+) -> Result<bool, PageError> {
+    let (Some(hint), Some(user_id)) = (params.id_token_hint.as_deref(), user_id) else {
+        return Ok(false);
+    };
+    let Some(claims) = tokens::verify_id_token(state, hint).await? else {
+        return Ok(false);
+    };
+    let for_client = params
+        .client_id
+        .as_deref()
+        .is_none_or(|client_id| claims.aud.contains(client_id));
+    Ok(claims.sub == user_id && for_client)
+}
+
+/// The page that asks "log out?", its form carrying the CSRF token and the request.
+fn confirmation(params: &LogoutParams, csrf_token: &str) -> Result<Response, PageError> {
+    Ok(pages::render(
+        StatusCode::OK,
+        &LogoutPage {
+            csrf_token,
+            client_id: params.client_id.as_deref().unwrap_or(""),
+            post_logout_redirect_uri: params.post_logout_redirect_uri.as_deref().unwrap_or(""),
+            state: params.state.as_deref().unwrap_or(""),
+        },
+    )?)
 }
 
 async fn check_post_logout_redirect(

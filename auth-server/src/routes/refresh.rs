@@ -62,6 +62,7 @@ pub(crate) async fn refresh(
             username: Some(&user.username),
             scope: &scope,
             refresh_scope: Some(&row.scopes()?),
+            refresh_not_after: Some(row.expires_at),
         },
     )
     .await?;

@@ -7,12 +7,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use shared::{ErrorResponse, RegistrationErrorCode};
+use shared::{ErrorResponse, GrantType, RegistrationErrorCode};
 
 use crate::error::{Internal, no_store};
 use crate::registration::{self, Refusal};
 use crate::routes::api_doc;
 use crate::state::AppState;
+use crate::throttle::{self, ClientAddress, REGISTRATION_PER_ADDRESS};
 
 /// The client metadata of RFC 7591 §2 this server reads; others are ignored (§3.1).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -36,11 +37,13 @@ pub(crate) struct Metadata {
         (status = 201, description = "Registered (RFC 7591 §3.2.1)", body = api_doc::RegisteredClient),
         (status = 400, description = "Refused (RFC 7591 §3.2.2)", body = api_doc::OAuthError),
         (status = 403, description = "Registration is turned off", body = api_doc::OAuthError),
+        (status = 429, description = "Too many clients registered from this address; see Retry-After", body = api_doc::OAuthError),
         server_kit::api_doc::LimitRefusals,
     )
 )]
 pub(crate) async fn register(
     State(state): State<AppState>,
+    address: ClientAddress,
     body: Result<Json<Metadata>, JsonRejection>,
 ) -> Result<Response, Internal> {
     if !state.settings.dynamic_registration {
@@ -68,6 +71,34 @@ pub(crate) async fn register(
         Ok(checked) => checked,
         Err(refusal) => return Ok(refused(refusal)),
     };
+    if let Some(name) = metadata.client_name.as_deref()
+        && let Err(refusal) = registration::check_name(&state.db, name, "").await?
+    {
+        return Ok(refused(refusal));
+    }
+    // RFC 7591 §3: open registration may be rate-limited; every client is a row.
+    if let Some(wait) = throttle::take(
+        &state.db,
+        &REGISTRATION_PER_ADDRESS,
+        &[&address.as_string()],
+    )
+    .await?
+    {
+        tracing::warn!(ip = %address.0, "register: refused, too many registrations from this address");
+        let description = format!(
+            "more than {} {} within {} minutes; try again in {wait} s",
+            REGISTRATION_PER_ADDRESS.max,
+            REGISTRATION_PER_ADDRESS.what,
+            REGISTRATION_PER_ADDRESS.window_secs / 60
+        );
+        let body = json!({"error": "temporarily_unavailable", "error_description": description});
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            [(axum::http::header::RETRY_AFTER, wait.to_string())],
+            Json(body),
+        )
+            .into_response());
+    }
 
     let (client_id, secret) = registration::create_client(
         &state.db,
@@ -75,17 +106,19 @@ pub(crate) async fn register(
         checked.confidential,
         &checked.redirect_uris,
         &checked.scope,
+        &checked.grant_types,
         None,
     )
     .await?;
     let name = metadata
         .client_name
-        .clone()
-        .unwrap_or_else(|| client_id.clone());
+        .as_deref()
+        .map_or_else(|| client_id.clone(), |n| n.trim().to_owned());
     tracing::info!(
         client = client_id,
         name,
         confidential = checked.confidential,
+        scope = %checked.scope,
         "register: new client"
     );
     // RFC 7591 §3.2.1: 201 with the client's id, secret and metadata as registered.
@@ -94,7 +127,7 @@ pub(crate) async fn register(
         "client_id_issued_at": server_kit::unix_now(),
         "client_name": name,
         "redirect_uris": checked.redirect_uris,
-        "grant_types": checked.grant_types,
+        "grant_types": checked.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
         "response_types": ["code"],
         "token_endpoint_auth_method": checked.auth_method,
         "scope": checked.scope,
@@ -110,7 +143,7 @@ pub(crate) async fn register(
 
 struct Checked {
     redirect_uris: Vec<String>,
-    grant_types: Vec<String>,
+    grant_types: Vec<GrantType>,
     auth_method: String,
     confidential: bool,
     scope: shared::ScopeSet,
@@ -132,20 +165,29 @@ fn check(metadata: &Metadata) -> Result<Checked, Refusal> {
             ));
         }
     };
-    let grant_types = metadata
+    let requested = metadata
         .grant_types
         .clone()
         .unwrap_or_else(|| vec!["authorization_code".to_owned()]);
-    for grant in &grant_types {
-        match grant.as_str() {
-            "authorization_code" | "refresh_token" => {}
-            "client_credentials" if confidential => {}
-            "client_credentials" => {
+    let mut grant_types = Vec::new();
+    for grant in &requested {
+        match GrantType::parse(grant) {
+            Some(GrantType::ClientCredentials) if !confidential => {
                 return Err(invalid("client_credentials needs a confidential client"));
             }
-            _ => {
+            // RFC 9700 §2.3: a self-registered client acts for the users who approve it.
+            // Acting for itself, with no user to limit it, is for clients the operator
+            // configured (the seeded service-client), never self-service.
+            Some(GrantType::ClientCredentials) => {
                 return Err(invalid(
-                    "grant_types may hold authorization_code, refresh_token, client_credentials (OAuth 2.1 has no implicit or password grant)",
+                    "client_credentials is only for clients the operator configures, not for self-registered ones",
+                ));
+            }
+            Some(grant) if !grant_types.contains(&grant) => grant_types.push(grant),
+            Some(_) => {}
+            None => {
+                return Err(invalid(
+                    "grant_types may hold authorization_code, refresh_token (OAuth 2.1 has no implicit or password grant)",
                 ));
             }
         }
@@ -158,7 +200,7 @@ fn check(metadata: &Metadata) -> Result<Checked, Refusal> {
         return Err(invalid("response_types may only hold \"code\""));
     }
     let redirect_uris = metadata.redirect_uris.clone().unwrap_or_default();
-    if grant_types.iter().any(|g| g == "authorization_code") && redirect_uris.is_empty() {
+    if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
         return Err((
             RegistrationErrorCode::InvalidRedirectUri,
             "the authorization code grant needs at least one redirect URI".to_owned(),
@@ -167,7 +209,11 @@ fn check(metadata: &Metadata) -> Result<Checked, Refusal> {
     for uri in &redirect_uris {
         registration::check_redirect_uri(uri)?;
     }
-    let scope = registration::check_scope(metadata.scope.as_deref())?;
+    // RFC 7591 §3.2.1: the server "MAY reject or replace any of the client's requested
+    // metadata values"; scopes above the self-registration ceiling are left out, and the
+    // response's `scope` says what the client got.
+    let (scope, _) =
+        registration::within_ceiling(&registration::check_scope(metadata.scope.as_deref())?);
     Ok(Checked {
         redirect_uris,
         grant_types,

@@ -13,11 +13,11 @@ use shared::{ErrorResponse, TokenErrorCode};
 
 use crate::client_auth;
 use crate::error::{Internal, TokenError, no_store};
-use crate::keys::SigningKeys;
 use crate::routes::api_doc;
 use crate::routes::token::parse_form;
 use crate::state::AppState;
 use crate::store;
+use crate::tokens;
 
 /// The form of both endpoints.
 #[derive(Debug, Deserialize)]
@@ -42,8 +42,7 @@ async fn find(state: &AppState, token: &str) -> Result<Option<Found>, Internal> 
     if let Some(row) = store::find_refresh_token(&state.db, &hash).await? {
         return Ok(Some(Found::Refresh(row)));
     }
-    let Some(claims) = SigningKeys::verify_own(&state.db, &state.settings.issuer, token).await?
-    else {
+    let Some(claims) = tokens::verify_access_token(state, token).await? else {
         return Ok(None);
     };
     Ok(store::find_access_token(&state.db, &claims.jti)
@@ -180,9 +179,10 @@ async fn describe(state: &AppState, token: &str) -> Result<Value, Internal> {
                 && row.expires_at > now
                 && grant.as_ref().is_some_and(|g| g.revoked_at.is_none());
             match grant.filter(|_| live) {
+                // RFC 7662 §2.2: `token_type` is a token type (RFC 6749 §7.1), such as
+                // "Bearer"; "refresh_token" is a hint value, not a type, so it is left out.
                 Some(grant) => json!({
                     "active": true,
-                    "token_type": "refresh_token",
                     "client_id": row.client_id,
                     "scope": row.scope,
                     "sub": grant.user_id,
@@ -193,7 +193,8 @@ async fn describe(state: &AppState, token: &str) -> Result<Value, Internal> {
             }
         }
         Some(Found::Access(claims, row)) => {
-            if row.revoked_at.is_none() && row.grant_revoked_at.is_none() && claims.exp > now {
+            // The stored expiry decides, not the token's own `exp`.
+            if row.is_live(now) {
                 let mut answer = serde_json::to_value(&claims).map_err(Internal::new)?;
                 answer["active"] = true.into();
                 answer["token_type"] = "Bearer".into();

@@ -11,12 +11,15 @@ use shared::ScopeSet;
 
 use crate::error::Internal;
 use crate::pages::{self, PageError, SignupPage};
-use crate::password;
+use crate::password::MAX_PASSWORD_BYTES;
 use crate::routes::authorize::see_other;
-use crate::routes::login::{after_login, bad_form, checked_session};
+use crate::routes::login::{
+    after_login, bad_form, busy, checked_session, expired_request, throttled,
+};
 use crate::session;
 use crate::state::AppState;
 use crate::store;
+use crate::throttle::{self, ClientAddress, SIGNUP_PER_ADDRESS};
 
 /// What a new account may grant: everything but `admin`.
 const NEW_USER_SCOPES: &str = "read write openid profile email";
@@ -32,7 +35,7 @@ pub(crate) async fn show(
     query: Result<Query<SignupQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
     let Query(query) = query.map_err(|_| bad_form())?;
-    let (session, cookie) = session::current_or_new(&state.db, &jar).await?;
+    let (session, cookie) = session::current_or_new(&state, &jar).await?;
     let page = render(
         StatusCode::OK,
         query.request_id.as_deref().unwrap_or(""),
@@ -53,12 +56,22 @@ pub(crate) struct SignupForm {
 
 pub(crate) async fn create(
     State(state): State<AppState>,
+    address: ClientAddress,
     jar: CookieJar,
     form: Result<Form<SignupForm>, FormRejection>,
 ) -> Result<Response, PageError> {
     let Form(form) = form.map_err(|_| bad_form())?;
     let session = checked_session(&state, &jar, form.csrf_token.as_deref()).await?;
     let request_id = form.request_id.unwrap_or_default();
+    // The pending request to continue with afterwards must be this browser's own (and so a
+    // well-formed id): it becomes part of a Location header.
+    if !request_id.is_empty()
+        && store::find_request(&state.db, &request_id, &session.id_hash)
+            .await?
+            .is_none()
+    {
+        return Err(expired_request().into());
+    }
     let username = form.username.unwrap_or_default();
     let password = form.password.unwrap_or_default();
     let refuse = |why: &str| {
@@ -75,16 +88,27 @@ pub(crate) async fn create(
     {
         return Ok(refuse(why)?);
     }
+    // Usernames are public in this lab (the login page lists the demo accounts), so saying
+    // that one is taken reveals nothing secret; the per-address limit below keeps anyone
+    // from listing them by the thousand.
+    if let Some(wait) =
+        throttle::take(&state.db, &SIGNUP_PER_ADDRESS, &[&address.as_string()]).await?
+    {
+        tracing::warn!(ip = %address.0, "signup: refused, too many accounts from this address");
+        return Ok(throttled(&SIGNUP_PER_ADDRESS, wait));
+    }
     if store::find_user_by_name(&state.db, &username)
         .await?
         .is_some()
     {
         return Ok(refuse("That username is taken; choose another.")?);
     }
-    let hash = password::hash(password).await?;
+    let Ok(hash) = state.passwords.hash(password).await? else {
+        return Ok(busy());
+    };
     let scopes = ScopeSet::parse(NEW_USER_SCOPES).map_err(Internal::new)?;
     let user_id = store::insert_user(&state.db, &username, &hash, &scopes).await?;
-    let cookie = session::log_in(&state.db, &session, &user_id).await?;
+    let cookie = session::log_in(&state, &session, &user_id).await?;
     tracing::info!(username, "signup: new account, logged in");
     Ok((jar.add(cookie), see_other(&after_login(&request_id))).into_response())
 }
@@ -127,6 +151,11 @@ fn check_username(username: &str) -> Result<(), &'static str> {
 fn check_password(username: &str, password: &str) -> Result<(), &'static str> {
     if password.chars().count() < 10 {
         return Err("The password must have at least 10 characters.");
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(
+            "The password must be at most 72 bytes (bcrypt ignores anything longer, so a longer password would not be what protects the account).",
+        );
     }
     if !password.chars().any(char::is_alphabetic) || !password.chars().any(|c| c.is_ascii_digit()) {
         return Err("The password must contain at least one letter and one digit.");

@@ -44,6 +44,18 @@ pub(crate) async fn token(
         form.client_secret.as_deref(),
     )
     .await?;
+    // RFC 6749 §5.2 `unauthorized_client`: "The authenticated client is not authorized to
+    // use this authorization grant type." A client uses only the grants it was registered
+    // for (RFC 7591 §2 `grant_types`); client_credentials only clients the operator set up.
+    if !client.may_use(grant_type) {
+        return Err(TokenError::new(
+            TokenErrorCode::UnauthorizedClient,
+            format!(
+                "this client is not registered for the {} grant",
+                grant_type.as_str()
+            ),
+        ));
+    }
     let response = match grant_type {
         GrantType::AuthorizationCode => exchange_code(&state, &client, &form).await?,
         GrantType::RefreshToken => refresh::refresh(&state, &client, &form).await?,
@@ -121,8 +133,10 @@ async fn exchange_code(
         .await?
         .ok_or_else(|| invalid_grant("unknown authorization code"))?;
 
-    check_not_replayed(state, &record).await?;
+    // The client proves the code is its own before a replay may revoke anything: otherwise
+    // anyone holding a spent code could end the victim's grant without its credentials.
     check_issued_to(&record, client).map_err(invalid_grant)?;
+    check_not_replayed(state, &record).await?;
     check_not_expired(&record).map_err(invalid_grant)?;
     check_same_redirect_uri(&record, form).map_err(invalid_grant)?;
     check_code_verifier(&record, form).map_err(invalid_grant)?;
@@ -146,7 +160,8 @@ async fn exchange_code(
             grant: &grant,
             username: Some(&user.username),
             scope: &scope,
-            refresh_scope: Some(&scope),
+            refresh_scope: client.may_use(GrantType::RefreshToken).then_some(&scope),
+            refresh_not_after: None,
         },
     )
     .await?;
@@ -164,7 +179,8 @@ async fn exchange_code(
     tracing::info!(
         client = record.client_id,
         scope = %scope,
-        "token: code redeemed, PKCE verified; issued an access token and a refresh token"
+        refresh_token = response.refresh_token.is_some(),
+        "token: code redeemed, PKCE verified; tokens issued"
     );
     Ok(response)
 }
@@ -253,6 +269,8 @@ async fn client_credentials(
     client: &Client,
     form: &TokenRequestForm,
 ) -> Result<shared::TokenResponse, TokenError> {
+    // Registration refuses client_credentials to public clients; a stored row that says
+    // otherwise is still refused.
     if client.secret_hash.is_none() {
         return Err(TokenError::new(
             TokenErrorCode::UnauthorizedClient,
@@ -283,6 +301,7 @@ async fn client_credentials(
             username: None,
             scope: &scope,
             refresh_scope: None,
+            refresh_not_after: None,
         },
     )
     .await?;

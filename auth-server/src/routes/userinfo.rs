@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 use shared::{BearerErrorCode, bearer_challenge};
 
 use crate::error::Internal;
-use crate::keys::SigningKeys;
 use crate::routes::api_doc;
 use crate::state::AppState;
 use crate::store;
+use crate::tokens;
 
 const REALM: &str = "oauth-lab";
 
@@ -52,14 +52,15 @@ pub(crate) async fn userinfo(
             None,
         )
     };
-    let Some(claims) = SigningKeys::verify_own(&state.db, &state.settings.issuer, &token).await?
-    else {
+    let Some(claims) = tokens::verify_access_token(&state, &token).await? else {
         return Ok(invalid());
     };
+    // What the server stored decides, not what the token says: revoked, or past the expiry
+    // recorded when it was issued.
     let live = store::find_access_token(&state.db, &claims.jti)
         .await?
-        .is_some_and(|row| row.revoked_at.is_none() && row.grant_revoked_at.is_none());
-    if !live || claims.exp <= server_kit::unix_now() {
+        .is_some_and(|row| row.is_live(server_kit::unix_now()));
+    if !live {
         return Ok(invalid());
     }
     // OIDC Core §5.3: the UserInfo endpoint serves tokens obtained with the openid scope.
@@ -69,6 +70,16 @@ pub(crate) async fn userinfo(
             BearerErrorCode::InsufficientScope,
             "this endpoint needs the openid scope",
             Some("openid"),
+        ));
+    }
+    // RFC 9068 §4 / RFC 8707: only a token issued for this endpoint (with `openid`) is
+    // accepted; a token meant for a resource server, replayed here, is not.
+    if !claims.aud.contains(&state.settings.userinfo_audience()) {
+        return Ok(refuse(
+            StatusCode::UNAUTHORIZED,
+            BearerErrorCode::InvalidToken,
+            "the access token is not meant for the UserInfo endpoint (aud)",
+            None,
         ));
     }
     let Some(user) = store::find_user(&state.db, &claims.sub).await? else {
@@ -82,7 +93,8 @@ pub(crate) async fn userinfo(
     }
     if claims.scope.contains("email") {
         body["email"] = user.email.into();
-        body["email_verified"] = true.into();
+        // OIDC Core §5.1: true only if the address was verified (the demo accounts').
+        body["email_verified"] = user.email_verified.into();
     }
     Ok(Json::<Value>(body).into_response())
 }

@@ -1,9 +1,9 @@
-//! Login throttling and logout.
+//! Login throttling and logout (OpenID Connect RP-Initiated Logout).
 
 use reqwest::StatusCode;
-use shared::CodeVerifier;
+use shared::{CodeVerifier, TokenResponse};
 
-use crate::helpers::{location, spawn_app};
+use crate::helpers::{hidden, location, redirect_params, spawn_app};
 
 #[tokio::test]
 async fn the_sixth_bad_password_within_15_minutes_gets_429_with_retry_after() {
@@ -83,28 +83,36 @@ async fn a_successful_login_resets_the_failure_count() {
 }
 
 #[tokio::test]
-async fn logout_ends_the_session_so_the_next_authorization_asks_for_login_again() {
+async fn a_logout_link_without_an_id_token_hint_asks_for_confirmation_and_ends_nothing() {
     let app = spawn_app().await;
-    let mut browser = app.browser();
-    let html = browser
-        .authorize(&CodeVerifier::generate(), &[])
-        .await
-        .text()
-        .await
-        .expect("page");
-    browser
-        .log_in_and_decide(&html, "alice", "password123", "approve")
-        .await;
+    let mut browser = app.logged_in("alice", "password123").await;
+    let page = browser.get("/logout").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("page");
+    assert!(
+        html.contains("Log out?") && html.contains("name=\"csrf_token\""),
+        "{html}"
+    );
     assert_eq!(
         browser
             .authorize(&CodeVerifier::generate(), &[])
             .await
             .status(),
         StatusCode::SEE_OTHER,
-        "logged in"
+        "still logged in"
     );
-    let logout = browser.get("/logout").await;
+}
+
+#[tokio::test]
+async fn confirming_the_logout_ends_the_session_so_the_next_authorization_asks_for_login_again() {
+    let app = spawn_app().await;
+    let mut browser = app.logged_in("alice", "password123").await;
+    let html = browser.get("/logout").await.text().await.expect("page");
+    let logout = browser
+        .post("/logout", &[("csrf_token", &hidden(&html, "csrf_token"))])
+        .await;
     assert_eq!(logout.status(), StatusCode::OK);
+    assert!(logout.text().await.expect("page").contains("Logged out"));
     let again = browser.authorize(&CodeVerifier::generate(), &[]).await;
     assert_eq!(again.status(), StatusCode::OK, "the login page again");
     assert!(
@@ -113,6 +121,45 @@ async fn logout_ends_the_session_so_the_next_authorization_asks_for_login_again(
             .await
             .expect("page")
             .contains("name=\"password\"")
+    );
+}
+
+#[tokio::test]
+async fn a_logout_with_the_users_id_token_hint_ends_the_session_at_once() {
+    let app = spawn_app().await;
+    let mut browser = app.browser();
+    let verifier = CodeVerifier::generate();
+    let html = browser
+        .authorize(&verifier, &[])
+        .await
+        .text()
+        .await
+        .expect("page");
+    let back = browser
+        .log_in_and_decide(&html, "alice", "password123", "approve")
+        .await;
+    let code = redirect_params(&back).get("code").cloned().expect("a code");
+    let tokens: TokenResponse = app
+        .redeem(&code, verifier.secret())
+        .await
+        .json()
+        .await
+        .expect("tokens");
+    let id_token = tokens.id_token.expect("an ID token");
+    let logout = browser
+        .get(&format!(
+            "/logout?client_id=demo-client&post_logout_redirect_uri=http://localhost:8080/&id_token_hint={id_token}"
+        ))
+        .await;
+    assert_eq!(logout.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&logout), "http://localhost:8080/");
+    assert_eq!(
+        browser
+            .authorize(&CodeVerifier::generate(), &[])
+            .await
+            .status(),
+        StatusCode::OK,
+        "logged out: the login page"
     );
 }
 

@@ -23,22 +23,18 @@ pub struct TestApp {
     _data: tempfile::TempDir,
 }
 
+/// The real defaults, as the command line gives them, adjusted for a test: any free port,
+/// its own database, one SPA origin.
 pub async fn test_config(data: &tempfile::TempDir) -> Config {
-    Config {
-        addr: "127.0.0.1:0".parse().expect("valid address"),
-        issuer: None,
-        database_url: database_url(data).await,
-        spa_origins: vec!["http://localhost:8080".to_owned()],
-        default_resource: "http://localhost:8082".to_owned(),
-        other_resource: "http://localhost:8083".to_owned(),
-        code_ttl: 600,
-        access_token_ttl: 300,
-        refresh_token_ttl: 86_400,
-        dynamic_registration: true,
-        service_client_secret: "service-secret".to_owned(),
-        resource_server_secret: "resource-server-secret".to_owned(),
-        request_timeout: 10,
-    }
+    let mut config = <Config as clap::Parser>::parse_from([
+        "auth-server",
+        "--addr",
+        "127.0.0.1:0",
+        "--spa-origin",
+        "http://localhost:8080",
+    ]);
+    config.database_url = database_url(data).await;
+    config
 }
 
 /// A new database for a test server: a SQLite file in `data`, or a PostgreSQL database
@@ -102,6 +98,18 @@ impl TestApp {
             .await;
         assert_eq!(back.status(), StatusCode::FOUND, "back to the client");
         browser
+    }
+
+    /// A browser with a login page open (an authorization request of the demo client).
+    pub async fn at_login_page(&self) -> (Browser<'_>, String) {
+        let mut browser = self.browser();
+        let html = browser
+            .authorize(&CodeVerifier::generate(), &[])
+            .await
+            .text()
+            .await
+            .expect("login page");
+        (browser, html)
     }
 
     pub fn browser(&self) -> Browser<'_> {
@@ -232,6 +240,49 @@ impl Browser<'_> {
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
         let request = self.app.http.post(self.app.url(path)).form(form);
+        self.send(request).await
+    }
+
+    /// The `POST` of a form as [`Browser::post`] would send it, as if from `address` behind
+    /// a trusted proxy (`X-Forwarded-For`), not yet sent: to send many at once.
+    pub fn post_request_from(
+        &self,
+        address: &str,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::RequestBuilder {
+        let request = self
+            .app
+            .http
+            .post(self.app.url(path))
+            .header("x-forwarded-for", address)
+            .form(form);
+        match &self.cookie {
+            Some(cookie) => request.header(COOKIE, cookie.clone()),
+            None => request,
+        }
+    }
+
+    /// Submits the login page `html`, as if from `address` behind a trusted proxy.
+    pub async fn log_in_from(
+        &mut self,
+        address: &str,
+        html: &str,
+        username: &str,
+        password: &str,
+    ) -> Response {
+        let request_id = hidden(html, "request_id");
+        let csrf = hidden(html, "csrf_token");
+        let request = self.post_request_from(
+            address,
+            "/login",
+            &[
+                ("request_id", &request_id),
+                ("csrf_token", &csrf),
+                ("username", username),
+                ("password", password),
+            ],
+        );
         self.send(request).await
     }
 
@@ -425,4 +476,71 @@ pub async fn error_of(response: Response) -> (StatusCode, String) {
         status,
         body["error"].as_str().expect("an error code").to_owned(),
     )
+}
+
+/// Signs `claims` with the server's stored private key `kid`, as someone who stole the
+/// database (or the key) could: to check what the server does with such a token.
+pub async fn sign_with_stored_key(
+    app: &TestApp,
+    kid: &str,
+    typ: &str,
+    claims: &serde_json::Value,
+) -> String {
+    let db = app.db().await;
+    let private: Vec<u8> = server_kit::with_db!(&db, pool => sqlx::query_scalar("SELECT private_pkcs8 FROM signing_keys WHERE kid = $1")
+        .bind(kid)
+        .fetch_one(pool)
+        .await)
+    .expect("the stored key");
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    header.typ = Some(typ.to_owned());
+    header.kid = Some(kid.to_owned());
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &jsonwebtoken::EncodingKey::from_ed_der(&private),
+    )
+    .expect("signed")
+}
+
+/// The claims of a JWT, read without checking anything.
+pub fn claims_of(token: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+/// `GET /userinfo` with `token`.
+pub async fn userinfo(app: &TestApp, token: &str) -> Response {
+    app.http
+        .get(app.url("/userinfo"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("sent")
+}
+
+/// `secret` authenticates `client_id` at the token endpoint: with it, a made-up code is what
+/// is wrong (`invalid_grant`); with another secret, the client is (`invalid_client`).
+pub async fn assert_secret_authenticates(app: &TestApp, client_id: &str, secret: &str) {
+    let attempt = |secret: &str| {
+        app.http
+            .post(app.url("/token"))
+            .basic_auth(client_id, Some(secret.to_owned()))
+            .form(&[("grant_type", "authorization_code"), ("code", "made-up")])
+            .send()
+    };
+    let right = attempt(secret).await.expect("sent");
+    assert_eq!(
+        error_of(right).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".into())
+    );
+    let wrong = attempt("not-the-secret").await.expect("sent");
+    assert_eq!(
+        error_of(wrong).await,
+        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+    );
 }

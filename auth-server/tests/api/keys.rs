@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use auth_server::startup::rotate_key;
 use server_kit::with_db;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, claims_of, obtain_code, sign_with_stored_key, spawn_app, userinfo};
 
 /// The `kid`s published in the JWKS.
 async fn published(app: &TestApp) -> Vec<String> {
@@ -95,4 +95,83 @@ async fn a_replaced_key_leaves_the_jwks_once_the_tokens_it_signed_have_expired()
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_ne!(old, new);
+}
+
+/// Moves the keys back in time so that `old` was replaced longer ago than its tokens live
+/// (300 s) plus a minute: it is no longer published.
+async fn retire(app: &TestApp, old: &str, new: &str) {
+    let db = app.db().await;
+    for (kid, seconds) in [(old, 10_000_i64), (new, 361)] {
+        with_db!(&db, pool => sqlx::query("UPDATE signing_keys SET signs_from = signs_from - $1 WHERE kid = $2")
+            .bind(seconds)
+            .bind(kid)
+            .execute(pool)
+            .await
+            .map(drop))
+        .expect("moved back in time");
+    }
+}
+
+#[tokio::test]
+async fn a_token_signed_with_a_key_no_longer_published_is_refused_at_userinfo_and_introspection() {
+    let app = spawn_app().await;
+    let verifier = shared::CodeVerifier::generate();
+    let code = obtain_code(&app, "alice", "password123", "openid email read", &verifier).await;
+    let tokens: shared::TokenResponse = app
+        .redeem(&code, verifier.secret())
+        .await
+        .json()
+        .await
+        .expect("tokens");
+    let real = tokens.access_token.secret();
+    let old = jsonwebtoken::decode_header(real)
+        .expect("a JWT")
+        .kid
+        .expect("a kid");
+    // A thief with the old private key mints a long-lived copy of a real token.
+    let mut claims = claims_of(real);
+    claims["exp"] = (server_kit::unix_now() + 86_400).into();
+    claims["scope"] = "openid email read write admin".into();
+    let forged = sign_with_stored_key(&app, &old, "at+jwt", &claims).await;
+    assert_eq!(
+        userinfo(&app, &forged).await.status(),
+        200,
+        "while published"
+    );
+
+    let (new, _) = rotate_key(&app.database_url, 0).await.expect("rotated");
+    retire(&app, &old, &new).await;
+    assert_eq!(published(&app).await, vec![new]);
+    assert_eq!(userinfo(&app, &forged).await.status(), 401);
+    assert_eq!(
+        app.introspect(&forged).await,
+        serde_json::json!({"active": false})
+    );
+}
+
+#[tokio::test]
+async fn userinfo_and_introspection_go_by_the_stored_expiry_not_the_tokens_own() {
+    let app = spawn_app().await;
+    let verifier = shared::CodeVerifier::generate();
+    let code = obtain_code(&app, "alice", "password123", "openid read", &verifier).await;
+    let tokens: shared::TokenResponse = app
+        .redeem(&code, verifier.secret())
+        .await
+        .json()
+        .await
+        .expect("tokens");
+    let token = tokens.access_token.secret();
+    assert_eq!(userinfo(&app, token).await.status(), 200);
+    let db = app.db().await;
+    with_db!(&db, pool => sqlx::query("UPDATE access_tokens SET expires_at = $1")
+        .bind(server_kit::unix_now() - 1)
+        .execute(pool)
+        .await
+        .map(drop))
+    .expect("expired in the store");
+    assert_eq!(userinfo(&app, token).await.status(), 401);
+    assert_eq!(
+        app.introspect(token).await,
+        serde_json::json!({"active": false})
+    );
 }

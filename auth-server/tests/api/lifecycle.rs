@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use shared::{CodeVerifier, TokenResponse};
 
-use crate::helpers::{CLIENT_ID, TestApp, error_of, obtain_code, spawn_app};
+use crate::helpers::{CLIENT_ID, TestApp, error_of, obtain_code, spawn_app, spawn_app_with};
 
 async fn alice_tokens(app: &TestApp, scope: &str) -> TokenResponse {
     let verifier = CodeVerifier::generate();
@@ -113,17 +113,25 @@ async fn a_refresh_may_not_widen_the_scope() {
 async fn a_refresh_token_is_bound_to_its_client() {
     let app = spawn_app().await;
     let tokens = alice_tokens(&app, "read").await;
-    let response = app
+    // Another client that may refresh its own tokens.
+    let other: serde_json::Value = app
         .http
-        .post(app.url("/token"))
-        .basic_auth("service-client", Some("service-secret"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh_of(&tokens)),
-        ])
+        .post(app.url("/register"))
+        .json(&serde_json::json!({"token_endpoint_auth_method": "none", "redirect_uris": ["https://other.example/cb"],
+                                  "grant_types": ["authorization_code", "refresh_token"]}))
         .send()
         .await
-        .expect("sent");
+        .expect("sent")
+        .json()
+        .await
+        .expect("registered");
+    let response = app
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh_of(&tokens)),
+            ("client_id", other["client_id"].as_str().expect("id")),
+        ])
+        .await;
     assert_eq!(
         error_of(response).await,
         (StatusCode::BAD_REQUEST, "invalid_grant".into())
@@ -348,4 +356,79 @@ async fn a_confidential_client_not_registered_for_introspection_is_refused() {
         error_of(response).await,
         (StatusCode::FORBIDDEN, "unauthorized_client".into())
     );
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_never_outlives_the_first_one_of_its_family() {
+    let app = spawn_app_with(|c| c.refresh_token_ttl = 3).await;
+    let tokens = alice_tokens(&app, "openid read").await;
+    let first = refresh_of(&tokens);
+    let first_exp = app.introspect(&first).await["exp"].as_i64().expect("exp");
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    let rotated: TokenResponse = refresh(&app, &first, None)
+        .await
+        .json()
+        .await
+        .expect("tokens");
+    let second = refresh_of(&rotated);
+    let second_exp = app.introspect(&second).await["exp"].as_i64().expect("exp");
+    assert_eq!(second_exp, first_exp, "capped at the first token's expiry");
+    while server_kit::unix_now() < first_exp {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(
+        error_of(refresh(&app, &second, None).await).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".into()),
+        "the family ends when its first token would have"
+    );
+}
+
+#[tokio::test]
+async fn a_spent_code_presented_by_another_client_revokes_nothing() {
+    let app = spawn_app().await;
+    let verifier = CodeVerifier::generate();
+    let code = obtain_code(&app, "bob", "secret456", "openid read", &verifier).await;
+    let tokens: TokenResponse = app
+        .redeem(&code, verifier.secret())
+        .await
+        .json()
+        .await
+        .expect("tokens");
+    let other: serde_json::Value = app
+        .http
+        .post(app.url("/register"))
+        .json(&serde_json::json!({"token_endpoint_auth_method": "none", "redirect_uris": ["https://a.example/cb"]}))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("registered");
+    let replay = app
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", other["client_id"].as_str().expect("id")),
+            ("redirect_uri", "https://a.example/cb"),
+            ("code_verifier", &"B".repeat(43)),
+        ])
+        .await;
+    assert_eq!(
+        error_of(replay).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".into())
+    );
+    assert_eq!(
+        refresh(&app, &refresh_of(&tokens), None).await.status(),
+        StatusCode::OK,
+        "the victim's grant lives on"
+    );
+}
+
+#[tokio::test]
+async fn introspecting_a_refresh_token_gives_no_token_type() {
+    let app = spawn_app().await;
+    let tokens = alice_tokens(&app, "read").await;
+    let answer = app.introspect(&refresh_of(&tokens)).await;
+    assert_eq!(answer["active"], true);
+    assert!(answer.get("token_type").is_none(), "{answer}");
 }

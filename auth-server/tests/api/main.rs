@@ -17,6 +17,8 @@ mod races;
 mod register;
 mod replicas;
 mod resources;
+mod self_registration;
 mod self_service;
 mod storage;
+mod throttling;
 mod token;

@@ -4,7 +4,10 @@ use jsonwebtoken::{Algorithm, Validation};
 use reqwest::StatusCode;
 use shared::{CodeVerifier, IdTokenClaims, TokenResponse};
 
-use crate::helpers::{CLIENT_ID, TestApp, redirect_params, spawn_app};
+use crate::helpers::{
+    CLIENT_ID, TestApp, claims_of, hidden, redirect_params, sign_with_stored_key, spawn_app,
+    userinfo,
+};
 
 async fn tokens_with(app: &TestApp, scope: &str, nonce: Option<&str>) -> TokenResponse {
     let verifier = CodeVerifier::generate();
@@ -24,15 +27,6 @@ async fn tokens_with(app: &TestApp, scope: &str, nonce: Option<&str>) -> TokenRe
         .json()
         .await
         .expect("tokens")
-}
-
-async fn userinfo(app: &TestApp, token: &str) -> reqwest::Response {
-    app.http
-        .get(app.url("/userinfo"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("sent")
 }
 
 #[tokio::test]
@@ -106,4 +100,109 @@ async fn userinfo_with_a_bad_token_is_401_invalid_token() {
             .expect("ascii")
             .contains("error=\"invalid_token\"")
     );
+}
+
+#[tokio::test]
+async fn an_access_token_with_openid_is_also_meant_for_the_userinfo_endpoint() {
+    let app = spawn_app().await;
+    let tokens = tokens_with(&app, "openid read", None).await;
+    let claims = claims_of(tokens.access_token.secret());
+    assert_eq!(
+        claims["aud"],
+        serde_json::json!(["http://localhost:8082", format!("{}/userinfo", app.issuer)])
+    );
+}
+
+#[tokio::test]
+async fn userinfo_refuses_an_access_token_not_meant_for_it() {
+    let app = spawn_app().await;
+    let tokens = tokens_with(&app, "openid email read", None).await;
+    let real = tokens.access_token.secret();
+    let kid = jsonwebtoken::decode_header(real)
+        .expect("a JWT")
+        .kid
+        .expect("a kid");
+    // The same token, its audience only the resource server (as a token for another
+    // resource would be): signed with the server's own key.
+    let mut claims = claims_of(real);
+    claims["aud"] = "http://localhost:8083".into();
+    let token = sign_with_stored_key(&app, &kid, "at+jwt", &claims).await;
+    let response = userinfo(&app, &token).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(challenge.contains("invalid_token"), "{challenge}");
+}
+
+#[tokio::test]
+async fn userinfo_says_email_verified_only_for_addresses_the_server_verified() {
+    let app = spawn_app().await;
+    let tokens = tokens_with(&app, "openid email", None).await;
+    let alice: serde_json::Value = userinfo(&app, tokens.access_token.secret())
+        .await
+        .json()
+        .await
+        .expect("claims");
+    assert_eq!(alice["email_verified"], true, "a demo account");
+
+    let mut browser = app.browser();
+    let verifier = CodeVerifier::generate();
+    let login = browser
+        .authorize(&verifier, &[("scope", Some("openid email"))])
+        .await
+        .text()
+        .await
+        .expect("login page");
+    let page = browser
+        .get(&format!(
+            "/signup?request_id={}",
+            hidden(&login, "request_id")
+        ))
+        .await
+        .text()
+        .await
+        .expect("signup page");
+    let created = browser
+        .post(
+            "/signup",
+            &[
+                ("request_id", &hidden(&page, "request_id")),
+                ("csrf_token", &hidden(&page, "csrf_token")),
+                ("username", "newcomer"),
+                ("password", "long-enough-1"),
+            ],
+        )
+        .await;
+    let consent = browser
+        .get(&crate::helpers::location(&created))
+        .await
+        .text()
+        .await
+        .expect("consent page");
+    let back = browser
+        .post(
+            "/consent",
+            &[
+                ("request_id", &hidden(&consent, "request_id")),
+                ("csrf_token", &hidden(&consent, "csrf_token")),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    let code = redirect_params(&back).get("code").cloned().expect("a code");
+    let tokens: TokenResponse = app
+        .redeem(&code, verifier.secret())
+        .await
+        .json()
+        .await
+        .expect("tokens");
+    let newcomer: serde_json::Value = userinfo(&app, tokens.access_token.secret())
+        .await
+        .json()
+        .await
+        .expect("claims");
+    assert_eq!(newcomer["email"], "newcomer@example.com");
+    assert_eq!(newcomer["email_verified"], false, "never verified");
 }

@@ -216,3 +216,56 @@ async fn on_sigterm_the_request_in_flight_finishes_new_connections_are_refused_a
     assert!(exit.success(), "{exit}");
     drop(data);
 }
+
+#[tokio::test]
+async fn a_newline_in_a_client_id_cannot_forge_a_line_in_the_log() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let port = free_port();
+    let log_path = data.path().join("auth-server.log");
+    let log = std::fs::File::create(&log_path).expect("a log file");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_auth-server"))
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .args([
+            "--database-url",
+            &format!("sqlite://{}/auth.db", data.path().display()),
+        ])
+        .env("RUST_LOG", "info")
+        .stdout(log.try_clone().expect("the log file"))
+        .stderr(log)
+        .spawn()
+        .expect("the auth-server binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if reqwest::get(format!("{base}/health"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let forged = "2026-12-01T09:00:00.000000Z  INFO login succeeded username=\"alice\"";
+    let response = reqwest::Client::new()
+        .get(format!("{base}/authorize"))
+        .query(&[
+            ("client_id", format!("zz\n{forged}").as_str()),
+            ("redirect_uri", "https://x.example/\r\nINJECTED"),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let _ = child.kill();
+    let _ = child.wait();
+    let written = std::fs::read_to_string(&log_path).expect("the log");
+    assert!(
+        written.contains("Unknown client"),
+        "the refusal is logged: {written}"
+    );
+    assert!(
+        !written
+            .lines()
+            .any(|line| line.starts_with("2026-12-01T09:00:00")),
+        "no forged line: {written}"
+    );
+}

@@ -114,3 +114,55 @@ async fn the_login_page_forbids_framing_scripts_sniffing_and_referrers() {
     assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
     assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"));
 }
+
+#[tokio::test]
+async fn behind_https_the_session_cookie_is_secure_and_host_prefixed() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.issuer = Some("https://auth.lab.example".to_owned());
+    })
+    .await;
+    let response = app
+        .browser()
+        .authorize(&CodeVerifier::generate(), &[])
+        .await;
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(cookie.starts_with("__Host-lab_session="), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+
+    let plain = spawn_app().await;
+    let response = plain
+        .browser()
+        .authorize(&CodeVerifier::generate(), &[])
+        .await;
+    let cookie = response.headers()["set-cookie"].to_str().expect("ascii");
+    assert!(
+        cookie.starts_with("lab_session=") && !cookie.contains("Secure"),
+        "{cookie}"
+    );
+}
+
+#[tokio::test]
+async fn a_state_or_nonce_longer_than_512_bytes_is_invalid_request_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    for name in ["state", "nonce"] {
+        let long = "s".repeat(513);
+        let response = app
+            .browser()
+            .authorize(&CodeVerifier::generate(), &[(name, Some(&long))])
+            .await;
+        let params = crate::helpers::redirect_params(&response);
+        assert_eq!(params["error"], "invalid_request", "{name}");
+    }
+    let db = app.db().await;
+    let stored: i64 = server_kit::with_db!(&db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM authorization_requests")
+        .fetch_one(pool)
+        .await)
+    .expect("counted");
+    assert_eq!(stored, 0);
+}

@@ -60,7 +60,11 @@ async fn a_resource_named_at_authorize_becomes_the_audience_of_the_token() {
         .json()
         .await
         .expect("tokens");
-    assert_eq!(claims_of(tokens.access_token.secret())["aud"], OTHER);
+    // With `openid` the token is also for the UserInfo endpoint (RFC 9068 §4).
+    assert_eq!(
+        claims_of(tokens.access_token.secret())["aud"],
+        serde_json::json!([OTHER, format!("{}/userinfo", app.issuer)])
+    );
 }
 
 #[tokio::test]

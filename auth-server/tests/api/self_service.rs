@@ -3,7 +3,9 @@
 use reqwest::StatusCode;
 use shared::CodeVerifier;
 
-use crate::helpers::{Browser, hidden, location, redirect_params, spawn_app};
+use crate::helpers::{
+    Browser, assert_secret_authenticates, hidden, location, redirect_params, spawn_app,
+};
 
 /// Signs up `username` from the sign-up page; returns the response to the form.
 async fn sign_up(
@@ -140,16 +142,9 @@ async fn a_user_registers_edits_and_deletes_a_client_on_the_clients_pages() {
         .expect("secret")
         .to_owned();
 
-    // The secret shown once works.
-    let token = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth(&client_id, Some(&secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(token.status(), StatusCode::OK);
+    // The secret shown once authenticates the client (which acts for users: it has no
+    // client_credentials grant).
+    assert_secret_authenticates(&app, &client_id, &secret).await;
 
     let list = browser.get("/clients").await.text().await.expect("page");
     assert!(list.contains("Bobs app"), "{list}");

@@ -34,3 +34,59 @@ async fn an_unreachable_postgresql_is_reported_as_such_without_its_password() {
     assert!(message.contains("refused"), "the cause is named: {message}");
     assert!(!message.contains("hunter2"), "{message}");
 }
+
+#[tokio::test]
+async fn expired_rows_are_purged_periodically_and_live_ones_stay() {
+    use server_kit::with_db;
+    let app = crate::helpers::spawn_app_with(|c| c.purge_interval = 1).await;
+    let db = app.db().await;
+    let now = server_kit::unix_now();
+    for (id, expires_at) in [("dead", now - 10), ("live", now + 3600)] {
+        with_db!(&db, pool => sqlx::query("INSERT INTO sessions (id_hash, csrf_token, expires_at) VALUES ($1, 'x', $2)")
+            .bind(id)
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .map(drop))
+        .expect("a session");
+        with_db!(&db, pool => sqlx::query(
+            "INSERT INTO authorization_requests (id, session_hash, client_id, redirect_uri, scope, code_challenge, resource, expires_at)
+             VALUES ($1, 'x', 'demo-client', 'http://localhost:8080/callback', 'read', 'c', 'r', $2)")
+            .bind(id)
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .map(drop))
+        .expect("a pending request");
+        with_db!(&db, pool => sqlx::query("INSERT INTO rate_limits (key, window_ends, count) VALUES ($1, $2, 1)")
+            .bind(id)
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .map(drop))
+        .expect("a counter");
+    }
+    let ids = |table: &'static str, key: &'static str| {
+        let db = db.clone();
+        async move {
+            let mut ids: Vec<String> = with_db!(&db, pool => sqlx::query_scalar(&format!("SELECT {key} FROM {table} WHERE {key} IN ('dead', 'live')"))
+                .fetch_all(pool)
+                .await)
+            .expect("read");
+            ids.sort();
+            ids
+        }
+    };
+    let started = std::time::Instant::now();
+    while ids("sessions", "id_hash")
+        .await
+        .contains(&"dead".to_owned())
+    {
+        assert!(started.elapsed().as_secs() < 10, "the purge never ran");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    assert_eq!(ids("sessions", "id_hash").await, vec!["live"]);
+    assert_eq!(ids("authorization_requests", "id").await, vec!["live"]);
+    assert_eq!(ids("rate_limits", "key").await, vec!["live"]);
+}

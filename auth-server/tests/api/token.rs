@@ -163,8 +163,8 @@ async fn an_expired_code_is_invalid_grant() {
 async fn a_code_issued_to_another_client_is_invalid_grant() {
     let app = spawn_app().await;
     with_db!(&app.db().await, pool => sqlx::query(
-        "INSERT INTO clients (client_id, name, redirect_uris, allowed_scopes, created_at)
-         VALUES ('other-client', 'Other', 'http://localhost:8080/callback', 'read', 0)",
+        r#"INSERT INTO clients (client_id, name, redirect_uris, allowed_scopes, created_at)
+         VALUES ('other-client', 'Other', '["http://localhost:8080/callback"]', 'read', 0)"#,
     )
     .execute(pool)
     .await

@@ -35,45 +35,43 @@ pub async fn spawn_lab() -> Lab {
 pub async fn spawn_lab_with(tweak: impl FnOnce(&mut resource_server::config::Config)) -> Lab {
     let data = tempfile::tempdir().expect("a temporary directory");
     let auth_db = server_kit::testing::fresh_database(data.path(), "auth").await;
-    let auth = auth_server::startup::Application::build(auth_server::config::Config {
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        issuer: None,
-        database_url: auth_db.clone(),
-        spa_origins: vec![],
-        default_resource: AUDIENCE.to_owned(),
-        other_resource: "http://localhost:8083".to_owned(),
-        code_ttl: 600,
-        access_token_ttl: 300,
-        refresh_token_ttl: 86_400,
-        dynamic_registration: true,
-        service_client_secret: "service-secret".to_owned(),
-        resource_server_secret: "resource-server-secret".to_owned(),
-        request_timeout: 10,
-    })
-    .await
-    .expect("the authorization server starts");
+    // The real defaults, as the command line gives them, adjusted for a test.
+    let mut auth_config = <auth_server::config::Config as clap::Parser>::parse_from([
+        "auth-server",
+        "--addr",
+        "127.0.0.1:0",
+        "--default-resource",
+        AUDIENCE,
+    ]);
+    auth_config.database_url.clone_from(&auth_db);
+    auth_config.spa_origins = vec![];
+    let auth = auth_server::startup::Application::build(auth_config)
+        .await
+        .expect("the authorization server starts");
     let auth_address = format!("http://{}", auth.local_addr());
     let issuer = auth.issuer().to_owned();
     tokio::spawn(auth.run_until_stopped());
 
-    let mut config = resource_server::config::Config {
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        issuer: issuer.clone(),
-        audience: Some(AUDIENCE.to_owned()),
-        database_url: server_kit::testing::fresh_database(data.path(), "resource").await,
-        spa_origins: vec!["http://localhost:8080".to_owned()],
-        validation: resource_server::config::ValidationMode::Jwt,
-        client_id: "resource-server".to_owned(),
-        client_secret: "resource-server-secret".to_owned(),
-        introspection_cache_secs: 5,
-        request_timeout: 10,
-    };
+    let mut config = <resource_server::config::Config as clap::Parser>::parse_from([
+        "resource-server",
+        "--addr",
+        "127.0.0.1:0",
+        "--issuer",
+        &issuer,
+        "--audience",
+        AUDIENCE,
+        "--spa-origin",
+        "http://localhost:8080",
+    ]);
+    config.database_url = server_kit::testing::fresh_database(data.path(), "resource").await;
     tweak(&mut config);
     let resource = resource_server::startup::Application::build(config)
         .await
         .expect("the resource server starts");
     let resource_address = format!("http://{}", resource.local_addr());
+    let ready = resource.ready();
     tokio::spawn(resource.run_until_stopped());
+    ready.wait().await;
 
     Lab {
         auth: auth_address,
@@ -234,6 +232,18 @@ impl Lab {
             .map(drop))
         .expect("inserted");
         EncodingKey::from_ed_der(private.as_bytes())
+    }
+
+    /// Removes the key `kid` from the authorization server's published set, as its
+    /// retirement after a rotation does.
+    pub async fn unpublish_key(&self, kid: &str) {
+        let db = Db::connect(&self.auth_db).await.expect("database");
+        with_db!(&db, pool => sqlx::query("DELETE FROM signing_keys WHERE kid = $1")
+            .bind(kid)
+            .execute(pool)
+            .await
+            .map(drop))
+        .expect("deleted");
     }
 
     /// Valid claims for an access token for this lab, to change one at a time.

@@ -6,4 +6,5 @@ mod api;
 mod bad_input;
 mod helpers;
 mod introspection;
+mod startup;
 mod validation;

@@ -1,0 +1,327 @@
+//! Clients anyone can register (dynamic registration, the clients pages) never exceed what
+//! the operator or a user could grant them, cannot smuggle redirect URIs, do not turn the
+//! server into an open redirector, and cannot pass for another client on the consent page.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shared::CodeVerifier;
+
+use crate::helpers::{TestApp, error_of, hidden, location, spawn_app};
+
+async fn register(app: &TestApp, metadata: Value) -> reqwest::Response {
+    app.http
+        .post(app.url("/register"))
+        .json(&metadata)
+        .send()
+        .await
+        .expect("sent")
+}
+
+/// Registers `metadata` and returns the registration response.
+async fn registered(app: &TestApp, metadata: Value) -> Value {
+    let response = register(app, metadata).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.expect("JSON")
+}
+
+/// `GET /authorize` for `client_id` with valid PKCE and `changes`.
+fn authorize_path(client_id: &str, redirect_uri: &str, extra: &str) -> String {
+    let challenge = CodeVerifier::generate().challenge();
+    format!(
+        "/authorize?response_type=code&client_id={client_id}&redirect_uri={redirect_uri}&state=s&code_challenge={}&code_challenge_method=S256{extra}",
+        challenge.as_str()
+    )
+}
+
+#[tokio::test]
+async fn a_self_registered_confidential_client_cannot_use_client_credentials_it_was_not_registered_for()
+ {
+    let app = spawn_app().await;
+    let client = registered(
+        &app,
+        json!({"client_name": "x", "token_endpoint_auth_method": "client_secret_basic",
+               "redirect_uris": ["https://attacker.example/cb"],
+               "scope": "admin read write openid profile email"}),
+    )
+    .await;
+    let response = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth(
+            client["client_id"].as_str().expect("id"),
+            client["client_secret"].as_str(),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "unauthorized_client".into())
+    );
+}
+
+#[tokio::test]
+async fn client_credentials_cannot_be_self_registered() {
+    let app = spawn_app().await;
+    let response = register(
+        &app,
+        json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_basic", "scope": "read"}),
+    )
+    .await;
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_client_metadata".into())
+    );
+}
+
+#[tokio::test]
+async fn a_self_registered_client_is_never_allowed_admin() {
+    let app = spawn_app().await;
+    let client = registered(
+        &app,
+        json!({"client_name": "wants admin", "token_endpoint_auth_method": "none",
+               "redirect_uris": ["https://app.example/cb"], "scope": "admin read openid"}),
+    )
+    .await;
+    assert_eq!(client["scope"], "openid read", "admin is left out");
+    let path = authorize_path(
+        client["client_id"].as_str().expect("id"),
+        "https://app.example/cb",
+        "&scope=admin",
+    );
+    let response = app.browser().get(&path).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        response
+            .text()
+            .await
+            .expect("page")
+            .contains("invalid_scope")
+    );
+}
+
+#[tokio::test]
+async fn a_registration_without_scope_may_ask_for_openid_profile_and_email_but_not_admin() {
+    let app = spawn_app().await;
+    let client = registered(
+        &app,
+        json!({"token_endpoint_auth_method": "none", "redirect_uris": ["http://127.0.0.1:9000/cb"]}),
+    )
+    .await;
+    assert_eq!(client["scope"], "email openid profile read");
+}
+
+#[tokio::test]
+async fn a_newline_in_a_redirect_uri_is_refused_so_no_second_uri_is_smuggled_in() {
+    let app = spawn_app().await;
+    for smuggled in [
+        "https://good.example/cb\nhttp://evil.example/cb\njavascript:alert(1)//",
+        "https://good.example/cb\thttp://evil.example/cb",
+        "https://good.example/c b",
+    ] {
+        let response = register(
+            &app,
+            json!({"token_endpoint_auth_method": "none", "redirect_uris": [smuggled]}),
+        )
+        .await;
+        assert_eq!(
+            error_of(response).await,
+            (StatusCode::BAD_REQUEST, "invalid_redirect_uri".into()),
+            "{smuggled:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_redirect_uri_must_be_written_as_the_url_parser_reads_it() {
+    let app = spawn_app().await;
+    for uri in [
+        "https://app.example",
+        "HTTPS://app.example/cb",
+        "http://127.0.0.1:80/cb",
+    ] {
+        let response = register(
+            &app,
+            json!({"token_endpoint_auth_method": "none", "redirect_uris": [uri]}),
+        )
+        .await;
+        assert_eq!(
+            error_of(response).await,
+            (StatusCode::BAD_REQUEST, "invalid_redirect_uri".into()),
+            "{uri}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn errors_for_a_self_registered_client_are_a_page_with_a_link_never_an_automatic_redirect() {
+    let app = spawn_app().await;
+    let client = registered(
+        &app,
+        json!({"token_endpoint_auth_method": "none", "redirect_uris": ["https://attacker.example/cb"]}),
+    )
+    .await;
+    let client_id = client["client_id"].as_str().expect("id");
+    let response = app
+        .browser()
+        .get(&format!(
+            "/authorize?client_id={client_id}&redirect_uri=https://attacker.example/cb&response_type=x"
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.headers().get("location").is_none(), "no redirect");
+    let page = response.text().await.expect("page");
+    assert!(page.contains("unsupported_response_type"), "{page}");
+    assert!(
+        page.contains("href=\"https://attacker.example/cb?error=unsupported_response_type"),
+        "a link the user may follow: {page}"
+    );
+}
+
+#[tokio::test]
+async fn a_client_name_another_client_has_is_refused() {
+    let app = spawn_app().await;
+    for name in ["OAuth 2.1 lab SPA", "oauth 2.1 LAB spa"] {
+        let response = register(
+            &app,
+            json!({"client_name": name, "token_endpoint_auth_method": "none",
+                   "redirect_uris": ["https://attacker.example/callback"]}),
+        )
+        .await;
+        assert_eq!(
+            error_of(response).await,
+            (StatusCode::BAD_REQUEST, "invalid_client_metadata".into()),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn login_and_consent_show_the_client_id_the_redirect_host_and_unverified_for_a_self_registered_client()
+ {
+    let app = spawn_app().await;
+    let client = registered(
+        &app,
+        json!({"client_name": "Look-alike", "token_endpoint_auth_method": "none",
+               "redirect_uris": ["https://attacker.example/callback"], "scope": "openid read"}),
+    )
+    .await;
+    let client_id = client["client_id"].as_str().expect("id");
+    let mut browser = app.browser();
+    let login = browser
+        .get(&authorize_path(
+            client_id,
+            "https://attacker.example/callback",
+            "&scope=openid",
+        ))
+        .await;
+    let html = login.text().await.expect("login page");
+    for shown in [client_id, "attacker.example", "Unverified application"] {
+        assert!(html.contains(shown), "login page shows {shown}: {html}");
+    }
+    let logged_in = browser.log_in(&html, "alice", "password123").await;
+    let consent = browser.get(&location(&logged_in)).await;
+    let html = consent.text().await.expect("consent page");
+    for shown in [client_id, "attacker.example", "Unverified application"] {
+        assert!(html.contains(shown), "consent page shows {shown}: {html}");
+    }
+
+    // The operator's own client is not marked.
+    let mut browser = app.browser();
+    let html = browser
+        .authorize(&CodeVerifier::generate(), &[])
+        .await
+        .text()
+        .await
+        .expect("login page");
+    assert!(html.contains("demo-client") && html.contains("localhost:8080"));
+    assert!(!html.contains("Unverified application"));
+}
+
+#[tokio::test]
+async fn a_client_registered_on_the_clients_page_cannot_be_allowed_admin_or_client_credentials() {
+    let app = spawn_app().await;
+    let mut browser = app.browser();
+    let page = browser.get("/signup").await.text().await.expect("page");
+    let created = browser
+        .post(
+            "/signup",
+            &[
+                ("csrf_token", &hidden(&page, "csrf_token")),
+                ("username", "mallory"),
+                ("password", "long-enough-1"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let page = browser.get("/clients").await.text().await.expect("page");
+    let csrf = hidden(&page, "csrf_token");
+    let form = |scope: &'static str| {
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("name", format!("svc {scope}")),
+            ("kind", "confidential".to_owned()),
+            ("redirect_uris", "https://svc.example/cb".to_owned()),
+            ("scope", scope.to_owned()),
+        ]
+    };
+    let pairs = form("admin read");
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = browser.post("/clients", &pairs).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.expect("page").contains("at most"));
+
+    let pairs = form("read");
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let created = browser.post("/clients", &pairs).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let page = created.text().await.expect("page");
+    let after = |marker: &str| {
+        let start = page.find(marker).expect(marker) + marker.len();
+        page[start..]
+            .split(|c: char| c == '.' || c.is_whitespace())
+            .next()
+            .expect("a value")
+            .to_owned()
+    };
+    let (client_id, secret) = (after("Client id: "), after("Client secret: "));
+    let response = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        error_of(response).await,
+        (StatusCode::BAD_REQUEST, "unauthorized_client".into())
+    );
+}
+
+#[tokio::test]
+async fn registrations_from_one_address_are_limited_to_30_an_hour() {
+    let app = spawn_app().await;
+    for n in 1..=30 {
+        let response = register(
+            &app,
+            json!({"token_endpoint_auth_method": "none", "redirect_uris": [format!("https://app{n}.example/cb")]}),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "registration {n}");
+    }
+    let response = register(
+        &app,
+        json!({"token_endpoint_auth_method": "none", "redirect_uris": ["https://one-more.example/cb"]}),
+    )
+    .await;
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(
+        error_of(response).await,
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            "temporarily_unavailable".into()
+        )
+    );
+}
