@@ -94,11 +94,17 @@ pub(crate) fn within_ceiling(scopes: &ScopeSet) -> (ScopeSet, ScopeSet) {
 
 /// A client name: 1 to 100 characters, no control characters, and not the name of another
 /// client (RFC 7591 §5, RFC 6749 §10.2: a self-chosen name must not let a client pass for
-/// another on the consent page). Compared without case.
+/// another on the consent page), compared without case. One exception, for an anonymous
+/// dynamic registration (`anonymous`): it may share its name with other anonymous dynamic
+/// registrations. Native apps (MCP clients, CLIs) register anew on every run under the same
+/// name, and all such clients are shown as unverified, with their id and redirect host; the
+/// names they can never take are those of the operator's clients and of clients registered
+/// by users on the clients pages.
 pub(crate) async fn check_name(
     db: &Db,
     name: &str,
     except_client_id: &str,
+    anonymous: bool,
 ) -> Result<Result<(), Refusal>, Internal> {
     let refuse = |why: String| Err((RegistrationErrorCode::InvalidClientMetadata, why));
     let name = name.trim();
@@ -112,7 +118,7 @@ pub(crate) async fn check_name(
             "client_name must not contain control characters".to_owned(),
         ));
     }
-    if store::client_name_taken(db, name, except_client_id).await? {
+    if store::client_name_taken(db, name, except_client_id, anonymous).await? {
         return Ok(refuse(format!(
             "another client is already called {name:?}; choose a name of your own"
         )));

@@ -92,18 +92,24 @@ fn list_json<T: AsRef<str>>(values: &[T]) -> String {
     serde_json::Value::from(values.iter().map(AsRef::as_ref).collect::<Vec<_>>()).to_string()
 }
 
-/// Is `name` already the name of another client (compared without case)? RFC 7591 §5: a
-/// self-asserted name must not let one client pass for another.
+/// Is `name` (compared without case) taken by another client than `except_client_id`?
+/// For an anonymous dynamic registration (`anonymous`), other anonymous dynamic
+/// registrations do not count (see `registration::check_name`).
 pub(crate) async fn client_name_taken(
     db: &Db,
     name: &str,
     except_client_id: &str,
+    anonymous: bool,
 ) -> Result<bool, Internal> {
     let found: Option<String> = with_db!(db, pool => sqlx::query_scalar(
-        "SELECT client_id FROM clients WHERE LOWER(name) = LOWER($1) AND client_id <> $2 LIMIT 1",
+        "SELECT client_id FROM clients
+         WHERE LOWER(name) = LOWER($1) AND client_id <> $2
+           AND NOT ($3 AND self_registered AND owner_user_id IS NULL)
+         LIMIT 1",
     )
     .bind(name.trim())
     .bind(except_client_id)
+    .bind(anonymous)
     .fetch_optional(pool)
     .await)?;
     Ok(found.is_some())

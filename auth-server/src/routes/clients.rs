@@ -92,10 +92,12 @@ impl ClientFields {
             Ok(checked) => checked,
             Err(why) => return Ok(Err(why)),
         };
-        Ok(registration::check_name(&state.db, &checked.0, client_id)
-            .await?
-            .map(|()| checked)
-            .map_err(|(_, why)| why))
+        Ok(
+            registration::check_name(&state.db, &checked.0, client_id, false)
+                .await?
+                .map(|()| checked)
+                .map_err(|(_, why)| why),
+        )
     }
 
     fn as_form(&self, action: String, new: bool) -> ClientForm {

@@ -72,7 +72,7 @@ pub(crate) async fn register(
         Err(refusal) => return Ok(refused(refusal)),
     };
     if let Some(name) = metadata.client_name.as_deref()
-        && let Err(refusal) = registration::check_name(&state.db, name, "").await?
+        && let Err(refusal) = registration::check_name(&state.db, name, "", true).await?
     {
         return Ok(refused(refusal));
     }

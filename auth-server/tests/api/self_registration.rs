@@ -198,6 +198,21 @@ async fn a_client_name_another_client_has_is_refused() {
 }
 
 #[tokio::test]
+async fn anonymous_dynamic_registrations_may_share_a_name_as_a_native_app_registering_on_every_run()
+{
+    let app = spawn_app().await;
+    for port in [50_001, 50_002] {
+        let response = register(
+            &app,
+            json!({"client_name": "My MCP client", "token_endpoint_auth_method": "none",
+                   "redirect_uris": [format!("http://127.0.0.1:{port}/callback")]}),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "port {port}");
+    }
+}
+
+#[tokio::test]
 async fn login_and_consent_show_the_client_id_the_redirect_host_and_unverified_for_a_self_registered_client()
  {
     let app = spawn_app().await;

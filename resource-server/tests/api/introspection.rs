@@ -79,3 +79,21 @@ async fn in_introspection_mode_a_refresh_token_is_not_an_access_token() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"], "invalid_token");
 }
+
+#[tokio::test]
+async fn when_introspection_fails_the_503_does_not_name_the_internal_endpoint() {
+    let lab = spawn_lab_with(|c| {
+        c.validation = ValidationMode::Introspect;
+        c.client_secret = "not-the-secret".to_owned();
+    })
+    .await;
+    let token = lab.token("read").await;
+    let (status, _, body) = answer(lab.get("/api/profile", Some(&token)).await).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["error"], "temporarily_unavailable");
+    let description = body["error_description"].as_str().expect("a description");
+    assert!(
+        !description.contains("http") && !description.contains("introspect"),
+        "{description}"
+    );
+}
