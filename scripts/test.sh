@@ -6,8 +6,22 @@
 #   → wasm tests in headless Chromium → wasm check of `shared`
 #   → release build of the SPA, a check that it renders in headless Chromium → browser
 #   end-to-end tests (they need the lab's ports 8080-8082 free).
+#
+# Stages can run alone: `bash scripts/test.sh fast` (formatting, import cycles, clippy,
+# native tests: a few minutes) or any of: postgres replicas contract wasm spa e2e.
+# With no argument, every stage runs (as CI does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+all_stages="fast postgres replicas contract wasm spa e2e"
+for wanted in "$@"; do
+  if [[ " $all_stages " != *" $wanted "* ]]; then
+    echo "unknown stage '$wanted'; the stages are: $all_stages" >&2
+    exit 2
+  fi
+done
+stages=" ${*:-$all_stages} "
+want() { [[ "$stages" == *" $1 "* ]]; }
 
 bash scripts/setup.sh
 source scripts/env.sh
@@ -15,60 +29,77 @@ export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 
 step() { printf '\n\033[1;35m==> %s\033[0m\n' "$*"; }
 
-step "cargo fmt --check"
-cargo fmt --all --check
+if want fast; then
+  step "cargo fmt --check"
+  cargo fmt --all --check
 
-step "cargo clippy (native, every target and feature, warnings are errors)"
-cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+  step "no import cycle between the modules of any crate (scripts/check-cycles.py)"
+  python3 scripts/check-cycles.py
 
-step "cargo clippy (the SPA and shared for wasm32)"
-cargo clippy -p shared -p client-wasm --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
+  step "cargo clippy (native, every target and feature, warnings are errors)"
+  cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
-step "native tests of the whole workspace (storage: SQLite)"
-cargo test --workspace --locked
+  step "cargo clippy (the SPA and shared for wasm32)"
+  cargo clippy -p shared -p client-wasm --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
 
-step "the servers' suites again on PostgreSQL (a throwaway cluster), with the two-replica tests"
-# --include-ignored: the replica tests need PostgreSQL, so a plain `cargo test` skips them.
-bash scripts/with-postgres.sh cargo test -p auth-server -p resource-server --locked -- --include-ignored
-
-step "scaled out: two replicas of each server behind nginx on PostgreSQL, the whole flow through it"
-bash scripts/replicas.sh
-
-step "contract tests: schemathesis against both servers' /openapi.json (no 5xx, answers match their schema)"
-bash scripts/contract.sh
-
-step "wasm tests in headless Chromium (wasm-bindgen-test, $CHROMEDRIVER)"
-cargo test -p shared -p client-wasm --target wasm32-unknown-unknown --locked
-
-step "cargo check -p shared --target wasm32-unknown-unknown"
-cargo check -p shared --target wasm32-unknown-unknown --locked
-
-step "release build of the SPA (trunk build --release, into target/dist-release)"
-# Its own folder: `trunk serve` (scripts/lab.sh) serves target/dist and must not be clobbered.
-trunk build --release --dist target/dist-release
-
-step "the release build renders in headless Chromium"
-port=$(free_port)
-python3 -m http.server "$port" --bind 127.0.0.1 --directory target/dist-release >/dev/null 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-sleep 1
-profile=$(mktemp -d)
-dom=$(timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
-  --disable-component-update --disable-sync --no-first-run --user-data-dir="$profile" \
-  --virtual-time-budget=10000 --dump-dom "http://127.0.0.1:$port/" 2>/dev/null || true)
-rm -rf "$profile"
-if ! grep -q 'id="start-login"' <<<"$dom"; then
-  echo "The release build of the SPA did not render (no Log in button in the DOM). Page as Chromium saw it:" >&2
-  echo "$dom" | head -c 2000 >&2
-  exit 1
+  step "native tests of the whole workspace (storage: SQLite)"
+  cargo test --workspace --locked
 fi
-echo "rendered: the Log in button is in the DOM"
-kill "$server" 2>/dev/null || true
 
-step "browser end-to-end tests: Chromium via chromedriver, the real servers on ports 8080-8082"
-# --workspace keeps the features unified as in the native step, so nothing is rebuilt.
-cargo test --workspace --features lab-cli/e2e --test e2e --locked -- --test-threads=1
-echo "screenshots of the main steps: target/e2e/"
+if want postgres; then
+  step "the servers' suites again on PostgreSQL (a throwaway cluster), with the two-replica tests"
+  # --include-ignored: the replica tests need PostgreSQL, so a plain `cargo test` skips them.
+  bash scripts/with-postgres.sh cargo test -p auth-server -p resource-server --locked -- --include-ignored
+fi
 
-printf '\n\033[1;32mAll checks passed: native tests on SQLite and PostgreSQL, replicas behind nginx, contract tests, wasm tests in headless Chromium, SPA release build, browser end-to-end tests.\033[0m\n'
+if want replicas; then
+  step "scaled out: two replicas of each server behind nginx on PostgreSQL, the whole flow through it"
+  bash scripts/replicas.sh
+fi
+
+if want contract; then
+  step "contract tests: schemathesis against both servers' /openapi.json (no 5xx, answers match their schema)"
+  bash scripts/contract.sh
+fi
+
+if want wasm; then
+  step "wasm tests in headless Chromium (wasm-bindgen-test, $CHROMEDRIVER)"
+  cargo test -p shared -p client-wasm --target wasm32-unknown-unknown --locked
+
+  step "cargo check -p shared --target wasm32-unknown-unknown"
+  cargo check -p shared --target wasm32-unknown-unknown --locked
+fi
+
+if want spa || want e2e; then
+  step "release build of the SPA (trunk build --release, into target/dist-release)"
+  # Its own folder: `trunk serve` (scripts/lab.sh) serves target/dist and must not be clobbered.
+  trunk build --release --dist target/dist-release
+
+  step "the release build renders in headless Chromium"
+  port=$(free_port)
+  python3 -m http.server "$port" --bind 127.0.0.1 --directory target/dist-release >/dev/null 2>&1 &
+  server=$!
+  trap 'kill $server 2>/dev/null || true' EXIT
+  sleep 1
+  profile=$(mktemp -d)
+  dom=$(timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+    --disable-component-update --disable-sync --no-first-run --user-data-dir="$profile" \
+    --virtual-time-budget=10000 --dump-dom "http://127.0.0.1:$port/" 2>/dev/null || true)
+  rm -rf "$profile"
+  if ! grep -q 'id="start-login"' <<<"$dom"; then
+    echo "The release build of the SPA did not render (no Log in button in the DOM). Page as Chromium saw it:" >&2
+    echo "$dom" | head -c 2000 >&2
+    exit 1
+  fi
+  echo "rendered: the Log in button is in the DOM"
+  kill "$server" 2>/dev/null || true
+fi
+
+if want e2e; then
+  step "browser end-to-end tests: Chromium via chromedriver, the real servers on ports 8080-8082"
+  # --workspace keeps the features unified as in the native step, so nothing is rebuilt.
+  cargo test --workspace --features lab-cli/e2e --test e2e --locked -- --test-threads=1
+  echo "screenshots of the main steps: target/e2e/"
+fi
+
+printf '\n\033[1;32mAll checks passed; stages run:%s\033[0m\n' "${stages% }"

@@ -1,15 +1,21 @@
 //! The OAuth 2.1 authorization server of the lab. `main.rs` only wires configuration and
 //! logging; everything else is here so the tests run the very same server.
 
+/// The service name in logs and `/health`.
+pub const SERVICE: &str = "auth-server";
+
 pub mod config;
 pub mod startup;
 
 mod client_auth;
 mod error;
+mod grants;
 mod keys;
+mod page_flow;
 mod pages;
 mod password;
 mod purge;
+mod redirect;
 mod registration;
 mod routes;
 mod security;

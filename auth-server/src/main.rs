@@ -1,8 +1,9 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
+use auth_server::SERVICE;
 use auth_server::config::Config;
-use auth_server::startup::{Application, SERVICE, rotate_key};
+use auth_server::startup::{Application, rotate_key};
 use clap::{Parser, Subcommand};
 
 /// The lab's authorization server. Without a command it serves; `rotate-key` publishes a

@@ -13,9 +13,7 @@ use crate::error::Internal;
 use crate::keys::SigningKeys;
 use crate::password::Passwords;
 use crate::state::{AppState, Settings};
-use crate::{purge, routes, seed};
-
-pub const SERVICE: &str = "auth-server";
+use crate::{SERVICE, purge, routes, seed};
 
 /// Why the server could not start, worded for the person who started it.
 #[derive(Debug, thiserror::Error)]

@@ -13,12 +13,12 @@ use crate::attacks::{
     Actor, Attack, AttackLeg, Attempt, Needs, Verdict, expect_error_page, expect_error_redirect,
     expect_refusal, expect_success, page_text,
 };
-use crate::flow_steps::{self, discover};
-use crate::lab::{
-    Detail, Lab, OTHER_RESOURCE, Page, RESOURCE_SERVER, Tokens, client_config, now_secs,
-};
-use crate::oauth::flow::{self, CallbackRefusal, ClientConfig, Pending, form_encode};
+use crate::browser::{discover, leave, remember};
+use crate::lab::{Lab, OTHER_RESOURCE, Page, RESOURCE_SERVER, Tokens, client_config, now_secs};
+use crate::oauth::flow::{self, CallbackRefusal, ClientConfig, Pending};
+use crate::oauth::form::form_encode;
 use crate::oauth::{forge, jwt};
+use crate::timeline::Detail;
 
 /// What the victim asks for when an attack needs an authorization.
 const VICTIM_SCOPE: &str = "openid profile read write";
@@ -80,7 +80,7 @@ async fn leave_for_authorization(lab: Lab, leg: AttackLeg) {
         _ => request.url.clone(),
     };
     request.pending.attack = Some(leg);
-    flow_steps::leave(lab, &url, &request.pending);
+    leave(lab, &url, &request.pending);
 }
 
 /// Attacks 3 and 7: this tab has a login under way (a real pending request), and the
@@ -110,7 +110,7 @@ async fn forge_callback(lab: Lab, attack: Attack) {
         form_encode(&[("code", code.secret()), ("state", &state), ("iss", issuer)])
     );
     request.pending.attack = Some(AttackLeg::first(attack));
-    if flow_steps::remember(lab, &request.pending) {
+    if remember(lab, &request.pending) {
         let _ = window().location().set_href(&url);
     }
 }

@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::Exchange;
-use crate::lab::Detail;
-use crate::oauth::flow::form_decode;
+use crate::oauth::form::form_decode;
+use crate::timeline::Detail;
 
 /// One attack of the lab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

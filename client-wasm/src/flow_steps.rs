@@ -1,49 +1,18 @@
 //! The flow's steps as the app runs them: each does the real request and records a card.
 
 use leptos::prelude::*;
-use shared::{AuthorizationServerMetadata, ScopeSet, TokenResponse};
+use shared::{ScopeSet, TokenResponse};
 
 use crate::api::{self, Exchange};
 use crate::attack_steps;
+use crate::browser::{discover, leave};
 use crate::lab::{
-    AUTHORIZE_URL_KEY, Detail, Lab, PENDING_KEY, RESOURCE_SERVER, Step, Tokens, client_config,
-    session_storage,
+    AUTHORIZE_URL_KEY, Lab, PENDING_KEY, RESOURCE_SERVER, Tokens, client_config, session_storage,
 };
 use crate::oauth::flow::{self, Pending};
+use crate::oauth::form::form_encode;
 use crate::oauth::jwt;
-
-/// Reads the discovery document (RFC 8414 §3): every endpoint comes from it.
-pub async fn discover(lab: Lab) -> Option<AuthorizationServerMetadata> {
-    if let Some(metadata) = lab.metadata.get_untracked() {
-        return Some(metadata);
-    }
-    let exchange = api::get(
-        &format!(
-            "{}/.well-known/oauth-authorization-server",
-            client_config().issuer
-        ),
-        None,
-    )
-    .await;
-    let metadata = exchange
-        .ok()
-        .then(|| serde_json::from_str(&exchange.response_body).ok())
-        .flatten();
-    lab.push(Step {
-        title: "Discovery: read the authorization server's metadata".to_owned(),
-        why: "The client hard-codes only the issuer. Every endpoint, and the methods the server supports (S256, iss in the response), comes from this document.",
-        rule: "RFC 8414 §3",
-        detail: Detail::Http(exchange),
-    });
-    if metadata.is_none() {
-        lab.notice.set(Some(format!(
-            "The authorization server at {} does not answer. Start the lab with: bash scripts/lab.sh",
-            client_config().issuer
-        )));
-    }
-    lab.metadata.set(metadata.clone());
-    metadata
-}
+use crate::timeline::{Detail, Step};
 
 /// Starts the flow: PKCE, state and nonce made here, remembered in sessionStorage only, then
 /// the browser goes to the authorization endpoint.
@@ -54,30 +23,6 @@ pub async fn start(lab: Lab, scope: ScopeSet) {
     let request =
         flow::authorization_request(&client_config(), &metadata.authorization_endpoint, &scope);
     leave(lab, &request.url, &request.pending);
-}
-
-/// Remembers `pending` and the authorization request's URL (to show it after the
-/// redirect), and sends the browser to it.
-pub fn leave(lab: Lab, url: &str, pending: &Pending) {
-    if remember(lab, pending)
-        && session_storage().is_some_and(|s| s.set_item(AUTHORIZE_URL_KEY, url).is_ok())
-    {
-        let _ = window().location().set_href(url);
-    }
-}
-
-/// Keeps `pending` in sessionStorage (never localStorage) for the callback; says so if the
-/// browser will not.
-pub fn remember(lab: Lab, pending: &Pending) -> bool {
-    let stored = serde_json::to_string(pending).unwrap_or_default();
-    let kept = session_storage().is_some_and(|s| s.set_item(PENDING_KEY, &stored).is_ok());
-    if !kept {
-        lab.notice.set(Some(
-            "This browser gives no usable sessionStorage; the flow cannot remember its PKCE verifier."
-                .to_owned(),
-        ));
-    }
-    kept
 }
 
 /// Handles `/callback`: checks state and iss, exchanges the code, checks the ID token.
@@ -265,7 +210,7 @@ pub async fn log_out(lab: Lab) {
         ];
         params.extend(id_token.map(|token| ("id_token_hint", token)));
         let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let query = flow::form_encode(&pairs);
+        let query = form_encode(&pairs);
         let _ = window()
             .location()
             .set_href(&format!("{end_session}?{query}"));

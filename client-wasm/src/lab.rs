@@ -1,12 +1,12 @@
-//! The app's shared state (one small `Copy` context, as leptos examples do), the settings
-//! of this client, and the flow's steps as the timeline shows them.
+//! The app's shared state (one small `Copy` context, as leptos examples do) and the settings
+//! of this client.
 
 use leptos::prelude::*;
 use shared::{AuthorizationServerMetadata, TokenResponse};
 
-use crate::api::Exchange;
 use crate::attacks::Attempt;
 use crate::oauth::flow::{ClientConfig, Pending};
+use crate::timeline::Step;
 
 /// The lab's authorization server (the issuer) and resource server.
 pub const ISSUER: &str = "http://localhost:8081";
@@ -31,28 +31,6 @@ pub fn client_config() -> ClientConfig {
         redirect_uri: format!("{origin}/callback"),
         issuer: ISSUER.to_owned(),
     }
-}
-
-/// What a timeline card shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Detail {
-    /// A front-channel step: the URL the browser went to or came back with.
-    Url(String),
-    /// A back-channel call, as it really went.
-    Http(Exchange),
-    /// The client refused to go on; why.
-    Refused(String),
-}
-
-/// One card of the timeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
-    pub title: String,
-    /// Two or three sentences: what happened and why the rule exists.
-    pub why: &'static str,
-    /// Where the rule comes from.
-    pub rule: &'static str,
-    pub detail: Detail,
 }
 
 /// Tokens, kept in memory only: a reload forgets them, by design (nothing for a script

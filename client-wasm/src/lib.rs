@@ -9,10 +9,12 @@
 pub mod api;
 pub mod attack_steps;
 pub mod attacks;
+pub mod browser;
 pub mod components;
 pub mod flow_steps;
 pub mod lab;
 pub mod oauth;
+pub mod timeline;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -2,5 +2,6 @@
 
 pub mod flow;
 pub mod forge;
+pub mod form;
 pub mod jwt;
 pub mod pkce;

@@ -13,7 +13,7 @@ use client_wasm::api::Exchange;
 use client_wasm::attacks::{
     Attack, Verdict, expect_error_page, expect_error_redirect, expect_refusal, page_text,
 };
-use client_wasm::oauth::flow::form_decode;
+use client_wasm::oauth::form::form_decode;
 use client_wasm::oauth::{forge, jwt};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

@@ -6,6 +6,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use client_wasm::oauth::flow::{self, CallbackRefusal, ClientConfig, Pending};
+use client_wasm::oauth::form::form_decode;
 use client_wasm::oauth::jwt;
 use shared::{CodeChallenge, CodeVerifier, ScopeSet, TokenResponse};
 
@@ -37,7 +38,7 @@ fn the_authorize_url_carries_every_parameter_encoded_and_an_s256_challenge_of_th
         query.contains("redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback"),
         "{query}"
     );
-    let params = flow::form_decode(query);
+    let params = form_decode(query);
     let get = |name: &str| {
         params
             .iter()

@@ -1,9 +1,10 @@
-//! `GET /openapi.json`: this server's endpoints as an OpenAPI 3.1 document, generated from
-//! the handlers' `#[utoipa::path]` annotations and the wire shapes below. Every endpoint
+//! The wire shapes of this server's endpoints, for `GET /openapi.json` (the document itself,
+//! `ApiDoc`, is in `routes.rs` beside the router, from the handlers' `#[utoipa::path]`
+//! annotations). Every endpoint
 //! under `/api` takes `Authorization: Bearer <access token>`. `scripts/test.sh` runs
 //! schemathesis against it: no 5xx, and no answer that breaks its own schema.
 
-use utoipa::{IntoResponses, OpenApi, ToSchema};
+use utoipa::{IntoResponses, ToSchema};
 
 /// A refusal. RFC 6750 §3 for everything about the token (the same error is in
 /// `WWW-Authenticate`); a request without any token gets the challenge and no `error`
@@ -82,21 +83,3 @@ pub(crate) enum BearerRefusals {
     #[response(status = 503)]
     Unavailable(ApiError),
 }
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "OAuth 2.1 lab: resource server",
-        description = "A protected API: every /api endpoint needs a bearer access token from the lab's authorization server, with the scope it names. Refusals follow RFC 6750 §3; limits answer 408, 413 or 431."
-    ),
-    paths(
-        crate::api::profile,
-        crate::api::list_notes,
-        crate::api::add_note,
-        crate::api::stats,
-        crate::api::resource_metadata,
-        crate::startup::health,
-    ),
-    components(schemas(ApiError, server_kit::api_doc::LimitError))
-)]
-pub(crate) struct ApiDoc;

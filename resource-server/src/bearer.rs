@@ -11,8 +11,8 @@ use server_kit::with_db;
 use shared::AccessTokenClaims;
 
 use crate::error::ApiError;
+use crate::refusal::Refusal;
 use crate::state::AppState;
-use crate::validate::Refusal;
 
 /// A caller whose access token passed every check of [`crate::validate`].
 #[derive(Debug)]

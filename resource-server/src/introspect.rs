@@ -8,7 +8,7 @@ use serde::Deserialize;
 use shared::AccessTokenClaims;
 use tokio::sync::Mutex;
 
-use crate::validate::Refusal;
+use crate::refusal::Refusal;
 
 /// The interesting part of an introspection answer.
 #[derive(Debug, Deserialize)]

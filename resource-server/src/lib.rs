@@ -3,6 +3,9 @@
 //! type, issuer, audience, lifetime, scope) and says which check failed when it refuses.
 //! `main.rs` only wires configuration and logging; the tests run this very server.
 
+/// The service name in logs and `/health`.
+pub const SERVICE: &str = "resource-server";
+
 pub mod config;
 pub mod startup;
 
@@ -13,5 +16,7 @@ mod discovery;
 mod error;
 mod introspect;
 mod jwks;
+mod refusal;
+mod routes;
 mod state;
 mod validate;

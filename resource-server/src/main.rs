@@ -1,8 +1,9 @@
 use std::process::ExitCode;
 
 use clap::Parser as _;
+use resource_server::SERVICE;
 use resource_server::config::Config;
-use resource_server::startup::{Application, SERVICE};
+use resource_server::startup::Application;
 
 #[tokio::main]
 async fn main() -> ExitCode {

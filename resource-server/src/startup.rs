@@ -5,21 +5,14 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::get;
 use server_kit::Server;
 use server_kit::db::{Db, Migrations};
-
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 
 use crate::config::Config;
 use crate::discovery::Connection;
 use crate::state::{AppState, Counters};
 use crate::validate::Validator;
-use crate::{api, api_doc, discovery};
-
-pub const SERVICE: &str = "resource-server";
+use crate::{SERVICE, discovery, routes};
 
 /// Why the server could not start, worded for the person who started it.
 #[derive(Debug, thiserror::Error)]
@@ -106,15 +99,7 @@ impl Application {
                 jwks_refresh: Duration::from_secs(config.jwks_refresh.max(1)),
             },
         ));
-        let router = Router::new()
-            .route("/health", get(health))
-            .route(
-                "/openapi.json",
-                get(server_kit::api_doc::serve::<api_doc::ApiDoc>),
-            )
-            .merge(api::router())
-            .layer(cors)
-            .with_state(state);
+        let router = routes::router(state).layer(cors);
         let limits = server_kit::Limits {
             timeout: Duration::from_secs(config.request_timeout),
             ..server_kit::Limits::DEFAULT
@@ -140,30 +125,4 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.serve(self.router).await
     }
-}
-
-/// `GET /health`: `200` once the authorization server has been found and tokens can be
-/// checked; until then `503`, naming the issuer it is waiting for.
-#[utoipa::path(
-    get,
-    path = "/health",
-    responses(
-        (status = 200, description = "The server is up and can check tokens", body = server_kit::Health),
-        (status = 503, description = "Not ready: still looking for the authorization server", body = api_doc::NotReady),
-    )
-)]
-pub(crate) async fn health(State(state): State<AppState>) -> Response {
-    if state.validator.get().is_some() {
-        return server_kit::health(SERVICE, env!("CARGO_PKG_VERSION")).into_response();
-    }
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        axum::Json(serde_json::json!({
-            "status": "starting",
-            "service": SERVICE,
-            "waiting_for": &*state.issuer,
-            "error_description": format!("not ready: waiting for the authorization server at {} (its discovery document and keys)", state.issuer),
-        })),
-    )
-        .into_response()
 }

@@ -1,12 +1,13 @@
-//! `GET /openapi.json`: this server's JSON endpoints as an OpenAPI 3.1 document, generated
-//! from the handlers' `#[utoipa::path]` annotations and the wire shapes below. The HTML pages
+//! The wire shapes of this server's JSON endpoints, for `GET /openapi.json` (the document
+//! itself, `ApiDoc`, is in `routes/mod.rs` beside the router, from the handlers'
+//! `#[utoipa::path]` annotations). The HTML pages
 //! (`/authorize`, login, consent, the client pages) are for browsers and are not in it.
 //! `scripts/test.sh` runs schemathesis against it: no 5xx, and no answer that breaks its
 //! own schema.
 
 use std::collections::BTreeMap;
 
-use utoipa::{IntoResponses, OpenApi, ToSchema};
+use utoipa::{IntoResponses, ToSchema};
 
 /// RFC 6749 §5.2 (and RFC 6750 §3, RFC 7591 §3.2.2): every refusal of a JSON endpoint.
 #[derive(ToSchema)]
@@ -148,24 +149,3 @@ pub(crate) enum ClientRefusals {
     #[response(status = 401)]
     Unauthenticated(OAuthError),
 }
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "OAuth 2.1 lab: authorization server",
-        description = "The JSON endpoints of the lab's authorization server. Every refusal is an RFC 6749 §5.2 error object; limits answer 408, 413 or 431 with the same shape."
-    ),
-    paths(
-        super::token::token,
-        super::revocation::revoke,
-        super::revocation::introspect,
-        super::userinfo::userinfo,
-        super::register::register,
-        super::discovery::metadata,
-        super::discovery::openid_configuration,
-        super::discovery::jwks,
-        super::health,
-    ),
-    components(schemas(OAuthError, server_kit::api_doc::LimitError))
-)]
-pub(crate) struct ApiDoc;

@@ -10,12 +10,11 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use shared::{GrantType, ScopeSet};
 
+use crate::page_flow::{bad_form, checked_session, login_page, see_other};
 use crate::pages::{
     self, ClientEditPage, ClientForm, ClientLine, ClientsPage, ErrorPage, MessagePage, PageError,
 };
 use crate::registration;
-use crate::routes::authorize::see_other;
-use crate::routes::login::{self, bad_form, checked_session};
 use crate::session::{self, Session};
 use crate::state::AppState;
 use crate::store::{self, User};
@@ -28,7 +27,7 @@ pub(crate) async fn list(
     let (session, cookie) = session::current_or_new(&state, &jar).await?;
     let jar = cookie.map_or(jar.clone(), |c| jar.add(c));
     let Some(user) = user_of(&state, &session).await? else {
-        let page = login::page(StatusCode::OK, None, "", &session.csrf_token, "", None)?;
+        let page = login_page(StatusCode::OK, None, "", &session.csrf_token, "", None)?;
         return Ok((jar, page).into_response());
     };
     let page = list_page(&state, &session, &user, new_form(), None, StatusCode::OK).await?;

@@ -10,9 +10,9 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use shared::{AuthorizationCode, AuthorizationErrorCode, RedirectUri, ScopeSet};
 
+use crate::page_flow::{bad_form, checked_session, expired_request};
 use crate::pages::{self, ClientIdentity, ConsentPage, ErrorPage, PageError, ScopeLine};
-use crate::routes::authorize::{AuthorizationRedirect, ErrorRedirect};
-use crate::routes::login::{bad_form, checked_session, expired_request};
+use crate::redirect::{AuthorizationRedirect, ErrorRedirect};
 use crate::session::{self, Session};
 use crate::state::AppState;
 use crate::store::{self, CodeRecord, Grant, User};

@@ -18,8 +18,8 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use shared::RedirectUri;
 
+use crate::page_flow::{bad_form, see_other};
 use crate::pages::{self, ErrorPage, LogoutPage, MessagePage, PageError};
-use crate::routes::login::bad_form;
 use crate::session;
 use crate::state::AppState;
 use crate::store;
@@ -63,7 +63,7 @@ pub(crate) async fn logout(
             if let Some(value) = &params.state {
                 url.query_pairs_mut().append_pair("state", value);
             }
-            crate::routes::authorize::see_other(url.as_str())
+            see_other(url.as_str())
         }
         None => pages::render(
             StatusCode::OK,

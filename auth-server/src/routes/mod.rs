@@ -5,9 +5,9 @@ mod authorize;
 mod clients;
 mod consent;
 mod discovery;
+mod form;
 mod login;
 mod logout;
-mod refresh;
 mod register;
 mod revocation;
 mod signup;
@@ -18,6 +18,7 @@ use axum::Router;
 use axum::middleware;
 use axum::routing::{get, post};
 use tower_http::cors::CorsLayer;
+use utoipa::OpenApi;
 
 use crate::pages;
 use crate::security;
@@ -66,10 +67,7 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
         .layer(middleware::map_response(security::page_headers));
     Router::new()
         .route("/health", get(health))
-        .route(
-            "/openapi.json",
-            get(server_kit::api_doc::serve::<api_doc::ApiDoc>),
-        )
+        .route("/openapi.json", get(server_kit::api_doc::serve::<ApiDoc>))
         .route("/assets/style.css", get(pages::style_sheet))
         // For confidential clients (servers), never for a browser: no CORS.
         .route("/introspect", post(revocation::introspect))
@@ -80,6 +78,28 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
         .with_state(state)
 }
 
+/// `GET /openapi.json`: this server's JSON endpoints as an OpenAPI 3.1 document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "OAuth 2.1 lab: authorization server",
+        description = "The JSON endpoints of the lab's authorization server. Every refusal is an RFC 6749 §5.2 error object; limits answer 408, 413 or 431 with the same shape."
+    ),
+    paths(
+        token::token,
+        revocation::revoke,
+        revocation::introspect,
+        userinfo::userinfo,
+        register::register,
+        discovery::metadata,
+        discovery::openid_configuration,
+        discovery::jwks,
+        health,
+    ),
+    components(schemas(api_doc::OAuthError, server_kit::api_doc::LimitError))
+)]
+pub(crate) struct ApiDoc;
+
 /// `GET /health`: answers as long as the process serves requests.
 #[utoipa::path(
     get,
@@ -87,5 +107,5 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
     responses((status = 200, description = "The server is up", body = server_kit::Health))
 )]
 async fn health() -> axum::Json<server_kit::Health> {
-    server_kit::health(crate::startup::SERVICE, env!("CARGO_PKG_VERSION"))
+    server_kit::health(crate::SERVICE, env!("CARGO_PKG_VERSION"))
 }

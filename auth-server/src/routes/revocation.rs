@@ -14,7 +14,7 @@ use shared::{ErrorResponse, TokenErrorCode};
 use crate::client_auth;
 use crate::error::{Internal, TokenError, no_store};
 use crate::routes::api_doc;
-use crate::routes::token::parse_form;
+use crate::routes::form::parse_form;
 use crate::state::AppState;
 use crate::store;
 use crate::tokens;

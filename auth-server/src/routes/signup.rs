@@ -10,12 +10,11 @@ use serde::Deserialize;
 use shared::ScopeSet;
 
 use crate::error::Internal;
+use crate::page_flow::{
+    after_login, bad_form, busy, checked_session, expired_request, see_other, throttled,
+};
 use crate::pages::{self, PageError, SignupPage};
 use crate::password::MAX_PASSWORD_BYTES;
-use crate::routes::authorize::see_other;
-use crate::routes::login::{
-    after_login, bad_form, busy, checked_session, expired_request, throttled,
-};
 use crate::session;
 use crate::state::AppState;
 use crate::store;

@@ -1,8 +1,9 @@
 use leptos::prelude::*;
 
 use crate::api::Exchange;
-use crate::lab::{Detail, Step, use_lab};
+use crate::lab::use_lab;
 use crate::oauth::jwt::mask;
+use crate::timeline::{Detail, Step};
 
 /// Every step of the flow as a card: what went over the wire, and why the rule exists.
 #[component]

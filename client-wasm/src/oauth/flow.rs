@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use shared::{CodeVerifier, Nonce, ScopeSet, State};
 
 use crate::attacks::AttackLeg;
+use crate::oauth::form::{form_decode, form_encode};
 
 /// What the client knows about itself and its servers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,18 +179,4 @@ pub fn revocation_request_body(config: &ClientConfig, token: &str, hint: &str) -
         ("token_type_hint", hint),
         ("client_id", &config.client_id),
     ])
-}
-
-/// `application/x-www-form-urlencoded`.
-pub fn form_encode(pairs: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
-}
-
-/// Decodes `application/x-www-form-urlencoded` (a leading `?` is ignored).
-pub fn form_decode(query: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
-        .into_owned()
-        .collect()
 }

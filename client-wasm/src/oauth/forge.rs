@@ -9,7 +9,7 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 
-use crate::oauth::flow::{form_decode, form_encode};
+use crate::oauth::form::{form_decode, form_encode};
 use crate::oauth::jwt;
 
 /// The header and claims of a compact JWS (decoded as the page shows them), and its

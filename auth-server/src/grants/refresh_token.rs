@@ -4,7 +4,7 @@
 use shared::{ScopeSet, TokenErrorCode, TokenRequestForm, TokenResponse};
 
 use crate::error::TokenError;
-use crate::routes::token::check_same_resource;
+use crate::grants::check_same_resource;
 use crate::state::AppState;
 use crate::store::{self, Client, RefreshTokenRow};
 use crate::tokens::{self, Issue};

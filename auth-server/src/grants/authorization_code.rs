@@ -1,0 +1,157 @@
+//! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6, OAuth 2.1 §4.1.3): a
+//! code and its PKCE verifier for tokens.
+
+use shared::{CodeChallenge, CodeVerifier, GrantType, TokenErrorCode, TokenRequestForm};
+
+use crate::error::TokenError;
+use crate::grants::check_same_resource;
+use crate::state::AppState;
+use crate::store::{self, Client, CodeRecord};
+use crate::tokens::{self, Issue};
+
+/// The checks of RFC 6749 §4.1.3 and RFC 7636 §4.6, in order. Every failure is
+/// `invalid_grant` ("invalid, expired, revoked, does not match the redirection URI used in
+/// the authorization request, or was issued to another client").
+pub(crate) async fn exchange_code(
+    state: &AppState,
+    client: &Client,
+    form: &TokenRequestForm,
+) -> Result<shared::TokenResponse, TokenError> {
+    let invalid_grant =
+        |description: &str| TokenError::new(TokenErrorCode::InvalidGrant, description);
+    let code = form
+        .code
+        .as_deref()
+        .ok_or_else(|| TokenError::new(TokenErrorCode::InvalidRequest, "code is missing"))?;
+    let code_hash = shared::digest::sha256_hex(code.as_bytes());
+    let record = store::find_code(&state.db, &code_hash)
+        .await?
+        .ok_or_else(|| invalid_grant("unknown authorization code"))?;
+
+    // The client proves the code is its own before a replay may revoke anything: otherwise
+    // anyone holding a spent code could end the victim's grant without its credentials.
+    check_issued_to(&record, client).map_err(invalid_grant)?;
+    check_not_replayed(state, &record).await?;
+    check_not_expired(&record).map_err(invalid_grant)?;
+    check_same_redirect_uri(&record, form).map_err(invalid_grant)?;
+    check_code_verifier(&record, form).map_err(invalid_grant)?;
+
+    // Single use, atomically: of concurrent redemptions exactly one marks the code used.
+    // The others are replays (OAuth 2.1 §4.1.3) and revoke the grant like any replay.
+    if !store::consume_code(&state.db, &code_hash).await? {
+        return Err(replayed(state, &record).await);
+    }
+    let scope = record.scopes()?;
+    let grant = store::find_grant(&state.db, &record.grant_id)
+        .await?
+        .ok_or_else(|| invalid_grant("the grant of this code no longer exists"))?;
+    check_same_resource(&grant, form)?;
+    let user = store::find_user(&state.db, &record.user_id)
+        .await?
+        .ok_or_else(|| invalid_grant("the user of this code no longer exists"))?;
+    let mut response = tokens::issue(
+        state,
+        &Issue {
+            grant: &grant,
+            username: Some(&user.username),
+            scope: &scope,
+            refresh_scope: client.may_use(GrantType::RefreshToken).then_some(&scope),
+            refresh_not_after: None,
+        },
+    )
+    .await?;
+    if scope.contains("openid") {
+        response.id_token = Some(
+            tokens::id_token(
+                state,
+                &grant,
+                record.nonce.as_deref(),
+                &response.access_token,
+            )
+            .await?,
+        );
+    }
+    tracing::info!(
+        client = record.client_id,
+        scope = %scope,
+        refresh_token = response.refresh_token.is_some(),
+        "token: code redeemed, PKCE verified; tokens issued"
+    );
+    Ok(response)
+}
+
+/// OAuth 2.1 §4.1.3: "If an authorization code is used more than once, the authorization
+/// server MUST deny the request and SHOULD revoke (when possible) all tokens previously
+/// issued based on that authorization code."
+async fn check_not_replayed(state: &AppState, record: &CodeRecord) -> Result<(), TokenError> {
+    if record.used_at.is_some() {
+        return Err(replayed(state, record).await);
+    }
+    Ok(())
+}
+
+async fn replayed(state: &AppState, record: &CodeRecord) -> TokenError {
+    if let Err(error) = store::revoke_grant(&state.db, &record.grant_id).await {
+        return error.into();
+    }
+    tracing::warn!(
+        client = record.client_id,
+        "token: authorization code used twice; revoked every token issued from it"
+    );
+    TokenError::new(
+        TokenErrorCode::InvalidGrant,
+        "authorization code already used; the tokens issued from it are now revoked",
+    )
+}
+
+/// RFC 6749 §4.1.3: "ensure that the authorization code was issued to the authenticated
+/// confidential client, or if the client is public, ensure that the code was issued to
+/// "client_id" in the request".
+fn check_issued_to(record: &CodeRecord, client: &Client) -> Result<(), &'static str> {
+    if record.client_id == client.client_id.as_str() {
+        Ok(())
+    } else {
+        Err("the authorization code was issued to another client")
+    }
+}
+
+/// RFC 6749 §4.1.2: "The authorization code MUST expire shortly after it is issued".
+fn check_not_expired(record: &CodeRecord) -> Result<(), &'static str> {
+    if server_kit::unix_now() < record.expires_at {
+        Ok(())
+    } else {
+        Err("the authorization code has expired")
+    }
+}
+
+/// RFC 6749 §4.1.3: "ensure that the "redirect_uri" parameter is present if the
+/// "redirect_uri" parameter was included in the initial authorization request ... and if
+/// included ensure that their values are identical."
+fn check_same_redirect_uri(
+    record: &CodeRecord,
+    form: &TokenRequestForm,
+) -> Result<(), &'static str> {
+    if form.redirect_uri.as_deref() == Some(record.redirect_uri.as_str()) {
+        Ok(())
+    } else {
+        Err("redirect_uri is missing or differs from the one in the authorization request")
+    }
+}
+
+/// RFC 7636 §4.6: recompute the challenge from `code_verifier` and compare it, in constant
+/// time, with the one stored at `/authorize`. Without the verifier a stolen code is useless.
+fn check_code_verifier(record: &CodeRecord, form: &TokenRequestForm) -> Result<(), &'static str> {
+    let verifier = form
+        .code_verifier
+        .as_deref()
+        .ok_or("code_verifier is missing (PKCE)")?;
+    let verifier =
+        CodeVerifier::parse(verifier).map_err(|_| "code_verifier is malformed (RFC 7636 §4.1)")?;
+    let challenge =
+        CodeChallenge::parse(&record.code_challenge).map_err(|_| "stored challenge unreadable")?;
+    if challenge.verify(&verifier) {
+        Ok(())
+    } else {
+        Err("code_verifier does not match the code_challenge (PKCE)")
+    }
+}

@@ -1,0 +1,57 @@
+//! `grant_type=client_credentials` (RFC 6749 §4.4, OAuth 2.1 §4.2): a client the operator
+//! configured asks for a token for itself.
+
+use shared::{ScopeSet, TokenErrorCode, TokenRequestForm};
+
+use crate::error::TokenError;
+use crate::state::AppState;
+use crate::store::{self, Client, Grant};
+use crate::tokens::{self, Issue};
+
+/// RFC 6749 §4.4 / OAuth 2.1 §4.2: a confidential client asks for a token for itself
+/// (service to service). No user, no refresh token (RFC 6749 §4.4.3: "A refresh token
+/// SHOULD NOT be included").
+pub(crate) async fn client_credentials(
+    state: &AppState,
+    client: &Client,
+    form: &TokenRequestForm,
+) -> Result<shared::TokenResponse, TokenError> {
+    // Registration refuses client_credentials to public clients; a stored row that says
+    // otherwise is still refused.
+    if client.secret_hash.is_none() {
+        return Err(TokenError::new(
+            TokenErrorCode::UnauthorizedClient,
+            "a public client cannot use client_credentials: it has no credentials to prove who it is",
+        ));
+    }
+    let scope = match form.scope.as_deref() {
+        Some(requested) => ScopeSet::parse(requested)
+            .map_err(|e| TokenError::new(TokenErrorCode::InvalidScope, e.to_string()))?,
+        None => client.allowed_scopes.clone(),
+    };
+    if !scope.is_subset(&client.allowed_scopes) {
+        return Err(TokenError::new(
+            TokenErrorCode::InvalidScope,
+            format!("this client may ask only for: {}", client.allowed_scopes),
+        ));
+    }
+    let resource = state
+        .settings
+        .resource(form.resource.as_deref())
+        .ok_or_else(|| TokenError::new(TokenErrorCode::InvalidTarget, "unknown resource"))?;
+    let grant = Grant::new(client.client_id.as_str(), None, &scope, resource, None);
+    store::insert_grant(&state.db, &grant).await?;
+    let response = tokens::issue(
+        state,
+        &Issue {
+            grant: &grant,
+            username: None,
+            scope: &scope,
+            refresh_scope: None,
+            refresh_not_after: None,
+        },
+    )
+    .await?;
+    tracing::info!(client = %client.client_id, scope = %scope, "token: client credentials; issued an access token for the client itself");
+    Ok(response)
+}

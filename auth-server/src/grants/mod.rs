@@ -1,0 +1,27 @@
+//! The grants of the token endpoint (RFC 6749 §4-6, OAuth 2.1 §4), one file each: the
+//! ordered checks of each, over `shared` types and the store. The endpoint
+//! (`routes/token.rs`) reads the request, authenticates the client and picks the grant.
+
+pub(crate) mod authorization_code;
+pub(crate) mod client_credentials;
+pub(crate) mod refresh_token;
+
+use shared::{TokenErrorCode, TokenRequestForm};
+
+use crate::error::TokenError;
+use crate::store::Grant;
+
+/// RFC 8707 §2.2: a `resource` at the token endpoint must be one the grant covers; this
+/// server issues each grant's tokens for one resource, chosen at `/authorize`.
+pub(crate) fn check_same_resource(
+    grant: &Grant,
+    form: &TokenRequestForm,
+) -> Result<(), TokenError> {
+    match form.resource.as_deref() {
+        Some(resource) if resource != grant.resource => Err(TokenError::new(
+            TokenErrorCode::InvalidTarget,
+            format!("this grant is for the resource {}", grant.resource),
+        )),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,65 @@
+//! The resource server's router: the API (`api.rs`), `/health`, and `/openapi.json`.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use utoipa::OpenApi;
+
+use crate::state::AppState;
+use crate::{SERVICE, api, api_doc};
+
+/// Every route.
+pub(crate) fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/openapi.json", get(server_kit::api_doc::serve::<ApiDoc>))
+        .merge(api::router())
+        .with_state(state)
+}
+
+/// `GET /openapi.json`: this server's endpoints as an OpenAPI 3.1 document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "OAuth 2.1 lab: resource server",
+        description = "A protected API: every /api endpoint needs a bearer access token from the lab's authorization server, with the scope it names. Refusals follow RFC 6750 §3; limits answer 408, 413 or 431."
+    ),
+    paths(
+        api::profile,
+        api::list_notes,
+        api::add_note,
+        api::stats,
+        api::resource_metadata,
+        health,
+    ),
+    components(schemas(api_doc::ApiError, server_kit::api_doc::LimitError))
+)]
+pub(crate) struct ApiDoc;
+
+/// `GET /health`: `200` once the authorization server has been found and tokens can be
+/// checked; until then `503`, naming the issuer it is waiting for.
+#[utoipa::path(
+    get,
+    path = "/health",
+    responses(
+        (status = 200, description = "The server is up and can check tokens", body = server_kit::Health),
+        (status = 503, description = "Not ready: still looking for the authorization server", body = api_doc::NotReady),
+    )
+)]
+pub(crate) async fn health(State(state): State<AppState>) -> Response {
+    if state.validator.get().is_some() {
+        return server_kit::health(SERVICE, env!("CARGO_PKG_VERSION")).into_response();
+    }
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(serde_json::json!({
+            "status": "starting",
+            "service": SERVICE,
+            "waiting_for": &*state.issuer,
+            "error_description": format!("not ready: waiting for the authorization server at {} (its discovery document and keys)", state.issuer),
+        })),
+    )
+        .into_response()
+}
