@@ -16,9 +16,9 @@ use ed25519_dalek::pkcs8::EncodePrivateKey as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Serialize;
 use server_kit::db::Db;
-use server_kit::with_db;
 
 use crate::error::Internal;
+use crate::store::{self, KeyRow};
 
 /// A public key as a JWK (RFC 7517, RFC 8037 §2 for `OKP`/`Ed25519`).
 #[derive(Debug, Clone, Serialize)]
@@ -68,20 +68,6 @@ impl std::fmt::Debug for SigningKeys {
     }
 }
 
-/// A key's row: id, private key (PKCS#8 DER), public key.
-type KeyRow = (String, Vec<u8>, Vec<u8>);
-
-/// The key that signs at `now`.
-async fn signing_row(db: &Db, now: i64) -> Result<Option<KeyRow>, sqlx::Error> {
-    with_db!(db, pool => sqlx::query_as(
-        "SELECT kid, private_pkcs8, public_key FROM signing_keys WHERE signs_from <= $1
-         ORDER BY signs_from DESC, created_at DESC LIMIT 1",
-    )
-    .bind(now)
-    .fetch_optional(pool)
-    .await)
-}
-
 /// Generates a key, stores it, and returns its row; it signs from `signs_from` on.
 async fn create(db: &Db, signs_from: i64) -> Result<KeyRow, Internal> {
     let key = SigningKey::from_bytes(&shared::random::bytes());
@@ -89,16 +75,7 @@ async fn create(db: &Db, signs_from: i64) -> Result<KeyRow, Internal> {
     let public = key.verifying_key().to_bytes().to_vec();
     // The key id: a short hash of the public key, stable across restarts.
     let kid = shared::digest::sha256_hex(&public)[..16].to_owned();
-    with_db!(db, pool => sqlx::query(
-        "INSERT INTO signing_keys (kid, private_pkcs8, public_key, created_at, signs_from) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(&kid)
-    .bind(private.as_bytes())
-    .bind(&public)
-    .bind(server_kit::unix_now())
-    .bind(signs_from)
-    .execute(pool)
-    .await.map(|done| done.rows_affected()))?;
+    store::insert_key(db, &kid, private.as_bytes(), &public, signs_from).await?;
     Ok((kid, private.as_bytes().to_vec(), public))
 }
 
@@ -116,7 +93,7 @@ impl SigningKeys {
     /// there is none.
     pub(crate) async fn load_or_create(db: &Db) -> Result<Self, Internal> {
         let now = server_kit::unix_now();
-        let (kid, private, _) = if let Some(row) = signing_row(db, now).await? {
+        let (kid, private, _) = if let Some(row) = store::signing_key_at(db, now).await? {
             row
         } else {
             let row = create(db, now).await?;
@@ -144,7 +121,7 @@ impl SigningKeys {
             return Ok(current);
         }
         self.checked_at.store(now, Ordering::Relaxed);
-        match signing_row(db, now).await? {
+        match store::signing_key_at(db, now).await? {
             Some((kid, private, _)) if kid != current.kid => {
                 tracing::info!(kid, "a new signing key takes over");
                 let next = Arc::new(Signer {
@@ -166,11 +143,7 @@ impl SigningKeys {
     /// one that signs, and each one it replaced until `retire_after` seconds after it was
     /// replaced (by then every token it signed has expired).
     pub(crate) async fn published(db: &Db, retire_after: i64) -> Result<Jwks, Internal> {
-        let rows: Vec<(String, Vec<u8>, i64)> = with_db!(db, pool => sqlx::query_as(
-            "SELECT kid, public_key, signs_from FROM signing_keys ORDER BY signs_from DESC, created_at DESC",
-        )
-        .fetch_all(pool)
-        .await)?;
+        let rows = store::public_keys(db).await?;
         let now = server_kit::unix_now();
         let mut replaced_at: Option<i64> = None;
         let mut keys = Vec::new();

@@ -6,32 +6,9 @@
 use std::time::Duration;
 
 use server_kit::db::Db;
-use server_kit::with_db;
 
 use crate::error::Internal;
-
-/// Rows deleted per statement.
-const BATCH: i64 = 500;
-
-/// What is purged: table, primary key, and the condition (`$1` is now) that marks a dead row.
-const RULES: [(&str, &str, &str); 7] = [
-    ("authorization_codes", "code_hash", "expires_at < $1"),
-    ("access_tokens", "jti", "expires_at < $1"),
-    ("refresh_tokens", "token_hash", "expires_at < $1"),
-    // A grant goes once no code or token refers to it, an hour after it was made (a grant
-    // is written a moment before its code, so a young grant without one is not dead).
-    (
-        "grants",
-        "id",
-        "created_at < $1 - 3600
-         AND NOT EXISTS (SELECT 1 FROM authorization_codes c WHERE c.grant_id = grants.id)
-         AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = grants.id)
-         AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id)",
-    ),
-    ("sessions", "id_hash", "expires_at < $1"),
-    ("authorization_requests", "id", "expires_at < $1"),
-    ("rate_limits", "key", "window_ends < $1"),
-];
+use crate::store;
 
 /// Starts the purge: once now, then every `interval`, for as long as the runtime runs.
 pub(crate) fn start(db: Db, interval: Duration) {
@@ -46,30 +23,13 @@ pub(crate) fn start(db: Db, interval: Duration) {
     });
 }
 
-/// Deletes every dead row now; returns how many.
-pub(crate) async fn purge(db: &Db) -> Result<u64, Internal> {
-    let now = server_kit::unix_now();
-    let mut total = 0;
-    for (table, key, dead) in RULES {
-        let statement = format!(
-            "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {dead} LIMIT {BATCH})"
-        );
-        let mut purged = 0;
-        loop {
-            let deleted = with_db!(db, pool => sqlx::query(&statement)
-                .bind(now)
-                .execute(pool)
-                .await.map(|done| done.rows_affected()))?;
-            purged += deleted;
-            if deleted < BATCH.unsigned_abs() {
-                break;
-            }
-        }
+/// Deletes every dead row now, counting them by table.
+async fn purge(db: &Db) -> Result<(), Internal> {
+    for (table, purged) in store::purge_expired(db, server_kit::unix_now()).await? {
         if purged > 0 {
             server_kit::metrics::rows_purged(table, purged);
             tracing::info!(table, rows = purged, "purged expired rows");
         }
-        total += purged;
     }
-    Ok(total)
+    Ok(())
 }

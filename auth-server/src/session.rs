@@ -6,33 +6,17 @@
 //! fixation).
 
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use server_kit::db::Db;
-use server_kit::with_db;
-use subtle::ConstantTimeEq as _;
 
 use crate::error::Internal;
 use crate::state::AppState;
+use crate::store;
+pub(crate) use crate::store::Session;
 
 const COOKIE: &str = "lab_session";
 /// RFC 6265bis §4.1.3.2: a `__Host-` cookie is accepted only with `Secure`, `Path=/` and no
 /// `Domain`, so no http page and no other host can set or overwrite it.
 const SECURE_COOKIE: &str = "__Host-lab_session";
 const LIFETIME_SECS: i64 = 8 * 60 * 60;
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub(crate) struct Session {
-    pub id_hash: String,
-    pub csrf_token: String,
-    pub user_id: Option<String>,
-    pub auth_time: Option<i64>,
-}
-
-impl Session {
-    /// Does the form's CSRF token equal this session's? Compared in constant time.
-    pub(crate) fn csrf_matches(&self, submitted: Option<&str>) -> bool {
-        submitted.is_some_and(|token| token.as_bytes().ct_eq(self.csrf_token.as_bytes()).into())
-    }
-}
 
 /// The name of the session cookie on this server.
 fn cookie_name(state: &AppState) -> &'static str {
@@ -60,13 +44,7 @@ pub(crate) async fn current(
     let Some(cookie) = jar.get(cookie_name(state)) else {
         return Ok(None);
     };
-    Ok(with_db!(db, pool => sqlx::query_as(
-        "SELECT id_hash, csrf_token, user_id, auth_time FROM sessions WHERE id_hash = $1 AND expires_at > $2",
-    )
-    .bind(shared::digest::sha256_hex(cookie.value().as_bytes()))
-    .bind(server_kit::unix_now())
-    .fetch_optional(pool)
-    .await)?)
+    store::find_session(db, &shared::digest::sha256_hex(cookie.value().as_bytes())).await
 }
 
 /// The browser's session, or a new anonymous one and the cookie to set for it.
@@ -94,16 +72,7 @@ pub(crate) async fn create(
         user_id: user_id.map(str::to_owned),
         auth_time: user_id.map(|_| server_kit::unix_now()),
     };
-    with_db!(db, pool => sqlx::query(
-        "INSERT INTO sessions (id_hash, csrf_token, user_id, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(&session.id_hash)
-    .bind(&session.csrf_token)
-    .bind(&session.user_id)
-    .bind(session.auth_time)
-    .bind(server_kit::unix_now() + LIFETIME_SECS)
-    .execute(pool)
-    .await.map(|done| done.rows_affected()))?;
+    store::insert_session(db, &session, server_kit::unix_now() + LIFETIME_SECS).await?;
     let cookie = Cookie::build((cookie_name(state), id))
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -122,16 +91,7 @@ pub(crate) async fn log_in(
     user_id: &str,
 ) -> Result<Cookie<'static>, Internal> {
     let (logged_in, cookie) = create(state, Some(user_id)).await?;
-    crate::store::move_requests(&state.db, &anonymous.id_hash, &logged_in.id_hash).await?;
-    delete(&state.db, &anonymous.id_hash).await?;
+    store::move_requests(&state.db, &anonymous.id_hash, &logged_in.id_hash).await?;
+    store::delete_session(&state.db, &anonymous.id_hash).await?;
     Ok(cookie)
-}
-
-/// Ends the session `id_hash`.
-pub(crate) async fn delete(db: &Db, id_hash: &str) -> Result<(), Internal> {
-    with_db!(db, pool => sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-        .bind(id_hash)
-        .execute(pool)
-        .await.map(|done| done.rows_affected()))?;
-    Ok(())
 }

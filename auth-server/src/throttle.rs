@@ -19,10 +19,10 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use server_kit::db::Db;
-use server_kit::with_db;
 
 use crate::error::Internal;
 use crate::state::AppState;
+use crate::store;
 
 /// One limit: at most `max` units per `window_secs` for one key.
 #[derive(Debug, Clone, Copy)]
@@ -76,39 +76,19 @@ fn key(limit: &Limit, parts: &[&str]) -> String {
 /// over it; try again in `secs` seconds.
 pub(crate) async fn take(db: &Db, limit: &Limit, parts: &[&str]) -> Result<Option<i64>, Internal> {
     let now = server_kit::unix_now();
-    // One statement: the row lock of the upsert makes concurrent takes count one by one,
-    // on SQLite and PostgreSQL alike. An expired window starts again at 1.
-    let (count, window_ends): (i64, i64) = with_db!(db, pool => sqlx::query_as(
-        "INSERT INTO rate_limits (key, window_ends, count) VALUES ($1, $2, 1)
-         ON CONFLICT (key) DO UPDATE SET
-           count = CASE WHEN rate_limits.window_ends <= $3 THEN 1 ELSE rate_limits.count + 1 END,
-           window_ends = CASE WHEN rate_limits.window_ends <= $3 THEN $2 ELSE rate_limits.window_ends END
-         RETURNING count, window_ends",
-    )
-    .bind(key(limit, parts))
-    .bind(now + limit.window_secs)
-    .bind(now)
-    .fetch_one(pool)
-    .await)?;
+    let (count, window_ends) =
+        store::take_unit(db, &key(limit, parts), now + limit.window_secs, now).await?;
     Ok((count > limit.max).then(|| (window_ends - now).max(1)))
 }
 
 /// Gives back one unit taken for work that turned out legitimate (a login that succeeded).
 pub(crate) async fn give_back(db: &Db, limit: &Limit, parts: &[&str]) -> Result<(), Internal> {
-    with_db!(db, pool => sqlx::query("UPDATE rate_limits SET count = count - 1 WHERE key = $1 AND count > 0")
-        .bind(key(limit, parts))
-        .execute(pool)
-        .await.map(|done| done.rows_affected()))?;
-    Ok(())
+    store::give_back_unit(db, &key(limit, parts)).await
 }
 
 /// Forgets the count of `parts` (a successful login clears its username's failures).
 pub(crate) async fn reset(db: &Db, limit: &Limit, parts: &[&str]) -> Result<(), Internal> {
-    with_db!(db, pool => sqlx::query("DELETE FROM rate_limits WHERE key = $1")
-        .bind(key(limit, parts))
-        .execute(pool)
-        .await.map(|done| done.rows_affected()))?;
-    Ok(())
+    store::reset_units(db, &key(limit, parts)).await
 }
 
 /// The address of the client that sent the request: the TCP peer, or, when the peer is a

@@ -51,7 +51,7 @@ pub(crate) async fn logout(
             tracing::info!("logout: no valid id_token_hint; asking the user to confirm");
             return confirmation(&params, &current.csrf_token);
         }
-        session::delete(&state.db, &current.id_hash).await?;
+        store::delete_session(&state.db, &current.id_hash).await?;
         tracing::info!(
             user = current.user_id.as_deref().unwrap_or("-"),
             "logout: session ended"

@@ -17,7 +17,7 @@ use crate::pages::{self, PageError, SignupPage};
 use crate::password::MAX_PASSWORD_BYTES;
 use crate::session;
 use crate::state::AppState;
-use crate::store;
+use crate::store::{self, NewUser};
 use crate::throttle::{self, ClientAddress, SIGNUP_PER_ADDRESS};
 
 /// What a new account may grant: everything but `admin`.
@@ -106,7 +106,16 @@ pub(crate) async fn create(
         return Ok(busy());
     };
     let scopes = ScopeSet::parse(NEW_USER_SCOPES).map_err(Internal::new)?;
-    let user_id = store::insert_user(&state.db, &username, &hash, &scopes).await?;
+    let new_user = NewUser {
+        username: &username,
+        password_hash: &hash,
+        allowed_scopes: &scopes,
+        name: &username,
+        email_verified: false,
+    };
+    let Some(user_id) = store::insert_user(&state.db, &new_user).await? else {
+        return Ok(refuse("That username is taken; choose another.")?);
+    };
     let cookie = session::log_in(&state, &session, &user_id).await?;
     tracing::info!(username, "signup: new account, logged in");
     Ok((jar.add(cookie), see_other(&after_login(&request_id))).into_response())

@@ -1,0 +1,248 @@
+//! Clients: registered by the operator (seeded) or by anyone (dynamic registration, the
+//! clients pages). Lists (redirect URIs, grant types) are JSON arrays.
+
+use server_kit::db::Db;
+use server_kit::with_db;
+use shared::{ClientId, GrantType, RedirectUri, ScopeSet};
+
+use crate::error::Internal;
+use crate::store::{list_json, stored_list, stored_scopes};
+
+/// A registered client.
+#[derive(Debug, Clone)]
+pub(crate) struct Client {
+    pub client_id: ClientId,
+    pub name: String,
+    /// SHA-256 (hex) of the secret of a confidential client; `None` for a public client.
+    pub secret_hash: Option<String>,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub allowed_scopes: ScopeSet,
+    pub can_introspect: bool,
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// The grants the client was registered for (RFC 7591 §2 `grant_types`).
+    pub grant_types: Vec<GrantType>,
+    /// Registered by anyone (dynamic registration, the clients pages), not by the operator.
+    pub self_registered: bool,
+}
+
+impl Client {
+    /// Was the client registered for `grant`? RFC 6749 §5.2: if not, `unauthorized_client`.
+    pub(crate) fn may_use(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    client_id: String,
+    name: String,
+    secret_hash: Option<String>,
+    redirect_uris: String,
+    allowed_scopes: String,
+    can_introspect: bool,
+    post_logout_redirect_uris: String,
+    grant_types: String,
+    self_registered: bool,
+}
+
+pub(crate) async fn find_client(db: &Db, client_id: &str) -> Result<Option<Client>, Internal> {
+    let row: Option<ClientRow> = with_db!(db, pool => sqlx::query_as(
+        "SELECT client_id, name, secret_hash, redirect_uris, allowed_scopes, can_introspect,
+                post_logout_redirect_uris, grant_types, self_registered
+         FROM clients WHERE client_id = $1",
+    )
+    .bind(client_id)
+    .fetch_optional(pool)
+    .await)?;
+    row.map(|row| {
+        let uris = |json: &str| -> Result<Vec<RedirectUri>, Internal> {
+            Ok(stored_list(json)?.iter().map(RedirectUri::new).collect())
+        };
+        let grant_types = stored_list(&row.grant_types)?
+            .iter()
+            .map(|g| {
+                GrantType::parse(g).ok_or_else(|| Internal::new(format!("stored grant type {g:?}")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Client {
+            client_id: ClientId::new(row.client_id),
+            name: row.name,
+            secret_hash: row.secret_hash,
+            redirect_uris: uris(&row.redirect_uris)?,
+            allowed_scopes: stored_scopes(&row.allowed_scopes)?,
+            can_introspect: row.can_introspect,
+            post_logout_redirect_uris: uris(&row.post_logout_redirect_uris)?,
+            grant_types,
+            self_registered: row.self_registered,
+        })
+    })
+    .transpose()
+}
+
+/// Is `name` (compared without case) taken by another client than `except_client_id`?
+/// For an anonymous dynamic registration (`anonymous`), other anonymous dynamic
+/// registrations do not count (see `registration::check_name`).
+pub(crate) async fn client_name_taken(
+    db: &Db,
+    name: &str,
+    except_client_id: &str,
+    anonymous: bool,
+) -> Result<bool, Internal> {
+    let found: Option<String> = with_db!(db, pool => sqlx::query_scalar(
+        "SELECT client_id FROM clients
+         WHERE LOWER(name) = LOWER($1) AND client_id <> $2
+           AND NOT ($3 AND self_registered AND owner_user_id IS NULL)
+         LIMIT 1",
+    )
+    .bind(name.trim())
+    .bind(except_client_id)
+    .bind(anonymous)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(found.is_some())
+}
+
+/// A client to register.
+#[derive(Debug)]
+pub(crate) struct NewClient<'a> {
+    pub client_id: &'a str,
+    pub name: &'a str,
+    pub secret_hash: Option<&'a str>,
+    pub redirect_uris: &'a [String],
+    pub allowed_scopes: &'a ScopeSet,
+    pub grant_types: &'a [GrantType],
+    pub owner_user_id: Option<&'a str>,
+}
+
+/// Stores a self-registered client (dynamic registration or the clients pages).
+pub(crate) async fn insert_client(db: &Db, client: &NewClient<'_>) -> Result<(), Internal> {
+    let grant_types: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
+    with_db!(db, pool => sqlx::query(
+        "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, allowed_scopes, owner_user_id,
+                              created_at, grant_types, post_logout_redirect_uris, self_registered)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '[]', TRUE)",
+    )
+    .bind(client.client_id)
+    .bind(client.name)
+    .bind(client.secret_hash)
+    .bind(list_json(client.redirect_uris))
+    .bind(client.allowed_scopes.to_string())
+    .bind(client.owner_user_id)
+    .bind(server_kit::unix_now())
+    .bind(list_json(&grant_types))
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// The clients `owner_user_id` registered on the clients pages: (id, name, confidential, scopes).
+pub(crate) async fn clients_of(
+    db: &Db,
+    owner_user_id: &str,
+) -> Result<Vec<(String, String, bool, String)>, Internal> {
+    Ok(with_db!(db, pool => sqlx::query_as(
+        "SELECT client_id, name, secret_hash IS NOT NULL, allowed_scopes FROM clients
+         WHERE owner_user_id = $1 ORDER BY created_at, client_id",
+    )
+    .bind(owner_user_id)
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// Changes a client its owner registered; false if there is no such client of that owner.
+pub(crate) async fn update_client(
+    db: &Db,
+    owner_user_id: &str,
+    client_id: &str,
+    name: &str,
+    redirect_uris: &[String],
+    allowed_scopes: &ScopeSet,
+) -> Result<bool, Internal> {
+    let changed = with_db!(db, pool => sqlx::query(
+        "UPDATE clients SET name = $1, redirect_uris = $2, allowed_scopes = $3 WHERE client_id = $4 AND owner_user_id = $5",
+    )
+    .bind(name)
+    .bind(list_json(redirect_uris))
+    .bind(allowed_scopes.to_string())
+    .bind(client_id)
+    .bind(owner_user_id)
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
+    Ok(changed == 1)
+}
+
+/// Deletes a client its owner registered, with everything issued to it.
+pub(crate) async fn delete_client(
+    db: &Db,
+    owner_user_id: &str,
+    client_id: &str,
+) -> Result<bool, Internal> {
+    with_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let owned: Option<String> = sqlx::query_scalar(
+            "SELECT client_id FROM clients WHERE client_id = $1 AND owner_user_id = $2",
+        )
+        .bind(client_id)
+        .bind(owner_user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if owned.is_none() {
+            return Ok(false);
+        }
+        for table in [
+            "authorization_codes",
+            "access_tokens",
+            "refresh_tokens",
+            "authorization_requests",
+            "grants",
+            "clients",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE client_id = $1"))
+                .bind(client_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(true)
+}
+
+/// A client the operator configures (the seeded ones).
+#[derive(Debug)]
+pub(crate) struct OperatorClient<'a> {
+    pub client_id: &'a str,
+    pub name: &'a str,
+    pub secret_hash: Option<&'a str>,
+    pub redirect_uris: &'a [&'a str],
+    pub post_logout_redirect_uris: &'a [&'a str],
+    pub allowed_scopes: &'a str,
+    pub grant_types: &'a [GrantType],
+    pub can_introspect: bool,
+}
+
+/// Creates an operator's client, or, if it exists, sets its secret (the configuration's
+/// secret applies on every start); anything else an operator changed stays.
+pub(crate) async fn upsert_operator_client(
+    db: &Db,
+    client: &OperatorClient<'_>,
+) -> Result<(), Internal> {
+    let grant_types: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
+    with_db!(db, pool => sqlx::query(
+        "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, allowed_scopes, can_introspect,
+                              created_at, post_logout_redirect_uris, grant_types, self_registered)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, FALSE)
+         ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash",
+    )
+    .bind(client.client_id)
+    .bind(client.name)
+    .bind(client.secret_hash)
+    .bind(list_json(client.redirect_uris))
+    .bind(client.allowed_scopes)
+    .bind(client.can_introspect)
+    .bind(server_kit::unix_now())
+    .bind(list_json(client.post_logout_redirect_uris))
+    .bind(list_json(&grant_types))
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
+    Ok(())
+}
