@@ -7,9 +7,8 @@ use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
-use server_kit::with_db;
 
 use utoipa::ToSchema;
 
@@ -17,6 +16,7 @@ use crate::api_doc;
 use crate::bearer::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::{self, Note};
 
 /// The longest note, in characters.
 const NOTE_MAX_CHARS: usize = 1000;
@@ -55,14 +55,6 @@ pub(crate) async fn profile(caller: Caller) -> Result<Json<Value>, ApiError> {
     })))
 }
 
-/// A saved note.
-#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
-pub(crate) struct Note {
-    id: i64,
-    text: String,
-    created_at: i64,
-}
-
 /// `GET /api/notes` (scope `read`): the caller's own notes, newest first.
 #[utoipa::path(
     get,
@@ -78,11 +70,7 @@ pub(crate) async fn list_notes(
     caller: Caller,
 ) -> Result<Json<Vec<Note>>, ApiError> {
     caller.require("read")?;
-    let notes = with_db!(&state.db, pool => sqlx::query_as("SELECT id, text, created_at FROM notes WHERE sub = $1 ORDER BY id DESC")
-            .bind(&caller.claims.sub)
-            .fetch_all(pool)
-            .await)?;
-    Ok(Json(notes))
+    Ok(Json(store::notes_of(&state.db, &caller.claims.sub).await?))
 }
 
 /// A new note: 1 to 1000 characters.
@@ -123,14 +111,7 @@ pub(crate) async fn add_note(
             description: format!("text must be 1 to {NOTE_MAX_CHARS} characters, got {length}"),
         });
     }
-    let saved = with_db!(&state.db, pool => sqlx::query_as(
-        "INSERT INTO notes (sub, text, created_at) VALUES ($1, $2, $3) RETURNING id, text, created_at",
-    )
-    .bind(&caller.claims.sub)
-    .bind(&note.text)
-    .bind(server_kit::unix_now())
-    .fetch_one(pool)
-    .await)?;
+    let saved = store::add_note(&state.db, &caller.claims.sub, &note.text).await?;
     Ok((StatusCode::CREATED, Json(saved)))
 }
 
@@ -149,12 +130,7 @@ pub(crate) async fn stats(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("admin")?;
-    let users_seen: i64 = with_db!(&state.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users_seen")
-        .fetch_one(pool)
-        .await)?;
-    let notes: i64 = with_db!(&state.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM notes")
-        .fetch_one(pool)
-        .await)?;
+    let (users_seen, notes) = store::counts(&state.db).await?;
     Ok(Json(json!({
         "users_seen": users_seen,
         "notes": notes,

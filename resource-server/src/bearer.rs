@@ -7,12 +7,12 @@ use std::sync::atomic::Ordering;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
-use server_kit::with_db;
 use shared::AccessTokenClaims;
 
 use crate::error::ApiError;
 use crate::refusal::Refusal;
 use crate::state::AppState;
+use crate::store;
 
 /// A caller whose access token passed every check of [`crate::validate`].
 #[derive(Debug)]
@@ -126,11 +126,7 @@ impl FromRequestParts<AppState> for Caller {
             Ok(claims) => {
                 // One write per user and process, not per request.
                 if state.stats.first_sight(&claims.sub) {
-                    with_db!(&state.db, pool => sqlx::query("INSERT INTO users_seen (sub, first_seen) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                        .bind(&claims.sub)
-                        .bind(server_kit::unix_now())
-                        .execute(pool)
-                        .await.map(|done| done.rows_affected()))?;
+                    store::saw_user(&state.db, &claims.sub).await?;
                 }
                 Ok(Self {
                     claims,

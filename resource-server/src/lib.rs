@@ -19,4 +19,5 @@ mod jwks;
 mod refusal;
 mod routes;
 mod state;
+mod store;
 mod validate;
