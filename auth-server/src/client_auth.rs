@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use shared::TokenErrorCode;
 use subtle::ConstantTimeEq as _;
 
-use crate::error::TokenError;
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{self, Client};
 
@@ -34,20 +34,20 @@ pub(crate) async fn authenticate(
     headers: &HeaderMap,
     form_client_id: Option<&str>,
     form_client_secret: Option<&str>,
-) -> Result<(Client, Method), TokenError> {
+) -> Result<(Client, Method), ApiError> {
     let basic = basic_credentials(headers)?;
     let (client_id, secret, method) = match (basic, form_client_secret) {
         // RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in
         // each request."
         (Some(_), Some(_)) => {
-            return Err(TokenError::new(
+            return Err(ApiError::new(
                 TokenErrorCode::InvalidRequest,
                 "the client authenticated twice (Authorization header and client_secret)",
             ));
         }
         (Some((id, secret)), None) => {
             if form_client_id.is_some_and(|form_id| form_id != id) {
-                return Err(TokenError::new(
+                return Err(ApiError::new(
                     TokenErrorCode::InvalidRequest,
                     "client_id differs from the Authorization header",
                 ));
@@ -65,7 +65,7 @@ pub(crate) async fn authenticate(
             Method::None,
         ),
     };
-    let failed = |description: &str| TokenError::InvalidClient(description.to_owned());
+    let failed = |description: &str| ApiError::InvalidClient(description.to_owned());
     if client_id.is_empty() {
         return Err(failed("no client_id and no client authentication"));
     }
@@ -94,12 +94,12 @@ pub(crate) async fn authenticate(
 
 /// `Authorization: Basic base64(client_id:client_secret)`, each part form-urlencoded first
 /// (RFC 6749 §2.3.1).
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, TokenError> {
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
     let malformed = || {
-        TokenError::InvalidClient(
+        ApiError::InvalidClient(
             "the Authorization header is not valid Basic credentials".to_owned(),
         )
     };

@@ -1,8 +1,12 @@
-//! The two ways an endpoint can fail for a client, and the one way it fails inside.
+//! How an endpoint fails: exactly two public faces, and one private failure.
 //!
-//! - [`TokenError`]: the JSON error body of the token endpoint (RFC 6749 §5.2).
+//! - [`ApiError`]: the JSON error body of every JSON endpoint (RFC 6749 §5.2): the token,
+//!   revocation, introspection, registration, UserInfo and JWKS endpoints.
+//! - `pages::PageError`: an HTML page, for the browser's pages.
 //! - [`Internal`]: something broke on our side (database, signing). The cause goes to the
-//!   log; the response says only that the server failed (never the internals).
+//!   log; the response says only that the server failed (never the internals). It has no
+//!   response of its own: each handler's error type decides the face, so a JSON endpoint
+//!   never answers a failure with a page.
 //!
 //! The authorization endpoint's errors (a page, or a redirect back to the client) are in
 //! `routes::authorize`, where "may I redirect?" is decided.
@@ -41,29 +45,29 @@ internal_from!(
     askama::Error
 );
 
-/// An error of the token, revocation or introspection endpoint (RFC 6749 §5.2): `400` with
-/// a JSON body, or `401` for `invalid_client`, always with `Cache-Control: no-store`.
+/// An error of a JSON endpoint (RFC 6749 §5.2): `400` with a JSON body, or `401` for
+/// `invalid_client`, or `500` `server_error`, always with `Cache-Control: no-store`.
 #[derive(Debug)]
-pub(crate) enum TokenError {
+pub(crate) enum ApiError {
     Protocol(ErrorResponse<TokenErrorCode>),
     /// Client authentication failed: `401 invalid_client` with `WWW-Authenticate: Basic`.
     InvalidClient(String),
     Internal(Internal),
 }
 
-impl TokenError {
+impl ApiError {
     pub(crate) fn new(code: TokenErrorCode, description: impl Into<String>) -> Self {
         Self::Protocol(ErrorResponse::new(code, description))
     }
 }
 
-impl<E: Into<Internal>> From<E> for TokenError {
+impl<E: Into<Internal>> From<E> for ApiError {
     fn from(error: E) -> Self {
         Self::Internal(error.into())
     }
 }
 
-impl IntoResponse for TokenError {
+impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = match self {
             Self::Protocol(body) => {
@@ -90,7 +94,7 @@ impl IntoResponse for TokenError {
                 )
             }
             Self::Internal(error) => {
-                tracing::error!(%error, "token endpoint failed");
+                tracing::error!(%error, "request failed inside the server");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     Json(serde_json::json!({

@@ -196,7 +196,18 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
             Self::Page(page) => page.into_response(),
-            Self::Internal(error) => error.into_response(),
+            Self::Internal(error) => {
+                tracing::error!(%error, "request failed inside the server");
+                let page = ErrorPage::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "The authorization server failed to handle this request. Its log says why.",
+                );
+                page.render().map_or_else(
+                    |_| (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
+                    |html| (StatusCode::INTERNAL_SERVER_ERROR, Html(html)).into_response(),
+                )
+            }
         }
     }
 }
@@ -213,23 +224,8 @@ impl IntoResponse for ErrorPage {
         tracing::info!(title = self.title, reason = ?self.message, "showing an error page");
         match render(self.status, &self) {
             Ok(response) => response,
-            Err(error) => Internal::new(error).into_response(),
+            Err(error) => PageError::Internal(error).into_response(),
         }
-    }
-}
-
-impl IntoResponse for Internal {
-    fn into_response(self) -> Response {
-        tracing::error!(error = %self, "request failed inside the server");
-        let page = ErrorPage::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong",
-            "The authorization server failed to handle this request. Its log says why.",
-        );
-        page.render().map_or_else(
-            |_| (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
-            |html| (StatusCode::INTERNAL_SERVER_ERROR, Html(html)).into_response(),
-        )
     }
 }
 

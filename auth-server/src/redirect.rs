@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use shared::{AuthorizationErrorCode, RedirectUri};
 
 use crate::error::Internal;
-use crate::pages::ErrorPage;
+use crate::pages::{ErrorPage, PageError};
 
 /// Where an error goes once the redirect URI is trusted.
 #[derive(Debug, Clone)]
@@ -68,7 +68,7 @@ impl IntoResponse for AuthorizationRedirect {
         }
         let location = match self.location() {
             Ok(location) => location,
-            Err(error) => return error.into_response(),
+            Err(error) => return PageError::Internal(error).into_response(),
         };
         if !self.ask_first {
             return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();

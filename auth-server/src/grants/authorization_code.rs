@@ -3,7 +3,7 @@
 
 use shared::{CodeChallenge, CodeVerifier, GrantType, TokenErrorCode, TokenRequestForm};
 
-use crate::error::TokenError;
+use crate::error::ApiError;
 use crate::grants::check_same_resource;
 use crate::state::AppState;
 use crate::store::{self, Client, CodeRecord};
@@ -16,13 +16,13 @@ pub(crate) async fn exchange_code(
     state: &AppState,
     client: &Client,
     form: &TokenRequestForm,
-) -> Result<shared::TokenResponse, TokenError> {
+) -> Result<shared::TokenResponse, ApiError> {
     let invalid_grant =
-        |description: &str| TokenError::new(TokenErrorCode::InvalidGrant, description);
+        |description: &str| ApiError::new(TokenErrorCode::InvalidGrant, description);
     let code = form
         .code
         .as_deref()
-        .ok_or_else(|| TokenError::new(TokenErrorCode::InvalidRequest, "code is missing"))?;
+        .ok_or_else(|| ApiError::new(TokenErrorCode::InvalidRequest, "code is missing"))?;
     let code_hash = shared::digest::sha256_hex(code.as_bytes());
     let record = store::find_code(&state.db, &code_hash)
         .await?
@@ -83,14 +83,14 @@ pub(crate) async fn exchange_code(
 /// OAuth 2.1 §4.1.3: "If an authorization code is used more than once, the authorization
 /// server MUST deny the request and SHOULD revoke (when possible) all tokens previously
 /// issued based on that authorization code."
-async fn check_not_replayed(state: &AppState, record: &CodeRecord) -> Result<(), TokenError> {
+async fn check_not_replayed(state: &AppState, record: &CodeRecord) -> Result<(), ApiError> {
     if record.used_at.is_some() {
         return Err(replayed(state, record).await);
     }
     Ok(())
 }
 
-async fn replayed(state: &AppState, record: &CodeRecord) -> TokenError {
+async fn replayed(state: &AppState, record: &CodeRecord) -> ApiError {
     if let Err(error) = store::revoke_grant(&state.db, &record.grant_id).await {
         return error.into();
     }
@@ -98,7 +98,7 @@ async fn replayed(state: &AppState, record: &CodeRecord) -> TokenError {
         client = record.client_id,
         "token: authorization code used twice; revoked every token issued from it"
     );
-    TokenError::new(
+    ApiError::new(
         TokenErrorCode::InvalidGrant,
         "authorization code already used; the tokens issued from it are now revoked",
     )

@@ -3,7 +3,7 @@
 
 use shared::{ScopeSet, TokenErrorCode, TokenRequestForm};
 
-use crate::error::TokenError;
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{self, Client, Grant};
 use crate::tokens::{self, Issue};
@@ -15,22 +15,22 @@ pub(crate) async fn client_credentials(
     state: &AppState,
     client: &Client,
     form: &TokenRequestForm,
-) -> Result<shared::TokenResponse, TokenError> {
+) -> Result<shared::TokenResponse, ApiError> {
     // Registration refuses client_credentials to public clients; a stored row that says
     // otherwise is still refused.
     if client.secret_hash.is_none() {
-        return Err(TokenError::new(
+        return Err(ApiError::new(
             TokenErrorCode::UnauthorizedClient,
             "a public client cannot use client_credentials: it has no credentials to prove who it is",
         ));
     }
     let scope = match form.scope.as_deref() {
         Some(requested) => ScopeSet::parse(requested)
-            .map_err(|e| TokenError::new(TokenErrorCode::InvalidScope, e.to_string()))?,
+            .map_err(|e| ApiError::new(TokenErrorCode::InvalidScope, e.to_string()))?,
         None => client.allowed_scopes.clone(),
     };
     if !scope.is_subset(&client.allowed_scopes) {
-        return Err(TokenError::new(
+        return Err(ApiError::new(
             TokenErrorCode::InvalidScope,
             format!("this client may ask only for: {}", client.allowed_scopes),
         ));
@@ -38,7 +38,7 @@ pub(crate) async fn client_credentials(
     let resource = state
         .settings
         .resource(form.resource.as_deref())
-        .ok_or_else(|| TokenError::new(TokenErrorCode::InvalidTarget, "unknown resource"))?;
+        .ok_or_else(|| ApiError::new(TokenErrorCode::InvalidTarget, "unknown resource"))?;
     let grant = Grant::new(client.client_id.as_str(), None, &scope, resource, None);
     store::insert_grant(&state.db, &grant).await?;
     let response = tokens::issue(

@@ -8,17 +8,14 @@ pub(crate) mod refresh_token;
 
 use shared::{TokenErrorCode, TokenRequestForm};
 
-use crate::error::TokenError;
+use crate::error::ApiError;
 use crate::store::Grant;
 
 /// RFC 8707 §2.2: a `resource` at the token endpoint must be one the grant covers; this
 /// server issues each grant's tokens for one resource, chosen at `/authorize`.
-pub(crate) fn check_same_resource(
-    grant: &Grant,
-    form: &TokenRequestForm,
-) -> Result<(), TokenError> {
+pub(crate) fn check_same_resource(grant: &Grant, form: &TokenRequestForm) -> Result<(), ApiError> {
     match form.resource.as_deref() {
-        Some(resource) if resource != grant.resource => Err(TokenError::new(
+        Some(resource) if resource != grant.resource => Err(ApiError::new(
             TokenErrorCode::InvalidTarget,
             format!("this grant is for the resource {}", grant.resource),
         )),

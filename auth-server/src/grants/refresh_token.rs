@@ -3,7 +3,7 @@
 
 use shared::{ScopeSet, TokenErrorCode, TokenRequestForm, TokenResponse};
 
-use crate::error::TokenError;
+use crate::error::ApiError;
 use crate::grants::check_same_resource;
 use crate::state::AppState;
 use crate::store::{self, Client, RefreshTokenRow};
@@ -14,12 +14,13 @@ pub(crate) async fn refresh(
     state: &AppState,
     client: &Client,
     form: &TokenRequestForm,
-) -> Result<TokenResponse, TokenError> {
+) -> Result<TokenResponse, ApiError> {
     let invalid_grant =
-        |description: &str| TokenError::new(TokenErrorCode::InvalidGrant, description);
-    let token = form.refresh_token.as_deref().ok_or_else(|| {
-        TokenError::new(TokenErrorCode::InvalidRequest, "refresh_token is missing")
-    })?;
+        |description: &str| ApiError::new(TokenErrorCode::InvalidGrant, description);
+    let token = form
+        .refresh_token
+        .as_deref()
+        .ok_or_else(|| ApiError::new(TokenErrorCode::InvalidRequest, "refresh_token is missing"))?;
     let token_hash = shared::digest::sha256_hex(token.as_bytes());
     let row = store::find_refresh_token(&state.db, &token_hash)
         .await?
@@ -73,14 +74,14 @@ pub(crate) async fn refresh(
 /// OAuth 2.1 §4.3.1 / RFC 9700 §4.14.2: a refresh token that was already rotated is being
 /// used again, so either the client or an attacker holds a stolen copy. The server cannot
 /// tell which, so the whole family dies: every refresh token and access token of the grant.
-async fn check_not_reused(state: &AppState, row: &RefreshTokenRow) -> Result<(), TokenError> {
+async fn check_not_reused(state: &AppState, row: &RefreshTokenRow) -> Result<(), ApiError> {
     if row.rotated_at.is_some() {
         return Err(reused(state, row).await);
     }
     Ok(())
 }
 
-async fn reused(state: &AppState, row: &RefreshTokenRow) -> TokenError {
+async fn reused(state: &AppState, row: &RefreshTokenRow) -> ApiError {
     if let Err(error) = store::revoke_grant(&state.db, &row.grant_id).await {
         return error.into();
     }
@@ -88,7 +89,7 @@ async fn reused(state: &AppState, row: &RefreshTokenRow) -> TokenError {
         client = row.client_id,
         "token: a rotated refresh token was used again; revoked its whole family"
     );
-    TokenError::new(
+    ApiError::new(
         TokenErrorCode::InvalidGrant,
         "refresh token already used: every token of this grant is now revoked",
     )
@@ -96,17 +97,17 @@ async fn reused(state: &AppState, row: &RefreshTokenRow) -> TokenError {
 
 /// RFC 6749 §6: the requested scope "MUST NOT include any scope not originally granted by
 /// the resource owner, and if omitted is treated as equal to the scope originally granted".
-fn narrowed_scope(row: &RefreshTokenRow, requested: Option<&str>) -> Result<ScopeSet, TokenError> {
+fn narrowed_scope(row: &RefreshTokenRow, requested: Option<&str>) -> Result<ScopeSet, ApiError> {
     let granted = row.scopes()?;
     let Some(requested) = requested else {
         return Ok(granted);
     };
     let requested = ScopeSet::parse(requested)
-        .map_err(|e| TokenError::new(TokenErrorCode::InvalidScope, e.to_string()))?;
+        .map_err(|e| ApiError::new(TokenErrorCode::InvalidScope, e.to_string()))?;
     if requested.is_subset(&granted) {
         Ok(requested)
     } else {
-        Err(TokenError::new(
+        Err(ApiError::new(
             TokenErrorCode::InvalidScope,
             format!("a refresh may narrow the scope, never widen it; granted: {granted}"),
         ))

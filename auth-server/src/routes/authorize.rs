@@ -15,7 +15,7 @@ use shared::{AuthorizationErrorCode, CodeChallenge, RedirectUri, ScopeSet};
 
 use crate::error::Internal;
 use crate::page_flow::{login_page, see_other};
-use crate::pages::{ClientIdentity, ErrorPage};
+use crate::pages::{ClientIdentity, ErrorPage, PageError};
 use crate::redirect::{AuthorizationRedirect, ErrorRedirect};
 use crate::session;
 use crate::state::AppState;
@@ -310,7 +310,7 @@ impl IntoResponse for AuthorizeError {
         match self {
             Self::Page(page) => page.into_response(),
             Self::Redirect(redirect) => redirect.into_response(),
-            Self::Internal(error) => error.into_response(),
+            Self::Internal(error) => PageError::Internal(error).into_response(),
         }
     }
 }

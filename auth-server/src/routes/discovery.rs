@@ -5,7 +5,7 @@ use axum::extract::State;
 use shared::scope::KNOWN_SCOPES;
 use shared::{AuthorizationServerMetadata, CodeChallengeMethod, GrantType};
 
-use crate::error::Internal;
+use crate::error::ApiError;
 use crate::keys::{Jwks, SigningKeys};
 use crate::routes::api_doc;
 use crate::state::AppState;
@@ -75,7 +75,7 @@ pub(crate) async fn openid_configuration(
     path = "/jwks.json",
     responses((status = 200, description = "The public keys (RFC 7517)", body = api_doc::KeySet))
 )]
-pub(crate) async fn jwks(State(state): State<AppState>) -> Result<Json<Jwks>, Internal> {
+pub(crate) async fn jwks(State(state): State<AppState>) -> Result<Json<Jwks>, ApiError> {
     Ok(Json(
         SigningKeys::published(&state.db, state.settings.key_retirement()).await?,
     ))

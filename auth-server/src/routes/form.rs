@@ -5,15 +5,15 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, header};
 use shared::TokenErrorCode;
 
-use crate::error::TokenError;
+use crate::error::ApiError;
 
 /// RFC 6749 §3.2 (and RFC 7009 §2.1, RFC 7662 §2.1): the client "MUST use the HTTP "POST" method" with
 /// `application/x-www-form-urlencoded`, and parameters "MUST NOT be included more than once".
 pub(crate) fn parse_form<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<T, TokenError> {
-    let invalid = |description: &str| TokenError::new(TokenErrorCode::InvalidRequest, description);
+) -> Result<T, ApiError> {
+    let invalid = |description: &str| ApiError::new(TokenErrorCode::InvalidRequest, description);
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -31,7 +31,7 @@ pub(crate) fn parse_form<T: serde::de::DeserializeOwned>(
     let body =
         body.map_err(|_| invalid("the request body cannot be read (it may be too large)"))?;
     serde_urlencoded::from_bytes(&body).map_err(|e| {
-        TokenError::new(
+        ApiError::new(
             TokenErrorCode::InvalidRequest,
             format!("the form cannot be read: {e}"),
         )

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use shared::{ErrorResponse, GrantType, RegistrationErrorCode};
 
-use crate::error::{Internal, no_store};
+use crate::error::{ApiError, no_store};
 use crate::registration::{self, Refusal};
 use crate::routes::api_doc;
 use crate::state::AppState;
@@ -45,7 +45,7 @@ pub(crate) async fn register(
     State(state): State<AppState>,
     address: ClientAddress,
     body: Result<Json<Metadata>, JsonRejection>,
-) -> Result<Response, Internal> {
+) -> Result<Response, ApiError> {
     if !state.settings.dynamic_registration {
         return Ok((StatusCode::FORBIDDEN, Json(json!({"error": "access_denied", "error_description": "dynamic client registration is turned off on this server"}))).into_response());
     }

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use shared::{ErrorResponse, TokenErrorCode};
 
 use crate::client_auth;
-use crate::error::{Internal, TokenError, no_store};
+use crate::error::{ApiError, Internal, no_store};
 use crate::routes::api_doc;
 use crate::routes::form::parse_form;
 use crate::state::AppState;
@@ -67,7 +67,7 @@ pub(crate) async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, TokenError> {
+) -> Result<Response, ApiError> {
     let form: TokenForm = parse_form(&headers, body)?;
     let (client, _) = client_auth::authenticate(
         &state,
@@ -79,7 +79,7 @@ pub(crate) async fn revoke(
     let token = form
         .token
         .as_deref()
-        .ok_or_else(|| TokenError::new(TokenErrorCode::InvalidRequest, "token is missing"))?;
+        .ok_or_else(|| ApiError::new(TokenErrorCode::InvalidRequest, "token is missing"))?;
     let hint = form.token_type_hint.as_deref().unwrap_or("none");
     match find(&state, token).await? {
         // RFC 7009 §2.1: the server "verifies whether the token was issued to the client
@@ -109,8 +109,8 @@ pub(crate) async fn revoke(
     Ok(response)
 }
 
-fn not_yours() -> TokenError {
-    TokenError::new(
+fn not_yours() -> ApiError {
+    ApiError::new(
         TokenErrorCode::UnauthorizedClient,
         "the token was issued to another client",
     )
@@ -133,7 +133,7 @@ pub(crate) async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, TokenError> {
+) -> Result<Response, ApiError> {
     let form: TokenForm = parse_form(&headers, body)?;
     let (client, method) = client_auth::authenticate(
         &state,
@@ -145,7 +145,7 @@ pub(crate) async fn introspect(
     // RFC 7662 §2.1: "the endpoint MUST also require some form of authorization"; a public
     // client proves nothing, and only clients registered for it may ask.
     if method == client_auth::Method::None {
-        return Err(TokenError::InvalidClient(
+        return Err(ApiError::InvalidClient(
             "introspection requires client authentication".to_owned(),
         ));
     }
@@ -159,7 +159,7 @@ pub(crate) async fn introspect(
     let token = form
         .token
         .as_deref()
-        .ok_or_else(|| TokenError::new(TokenErrorCode::InvalidRequest, "token is missing"))?;
+        .ok_or_else(|| ApiError::new(TokenErrorCode::InvalidRequest, "token is missing"))?;
     let answer = describe(&state, token).await?;
     tracing::info!(client = %client.client_id, active = answer["active"].as_bool(), "introspect");
     let mut response = Json(answer).into_response();

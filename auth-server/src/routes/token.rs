@@ -12,7 +12,7 @@ use server_kit::metrics::Outcome;
 use shared::{GrantType, TokenErrorCode, TokenRequestForm};
 
 use crate::client_auth;
-use crate::error::{TokenError, no_store};
+use crate::error::{ApiError, no_store};
 use crate::grants::{authorization_code, client_credentials, refresh_token};
 use crate::routes::api_doc;
 use crate::routes::form::parse_form;
@@ -32,7 +32,7 @@ pub(crate) async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, TokenError> {
+) -> Result<Response, ApiError> {
     let form = parse_form(&headers, body)?;
     let grant_type = check_grant_type(&form)?;
     let (client, _) = client_auth::authenticate(
@@ -46,7 +46,7 @@ pub(crate) async fn token(
     // use this authorization grant type." A client uses only the grants it was registered
     // for (RFC 7591 §2 `grant_types`); client_credentials only clients the operator set up.
     if !client.may_use(grant_type) {
-        return Err(TokenError::new(
+        return Err(ApiError::new(
             TokenErrorCode::UnauthorizedClient,
             format!(
                 "this client is not registered for the {} grant",
@@ -68,9 +68,9 @@ pub(crate) async fn token(
     Ok(response)
 }
 
-fn check_grant_type(form: &TokenRequestForm) -> Result<GrantType, TokenError> {
+fn check_grant_type(form: &TokenRequestForm) -> Result<GrantType, ApiError> {
     let Some(value) = form.grant_type.as_deref() else {
-        return Err(TokenError::new(
+        return Err(ApiError::new(
             TokenErrorCode::InvalidRequest,
             "grant_type is missing",
         ));
@@ -81,6 +81,6 @@ fn check_grant_type(form: &TokenRequestForm) -> Result<GrantType, TokenError> {
             "implicit" | "token" => "the implicit grant was removed by OAuth 2.1 (§10.1): tokens in the URL leak",
             _ => "unknown grant_type",
         };
-        TokenError::new(TokenErrorCode::UnsupportedGrantType, format!("{value}: {why}"))
+        ApiError::new(TokenErrorCode::UnsupportedGrantType, format!("{value}: {why}"))
     })
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use shared::{BearerErrorCode, bearer_challenge};
 
-use crate::error::Internal;
+use crate::error::ApiError;
 use crate::routes::api_doc;
 use crate::state::AppState;
 use crate::store;
@@ -29,7 +29,7 @@ const REALM: &str = "oauth-lab";
 pub(crate) async fn userinfo(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Response, Internal> {
+) -> Result<Response, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
