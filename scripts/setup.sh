@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs whatever the lab needs and is missing, and nothing else (idempotent).
-# Versions are pinned here, in one place; TOOLCHAIN.md explains each choice.
+# Versions are pinned here, in one place; the README's "Toolchain" section explains each choice.
 set -euo pipefail
 
 TRUNK_VERSION="0.21.14"
@@ -63,7 +63,7 @@ if have wasm-bindgen && [[ $(wasm-bindgen --version) == "wasm-bindgen $WASM_BIND
   say "wasm-bindgen-cli $WASM_BINDGEN_VERSION: present"
 else
   say "wasm-bindgen-cli $WASM_BINDGEN_VERSION: missing, installing (about 4 minutes on 2 cores)"
-  # Not --locked: one of its locked dependency versions is gone from the registry (TOOLCHAIN.md).
+  # Not --locked: one of its locked dependency versions is gone from the registry (README, "Toolchain").
   cargo install --quiet wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 

@@ -1,5 +1,5 @@
 //! Test support shared by both servers' suites (feature `testing`): every endpoint fed
-//! every kind of malformed request (issue 9): missing, duplicated, empty and oversized
+//! every kind of malformed request: missing, duplicated, empty and oversized
 //! parameters, invalid UTF-8 and percent-encoding, the wrong Content-Type, JSON for a form
 //! and a form for JSON, a body and a header over the limit, garbage `Authorization`. An
 //! answer passes if it is not a 5xx, and, when it is a 4xx, a JSON endpoint's is an RFC

@@ -1,4 +1,4 @@
-//! The real `auth-server` binary as a process (issue 9): killed with SIGKILL in the middle
+//! The real `auth-server` binary as a process: killed with SIGKILL in the middle
 //! of a flood, it restarts having lost nothing it answered for; stopped with SIGTERM, it
 //! finishes the request in flight, takes no new ones, and exits.
 

@@ -1,4 +1,4 @@
-//! Races (issue 9): many clients presenting the same single-use credential at once. The
+//! Races: many clients presenting the same single-use credential at once. The
 //! database decides; exactly one wins, and what the rules revoke stays revoked.
 
 use futures::future::join_all;

@@ -1,4 +1,4 @@
-//! Scaled out (issue 10): two `auth-server` processes on different ports sharing one
+//! Scaled out: two `auth-server` processes on different ports sharing one
 //! PostgreSQL database, as behind a load balancer. Every fact a request depends on (codes,
 //! refresh-token families, sessions, login failures, signing keys) lives in the database,
 //! so which replica answers makes no difference to the protocol.

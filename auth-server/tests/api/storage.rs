@@ -1,4 +1,4 @@
-//! Choosing the storage backend by `--database-url` (issue 10), and saying clearly what is
+//! Choosing the storage backend by `--database-url`, and saying clearly what is
 //! wrong with one that does not work.
 
 use auth_server::startup::Application;
