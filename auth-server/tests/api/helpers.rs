@@ -119,6 +119,23 @@ impl TestApp {
         }
     }
 
+    /// `POST /register` (RFC 7591) with `metadata` as JSON.
+    pub async fn register(&self, metadata: serde_json::Value) -> Response {
+        self.http
+            .post(self.url("/register"))
+            .json(&metadata)
+            .send()
+            .await
+            .expect("sent")
+    }
+
+    /// Registers `metadata`, which must be accepted; returns the registration response.
+    pub async fn registered(&self, metadata: serde_json::Value) -> serde_json::Value {
+        let response = self.register(metadata).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "registered");
+        response.json().await.expect("JSON")
+    }
+
     /// `POST /token` with a form body.
     pub async fn token(&self, form: &[(&str, &str)]) -> Response {
         self.http

@@ -114,17 +114,10 @@ async fn a_refresh_token_is_bound_to_its_client() {
     let app = spawn_app().await;
     let tokens = alice_tokens(&app, "read").await;
     // Another client that may refresh its own tokens.
-    let other: serde_json::Value = app
-        .http
-        .post(app.url("/register"))
-        .json(&serde_json::json!({"token_endpoint_auth_method": "none", "redirect_uris": ["https://other.example/cb"],
-                                  "grant_types": ["authorization_code", "refresh_token"]}))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("registered");
+    let other = app
+        .registered(serde_json::json!({"token_endpoint_auth_method": "none", "redirect_uris": ["https://other.example/cb"],
+                                       "grant_types": ["authorization_code", "refresh_token"]}))
+        .await;
     let response = app
         .token(&[
             ("grant_type", "refresh_token"),
@@ -394,16 +387,9 @@ async fn a_spent_code_presented_by_another_client_revokes_nothing() {
         .json()
         .await
         .expect("tokens");
-    let other: serde_json::Value = app
-        .http
-        .post(app.url("/register"))
-        .json(&serde_json::json!({"token_endpoint_auth_method": "none", "redirect_uris": ["https://a.example/cb"]}))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("registered");
+    let other = app
+        .registered(serde_json::json!({"token_endpoint_auth_method": "none", "redirect_uris": ["https://a.example/cb"]}))
+        .await;
     let replay = app
         .token(&[
             ("grant_type", "authorization_code"),

@@ -3,30 +3,19 @@
 use reqwest::StatusCode;
 use shared::CodeVerifier;
 
-use crate::helpers::{TestApp, assert_secret_authenticates, error_of, spawn_app, spawn_app_with};
-
-async fn register(app: &TestApp, metadata: serde_json::Value) -> reqwest::Response {
-    app.http
-        .post(app.url("/register"))
-        .json(&metadata)
-        .send()
-        .await
-        .expect("sent")
-}
+use crate::helpers::{assert_secret_authenticates, error_of, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn a_public_client_with_a_loopback_redirect_uri_is_registered_and_must_use_pkce() {
     let app = spawn_app().await;
-    let response = register(
-        &app,
-        serde_json::json!({
+    let response = app
+        .register(serde_json::json!({
             "client_name": "My CLI",
             "redirect_uris": ["http://127.0.0.1:9876/callback"],
             "token_endpoint_auth_method": "none",
             "scope": "openid read",
-        }),
-    )
-    .await;
+        }))
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let client: serde_json::Value = response.json().await.expect("JSON");
     let client_id = client["client_id"]
@@ -66,9 +55,7 @@ async fn a_public_client_with_a_loopback_redirect_uri_is_registered_and_must_use
 #[tokio::test]
 async fn a_confidential_client_gets_a_secret_that_authenticates_it_at_the_token_endpoint() {
     let app = spawn_app().await;
-    let response = register(
-        &app,
-        serde_json::json!({"token_endpoint_auth_method": "client_secret_basic", "redirect_uris": ["https://app.example/cb"], "scope": "read"}),
+    let response = app.register(serde_json::json!({"token_endpoint_auth_method": "client_secret_basic", "redirect_uris": ["https://app.example/cb"], "scope": "read"}),
     )
     .await;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -84,7 +71,7 @@ async fn a_confidential_client_gets_a_secret_that_authenticates_it_at_the_token_
 #[tokio::test]
 async fn an_http_redirect_uri_on_another_host_is_invalid_redirect_uri() {
     let app = spawn_app().await;
-    let response = register(&app, serde_json::json!({"redirect_uris": ["http://evil.example/cb"], "token_endpoint_auth_method": "none"})).await;
+    let response = app.register(serde_json::json!({"redirect_uris": ["http://evil.example/cb"], "token_endpoint_auth_method": "none"})).await;
     assert_eq!(
         error_of(response).await,
         (StatusCode::BAD_REQUEST, "invalid_redirect_uri".into())
@@ -95,7 +82,7 @@ async fn an_http_redirect_uri_on_another_host_is_invalid_redirect_uri() {
 async fn a_redirect_uri_with_a_fragment_is_invalid_redirect_uri() {
     let app = spawn_app().await;
     let response =
-        register(&app, serde_json::json!({"redirect_uris": ["https://app.example/cb#frag"], "token_endpoint_auth_method": "none"})).await;
+        app.register(serde_json::json!({"redirect_uris": ["https://app.example/cb#frag"], "token_endpoint_auth_method": "none"})).await;
     assert_eq!(
         error_of(response).await,
         (StatusCode::BAD_REQUEST, "invalid_redirect_uri".into())
@@ -105,9 +92,7 @@ async fn a_redirect_uri_with_a_fragment_is_invalid_redirect_uri() {
 #[tokio::test]
 async fn the_implicit_grant_cannot_be_registered() {
     let app = spawn_app().await;
-    let response = register(
-        &app,
-        serde_json::json!({"redirect_uris": ["https://app.example/cb"], "grant_types": ["implicit"], "token_endpoint_auth_method": "none"}),
+    let response = app.register(serde_json::json!({"redirect_uris": ["https://app.example/cb"], "grant_types": ["implicit"], "token_endpoint_auth_method": "none"}),
     )
     .await;
     assert_eq!(
@@ -135,10 +120,8 @@ async fn a_body_that_is_not_json_is_invalid_client_metadata() {
 #[tokio::test]
 async fn registration_can_be_turned_off() {
     let app = spawn_app_with(|c| c.dynamic_registration = false).await;
-    let response = register(
-        &app,
-        serde_json::json!({"redirect_uris": ["https://app.example/cb"]}),
-    )
-    .await;
+    let response = app
+        .register(serde_json::json!({"redirect_uris": ["https://app.example/cb"]}))
+        .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }

@@ -3,25 +3,23 @@
 //! server into an open redirector, and cannot pass for another client on the consent page.
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::CodeVerifier;
 
 use crate::helpers::{TestApp, error_of, hidden, location, spawn_app};
 
-async fn register(app: &TestApp, metadata: Value) -> reqwest::Response {
-    app.http
-        .post(app.url("/register"))
-        .json(&metadata)
-        .send()
-        .await
-        .expect("sent")
-}
-
-/// Registers `metadata` and returns the registration response.
-async fn registered(app: &TestApp, metadata: Value) -> Value {
-    let response = register(app, metadata).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.expect("JSON")
+/// Each of `uris`, alone in a registration, is refused with `invalid_redirect_uri`.
+async fn assert_redirect_uris_refused(app: &TestApp, uris: &[&str]) {
+    for uri in uris {
+        let response = app
+            .register(json!({"token_endpoint_auth_method": "none", "redirect_uris": [uri]}))
+            .await;
+        assert_eq!(
+            error_of(response).await,
+            (StatusCode::BAD_REQUEST, "invalid_redirect_uri".into()),
+            "{uri:?}"
+        );
+    }
 }
 
 /// `GET /authorize` for `client_id` with valid PKCE and `changes`.
@@ -37,13 +35,13 @@ fn authorize_path(client_id: &str, redirect_uri: &str, extra: &str) -> String {
 async fn a_self_registered_confidential_client_cannot_use_client_credentials_it_was_not_registered_for()
  {
     let app = spawn_app().await;
-    let client = registered(
-        &app,
-        json!({"client_name": "x", "token_endpoint_auth_method": "client_secret_basic",
+    let client = app
+        .registered(
+            json!({"client_name": "x", "token_endpoint_auth_method": "client_secret_basic",
                "redirect_uris": ["https://attacker.example/cb"],
                "scope": "admin read write openid profile email"}),
-    )
-    .await;
+        )
+        .await;
     let response = app
         .http
         .post(app.url("/token"))
@@ -64,9 +62,7 @@ async fn a_self_registered_confidential_client_cannot_use_client_credentials_it_
 #[tokio::test]
 async fn client_credentials_cannot_be_self_registered() {
     let app = spawn_app().await;
-    let response = register(
-        &app,
-        json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_basic", "scope": "read"}),
+    let response = app.register(json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_basic", "scope": "read"}),
     )
     .await;
     assert_eq!(
@@ -78,12 +74,12 @@ async fn client_credentials_cannot_be_self_registered() {
 #[tokio::test]
 async fn a_self_registered_client_is_never_allowed_admin() {
     let app = spawn_app().await;
-    let client = registered(
-        &app,
-        json!({"client_name": "wants admin", "token_endpoint_auth_method": "none",
+    let client = app
+        .registered(
+            json!({"client_name": "wants admin", "token_endpoint_auth_method": "none",
                "redirect_uris": ["https://app.example/cb"], "scope": "admin read openid"}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(client["scope"], "openid read", "admin is left out");
     let path = authorize_path(
         client["client_id"].as_str().expect("id"),
@@ -104,9 +100,7 @@ async fn a_self_registered_client_is_never_allowed_admin() {
 #[tokio::test]
 async fn a_registration_without_scope_may_ask_for_openid_profile_and_email_but_not_admin() {
     let app = spawn_app().await;
-    let client = registered(
-        &app,
-        json!({"token_endpoint_auth_method": "none", "redirect_uris": ["http://127.0.0.1:9000/cb"]}),
+    let client = app.registered(json!({"token_endpoint_auth_method": "none", "redirect_uris": ["http://127.0.0.1:9000/cb"]}),
     )
     .await;
     assert_eq!(client["scope"], "email openid profile read");
@@ -115,51 +109,35 @@ async fn a_registration_without_scope_may_ask_for_openid_profile_and_email_but_n
 #[tokio::test]
 async fn a_newline_in_a_redirect_uri_is_refused_so_no_second_uri_is_smuggled_in() {
     let app = spawn_app().await;
-    for smuggled in [
-        "https://good.example/cb\nhttp://evil.example/cb\njavascript:alert(1)//",
-        "https://good.example/cb\thttp://evil.example/cb",
-        "https://good.example/c b",
-    ] {
-        let response = register(
-            &app,
-            json!({"token_endpoint_auth_method": "none", "redirect_uris": [smuggled]}),
-        )
-        .await;
-        assert_eq!(
-            error_of(response).await,
-            (StatusCode::BAD_REQUEST, "invalid_redirect_uri".into()),
-            "{smuggled:?}"
-        );
-    }
+    assert_redirect_uris_refused(
+        &app,
+        &[
+            "https://good.example/cb\nhttp://evil.example/cb\njavascript:alert(1)//",
+            "https://good.example/cb\thttp://evil.example/cb",
+            "https://good.example/c b",
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_redirect_uri_must_be_written_as_the_url_parser_reads_it() {
     let app = spawn_app().await;
-    for uri in [
-        "https://app.example",
-        "HTTPS://app.example/cb",
-        "http://127.0.0.1:80/cb",
-    ] {
-        let response = register(
-            &app,
-            json!({"token_endpoint_auth_method": "none", "redirect_uris": [uri]}),
-        )
-        .await;
-        assert_eq!(
-            error_of(response).await,
-            (StatusCode::BAD_REQUEST, "invalid_redirect_uri".into()),
-            "{uri}"
-        );
-    }
+    assert_redirect_uris_refused(
+        &app,
+        &[
+            "https://app.example",
+            "HTTPS://app.example/cb",
+            "http://127.0.0.1:80/cb",
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn errors_for_a_self_registered_client_are_a_page_with_a_link_never_an_automatic_redirect() {
     let app = spawn_app().await;
-    let client = registered(
-        &app,
-        json!({"token_endpoint_auth_method": "none", "redirect_uris": ["https://attacker.example/cb"]}),
+    let client = app.registered(json!({"token_endpoint_auth_method": "none", "redirect_uris": ["https://attacker.example/cb"]}),
     )
     .await;
     let client_id = client["client_id"].as_str().expect("id");
@@ -183,12 +161,12 @@ async fn errors_for_a_self_registered_client_are_a_page_with_a_link_never_an_aut
 async fn a_client_name_another_client_has_is_refused() {
     let app = spawn_app().await;
     for name in ["OAuth 2.1 lab SPA", "oauth 2.1 LAB spa"] {
-        let response = register(
-            &app,
-            json!({"client_name": name, "token_endpoint_auth_method": "none",
+        let response = app
+            .register(
+                json!({"client_name": name, "token_endpoint_auth_method": "none",
                    "redirect_uris": ["https://attacker.example/callback"]}),
-        )
-        .await;
+            )
+            .await;
         assert_eq!(
             error_of(response).await,
             (StatusCode::BAD_REQUEST, "invalid_client_metadata".into()),
@@ -202,12 +180,12 @@ async fn anonymous_dynamic_registrations_may_share_a_name_as_a_native_app_regist
 {
     let app = spawn_app().await;
     for port in [50_001, 50_002] {
-        let response = register(
-            &app,
-            json!({"client_name": "My MCP client", "token_endpoint_auth_method": "none",
+        let response = app
+            .register(
+                json!({"client_name": "My MCP client", "token_endpoint_auth_method": "none",
                    "redirect_uris": [format!("http://127.0.0.1:{port}/callback")]}),
-        )
-        .await;
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED, "port {port}");
     }
 }
@@ -216,12 +194,12 @@ async fn anonymous_dynamic_registrations_may_share_a_name_as_a_native_app_regist
 async fn login_and_consent_show_the_client_id_the_redirect_host_and_unverified_for_a_self_registered_client()
  {
     let app = spawn_app().await;
-    let client = registered(
-        &app,
-        json!({"client_name": "Look-alike", "token_endpoint_auth_method": "none",
+    let client = app
+        .registered(
+            json!({"client_name": "Look-alike", "token_endpoint_auth_method": "none",
                "redirect_uris": ["https://attacker.example/callback"], "scope": "openid read"}),
-    )
-    .await;
+        )
+        .await;
     let client_id = client["client_id"].as_str().expect("id");
     let mut browser = app.browser();
     let login = browser
@@ -319,16 +297,12 @@ async fn a_client_registered_on_the_clients_page_cannot_be_allowed_admin_or_clie
 async fn registrations_from_one_address_are_limited_to_30_an_hour() {
     let app = spawn_app().await;
     for n in 1..=30 {
-        let response = register(
-            &app,
-            json!({"token_endpoint_auth_method": "none", "redirect_uris": [format!("https://app{n}.example/cb")]}),
+        let response = app.register(json!({"token_endpoint_auth_method": "none", "redirect_uris": [format!("https://app{n}.example/cb")]}),
         )
         .await;
         assert_eq!(response.status(), StatusCode::CREATED, "registration {n}");
     }
-    let response = register(
-        &app,
-        json!({"token_endpoint_auth_method": "none", "redirect_uris": ["https://one-more.example/cb"]}),
+    let response = app.register(json!({"token_endpoint_auth_method": "none", "redirect_uris": ["https://one-more.example/cb"]}),
     )
     .await;
     assert!(response.headers().contains_key("retry-after"));
