@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fails if a crate's modules import each other in a cycle.
+"""Fails if a crate's modules import each other in a cycle, or a layer uses what it must not.
 
 For every crate of the workspace, each `.rs` file under `src/` is a module; every path
 written `crate::a::b` or `super::a` in it (in `use` lines or inline) is an edge to the
@@ -7,12 +7,17 @@ module that path names. A cycle (two or more modules that reach each other) mean
 can be read without the other; dependencies must point one way (README, "Architecture").
 Test modules (`#[cfg(test)] mod tests { ... }` at the end of a file) are left out: they
 look at the module from outside.
+
+Layers: the authorization server's protocol layer (`auth-server/src/protocol/`) must not
+use the web framework; the HTTP layer (`routes/`) calls it, never the other way round.
 """
 import pathlib
 import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+# Folder -> crates its code must not use.
+FORBIDDEN = {"auth-server/src/protocol": ("axum", "axum_extra", "tower_http")}
 PATH = re.compile(r"\b(crate|super)::(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)*)")
 
 
@@ -109,6 +114,13 @@ def main() -> int:
         for component in cycles_of(src):
             failed = True
             print(f"{manifest.parent.name}: modules import each other: {', '.join(component)}")
+    for folder, crates in FORBIDDEN.items():
+        for file in sorted((ROOT / folder).rglob("*.rs")):
+            code = re.sub(r"//[^\n]*", "", file.read_text())
+            for name in crates:
+                if re.search(rf"\b{name}::", code):
+                    failed = True
+                    print(f"{file.relative_to(ROOT)} uses {name}: {folder} is the protocol layer, free of the web framework")
     if failed:
         print("Move what both sides need below both (README, 'Architecture'), so imports point one way.")
         return 1

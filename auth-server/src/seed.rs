@@ -5,9 +5,9 @@
 use server_kit::db::Db;
 use shared::{GrantType, ScopeSet};
 
-use crate::client_auth;
 use crate::error::Internal;
 use crate::password::BCRYPT_COST;
+use crate::protocol::client_auth;
 use crate::store::{self, NewUser, OperatorClient};
 
 /// The scopes every user may grant, beside their own.

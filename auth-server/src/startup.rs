@@ -10,8 +10,8 @@ use server_kit::db::{Db, Migrations};
 
 use crate::config::Config;
 use crate::error::Internal;
-use crate::keys::SigningKeys;
 use crate::password::Passwords;
+use crate::protocol::keys::SigningKeys;
 use crate::state::{AppState, Settings};
 use crate::{SERVICE, purge, routes, seed};
 
@@ -122,7 +122,7 @@ pub async fn rotate_key(
     signing_delay: u64,
 ) -> Result<(String, i64), StartupError> {
     let db = open_database(database_url).await?;
-    Ok(crate::keys::rotate(&db, seconds(signing_delay)).await?)
+    Ok(crate::protocol::keys::rotate(&db, seconds(signing_delay)).await?)
 }
 
 /// Opens (creating and migrating) the database at `url`.

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use server_kit::db::Db;
 
-use crate::keys::SigningKeys;
 use crate::password::Passwords;
+use crate::protocol::keys::SigningKeys;
 
 /// Settings derived once from the configuration.
 #[derive(Debug)]

@@ -14,7 +14,7 @@ use crate::page_flow::{bad_form, checked_session, login_page, see_other};
 use crate::pages::{
     self, ClientEditPage, ClientForm, ClientLine, ClientsPage, ErrorPage, MessagePage, PageError,
 };
-use crate::registration;
+use crate::protocol::client_metadata;
 use crate::session::{self, Session};
 use crate::state::AppState;
 use crate::store::{self, User};
@@ -62,20 +62,20 @@ impl ClientFields {
             .map(str::to_owned)
             .collect();
         for uri in &redirect_uris {
-            registration::check_redirect_uri(uri).map_err(|(_, why)| why)?;
+            client_metadata::check_redirect_uri(uri).map_err(|(_, why)| why)?;
         }
-        let scope = registration::check_scope(
+        let scope = client_metadata::check_scope(
             self.scope
                 .as_deref()
                 .filter(|s| !s.trim().is_empty())
                 .map(str::trim),
         )
         .map_err(|(_, why)| why)?;
-        let (scope, cut) = registration::within_ceiling(&scope);
+        let (scope, cut) = client_metadata::within_ceiling(&scope);
         if !cut.is_empty() {
             return Err(format!(
                 "A client registered here may be allowed at most: {}. ({cut} is granted only through clients the operator registers.)",
-                registration::SELF_REGISTERED_CEILING
+                client_metadata::SELF_REGISTERED_CEILING
             ));
         }
         Ok((name.to_owned(), redirect_uris, scope))
@@ -92,7 +92,7 @@ impl ClientFields {
             Err(why) => return Ok(Err(why)),
         };
         Ok(
-            registration::check_name(&state.db, &checked.0, client_id, false)
+            client_metadata::check_name(&state.db, &checked.0, client_id, false)
                 .await?
                 .map(|()| checked)
                 .map_err(|(_, why)| why),
@@ -134,7 +134,7 @@ pub(crate) async fn create(
         }
     };
     let confidential = fields.kind.as_deref() == Some("confidential");
-    let (client_id, secret) = registration::create_client(
+    let (client_id, secret) = client_metadata::create_client(
         &state.db,
         Some(&name),
         confidential,

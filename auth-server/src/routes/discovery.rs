@@ -6,7 +6,7 @@ use shared::scope::KNOWN_SCOPES;
 use shared::{AuthorizationServerMetadata, CodeChallengeMethod, GrantType};
 
 use crate::error::ApiError;
-use crate::keys::{Jwks, SigningKeys};
+use crate::protocol::keys::{Jwks, SigningKeys};
 use crate::routes::api_doc;
 use crate::state::AppState;
 

@@ -37,3 +37,10 @@ pub(crate) fn parse_form<T: serde::de::DeserializeOwned>(
         )
     })
 }
+
+/// The raw `Authorization` header of a request, for client authentication.
+pub(crate) fn authorization(headers: &HeaderMap) -> Option<&[u8]> {
+    headers
+        .get(header::AUTHORIZATION)
+        .map(axum::http::HeaderValue::as_bytes)
+}

@@ -20,10 +20,10 @@ use shared::RedirectUri;
 
 use crate::page_flow::{bad_form, see_other};
 use crate::pages::{self, ErrorPage, LogoutPage, MessagePage, PageError};
+use crate::protocol::tokens;
 use crate::session;
 use crate::state::AppState;
 use crate::store;
-use crate::tokens;
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct LogoutParams {

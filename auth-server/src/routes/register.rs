@@ -10,7 +10,7 @@ use serde_json::json;
 use shared::{ErrorResponse, GrantType, RegistrationErrorCode};
 
 use crate::error::{ApiError, no_store};
-use crate::registration::{self, Refusal};
+use crate::protocol::client_metadata::{self, Refusal};
 use crate::routes::api_doc;
 use crate::state::AppState;
 use crate::throttle::{self, ClientAddress, REGISTRATION_PER_ADDRESS};
@@ -72,7 +72,7 @@ pub(crate) async fn register(
         Err(refusal) => return Ok(refused(refusal)),
     };
     if let Some(name) = metadata.client_name.as_deref()
-        && let Err(refusal) = registration::check_name(&state.db, name, "", true).await?
+        && let Err(refusal) = client_metadata::check_name(&state.db, name, "", true).await?
     {
         return Ok(refused(refusal));
     }
@@ -100,7 +100,7 @@ pub(crate) async fn register(
             .into_response());
     }
 
-    let (client_id, secret) = registration::create_client(
+    let (client_id, secret) = client_metadata::create_client(
         &state.db,
         metadata.client_name.as_deref(),
         checked.confidential,
@@ -207,13 +207,13 @@ fn check(metadata: &Metadata) -> Result<Checked, Refusal> {
         ));
     }
     for uri in &redirect_uris {
-        registration::check_redirect_uri(uri)?;
+        client_metadata::check_redirect_uri(uri)?;
     }
     // RFC 7591 §3.2.1: the server "MAY reject or replace any of the client's requested
     // metadata values"; scopes above the self-registration ceiling are left out, and the
     // response's `scope` says what the client got.
     let (scope, _) =
-        registration::within_ceiling(&registration::check_scope(metadata.scope.as_deref())?);
+        client_metadata::within_ceiling(&client_metadata::check_scope(metadata.scope.as_deref())?);
     Ok(Checked {
         redirect_uris,
         grant_types,

@@ -11,13 +11,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::{ErrorResponse, TokenErrorCode};
 
-use crate::client_auth;
 use crate::error::{ApiError, Internal, no_store};
+use crate::protocol::client_auth;
+use crate::protocol::tokens;
 use crate::routes::api_doc;
-use crate::routes::form::parse_form;
+use crate::routes::form::{authorization, parse_form};
 use crate::state::AppState;
 use crate::store;
-use crate::tokens;
 
 /// The form of both endpoints.
 #[derive(Debug, Deserialize)]
@@ -71,7 +71,7 @@ pub(crate) async fn revoke(
     let form: TokenForm = parse_form(&headers, body)?;
     let (client, _) = client_auth::authenticate(
         &state,
-        &headers,
+        authorization(&headers),
         form.client_id.as_deref(),
         form.client_secret.as_deref(),
     )
@@ -137,7 +137,7 @@ pub(crate) async fn introspect(
     let form: TokenForm = parse_form(&headers, body)?;
     let (client, method) = client_auth::authenticate(
         &state,
-        &headers,
+        authorization(&headers),
         form.client_id.as_deref(),
         form.client_secret.as_deref(),
     )

@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Response};
 use server_kit::metrics::Outcome;
 use shared::{GrantType, TokenErrorCode, TokenRequestForm};
 
-use crate::client_auth;
 use crate::error::{ApiError, no_store};
-use crate::grants::{authorization_code, client_credentials, refresh_token};
+use crate::protocol::client_auth;
+use crate::protocol::grants::{authorization_code, client_credentials, refresh_token};
 use crate::routes::api_doc;
-use crate::routes::form::parse_form;
+use crate::routes::form::{authorization, parse_form};
 use crate::state::AppState;
 
 #[utoipa::path(
@@ -37,7 +37,7 @@ pub(crate) async fn token(
     let grant_type = check_grant_type(&form)?;
     let (client, _) = client_auth::authenticate(
         &state,
-        &headers,
+        authorization(&headers),
         form.client_id.as_deref(),
         form.client_secret.as_deref(),
     )

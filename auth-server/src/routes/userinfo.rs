@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 use shared::{BearerErrorCode, bearer_challenge};
 
 use crate::error::ApiError;
+use crate::protocol::tokens;
 use crate::routes::api_doc;
 use crate::state::AppState;
 use crate::store;
-use crate::tokens;
 
 const REALM: &str = "oauth-lab";
 

@@ -81,7 +81,7 @@ pub(crate) async fn find_client(db: &Db, client_id: &str) -> Result<Option<Clien
 
 /// Is `name` (compared without case) taken by another client than `except_client_id`?
 /// For an anonymous dynamic registration (`anonymous`), other anonymous dynamic
-/// registrations do not count (see `registration::check_name`).
+/// registrations do not count (see `client_metadata::check_name`).
 pub(crate) async fn client_name_taken(
     db: &Db,
     name: &str,

@@ -4,10 +4,10 @@
 use shared::{CodeChallenge, CodeVerifier, GrantType, TokenErrorCode, TokenRequestForm};
 
 use crate::error::ApiError;
-use crate::grants::check_same_resource;
+use crate::protocol::grants::check_same_resource;
+use crate::protocol::tokens::{self, Issue};
 use crate::state::AppState;
 use crate::store::{self, Client, CodeRecord};
-use crate::tokens::{self, Issue};
 
 /// The checks of RFC 6749 §4.1.3 and RFC 7636 §4.6, in order. Every failure is
 /// `invalid_grant` ("invalid, expired, revoked, does not match the redirection URI used in

@@ -4,10 +4,10 @@
 use shared::{ScopeSet, TokenErrorCode, TokenRequestForm, TokenResponse};
 
 use crate::error::ApiError;
-use crate::grants::check_same_resource;
+use crate::protocol::grants::check_same_resource;
+use crate::protocol::tokens::{self, Issue};
 use crate::state::AppState;
 use crate::store::{self, Client, RefreshTokenRow};
-use crate::tokens::{self, Issue};
 
 /// The checks of a refresh, in order. Every failure but a malformed request is `invalid_grant`.
 pub(crate) async fn refresh(

@@ -4,9 +4,9 @@
 use shared::{ScopeSet, TokenErrorCode, TokenRequestForm};
 
 use crate::error::ApiError;
+use crate::protocol::tokens::{self, Issue};
 use crate::state::AppState;
 use crate::store::{self, Client, Grant};
-use crate::tokens::{self, Issue};
 
 /// RFC 6749 §4.4 / OAuth 2.1 §4.2: a confidential client asks for a token for itself
 /// (service to service). No user, no refresh token (RFC 6749 §4.4.3: "A refresh token

@@ -10,7 +10,7 @@ use shared::{
 };
 
 use crate::error::Internal;
-use crate::keys::SigningKeys;
+use crate::protocol::keys::SigningKeys;
 use crate::state::AppState;
 use crate::store::{self, AccessTokenRecord, Grant, RefreshTokenRecord};
 

@@ -8,8 +8,8 @@
 use server_kit::db::Db;
 use shared::{GrantType, RegistrationErrorCode, ScopeSet};
 
-use crate::client_auth;
 use crate::error::Internal;
+use crate::protocol::client_auth;
 use crate::store::{self, NewClient};
 
 /// Why metadata is refused.

@@ -2,7 +2,6 @@
 //! (RFC 6749 §2.3, OAuth 2.1 §2.4): `client_secret_basic`, `client_secret_post`, or, for a
 //! public client, `client_id` alone ("none").
 
-use axum::http::{HeaderMap, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use shared::TokenErrorCode;
@@ -27,15 +26,15 @@ pub(crate) fn hash_secret(secret: &str) -> String {
     shared::digest::sha256_hex(secret.as_bytes())
 }
 
-/// Identifies and authenticates the client of a request from the `Authorization` header
-/// and the form's `client_id` / `client_secret`.
+/// Identifies and authenticates the client of a request from its `Authorization` header
+/// (the raw value, if any) and the form's `client_id` / `client_secret`.
 pub(crate) async fn authenticate(
     state: &AppState,
-    headers: &HeaderMap,
+    authorization: Option<&[u8]>,
     form_client_id: Option<&str>,
     form_client_secret: Option<&str>,
 ) -> Result<(Client, Method), ApiError> {
-    let basic = basic_credentials(headers)?;
+    let basic = basic_credentials(authorization)?;
     let (client_id, secret, method) = match (basic, form_client_secret) {
         // RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in
         // each request."
@@ -94,8 +93,8 @@ pub(crate) async fn authenticate(
 
 /// `Authorization: Basic base64(client_id:client_secret)`, each part form-urlencoded first
 /// (RFC 6749 §2.3.1).
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ApiError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
+fn basic_credentials(authorization: Option<&[u8]>) -> Result<Option<(String, String)>, ApiError> {
+    let Some(value) = authorization else {
         return Ok(None);
     };
     let malformed = || {
@@ -103,7 +102,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, Ap
             "the Authorization header is not valid Basic credentials".to_owned(),
         )
     };
-    let value = value.to_str().map_err(|_| malformed())?;
+    let value = std::str::from_utf8(value).map_err(|_| malformed())?;
     let (scheme, encoded) = value.split_once(' ').ok_or_else(malformed)?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(malformed());

@@ -1,0 +1,10 @@
+//! The protocol: the rules of OAuth 2.1 and OpenID Connect as this server applies them,
+//! with no web framework in sight (no axum: `scripts/check-cycles.py` checks). Inputs are
+//! `shared` types, plain strings and the store; outputs are decisions and RFC errors. The
+//! HTTP layer (`routes/`) reads requests, calls these, and answers.
+
+pub(crate) mod client_auth;
+pub(crate) mod client_metadata;
+pub(crate) mod grants;
+pub(crate) mod keys;
+pub(crate) mod tokens;
