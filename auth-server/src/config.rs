@@ -116,3 +116,27 @@ pub struct Config {
     #[arg(long, env = "AUTH_SERVER_REQUEST_TIMEOUT", default_value_t = 10)]
     pub request_timeout: u64,
 }
+
+/// The lab's authorization server. Without a command it serves; `rotate-key` publishes a
+/// new signing key and exits.
+#[derive(Debug, clap::Parser)]
+#[command(name = "auth-server", version)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// A command to run instead of serving.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Publish a new signing key now (in the JWKS of every server on this database); it
+    /// starts signing new tokens after --signing-delay seconds, so resource servers that
+    /// cache the JWKS have seen it first. The old key stays published until its tokens expire.
+    RotateKey {
+        /// Seconds between publishing the key and signing with it.
+        #[arg(long, default_value_t = 300)]
+        signing_delay: u64,
+    },
+}

@@ -1,37 +1,15 @@
 //! What every page of the login and consent flow shares: the CSRF-checked session, the
-//! login page, the answers that send the browser on (`303`) or stop it (the common refusal
+//! answers that send the browser on (`303`) or stop it (the common refusal
 //! pages), and where the browser goes after logging in.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 
-use crate::error::Internal;
-use crate::pages::{self, ClientIdentity, ErrorPage, LoginPage, PageError};
+use crate::pages::{ErrorPage, PageError};
 use crate::session::{self, Session};
 use crate::state::AppState;
 use crate::throttle::Limit;
-
-/// Renders the login page.
-pub(crate) fn login_page(
-    status: StatusCode,
-    client: Option<&ClientIdentity>,
-    request_id: &str,
-    csrf_token: &str,
-    username: &str,
-    error: Option<&str>,
-) -> Result<Response, Internal> {
-    pages::render(
-        status,
-        &LoginPage {
-            client,
-            request_id,
-            csrf_token,
-            username,
-            error,
-        },
-    )
-}
 
 /// A `303 See Other` to a page of this server.
 pub(crate) fn see_other(location: &str) -> Response {

@@ -1,5 +1,6 @@
 //! Builds the server from its configuration and runs it.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use axum::Router;
 use server_kit::Server;
 use server_kit::db::{Db, Migrations};
 
-use crate::config::Config;
+use crate::config::{Cli, Command, Config};
 use crate::error::Internal;
 use crate::password::Passwords;
 use crate::protocol::keys::SigningKeys;
@@ -137,4 +138,24 @@ async fn open_database(url: &str) -> Result<Db, StartupError> {
             url: server_kit::db::redacted(url),
             source,
         })
+}
+
+/// What `main` runs: the server until it is stopped, or the command given.
+pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    match cli.command {
+        Some(Command::RotateKey { signing_delay }) => {
+            let (kid, signs_from) = rotate_key(&cli.config.database_url, signing_delay).await?;
+            writeln!(
+                std::io::stdout(),
+                "published key {kid}; it signs new tokens from {signs_from} (in {signing_delay} s)"
+            )?;
+        }
+        None => {
+            Application::build(cli.config)
+                .await?
+                .run_until_stopped()
+                .await?;
+        }
+    }
+    Ok(())
 }

@@ -14,8 +14,8 @@ use shared::pkce::CodeChallengeMethod;
 use shared::{AuthorizationErrorCode, CodeChallenge, RedirectUri, ScopeSet};
 
 use crate::error::Internal;
-use crate::page_flow::{login_page, see_other};
-use crate::pages::{ClientIdentity, ErrorPage, PageError};
+use crate::page_flow::see_other;
+use crate::pages::{self, ClientIdentity, ErrorPage, LoginPage, PageError};
 use crate::redirect::{AuthorizationRedirect, ErrorRedirect};
 use crate::session;
 use crate::state::AppState;
@@ -98,14 +98,15 @@ async fn handle(
         see_other(&format!("/consent?request_id={}", request.id))
     } else {
         tracing::info!(client = %client.client_id, "authorize: no session; showing the login page");
-        login_page(
-            StatusCode::OK,
-            Some(&ClientIdentity::new(&client, &request.redirect_uri)),
-            &request.id,
-            &session.csrf_token,
-            "",
-            None,
-        )?
+        let client = ClientIdentity::new(&client, &request.redirect_uri);
+        let page = LoginPage {
+            client: Some(&client),
+            request_id: &request.id,
+            csrf_token: &session.csrf_token,
+            username: "",
+            error: None,
+        };
+        pages::render(StatusCode::OK, &page)?
     };
     Ok((jar, next).into_response())
 }

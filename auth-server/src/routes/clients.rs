@@ -10,9 +10,10 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use shared::{GrantType, ScopeSet};
 
-use crate::page_flow::{bad_form, checked_session, login_page, see_other};
+use crate::page_flow::{bad_form, checked_session, see_other};
 use crate::pages::{
-    self, ClientEditPage, ClientForm, ClientLine, ClientsPage, ErrorPage, MessagePage, PageError,
+    self, ClientEditPage, ClientForm, ClientLine, ClientsPage, ErrorPage, LoginPage, MessagePage,
+    PageError,
 };
 use crate::protocol::client_metadata;
 use crate::session::{self, Session};
@@ -27,7 +28,14 @@ pub(crate) async fn list(
     let (session, cookie) = session::current_or_new(&state, &jar).await?;
     let jar = cookie.map_or(jar.clone(), |c| jar.add(c));
     let Some(user) = user_of(&state, &session).await? else {
-        let page = login_page(StatusCode::OK, None, "", &session.csrf_token, "", None)?;
+        let page = LoginPage {
+            client: None,
+            request_id: "",
+            csrf_token: &session.csrf_token,
+            username: "",
+            error: None,
+        };
+        let page = pages::render(StatusCode::OK, &page)?;
         return Ok((jar, page).into_response());
     };
     let page = list_page(&state, &session, &user, new_form(), None, StatusCode::OK).await?;

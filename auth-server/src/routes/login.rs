@@ -9,9 +9,9 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 use crate::page_flow::{
-    after_login, bad_form, busy, checked_session, expired_request, login_page, see_other, throttled,
+    after_login, bad_form, busy, checked_session, expired_request, see_other, throttled,
 };
-use crate::pages::{ClientIdentity, PageError};
+use crate::pages::{self, ClientIdentity, LoginPage, PageError};
 use crate::session;
 use crate::state::AppState;
 use crate::store;
@@ -105,14 +105,14 @@ pub(crate) async fn login(
             ip,
             "login failed: wrong username or password"
         );
-        return Ok(login_page(
-            StatusCode::UNAUTHORIZED,
-            identity.as_ref(),
+        let page = LoginPage {
+            client: identity.as_ref(),
             request_id,
-            &session.csrf_token,
-            &username,
-            Some(LOGIN_FAILED),
-        )?);
+            csrf_token: &session.csrf_token,
+            username: &username,
+            error: Some(LOGIN_FAILED),
+        };
+        return Ok(pages::render(StatusCode::UNAUTHORIZED, &page)?);
     };
 
     // A success clears this username's count from this address and gives back its unit

@@ -35,13 +35,13 @@ pub(crate) async fn show(
 ) -> Result<Response, PageError> {
     let Query(query) = query.map_err(|_| bad_form())?;
     let (session, cookie) = session::current_or_new(&state, &jar).await?;
-    let page = render(
-        StatusCode::OK,
-        query.request_id.as_deref().unwrap_or(""),
-        &session.csrf_token,
-        "",
-        None,
-    )?;
+    let page = SignupPage {
+        request_id: query.request_id.as_deref().unwrap_or(""),
+        csrf_token: &session.csrf_token,
+        username: "",
+        error: None,
+    };
+    let page = pages::render(StatusCode::OK, &page)?;
     Ok((cookie.map_or(jar.clone(), |c| jar.add(c)), page).into_response())
 }
 
@@ -74,13 +74,13 @@ pub(crate) async fn create(
     let username = form.username.unwrap_or_default();
     let password = form.password.unwrap_or_default();
     let refuse = |why: &str| {
-        render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &request_id,
-            &session.csrf_token,
-            &username,
-            Some(why),
-        )
+        let page = SignupPage {
+            request_id: &request_id,
+            csrf_token: &session.csrf_token,
+            username: &username,
+            error: Some(why),
+        };
+        pages::render(StatusCode::UNPROCESSABLE_ENTITY, &page)
     };
 
     if let Err(why) = check_username(&username).and_then(|()| check_password(&username, &password))
@@ -119,24 +119,6 @@ pub(crate) async fn create(
     let cookie = session::log_in(&state, &session, &user_id).await?;
     tracing::info!(username, "signup: new account, logged in");
     Ok((jar.add(cookie), see_other(&after_login(&request_id))).into_response())
-}
-
-fn render(
-    status: StatusCode,
-    request_id: &str,
-    csrf_token: &str,
-    username: &str,
-    error: Option<&str>,
-) -> Result<Response, Internal> {
-    pages::render(
-        status,
-        &SignupPage {
-            request_id,
-            csrf_token,
-            username,
-            error,
-        },
-    )
 }
 
 /// 3 to 32 characters of `a-z 0-9 . _ -`, starting with a letter.
