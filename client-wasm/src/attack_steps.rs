@@ -79,7 +79,7 @@ async fn leave_for_authorization(lab: Lab, leg: AttackLeg) {
         }
         _ => request.url.clone(),
     };
-    request.pending.attack = Some(leg);
+    request.pending.extra = serde_json::to_value(leg).ok();
     leave(lab, &url, &request.pending);
 }
 
@@ -109,7 +109,7 @@ async fn forge_callback(lab: Lab, attack: Attack) {
         config.redirect_uri,
         form_encode(&[("code", code.secret()), ("state", &state), ("iss", issuer)])
     );
-    request.pending.attack = Some(AttackLeg::first(attack));
+    request.pending.extra = serde_json::to_value(AttackLeg::first(attack)).ok();
     if remember(lab, &request.pending) {
         let _ = window().location().set_href(&url);
     }

@@ -5,6 +5,7 @@ use shared::{ScopeSet, TokenResponse};
 
 use crate::api::{self, Exchange};
 use crate::attack_steps;
+use crate::attacks::AttackLeg;
 use crate::browser::{discover, leave};
 use crate::lab::{
     AUTHORIZE_URL_KEY, Lab, PENDING_KEY, RESOURCE_SERVER, Tokens, client_config, session_storage,
@@ -57,10 +58,10 @@ pub async fn callback(lab: Lab, query: String) {
     }
     lab.pending.set(pending.clone());
     let checked = flow::check_callback(&query, pending.as_ref(), &config);
-    if let Some((leg, pending)) = pending
-        .as_ref()
-        .and_then(|p| p.attack.clone().map(|leg| (leg, p)))
-    {
+    if let Some((leg, pending)) = pending.as_ref().and_then(|p| {
+        let leg = serde_json::from_value::<AttackLeg>(p.extra.clone()?).ok()?;
+        Some((leg, p))
+    }) {
         attack_steps::resume(lab, leg, pending, &query, checked).await;
         return;
     }

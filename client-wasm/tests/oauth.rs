@@ -24,7 +24,7 @@ fn pending() -> Pending {
         nonce: "n".to_owned(),
         code_verifier: "v".repeat(43),
         scope: "read".to_owned(),
-        attack: None,
+        extra: None,
     }
 }
 

@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 use shared::{CodeVerifier, Nonce, ScopeSet, State};
 
-use crate::attacks::AttackLeg;
 use crate::oauth::form::{form_decode, form_encode};
 
 /// What the client knows about itself and its servers.
@@ -27,9 +26,10 @@ pub struct Pending {
     pub nonce: String,
     pub code_verifier: String,
     pub scope: String,
-    /// Set when the request is part of an attack on the Attacks page.
+    /// What the app keeps with this request across the redirect (the Attacks page: which
+    /// attack, which leg). The flow carries it and never reads it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attack: Option<AttackLeg>,
+    pub extra: Option<serde_json::Value>,
 }
 
 /// A fresh authorization request: the URL to send the browser to, and what to remember.
@@ -67,7 +67,7 @@ pub fn authorization_request(
             nonce: nonce.secret().to_owned(),
             code_verifier: verifier.secret().to_owned(),
             scope: scope.to_string(),
-            attack: None,
+            extra: None,
         },
     }
 }
