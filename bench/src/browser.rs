@@ -151,7 +151,9 @@ fn hidden(html: &str, name: &str) -> String {
 }
 
 /// `count` codes for alice, all with `verifier`'s challenge, from `browsers` browsers at
-/// once.
+/// once. The browsers log in one after another: parallel logins of one user from one
+/// address beyond five are refused before the password is checked (login throttling,
+/// `auth-server/src/throttle.rs`), right password or not.
 pub async fn mint_codes(
     base: &str,
     verifier: &CodeVerifier,
@@ -160,12 +162,11 @@ pub async fn mint_codes(
 ) -> Vec<String> {
     let mut tasks = JoinSet::new();
     for _ in 0..browsers {
-        let base = base.to_owned();
         let verifier = CodeVerifier::parse(verifier.secret()).expect("a verifier");
         let share = count / browsers;
+        let mut browser = Browser::new(base);
+        assert!(browser.log_in(&verifier).await, "alice logs in");
         tasks.spawn(async move {
-            let mut browser = Browser::new(&base);
-            assert!(browser.log_in(&verifier).await, "alice logs in");
             let mut codes = Vec::with_capacity(share);
             while codes.len() < share {
                 if let Some(code) = browser.approve(&verifier).await {
