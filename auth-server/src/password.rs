@@ -69,6 +69,19 @@ impl Passwords {
         Ok(ticket)
     }
 
+    /// Runs `work` (a bcrypt call) on a blocking thread once a slot is free, if the queue
+    /// admits it.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, bcrypt::BcryptError> + Send + 'static,
+    ) -> Result<Result<T, Busy>, Internal> {
+        let Ok(_ticket) = self.admit() else {
+            return Ok(Err(Busy));
+        };
+        let _slot = self.slots.acquire().await.map_err(Internal::new)?;
+        Ok(Ok(tokio::task::spawn_blocking(work).await??))
+    }
+
     /// Checks `password` for `user` (or, for an unknown user, against the dummy hash and
     /// fails).
     pub(crate) async fn verify(
@@ -80,24 +93,12 @@ impl Passwords {
             Some(user) => (user.password_hash.clone(), true),
             None => (DUMMY_HASH.to_owned(), false),
         };
-        let Ok(_ticket) = self.admit() else {
-            return Ok(Err(Busy));
-        };
-        let _slot = self.slots.acquire().await.map_err(Internal::new)?;
-        let matches =
-            tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash)).await??;
-        Ok(Ok(known && matches))
+        let matches = self.run(move || bcrypt::verify(password, &hash)).await?;
+        Ok(matches.map(|matches| known && matches))
     }
 
     /// A bcrypt hash (cost 12) of `password`, for a new account; one of the same slots.
     pub(crate) async fn hash(&self, password: String) -> Result<Result<String, Busy>, Internal> {
-        let Ok(_ticket) = self.admit() else {
-            return Ok(Err(Busy));
-        };
-        let _slot = self.slots.acquire().await.map_err(Internal::new)?;
-        Ok(Ok(tokio::task::spawn_blocking(move || {
-            bcrypt::hash(password, BCRYPT_COST)
-        })
-        .await??))
+        self.run(move || bcrypt::hash(password, BCRYPT_COST)).await
     }
 }

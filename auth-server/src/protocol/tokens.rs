@@ -150,15 +150,7 @@ pub(crate) async fn verify_access_token(
     state: &AppState,
     token: &str,
 ) -> Result<Option<AccessTokenClaims>, Internal> {
-    let settings = &state.settings;
-    SigningKeys::verify_own(
-        &state.db,
-        &settings.issuer,
-        settings.key_retirement(),
-        ACCESS_TOKEN_TYP,
-        token,
-    )
-    .await
+    verify_own(state, ACCESS_TOKEN_TYP, token).await
 }
 
 /// The claims of an ID token this server signed with a key it still publishes (expired or
@@ -167,12 +159,20 @@ pub(crate) async fn verify_id_token(
     state: &AppState,
     token: &str,
 ) -> Result<Option<IdTokenClaims>, Internal> {
+    verify_own(state, ID_TOKEN_TYP, token).await
+}
+
+async fn verify_own<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    typ: &str,
+    token: &str,
+) -> Result<Option<T>, Internal> {
     let settings = &state.settings;
     SigningKeys::verify_own(
         &state.db,
         &settings.issuer,
         settings.key_retirement(),
-        ID_TOKEN_TYP,
+        typ,
         token,
     )
     .await

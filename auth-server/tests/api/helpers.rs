@@ -9,7 +9,7 @@ use auth_server::config::Config;
 use auth_server::startup::Application;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Response, StatusCode};
-use shared::CodeVerifier;
+use shared::{CodeVerifier, TokenResponse};
 
 pub const CLIENT_ID: &str = "demo-client";
 pub const REDIRECT_URI: &str = "http://localhost:8080/callback";
@@ -144,6 +144,18 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// Tokens for `username` asking `scope`: authorize, log in, consent, redeem as the demo
+    /// client.
+    pub async fn tokens_for(&self, username: &str, password: &str, scope: &str) -> TokenResponse {
+        let verifier = CodeVerifier::generate();
+        let code = obtain_code(self, username, password, scope, &verifier).await;
+        self.redeem(&code, verifier.secret())
+            .await
+            .json()
+            .await
+            .expect("tokens")
     }
 
     /// Redeems `code` as the demo client.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use auth_server::startup::rotate_key;
 use server_kit::with_db;
 
-use crate::helpers::{TestApp, claims_of, obtain_code, sign_with_stored_key, spawn_app, userinfo};
+use crate::helpers::{TestApp, claims_of, sign_with_stored_key, spawn_app, userinfo};
 
 /// The `kid`s published in the JWKS.
 async fn published(app: &TestApp) -> Vec<String> {
@@ -115,14 +115,9 @@ async fn retire(app: &TestApp, old: &str, new: &str) {
 #[tokio::test]
 async fn a_token_signed_with_a_key_no_longer_published_is_refused_at_userinfo_and_introspection() {
     let app = spawn_app().await;
-    let verifier = shared::CodeVerifier::generate();
-    let code = obtain_code(&app, "alice", "password123", "openid email read", &verifier).await;
-    let tokens: shared::TokenResponse = app
-        .redeem(&code, verifier.secret())
-        .await
-        .json()
-        .await
-        .expect("tokens");
+    let tokens = app
+        .tokens_for("alice", "password123", "openid email read")
+        .await;
     let real = tokens.access_token.secret();
     let old = jsonwebtoken::decode_header(real)
         .expect("a JWT")
@@ -152,14 +147,7 @@ async fn a_token_signed_with_a_key_no_longer_published_is_refused_at_userinfo_an
 #[tokio::test]
 async fn userinfo_and_introspection_go_by_the_stored_expiry_not_the_tokens_own() {
     let app = spawn_app().await;
-    let verifier = shared::CodeVerifier::generate();
-    let code = obtain_code(&app, "alice", "password123", "openid read", &verifier).await;
-    let tokens: shared::TokenResponse = app
-        .redeem(&code, verifier.secret())
-        .await
-        .json()
-        .await
-        .expect("tokens");
+    let tokens = app.tokens_for("alice", "password123", "openid read").await;
     let token = tokens.access_token.secret();
     assert_eq!(userinfo(&app, token).await.status(), 200);
     let db = app.db().await;

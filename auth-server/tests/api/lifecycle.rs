@@ -6,13 +6,7 @@ use shared::{CodeVerifier, TokenResponse};
 use crate::helpers::{CLIENT_ID, TestApp, error_of, obtain_code, spawn_app, spawn_app_with};
 
 async fn alice_tokens(app: &TestApp, scope: &str) -> TokenResponse {
-    let verifier = CodeVerifier::generate();
-    let code = obtain_code(app, "alice", "password123", scope, &verifier).await;
-    app.redeem(&code, verifier.secret())
-        .await
-        .json()
-        .await
-        .expect("tokens")
+    app.tokens_for("alice", "password123", scope).await
 }
 
 fn refresh_of(tokens: &TokenResponse) -> String {

@@ -8,6 +8,17 @@ use shared::CodeVerifier;
 
 use crate::helpers::{TestApp, error_of, hidden, location, spawn_app};
 
+/// `POST /token` with `grant_type=client_credentials`, authenticated with Basic.
+async fn client_credentials(app: &TestApp, client_id: &str, secret: &str) -> reqwest::Response {
+    app.http
+        .post(app.url("/token"))
+        .basic_auth(client_id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("sent")
+}
+
 /// Each of `uris`, alone in a registration, is refused with `invalid_redirect_uri`.
 async fn assert_redirect_uris_refused(app: &TestApp, uris: &[&str]) {
     for uri in uris {
@@ -42,17 +53,12 @@ async fn a_self_registered_confidential_client_cannot_use_client_credentials_it_
                "scope": "admin read write openid profile email"}),
         )
         .await;
-    let response = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth(
-            client["client_id"].as_str().expect("id"),
-            client["client_secret"].as_str(),
-        )
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("sent");
+    let response = client_credentials(
+        &app,
+        client["client_id"].as_str().expect("id"),
+        client["client_secret"].as_str().expect("a secret"),
+    )
+    .await;
     assert_eq!(
         error_of(response).await,
         (StatusCode::BAD_REQUEST, "unauthorized_client".into())
@@ -279,14 +285,7 @@ async fn a_client_registered_on_the_clients_page_cannot_be_allowed_admin_or_clie
             .to_owned()
     };
     let (client_id, secret) = (after("Client id: "), after("Client secret: "));
-    let response = app
-        .http
-        .post(app.url("/token"))
-        .basic_auth(&client_id, Some(&secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("sent");
+    let response = client_credentials(&app, &client_id, &secret).await;
     assert_eq!(
         error_of(response).await,
         (StatusCode::BAD_REQUEST, "unauthorized_client".into())

@@ -63,14 +63,7 @@ async fn the_code_and_its_verifier_buy_a_jwt_access_token_that_verifies_against_
 #[tokio::test]
 async fn bob_asking_for_admin_gets_a_token_without_it_and_the_response_says_so() {
     let app = spawn_app().await;
-    let verifier = CodeVerifier::generate();
-    let code = obtain_code(&app, "bob", "secret456", "read write admin", &verifier).await;
-    let tokens: TokenResponse = app
-        .redeem(&code, verifier.secret())
-        .await
-        .json()
-        .await
-        .expect("tokens");
+    let tokens = app.tokens_for("bob", "secret456", "read write admin").await;
     assert_eq!(
         tokens.scope.as_ref().map(ToString::to_string).as_deref(),
         Some("read write")
