@@ -3,7 +3,7 @@
 //! configuration on every start).
 
 use server_kit::db::Db;
-use shared::{GrantType, ScopeSet};
+use shared::{GrantType, ScopeSet, demo};
 
 use crate::error::Internal;
 use crate::password::BCRYPT_COST;
@@ -13,11 +13,12 @@ use crate::store::{self, NewUser, OperatorClient};
 /// The scopes every user may grant, beside their own.
 const OIDC_SCOPES: &str = "openid profile email";
 
-/// username, password, the API scopes the user may grant, display name.
-const DEMO_USERS: [(&str, &str, &str, &str); 3] = [
-    ("alice", "password123", "read write admin", "Alice Liddell"),
-    ("bob", "secret456", "read write", "Bob Builder"),
-    ("carol", "mypass789", "read", "Carol Danvers"),
+/// For each demo account of `shared::demo::ACCOUNTS` (username, password), in order: the API
+/// scopes the user may grant and the display name.
+const DEMO_PROFILES: [(&str, &str); 3] = [
+    ("read write admin", "Alice Liddell"),
+    ("read write", "Bob Builder"),
+    ("read", "Carol Danvers"),
 ];
 
 /// Creates the demo data on first start. The confidential clients' secrets come from the
@@ -29,10 +30,11 @@ pub(crate) async fn seed(
 ) -> Result<(), Internal> {
     if store::count_users(db).await? == 0 {
         // bcrypt is slow on purpose: hash the three passwords at once, off the executor.
-        let hashing = DEMO_USERS.map(|(_, password, _, _)| {
+        let hashing = demo::ACCOUNTS.map(|(_, password)| {
             tokio::task::spawn_blocking(move || bcrypt::hash(password, BCRYPT_COST))
         });
-        for ((username, _, scopes, name), hashed) in DEMO_USERS.into_iter().zip(hashing) {
+        let accounts = demo::ACCOUNTS.into_iter().zip(DEMO_PROFILES);
+        for (((username, _), (scopes, name)), hashed) in accounts.zip(hashing) {
             let hash = hashed.await??;
             let scopes =
                 ScopeSet::parse(&format!("{scopes} {OIDC_SCOPES}")).map_err(Internal::new)?;
@@ -58,11 +60,11 @@ pub(crate) async fn seed(
         // The SPA: a public client (no secret), redirecting to the SPA's `/callback` on
         // either loopback name.
         OperatorClient {
-            client_id: "demo-client",
+            client_id: demo::CLIENT_ID,
             name: "OAuth 2.1 lab SPA",
             secret_hash: None,
             redirect_uris: &[
-                "http://localhost:8080/callback",
+                demo::REDIRECT_URI,
                 "http://127.0.0.1:8080/callback",
             ],
             post_logout_redirect_uris: &["http://localhost:8080/", "http://127.0.0.1:8080/"],

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::client::{self as flow, CallbackRefusal, ClientConfig, Pending};
+use shared::form::form_encode;
+use shared::jwt;
 use shared::{AuthorizationCode, CodeVerifier, ScopeSet, TokenResponse};
 
 use crate::api::{self, Exchange};
@@ -13,11 +16,11 @@ use crate::attacks::{
     Actor, Attack, AttackLeg, Attempt, Needs, Verdict, expect_error_page, expect_error_redirect,
     expect_refusal, expect_success, page_text,
 };
+use crate::browser::now_secs;
 use crate::browser::{discover, leave, remember};
-use crate::lab::{Lab, OTHER_RESOURCE, Page, RESOURCE_SERVER, Tokens, client_config, now_secs};
-use crate::oauth::flow::{self, CallbackRefusal, ClientConfig, Pending};
-use crate::oauth::form::form_encode;
-use crate::oauth::{forge, jwt};
+use crate::config::{OTHER_RESOURCE, RESOURCE_SERVER, client_config};
+use crate::context::{Lab, Page, Tokens};
+use crate::oauth::forge;
 use crate::timeline::Detail;
 
 /// What the victim asks for when an attack needs an authorization.
@@ -60,7 +63,7 @@ async fn leave_for_authorization(lab: Lab, leg: AttackLeg) {
     };
     let mut request =
         flow::authorization_request(&client_config(), &metadata.authorization_endpoint, &scope);
-    let verifier = request.pending.code_verifier.clone();
+    let verifier = request.pending.code_verifier.secret().to_owned();
     let url = match leg.attack {
         // `plain`: the challenge is the verifier itself.
         Attack::PkceDowngrade if leg.earlier.is_empty() => forge::with_params(
@@ -98,7 +101,7 @@ async fn forge_callback(lab: Lab, attack: Attack) {
         flow::authorization_request(&config, &metadata.authorization_endpoint, &scope);
     let forged_state = "forged-by-the-attacker".to_owned();
     let (state, issuer) = match attack {
-        Attack::MixUp => (request.pending.state.clone(), ATTACKER_ISSUER),
+        Attack::MixUp => (request.pending.state.secret().to_owned(), ATTACKER_ISSUER),
         _ => (forged_state, config.issuer.as_str()),
     };
     // Stands for a code the attacker got for their own account: the client must refuse
@@ -280,7 +283,7 @@ async fn stolen_code(lab: Lab, victim: &Victim) {
         ("client_id", &config.client_id),
     ]);
     let guess = CodeVerifier::generate();
-    let guessed = flow::token_request_body(config, &victim.code, guess.secret());
+    let guessed = flow::token_request_body(config, &victim.code, &guess);
     for (action, body) in [
         (
             "Redeem the stolen code without a code_verifier",

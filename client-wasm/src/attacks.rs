@@ -4,9 +4,9 @@
 //! see: an answer other than the expected refusal is shown as "not stopped".
 
 use serde::{Deserialize, Serialize};
+use shared::form::form_decode;
 
 use crate::api::Exchange;
-use crate::oauth::form::form_decode;
 use crate::timeline::Detail;
 
 /// One attack of the lab.

@@ -1,13 +1,14 @@
-//! What the app does before the browser leaves for the authorization server, for the flow
-//! and the attacks alike: read the discovery document (once), remember the pending request
-//! in sessionStorage, and go.
+//! What the app does with the browser itself, for the flow and the attacks alike: read the
+//! discovery document (once), remember the pending request in sessionStorage and leave for
+//! the authorization server; the browser's storage and clock.
 
 use leptos::prelude::*;
 use shared::AuthorizationServerMetadata;
+use shared::client::Pending;
 
 use crate::api;
-use crate::lab::{AUTHORIZE_URL_KEY, Lab, PENDING_KEY, client_config, session_storage};
-use crate::oauth::flow::Pending;
+use crate::config::{AUTHORIZE_URL_KEY, PENDING_KEY, client_config};
+use crate::context::Lab;
 use crate::timeline::{Detail, Step};
 
 /// Reads the discovery document (RFC 8414 §3): every endpoint comes from it.
@@ -65,4 +66,21 @@ pub fn remember(lab: Lab, pending: &Pending) -> bool {
         ));
     }
     kept
+}
+
+/// sessionStorage, if the browser gives it.
+pub fn session_storage() -> Option<web_sys::Storage> {
+    window().session_storage().ok().flatten()
+}
+
+/// Whole seconds since the Unix epoch, from the browser's clock.
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "whole seconds are meant; the value fits easily"
+)]
+pub fn now_secs() -> i64 {
+    let millis = window()
+        .performance()
+        .map_or(0.0, |p| p.time_origin() + p.now());
+    (millis / 1000.0) as i64
 }

@@ -1,18 +1,19 @@
 //! The flow's steps as the app runs them: each does the real request and records a card.
 
 use leptos::prelude::*;
+use shared::client::{self as flow, Pending};
+use shared::form::form_encode;
+use shared::jwt;
 use shared::{ScopeSet, TokenResponse};
 
 use crate::api::{self, Exchange};
 use crate::attack_steps;
 use crate::attacks::AttackLeg;
+use crate::browser::session_storage;
 use crate::browser::{discover, leave};
-use crate::lab::{
-    AUTHORIZE_URL_KEY, Lab, PENDING_KEY, RESOURCE_SERVER, Tokens, client_config, session_storage,
-};
-use crate::oauth::flow::{self, Pending};
-use crate::oauth::form::form_encode;
-use crate::oauth::jwt;
+use crate::config::{AUTHORIZE_URL_KEY, PENDING_KEY, RESOURCE_SERVER, client_config};
+use crate::context::{Lab, Tokens};
+use crate::oauth::pkce::PkceSteps;
 use crate::timeline::{Detail, Step};
 
 /// Starts the flow: PKCE, state and nonce made here, remembered in sessionStorage only, then
@@ -56,7 +57,8 @@ pub async fn callback(lab: Lab, query: String) {
         let _ = storage.remove_item(PENDING_KEY);
         let _ = storage.remove_item(AUTHORIZE_URL_KEY);
     }
-    lab.pending.set(pending.clone());
+    lab.pkce
+        .set(pending.as_ref().map(|p| PkceSteps::of(&p.code_verifier)));
     let checked = flow::check_callback(&query, pending.as_ref(), &config);
     if let Some((leg, pending)) = pending.as_ref().and_then(|p| {
         let leg = serde_json::from_value::<AttackLeg>(p.extra.clone()?).ok()?;

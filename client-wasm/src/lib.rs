@@ -11,8 +11,9 @@ pub mod attack_steps;
 pub mod attacks;
 pub mod browser;
 pub mod components;
+pub mod config;
+pub mod context;
 pub mod flow_steps;
-pub mod lab;
 pub mod oauth;
 pub mod timeline;
 
@@ -25,7 +26,7 @@ use crate::components::pkce_panel::PkcePanel;
 use crate::components::start::Start;
 use crate::components::timeline::Timeline;
 use crate::components::tokens::TokenView;
-use crate::lab::{Lab, Page};
+use crate::context::{Lab, Page};
 
 /// The whole application.
 #[component]

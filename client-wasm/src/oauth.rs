@@ -1,7 +1,6 @@
-//! The OAuth logic of the client, in plain Rust (no components, no DOM).
+//! The SPA's own OAuth logic, in plain Rust (no components, no DOM): the PKCE walk-through
+//! and the forged tokens of the attacks. The flow itself is `shared::client`, which every
+//! client of the lab uses.
 
-pub mod flow;
 pub mod forge;
-pub mod form;
-pub mod jwt;
 pub mod pkce;

@@ -13,10 +13,11 @@ use client_wasm::api::Exchange;
 use client_wasm::attacks::{
     Attack, Verdict, expect_error_page, expect_error_redirect, expect_refusal, page_text,
 };
-use client_wasm::oauth::form::form_decode;
-use client_wasm::oauth::{forge, jwt};
+use client_wasm::oauth::forge;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use shared::form::form_decode;
+use shared::jwt;
 
 /// A token shaped like the authorization server's (the signature is not checked here).
 fn token() -> String {

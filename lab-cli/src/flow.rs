@@ -2,24 +2,14 @@
 //! the redirect, the token exchange, a resource call, a refresh and a revocation. Each step
 //! is timed and recorded, so a run can be narrated and written out as JSON.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde::Serialize;
-use shared::{AuthorizationServerMetadata, CodeVerifier, Nonce, State, TokenResponse};
+use shared::client::{self, ClientConfig, Pending};
+use shared::{AuthorizationServerMetadata, ScopeSet, TokenResponse};
 
-/// The SPA's client: the flow runs as the lab's public client.
-pub const CLIENT_ID: &str = "demo-client";
-pub const REDIRECT_URI: &str = "http://localhost:8080/callback";
-
-/// The demo accounts and their passwords.
-pub const DEMO_ACCOUNTS: [(&str, &str); 3] = [
-    ("alice", "password123"),
-    ("bob", "secret456"),
-    ("carol", "mypass789"),
-];
+use crate::browser::{self, Browser, BrowserError};
 
 /// Where the servers are, and who logs in asking for what.
 #[derive(Debug, Clone)]
@@ -61,9 +51,8 @@ struct StepFailure(String);
 pub async fn run(config: &FlowConfig) -> FlowReport {
     let mut runner = Runner {
         config,
-        http: client(),
+        browser: Browser::new(&config.auth_url),
         steps: Vec::new(),
-        cookie: None,
     };
     let tokens = runner.all_steps().await.ok();
     FlowReport {
@@ -74,123 +63,90 @@ pub async fn run(config: &FlowConfig) -> FlowReport {
     }
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default()
-}
-
 struct Runner<'a> {
     config: &'a FlowConfig,
-    http: reqwest::Client,
+    /// The user's browser at the authorization server; the client's calls go through it
+    /// too (they carry no cookie the servers read).
+    browser: Browser,
     steps: Vec<StepResult>,
-    /// The authorization server's session cookie, as a browser would keep it.
-    cookie: Option<String>,
 }
 
 impl Runner<'_> {
     async fn all_steps(&mut self) -> Result<TokenResponse, StepFailure> {
-        let (metadata, code, verifier) = self.front_channel().await?;
-        self.back_channel(&metadata, &code, &verifier).await
+        let (metadata, code, pending) = self.front_channel().await?;
+        self.back_channel(&metadata, &code, &pending).await
     }
 
     /// Discovery, then what the browser does: authorize, log in, consent, follow the
     /// redirect back; returns the code once state and iss check out.
     async fn front_channel(
         &mut self,
-    ) -> Result<(AuthorizationServerMetadata, String, CodeVerifier), StepFailure> {
-        let auth = self.config.auth_url.trim_end_matches('/').to_owned();
+    ) -> Result<(AuthorizationServerMetadata, String, Pending), StepFailure> {
         let started = Instant::now();
-        let metadata: AuthorizationServerMetadata = {
-            let response = self
-                .send(
-                    self.http
-                        .get(format!("{auth}/.well-known/oauth-authorization-server")),
-                )
-                .await;
-            let response = self
-                .expect("discovery", started, response, StatusCode::OK)
-                .await?;
-            serde_json::from_str(&response.1).map_err(|e| {
-                self.fail(
-                    "discovery",
-                    started,
-                    None,
-                    format!("not a metadata document: {e}"),
-                )
-            })?
-        };
+        let response = self
+            .browser
+            .get("/.well-known/oauth-authorization-server")
+            .await;
+        let (_, body) = self
+            .expect("discovery", started, response, StatusCode::OK)
+            .await?;
+        let metadata: AuthorizationServerMetadata = serde_json::from_str(&body).map_err(|e| {
+            self.fail(
+                "discovery",
+                started,
+                None,
+                format!("not a metadata document: {e}"),
+            )
+        })?;
 
         // PKCE, state and nonce, as the SPA makes them.
-        let verifier = CodeVerifier::generate();
-        let state = State::generate();
-        let nonce = Nonce::generate();
         let started = Instant::now();
-        let authorize = self.http.get(&metadata.authorization_endpoint).query(&[
-            ("response_type", "code"),
-            ("client_id", CLIENT_ID),
-            ("redirect_uri", REDIRECT_URI),
-            ("scope", self.config.scope.as_str()),
-            ("state", state.secret()),
-            ("nonce", nonce.secret()),
-            ("code_challenge", verifier.challenge().as_str()),
-            ("code_challenge_method", "S256"),
-        ]);
-        let response = self.send(authorize).await;
+        let scope = ScopeSet::parse(&self.config.scope)
+            .map_err(|e| self.fail("authorize (login page)", started, None, e.to_string()))?;
+        let pending = Pending::generate(scope);
+        let config = ClientConfig::demo(&metadata.issuer);
+        let params = client::authorization_params(&config, &pending);
+        let pairs: Vec<(&str, &str)> = params.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let response = self
+            .browser
+            .authorize(&metadata.authorization_endpoint, &pairs)
+            .await;
         let (_, login_page) = self
             .expect("authorize (login page)", started, response, StatusCode::OK)
             .await?;
 
         let started = Instant::now();
-        let login = self.http.post(format!("{auth}/login")).form(&[
-            ("request_id", field(&login_page, "request_id").as_str()),
-            ("csrf_token", field(&login_page, "csrf_token").as_str()),
-            ("username", self.config.username.as_str()),
-            ("password", self.config.password.as_str()),
-        ]);
-        let response = self.send(login).await;
+        let response = self
+            .browser
+            .log_in(&login_page, &self.config.username, &self.config.password)
+            .await;
         let (location, _) = self
             .expect("login", started, response, StatusCode::SEE_OTHER)
             .await?;
 
         let started = Instant::now();
-        let response = self.send(self.http.get(format!("{auth}{location}"))).await;
+        let response = self.browser.get(&location).await;
         let (_, consent_page) = self
             .expect("consent page", started, response, StatusCode::OK)
             .await?;
 
         let started = Instant::now();
-        let decide = self.http.post(format!("{auth}/consent")).form(&[
-            ("request_id", field(&consent_page, "request_id").as_str()),
-            ("csrf_token", field(&consent_page, "csrf_token").as_str()),
-            ("decision", "approve"),
-        ]);
-        let response = self.send(decide).await;
+        let response = self.browser.decide(&consent_page, "approve").await;
         let (location, _) = self
             .expect("consent (approve)", started, response, StatusCode::FOUND)
             .await?;
 
         // The redirect back: the checks a client must make before using the code.
         let started = Instant::now();
-        let params: HashMap<String, String> = url::Url::parse(&location)
-            .map(|url| url.query_pairs().into_owned().collect())
-            .unwrap_or_default();
-        let code = if !params
-            .get("state")
-            .is_some_and(|s| state.constant_time_eq(s))
-        {
-            Err("the state in the redirect is not the one sent (CSRF)".to_owned())
-        } else if params.get("iss") != Some(&metadata.issuer) {
-            Err("the iss in the redirect is not the issuer (mix-up)".to_owned())
-        } else {
-            params
-                .get("code")
-                .cloned()
-                .ok_or_else(|| format!("no code in the redirect: {location}"))
-        };
-        let code =
-            code.map_err(|why| self.fail("redirect (state, iss, code)", started, None, why))?;
+        let query = location.split_once('?').map_or("", |(_, query)| query);
+        let code = client::check_callback(query, Some(&pending), &config).map_err(|refusal| {
+            self.fail(
+                "redirect (state, iss, code)",
+                started,
+                None,
+                refusal.to_string(),
+            )
+        })?;
         self.record(
             "redirect (state, iss, code)",
             started,
@@ -198,7 +154,7 @@ impl Runner<'_> {
             true,
             "state and iss match; got a code".to_owned(),
         );
-        Ok((metadata, code, verifier))
+        Ok((metadata, code, pending))
     }
 
     /// What the client does with the code: exchange it with the verifier, call the resource
@@ -207,36 +163,26 @@ impl Runner<'_> {
         &mut self,
         metadata: &AuthorizationServerMetadata,
         code: &str,
-        verifier: &CodeVerifier,
+        pending: &Pending,
     ) -> Result<TokenResponse, StepFailure> {
+        let config = ClientConfig::demo(&metadata.issuer);
         let started = Instant::now();
-        let exchange = self.http.post(&metadata.token_endpoint).form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT_URI),
-            ("client_id", CLIENT_ID),
-            ("code_verifier", verifier.secret()),
-        ]);
-        let response = self.send(exchange).await;
-        let (_, body) = self
-            .expect("token exchange (PKCE)", started, response, StatusCode::OK)
+        let exchange = self.browser.form_request(
+            &metadata.token_endpoint,
+            client::token_request_body(&config, code, &pending.code_verifier),
+        );
+        let response = self.browser.send(exchange).await;
+        let tokens = self
+            .token_response("token exchange (PKCE)", started, response)
             .await?;
-        let tokens: TokenResponse = serde_json::from_str(&body).map_err(|e| {
-            self.fail(
-                "token exchange (PKCE)",
-                started,
-                None,
-                format!("not a token response: {e}"),
-            )
-        })?;
 
         let started = Instant::now();
         let resource = self.config.resource_url.trim_end_matches('/');
         let call = self
-            .http
-            .get(format!("{resource}/api/profile"))
+            .browser
+            .request(Method::GET, &format!("{resource}/api/profile"))
             .bearer_auth(tokens.access_token.secret());
-        let response = self.send(call).await;
+        let response = self.browser.send(call).await;
         self.expect(
             "resource call (GET /api/profile)",
             started,
@@ -251,23 +197,14 @@ impl Runner<'_> {
             .map(|t| t.secret().to_owned())
             .unwrap_or_default();
         let started = Instant::now();
-        let refresh = self.http.post(&metadata.token_endpoint).form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token.as_str()),
-            ("client_id", CLIENT_ID),
-        ]);
-        let response = self.send(refresh).await;
-        let (_, body) = self
-            .expect("refresh (rotation)", started, response, StatusCode::OK)
+        let refresh = self.browser.form_request(
+            &metadata.token_endpoint,
+            client::refresh_request_body(&config, &refresh_token),
+        );
+        let response = self.browser.send(refresh).await;
+        let refreshed = self
+            .token_response("refresh (rotation)", started, response)
             .await?;
-        let refreshed: TokenResponse = serde_json::from_str(&body).map_err(|e| {
-            self.fail(
-                "refresh (rotation)",
-                started,
-                None,
-                format!("not a token response: {e}"),
-            )
-        })?;
 
         let newest = refreshed
             .refresh_token
@@ -279,33 +216,26 @@ impl Runner<'_> {
             .clone()
             .unwrap_or_else(|| format!("{}/revoke", metadata.issuer));
         let started = Instant::now();
-        let revoke = self.http.post(revocation_endpoint).form(&[
-            ("token", newest.as_str()),
-            ("token_type_hint", "refresh_token"),
-            ("client_id", CLIENT_ID),
-        ]);
-        let response = self.send(revoke).await;
+        let revoke = self.browser.form_request(
+            &revocation_endpoint,
+            client::revocation_request_body(&config, &newest, "refresh_token"),
+        );
+        let response = self.browser.send(revoke).await;
         self.expect("revocation", started, response, StatusCode::OK)
             .await?;
         Ok(tokens)
     }
 
-    /// Sends with the session cookie and keeps any new one, like a browser.
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Result<Response, reqwest::Error> {
-        let request = match &self.cookie {
-            Some(cookie) => request.header(COOKIE, cookie),
-            None => request,
-        };
-        let response = request.send().await?;
-        if let Some(pair) = response
-            .headers()
-            .get(SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-        {
-            self.cookie = Some(pair.to_owned());
-        }
-        Ok(response)
+    /// Records `step` as passed if the response is a 200 token response, and returns it.
+    async fn token_response(
+        &mut self,
+        step: &'static str,
+        started: Instant,
+        response: Result<reqwest::Response, BrowserError>,
+    ) -> Result<TokenResponse, StepFailure> {
+        let (_, body) = self.expect(step, started, response, StatusCode::OK).await?;
+        serde_json::from_str(&body)
+            .map_err(|e| self.fail(step, started, None, format!("not a token response: {e}")))
     }
 
     /// Records `step` as passed if the response has `expected` status; returns its
@@ -314,28 +244,23 @@ impl Runner<'_> {
         &mut self,
         step: &'static str,
         started: Instant,
-        response: Result<Response, reqwest::Error>,
+        response: Result<reqwest::Response, BrowserError>,
         expected: StatusCode,
     ) -> Result<(String, String), StepFailure> {
-        let response =
-            response.map_err(|e| self.fail(step, started, None, format!("no answer: {e}")))?;
+        let checked = match response {
+            Ok(response) => browser::expect(step, response, expected).await,
+            Err(unreachable) => Err(unreachable),
+        };
+        let response = checked.map_err(|why| {
+            let status = match &why {
+                BrowserError::Unexpected { status, .. } => Some(*status),
+                _ => None,
+            };
+            self.fail(step, started, status, why.to_string())
+        })?;
         let status = response.status();
-        let location = response
-            .headers()
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        let location = browser::location(&response).unwrap_or_default();
         let body = response.text().await.unwrap_or_default();
-        if status != expected {
-            let excerpt: String = body.chars().take(300).collect();
-            return Err(self.fail(
-                step,
-                started,
-                Some(status),
-                format!("expected {expected}, got {status}: {excerpt}"),
-            ));
-        }
         self.record(step, started, Some(status), true, format!("{status}"));
         Ok((location, body))
     }
@@ -367,18 +292,4 @@ impl Runner<'_> {
         self.record(step, started, status, false, why.clone());
         StepFailure(why)
     }
-}
-
-/// The value of the hidden form field `name` in `html` (empty if absent).
-fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    html.find(&marker)
-        .map(|start| {
-            html[start + marker.len()..]
-                .split('"')
-                .next()
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .unwrap_or_default()
 }

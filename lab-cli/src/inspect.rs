@@ -1,8 +1,10 @@
-//! A local, offline jwt.io for the lab's tokens: decode a JWT, explain each claim, and check
-//! it against the lab's published keys the way the resource server does.
+//! A local, offline jwt.io for the lab's tokens: check a JWT against the lab's published keys
+//! the way the resource server does. Decoding and the claims' explanations are
+//! `shared::jwt`, the same the SPA shows.
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
+use shared::jwt::{self, DecodedJwt};
 
 /// One line of the report: a check and its result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,45 +14,10 @@ pub struct Check {
     pub detail: String,
 }
 
-/// What a claim means.
-pub fn explain(claim: &str) -> &'static str {
-    match claim {
-        "iss" => "issuer: the authorization server that signed the token",
-        "sub" => "subject: the user, or the client for client credentials",
-        "aud" => "audience: who must accept the token (everyone else must refuse it)",
-        "exp" => "expiry (seconds since 1970)",
-        "iat" => "issued at (seconds since 1970)",
-        "nbf" => "not valid before (seconds since 1970)",
-        "jti" => "unique id of this token (for revocation and introspection)",
-        "client_id" => "the client the token was issued to",
-        "scope" => "what the token allows",
-        "auth_time" => "when the user logged in",
-        "preferred_username" => "the user's username",
-        "nonce" => "the client's nonce (ID tokens)",
-        "at_hash" => "half a hash of the access token issued with this ID token",
-        _ => "",
-    }
-}
-
-/// The header and claims of `token`, decoded without any check.
-pub fn decode(token: &str) -> Option<(Value, Value)> {
-    use base64::Engine as _;
-    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut parts = token.split('.');
-    let (Some(header), Some(claims), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    let part =
-        |text: &str| -> Option<Value> { serde_json::from_slice(&engine.decode(text).ok()?).ok() };
-    Some((part(header)?, part(claims)?))
-}
-
 /// Checks `token` against `jwks` (a JWK Set document), `issuer` and `audience`.
 pub fn check(token: &str, jwks: &Value, issuer: &str, audience: &str) -> Vec<Check> {
     let mut checks = Vec::new();
-    let Some((header, _)) = decode(token) else {
+    let Some(DecodedJwt { header, .. }) = jwt::decode(token) else {
         checks.push(Check {
             name: "format",
             ok: false,

@@ -2,8 +2,10 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use lab_cli::flow::{self, DEMO_ACCOUNTS, FlowConfig};
+use lab_cli::flow::{self, FlowConfig};
 use lab_cli::inspect;
+use shared::demo::ACCOUNTS as DEMO_ACCOUNTS;
+use shared::jwt::{self, DecodedJwt};
 
 /// The OAuth 2.1 lab from the command line.
 #[derive(Debug, Parser)]
@@ -163,14 +165,14 @@ fn narrate(report: &flow::FlowReport) {
 
 async fn inspect_token(token: &str, auth_url: &str, audience: &str) -> ExitCode {
     let mut out = std::io::stdout();
-    let Some((header, claims)) = inspect::decode(token) else {
+    let Some(DecodedJwt { header, claims }) = jwt::decode(token) else {
         eprintln!("not a JWT: expected header.payload.signature in base64url");
         return ExitCode::FAILURE;
     };
     let _ = writeln!(out, "header: {header}");
     if let Some(object) = claims.as_object() {
         for (name, value) in object {
-            let _ = writeln!(out, "  {name:<20} {value:<50} {}", inspect::explain(name));
+            let _ = writeln!(out, "  {name:<20} {value:<50} {}", jwt::explain_claim(name));
         }
     }
     let issuer = auth_url.trim_end_matches('/');

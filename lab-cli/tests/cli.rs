@@ -1,7 +1,8 @@
 //! The command-line flow and the token inspector against the real servers.
 
-use lab_cli::flow::{self, DEMO_ACCOUNTS, FlowConfig};
+use lab_cli::flow::{self, FlowConfig};
 use lab_cli::inspect;
+use shared::demo::ACCOUNTS as DEMO_ACCOUNTS;
 
 mod common;
 

@@ -6,11 +6,20 @@
 //! error codes (RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1) and the wire types of the token
 //! endpoint, the discovery document (RFC 8414) and the JWT access token (RFC 9068).
 //!
+//! It also holds the client's side of the flow, DOM-free, so every client of the lab (the
+//! SPA, `oauth-lab`, the benchmark, the servers' tests) runs one implementation: the
+//! authorization request and callback checks ([`client`]), form encoding ([`form`]), JWT
+//! display and the ID token checks ([`jwt`]), and the demo accounts ([`demo`]).
+//!
 //! This crate has no server dependencies on purpose: no web framework, runtime or database.
 
 pub mod claims;
+pub mod client;
+pub mod demo;
 pub mod digest;
 pub mod error;
+pub mod form;
+pub mod jwt;
 pub mod metadata;
 pub mod pkce;
 pub mod random;

@@ -43,7 +43,19 @@ pub enum CodeVerifierError {
 
 /// `code_verifier` (RFC 7636 §4.1): a high-entropy secret the client keeps until the token
 /// request. Not `Clone`, so a copy cannot end up somewhere by accident; redacted in `Debug`.
+/// A client that must keep it across a redirect stores it as a plain string, and reading it
+/// back checks it again ([`CodeVerifier::parse`]).
+#[derive(Serialize, Deserialize)]
+#[serde(try_from = "String")]
 pub struct CodeVerifier(String);
+
+impl TryFrom<String> for CodeVerifier {
+    type Error = CodeVerifierError;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
 
 impl CodeVerifier {
     /// RFC 7636 §4.1: "It is RECOMMENDED that the output of a suitable random number

@@ -4,7 +4,7 @@ use leptos::task::spawn_local;
 use crate::attack_steps;
 use crate::attacks::{Actor, Attack, Attempt, Needs, Verdict};
 use crate::components::timeline::StepDetail;
-use crate::lab::use_lab;
+use crate::context::use_lab;
 
 /// The Attacks page: each attack, a button that runs it against the real servers, and its
 /// cards.

@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::context::use_lab;
 use crate::flow_steps;
-use crate::lab::use_lab;
 
 /// With tokens in hand: call the resource server per scope, refresh, log out.
 #[component]

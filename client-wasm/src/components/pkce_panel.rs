@@ -1,8 +1,7 @@
 use leptos::prelude::*;
 
-use crate::lab::use_lab;
+use crate::context::use_lab;
 use crate::oauth::pkce::PkceSteps;
-use shared::CodeVerifier;
 
 /// PKCE step by step: the verifier of the current flow (or a sample one), its SHA-256, and
 /// the challenge; after the exchange, the server's side of the check.
@@ -10,12 +9,7 @@ use shared::CodeVerifier;
 pub fn PkcePanel() -> impl IntoView {
     let lab = use_lab();
     let (sample, set_sample) = signal(PkceSteps::generate());
-    let steps = move || {
-        lab.pending
-            .get()
-            .and_then(|pending| CodeVerifier::parse(&pending.code_verifier).ok())
-            .map_or_else(|| sample.get(), |verifier| PkceSteps::of(&verifier))
-    };
+    let steps = move || lab.pkce.get().unwrap_or_else(|| sample.get());
     view! {
         <section class="card" aria-labelledby="pkce-title">
             <h2 id="pkce-title">"PKCE, computed in your browser"</h2>
@@ -36,7 +30,7 @@ pub fn PkcePanel() -> impl IntoView {
             {move || lab.tokens.get().is_some().then(|| view! {
                 <p class="ok">"The token endpoint recomputed base64url(SHA-256(code_verifier)) from the verifier this tab sent; it matched the challenge it stored at /authorize, so it issued the tokens."</p>
             })}
-            {move || lab.pending.get().is_none().then(|| view! {
+            {move || lab.pkce.get().is_none().then(|| view! {
                 <button type="button" on:click=move |_| set_sample.set(PkceSteps::generate())>
                     "Generate a new pair"
                 </button>

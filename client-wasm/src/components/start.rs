@@ -3,8 +3,8 @@ use leptos::task::spawn_local;
 use shared::ScopeSet;
 use shared::scope::KNOWN_SCOPES;
 
+use crate::context::use_lab;
 use crate::flow_steps;
-use crate::lab::use_lab;
 
 /// Picks the scopes and starts the authorization code flow.
 #[component]

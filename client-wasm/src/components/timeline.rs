@@ -1,8 +1,8 @@
 use leptos::prelude::*;
+use shared::jwt::mask;
 
 use crate::api::Exchange;
-use crate::lab::use_lab;
-use crate::oauth::jwt::mask;
+use crate::context::use_lab;
 use crate::timeline::{Detail, Step};
 
 /// Every step of the flow as a card: what went over the wire, and why the rule exists.

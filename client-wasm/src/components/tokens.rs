@@ -1,8 +1,9 @@
 use leptos::prelude::*;
+use shared::jwt::{self, DecodedJwt};
 
+use crate::browser::now_secs;
 use crate::components::timeline::Secret;
-use crate::lab::{now_secs, use_lab};
-use crate::oauth::jwt::{self, DecodedJwt};
+use crate::context::use_lab;
 
 /// The tokens, decoded, each claim explained.
 #[component]

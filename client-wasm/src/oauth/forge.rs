@@ -8,9 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
-
-use crate::oauth::form::{form_decode, form_encode};
-use crate::oauth::jwt;
+use shared::form::{form_decode, form_encode};
+use shared::jwt;
 
 /// The header and claims of a compact JWS (decoded as the page shows them), and its
 /// signature as sent.

@@ -1,11 +1,12 @@
 //! The public client's side of the authorization code flow, as plain functions: build the
-//! authorization request, check the callback, build the token request. No DOM, no HTTP:
-//! the components and `api.rs` do that, and these functions are tested on their own.
+//! authorization request, check the callback, build the token, refresh and revocation
+//! requests. No DOM and no HTTP: every client of the lab (the SPA, `oauth-lab`, the
+//! benchmark and the servers' tests) sends these with its own HTTP stack.
 
 use serde::{Deserialize, Serialize};
-use shared::{CodeVerifier, Nonce, ScopeSet, State};
 
-use crate::oauth::form::{form_decode, form_encode};
+use crate::form::{form_decode, form_encode};
+use crate::{CodeVerifier, Nonce, ScopeSet, State};
 
 /// What the client knows about itself and its servers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,15 +18,27 @@ pub struct ClientConfig {
     pub issuer: String,
 }
 
-/// What the client remembers across the redirect, in `sessionStorage` only (never
-/// `localStorage`), and deletes as soon as the callback is handled. The verifier is the one
-/// secret that must survive the page leaving for the authorization server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl ClientConfig {
+    /// The lab's own public client (`demo-client`) at `issuer`.
+    pub fn demo(issuer: &str) -> Self {
+        Self {
+            client_id: crate::demo::CLIENT_ID.to_owned(),
+            redirect_uri: crate::demo::REDIRECT_URI.to_owned(),
+            issuer: issuer.to_owned(),
+        }
+    }
+}
+
+/// What the client remembers across the redirect (the SPA: in `sessionStorage` only, never
+/// `localStorage`), deleted as soon as the callback is handled. The verifier is the one
+/// secret that must survive the page leaving for the authorization server; it stays a
+/// [`CodeVerifier`], so it is never printed and is checked again when read back.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Pending {
-    pub state: String,
-    pub nonce: String,
-    pub code_verifier: String,
-    pub scope: String,
+    pub state: State,
+    pub nonce: Nonce,
+    pub code_verifier: CodeVerifier,
+    pub scope: ScopeSet,
     /// What the app keeps with this request across the redirect (the Attacks page: which
     /// attack, which leg). The flow carries it and never reads it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,36 +52,55 @@ pub struct AuthorizationRequest {
     pub pending: Pending,
 }
 
-/// Builds the authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3): new `state`, `nonce`
-/// and PKCE verifier from the browser's CSPRNG, S256 challenge.
+impl Pending {
+    /// A fresh request for `scope`: new `state`, `nonce` and PKCE verifier from the
+    /// platform's CSPRNG (the browser's `crypto.getRandomValues` in the SPA).
+    pub fn generate(scope: ScopeSet) -> Self {
+        Self {
+            state: State::generate(),
+            nonce: Nonce::generate(),
+            code_verifier: CodeVerifier::generate(),
+            scope,
+            extra: None,
+        }
+    }
+}
+
+/// The parameters of the authorization request for `pending` (RFC 6749 §4.1.1, OIDC Core
+/// §3.1.2.1 `nonce`, RFC 7636 §4.3 with the S256 challenge of the kept verifier), in the
+/// order they are sent.
+pub fn authorization_params(
+    config: &ClientConfig,
+    pending: &Pending,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("response_type", "code".to_owned()),
+        ("client_id", config.client_id.clone()),
+        ("redirect_uri", config.redirect_uri.clone()),
+        ("scope", pending.scope.to_string()),
+        ("state", pending.state.secret().to_owned()),
+        ("nonce", pending.nonce.secret().to_owned()),
+        (
+            "code_challenge",
+            pending.code_verifier.challenge().as_str().to_owned(),
+        ),
+        ("code_challenge_method", "S256".to_owned()),
+    ]
+}
+
+/// Builds a fresh authorization request for `scope` (see [`Pending::generate`] and
+/// [`authorization_params`]).
 pub fn authorization_request(
     config: &ClientConfig,
     authorization_endpoint: &str,
     scope: &ScopeSet,
 ) -> AuthorizationRequest {
-    let state = State::generate();
-    let nonce = Nonce::generate();
-    let verifier = CodeVerifier::generate();
-    let challenge = verifier.challenge();
-    let query = form_encode(&[
-        ("response_type", "code"),
-        ("client_id", &config.client_id),
-        ("redirect_uri", &config.redirect_uri),
-        ("scope", &scope.to_string()),
-        ("state", state.secret()),
-        ("nonce", nonce.secret()),
-        ("code_challenge", challenge.as_str()),
-        ("code_challenge_method", "S256"),
-    ]);
+    let pending = Pending::generate(scope.clone());
+    let params = authorization_params(config, &pending);
+    let pairs: Vec<(&str, &str)> = params.iter().map(|(n, v)| (*n, v.as_str())).collect();
     AuthorizationRequest {
-        url: format!("{authorization_endpoint}?{query}"),
-        pending: Pending {
-            state: state.secret().to_owned(),
-            nonce: nonce.secret().to_owned(),
-            code_verifier: verifier.secret().to_owned(),
-            scope: scope.to_string(),
-            extra: None,
-        },
+        url: format!("{authorization_endpoint}?{}", form_encode(&pairs)),
+        pending,
     }
 }
 
@@ -126,8 +158,7 @@ pub fn check_callback(
             .map(|(_, v)| v.as_str())
     };
     let pending = pending.ok_or(CallbackRefusal::NothingPending)?;
-    let expected_state = State::new(pending.state.clone());
-    if !get("state").is_some_and(|state| expected_state.constant_time_eq(state)) {
+    if !get("state").is_some_and(|state| pending.state.constant_time_eq(state)) {
         return Err(CallbackRefusal::StateMismatch);
     }
     match get("iss") {
@@ -153,13 +184,17 @@ pub fn check_callback(
 }
 
 /// The form body of the token request (RFC 6749 §4.1.3, RFC 7636 §4.5).
-pub fn token_request_body(config: &ClientConfig, code: &str, code_verifier: &str) -> String {
+pub fn token_request_body(
+    config: &ClientConfig,
+    code: &str,
+    code_verifier: &CodeVerifier,
+) -> String {
     form_encode(&[
         ("grant_type", "authorization_code"),
         ("code", code),
         ("redirect_uri", &config.redirect_uri),
         ("client_id", &config.client_id),
-        ("code_verifier", code_verifier),
+        ("code_verifier", code_verifier.secret()),
     ])
 }
 

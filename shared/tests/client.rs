@@ -1,29 +1,25 @@
-//! The client's OAuth logic, natively and in headless Chromium.
+//! The client's side of the flow (`shared::client`, `shared::jwt`), natively and in headless
+//! Chromium.
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-use client_wasm::oauth::flow::{self, CallbackRefusal, ClientConfig, Pending};
-use client_wasm::oauth::form::form_decode;
-use client_wasm::oauth::jwt;
-use shared::{CodeChallenge, CodeVerifier, ScopeSet, TokenResponse};
+use shared::client::{self as flow, CallbackRefusal, ClientConfig, Pending};
+use shared::form::form_decode;
+use shared::{CodeChallenge, CodeVerifier, Nonce, ScopeSet, State, TokenResponse, jwt};
 
 fn config() -> ClientConfig {
-    ClientConfig {
-        client_id: "demo-client".to_owned(),
-        redirect_uri: "http://localhost:8080/callback".to_owned(),
-        issuer: "http://localhost:8081".to_owned(),
-    }
+    ClientConfig::demo("http://localhost:8081")
 }
 
 fn pending() -> Pending {
     Pending {
-        state: "the-state".to_owned(),
-        nonce: "n".to_owned(),
-        code_verifier: "v".repeat(43),
-        scope: "read".to_owned(),
+        state: State::new("the-state"),
+        nonce: Nonce::new("n"),
+        code_verifier: CodeVerifier::parse(&"v".repeat(43)).expect("a verifier"),
+        scope: ScopeSet::parse("read").expect("a scope"),
         extra: None,
     }
 }
@@ -50,16 +46,15 @@ fn the_authorize_url_carries_every_parameter_encoded_and_an_s256_challenge_of_th
     assert_eq!(get("client_id"), "demo-client");
     assert_eq!(get("scope"), "openid read");
     assert_eq!(get("code_challenge_method"), "S256");
-    assert_eq!(get("state"), request.pending.state);
-    assert_eq!(get("nonce"), request.pending.nonce);
-    let verifier = CodeVerifier::parse(&request.pending.code_verifier).expect("a valid verifier");
+    assert_eq!(get("state"), request.pending.state.secret());
+    assert_eq!(get("nonce"), request.pending.nonce.secret());
     assert!(
         CodeChallenge::parse(&get("code_challenge"))
             .expect("challenge")
-            .verify(&verifier)
+            .verify(&request.pending.code_verifier)
     );
     assert!(
-        !query.contains(&request.pending.code_verifier),
+        !query.contains(request.pending.code_verifier.secret()),
         "the verifier never leaves the tab"
     );
 }
@@ -126,11 +121,25 @@ fn a_callback_without_a_code_is_refused() {
 
 #[test]
 fn the_token_request_is_a_form_with_the_code_and_the_verifier() {
-    let body = flow::token_request_body(&config(), "the code", "verifier");
+    let verifier = CodeVerifier::parse(&"v".repeat(43)).expect("a verifier");
+    let body = flow::token_request_body(&config(), "the code", &verifier);
     assert_eq!(
         body,
-        "grant_type=authorization_code&code=the+code&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&client_id=demo-client&code_verifier=verifier"
+        format!(
+            "grant_type=authorization_code&code=the+code&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&client_id=demo-client&code_verifier={}",
+            "v".repeat(43)
+        )
     );
+}
+
+#[test]
+fn the_pending_request_survives_storage_and_a_tampered_verifier_does_not() {
+    let stored = serde_json::to_string(&pending()).expect("serializes");
+    let back: Pending = serde_json::from_str(&stored).expect("reads back");
+    assert_eq!(back.state.secret(), "the-state");
+    assert_eq!(back.code_verifier.secret(), "v".repeat(43));
+    let tampered = stored.replace(&"v".repeat(43), "short");
+    assert!(serde_json::from_str::<Pending>(&tampered).is_err());
 }
 
 #[test]
@@ -180,7 +189,7 @@ fn an_id_token_is_checked_for_issuer_audience_and_nonce() {
             &jwt_with(&good),
             "http://localhost:8081",
             "demo-client",
-            "n"
+            &Nonce::new("n")
         )
         .is_ok()
     );
@@ -188,7 +197,7 @@ fn an_id_token_is_checked_for_issuer_audience_and_nonce() {
         &jwt_with(&good),
         "http://localhost:8081",
         "demo-client",
-        "other",
+        &Nonce::new("other"),
     );
     assert_eq!(
         replayed.expect_err("refused"),
@@ -198,7 +207,7 @@ fn an_id_token_is_checked_for_issuer_audience_and_nonce() {
         &jwt_with(&good),
         "http://localhost:8081",
         "someone-else",
-        "n",
+        &Nonce::new("n"),
     );
     assert_eq!(
         other_client.expect_err("refused"),

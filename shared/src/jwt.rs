@@ -1,12 +1,14 @@
-//! Reading a JWT in the browser, to show it. The client does not verify the access token's
-//! signature: the token is for the resource server, which does (RFC 9068 §6: "the client
-//! MUST NOT inspect the content of the access token" for decisions; we only display it).
-//! For the ID token, which *is* for the client, the claims the flow depends on are checked
-//! in [`check_id_token`].
+//! Reading a JWT on the client's side, to show it (the SPA's token view, `oauth-lab
+//! inspect`). The client does not verify the access token's signature: the token is for the
+//! resource server, which does (RFC 9068 §6: "the client MUST NOT inspect the content of the
+//! access token" for decisions; we only display it). For the ID token, which *is* for the
+//! client, the claims the flow depends on are checked in [`check_id_token`].
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
+
+use crate::Nonce;
 
 /// A JWT split and decoded, for display.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +76,7 @@ pub fn check_id_token(
     token: &str,
     issuer: &str,
     client_id: &str,
-    nonce: &str,
+    nonce: &Nonce,
 ) -> Result<DecodedJwt, IdTokenRefusal> {
     let decoded = decode(token).ok_or(IdTokenRefusal::Malformed)?;
     let claims = &decoded.claims;
@@ -89,7 +91,10 @@ pub fn check_id_token(
     if !aud_ok {
         return Err(IdTokenRefusal::WrongAudience);
     }
-    if claims["nonce"].as_str() != Some(nonce) {
+    if !claims["nonce"]
+        .as_str()
+        .is_some_and(|sent| nonce.constant_time_eq(sent))
+    {
         return Err(IdTokenRefusal::NonceMismatch);
     }
     Ok(decoded)

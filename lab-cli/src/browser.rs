@@ -1,0 +1,269 @@
+//! One headless browser for every program that plays the user at the authorization server:
+//! `oauth-lab flow`, the benchmark, and the servers' tests. It keeps the session cookie,
+//! never follows a redirect (so every `Location` can be looked at), and fills the login and
+//! consent forms from their hidden fields as a person's browser would submit them.
+//!
+//! The OAuth side (the request's parameters, the callback's checks) is `shared::client`; this
+//! is only the user agent.
+
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use shared::client::{self, CallbackRefusal, ClientConfig, Pending};
+use shared::form::form_encode;
+
+/// Why a walk through the authorization server's pages stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum BrowserError {
+    #[error("no answer from {url}: {source}")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("{step}: expected {expected}, got {status}: {excerpt}")]
+    Unexpected {
+        step: &'static str,
+        expected: StatusCode,
+        status: StatusCode,
+        /// The start of the page or error the server answered.
+        excerpt: String,
+    },
+    #[error("the client refused the redirect back: {0}")]
+    Refused(#[from] CallbackRefusal),
+}
+
+/// A browser: one cookie jar (the authorization server's session), one server.
+#[derive(Debug, Clone)]
+pub struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+}
+
+impl Browser {
+    /// A new browser with no cookies, talking to the server at `base` (`http://host:port`).
+    pub fn new(base: &str) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
+            base: base.trim_end_matches('/').to_owned(),
+            cookie: None,
+        }
+    }
+
+    /// The same browser, its session cookie and all, talking to another server: a replica
+    /// behind the same load balancer.
+    #[must_use]
+    pub fn switch_to(&self, base: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            ..self.clone()
+        }
+    }
+
+    /// The session cookie (`name=value`), if the server set one.
+    pub fn cookie(&self) -> Option<&str> {
+        self.cookie.as_deref()
+    }
+
+    /// `target` as an absolute URL: a path is on this browser's server.
+    pub fn url(&self, target: &str) -> String {
+        if target.starts_with("http://") || target.starts_with("https://") {
+            target.to_owned()
+        } else {
+            format!("{}{target}", self.base)
+        }
+    }
+
+    /// A request to `target`, not yet sent (to add headers, or to send many at once); send
+    /// it with [`Browser::send`] so the cookie goes along.
+    pub fn request(&self, method: Method, target: &str) -> RequestBuilder {
+        self.http.request(method, self.url(target))
+    }
+
+    /// A `POST` of the form `body` (already `application/x-www-form-urlencoded`, as
+    /// `shared::client` builds them) to `target`, not yet sent.
+    pub fn form_request(&self, target: &str, body: String) -> RequestBuilder {
+        self.request(Method::POST, target)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+    }
+
+    /// Sends `request` with the session cookie, and keeps any new one, like a browser.
+    pub async fn send(&mut self, request: RequestBuilder) -> Result<Response, BrowserError> {
+        let request = match &self.cookie {
+            Some(cookie) => request.header(COOKIE, cookie),
+            None => request,
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|source| BrowserError::Unreachable {
+                url: source.url().map(ToString::to_string).unwrap_or_default(),
+                source,
+            })?;
+        if let Some(pair) = response
+            .headers()
+            .get(SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+        {
+            self.cookie = Some(pair.to_owned());
+        }
+        Ok(response)
+    }
+
+    pub async fn get(&mut self, target: &str) -> Result<Response, BrowserError> {
+        let request = self.request(Method::GET, target);
+        self.send(request).await
+    }
+
+    pub async fn post(
+        &mut self,
+        target: &str,
+        form: &[(&str, &str)],
+    ) -> Result<Response, BrowserError> {
+        let request = self.form_request(target, form_encode(form));
+        self.send(request).await
+    }
+
+    /// Opens the authorization request `params` at `authorization_endpoint` (a path on this
+    /// server, or a URL).
+    pub async fn authorize(
+        &mut self,
+        authorization_endpoint: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Response, BrowserError> {
+        let target = format!("{authorization_endpoint}?{}", form_encode(params));
+        self.get(&target).await
+    }
+
+    /// Submits the login page `html` as `username` with `password`.
+    pub async fn log_in(
+        &mut self,
+        html: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<Response, BrowserError> {
+        self.post(
+            "/login",
+            &[
+                (
+                    "request_id",
+                    &hidden(html, "request_id").unwrap_or_default(),
+                ),
+                (
+                    "csrf_token",
+                    &hidden(html, "csrf_token").unwrap_or_default(),
+                ),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// Submits the consent page `html` with `decision` (`approve` or `deny`).
+    pub async fn decide(&mut self, html: &str, decision: &str) -> Result<Response, BrowserError> {
+        self.post(
+            "/consent",
+            &[
+                (
+                    "request_id",
+                    &hidden(html, "request_id").unwrap_or_default(),
+                ),
+                (
+                    "csrf_token",
+                    &hidden(html, "csrf_token").unwrap_or_default(),
+                ),
+                ("decision", decision),
+            ],
+        )
+        .await
+    }
+
+    /// What a user does for the authorization request of `pending`: open it, log in with
+    /// `account` if the server shows the login page (a browser with a session goes straight
+    /// to consent), approve. Returns the `Location` of the redirect back to the client.
+    pub async fn approve(
+        &mut self,
+        authorization_endpoint: &str,
+        config: &ClientConfig,
+        pending: &Pending,
+        account: (&str, &str),
+    ) -> Result<String, BrowserError> {
+        let params = client::authorization_params(config, pending);
+        let pairs: Vec<(&str, &str)> = params.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let page = self.authorize(authorization_endpoint, &pairs).await?;
+        let to_consent = if page.status() == StatusCode::OK {
+            let html = page.text().await.unwrap_or_default();
+            let login = self.log_in(&html, account.0, account.1).await?;
+            expect("login", login, StatusCode::SEE_OTHER).await?
+        } else {
+            expect("authorize (to consent)", page, StatusCode::SEE_OTHER).await?
+        };
+        let consent = self.get(&location(&to_consent).unwrap_or_default()).await?;
+        let html = expect("consent page", consent, StatusCode::OK)
+            .await?
+            .text()
+            .await
+            .unwrap_or_default();
+        let back = self.decide(&html, "approve").await?;
+        let back = expect("consent (approve)", back, StatusCode::FOUND).await?;
+        Ok(location(&back).unwrap_or_default())
+    }
+
+    /// [`Browser::approve`], then the client's checks of the redirect back (`state`, `iss`,
+    /// RFC 9207): the authorization code, ready to redeem with `pending`'s verifier.
+    pub async fn code(
+        &mut self,
+        authorization_endpoint: &str,
+        config: &ClientConfig,
+        pending: &Pending,
+        account: (&str, &str),
+    ) -> Result<String, BrowserError> {
+        let location = self
+            .approve(authorization_endpoint, config, pending, account)
+            .await?;
+        let query = location.split_once('?').map_or("", |(_, query)| query);
+        Ok(client::check_callback(query, Some(pending), config)?)
+    }
+}
+
+/// `response` if it has the `expected` status; else why not, with the start of what the
+/// server answered.
+pub async fn expect(
+    step: &'static str,
+    response: Response,
+    expected: StatusCode,
+) -> Result<Response, BrowserError> {
+    let status = response.status();
+    if status == expected {
+        return Ok(response);
+    }
+    let body = response.text().await.unwrap_or_default();
+    Err(BrowserError::Unexpected {
+        step,
+        expected,
+        status,
+        excerpt: body.chars().take(300).collect(),
+    })
+}
+
+/// The value of the hidden form field `name` in the page `html`.
+pub fn hidden(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let (_, rest) = html.split_once(&marker)?;
+    rest.split_once('"').map(|(value, _)| value.to_owned())
+}
+
+/// The `Location` of a redirect.
+pub fn location(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
