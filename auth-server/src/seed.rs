@@ -63,10 +63,7 @@ pub(crate) async fn seed(
             client_id: demo::CLIENT_ID,
             name: "OAuth 2.1 lab SPA",
             secret_hash: None,
-            redirect_uris: &[
-                demo::REDIRECT_URI,
-                "http://127.0.0.1:8080/callback",
-            ],
+            redirect_uris: &[demo::REDIRECT_URI, "http://127.0.0.1:8080/callback"],
             post_logout_redirect_uris: &["http://localhost:8080/", "http://127.0.0.1:8080/"],
             allowed_scopes: "openid profile email read write admin",
             grant_types: &[GrantType::AuthorizationCode, GrantType::RefreshToken],

@@ -1,153 +1,44 @@
-//! What a browser does at the authorization server, over plain HTTP: log in, approve, and
-//! collect codes; and a storm of logins (each one a bcrypt check).
+//! Browsers at the authorization server (the lab's headless browser, `lab_cli::browser`):
+//! log in, approve and collect codes; and a storm of logins (each one a bcrypt check).
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use shared::CodeVerifier;
+use lab_cli::browser::{self, Browser};
+use reqwest::StatusCode;
+use shared::client::{ClientConfig, Pending};
+use shared::{CodeVerifier, Nonce, ScopeSet, State, demo};
 use tokio::task::JoinSet;
 
-const REDIRECT_URI: &str = "http://localhost:8080/callback";
+/// alice, the account every benchmark browser logs in as.
+const ALICE: (&str, &str) = demo::ACCOUNTS[0];
 
-/// One browser: the session cookie, no redirects followed.
-pub struct Browser {
-    http: reqwest::Client,
-    base: String,
-    cookie: Option<String>,
-}
-
-impl Browser {
-    pub fn new(base: &str) -> Self {
-        Self {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("a client"),
-            base: base.to_owned(),
-            cookie: None,
-        }
-    }
-
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> reqwest::Response {
-        let request = match &self.cookie {
-            Some(cookie) => request.header("Cookie", cookie),
-            None => request,
-        };
-        let response = request
-            .send()
-            .await
-            .expect("the authorization server answers");
-        if let Some(pair) = response
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-        {
-            self.cookie = Some(pair.to_owned());
-        }
-        response
-    }
-
-    async fn get(&mut self, path: &str) -> reqwest::Response {
-        let request = self.http.get(format!("{}{path}", self.base));
-        self.send(request).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        let body = form_encode(form);
-        let request = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body);
-        self.send(request).await
-    }
-
-    async fn authorize(&mut self, verifier: &CodeVerifier) -> reqwest::Response {
-        let query = form_encode(&[
-            ("response_type", "code"),
-            ("client_id", "demo-client"),
-            ("redirect_uri", REDIRECT_URI),
-            ("scope", "read"),
-            ("state", "bench"),
-            ("code_challenge", verifier.challenge().as_str()),
-            ("code_challenge_method", "S256"),
-        ]);
-        self.get(&format!("/authorize?{query}")).await
-    }
-
-    /// Logs in as alice (one bcrypt check); true if the server accepted.
-    pub async fn log_in(&mut self, verifier: &CodeVerifier) -> bool {
-        let page = self
-            .authorize(verifier)
-            .await
-            .text()
-            .await
-            .unwrap_or_default();
-        let login = self
-            .post(
-                "/login",
-                &[
-                    ("request_id", &hidden(&page, "request_id")),
-                    ("csrf_token", &hidden(&page, "csrf_token")),
-                    ("username", "alice"),
-                    ("password", "password123"),
-                ],
-            )
-            .await;
-        login.status() == reqwest::StatusCode::SEE_OTHER
-    }
-
-    /// For a logged-in browser: authorize, approve, return the code.
-    pub async fn approve(&mut self, verifier: &CodeVerifier) -> Option<String> {
-        let consent = self.authorize(verifier).await;
-        let location = consent.headers().get("location")?.to_str().ok()?.to_owned();
-        let page = self.get(&location).await.text().await.ok()?;
-        let back = self
-            .post(
-                "/consent",
-                &[
-                    ("request_id", &hidden(&page, "request_id")),
-                    ("csrf_token", &hidden(&page, "csrf_token")),
-                    ("decision", "approve"),
-                ],
-            )
-            .await;
-        let location = back.headers().get("location")?.to_str().ok()?;
-        let query = location.split_once('?')?.1;
-        query
-            .split('&')
-            .find_map(|pair| pair.strip_prefix("code="))
-            .map(str::to_owned)
+/// An authorization request of the demo client for `read`, whose code `verifier` redeems:
+/// every code of a run shares one verifier, so one `wrk` script can redeem them all.
+fn request_with(verifier: &CodeVerifier) -> Pending {
+    Pending {
+        state: State::generate(),
+        nonce: Nonce::generate(),
+        code_verifier: CodeVerifier::parse(verifier.secret()).expect("a verifier"),
+        scope: ScopeSet::parse("read").expect("a scope"),
+        extra: None,
     }
 }
 
-fn form_encode(pairs: &[(&str, &str)]) -> String {
-    let mut out = String::new();
-    for (i, (name, value)) in pairs.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        out.push_str(name);
-        out.push('=');
-        for byte in value.bytes() {
-            if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-                out.push(char::from(byte));
-            } else {
-                let _ = write!(out, "%{byte:02X}");
-            }
-        }
-    }
-    out
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    html.split_once(&marker)
-        .and_then(|(_, rest)| rest.split_once('"'))
-        .map(|(value, _)| value.to_owned())
-        .unwrap_or_default()
+/// Logs a new browser in as alice at `base` (one bcrypt check); `None` if refused.
+async fn logged_in(base: &str) -> Option<Browser> {
+    let mut browser = Browser::new(base);
+    let pending = request_with(&CodeVerifier::generate());
+    let page = browser
+        .open("/authorize", &ClientConfig::demo(base), &pending)
+        .await
+        .ok()?;
+    let html = page.text().await.ok()?;
+    let login = browser.log_in(&html, ALICE.0, ALICE.1).await.ok()?;
+    browser::expect("login", login, StatusCode::SEE_OTHER)
+        .await
+        .ok()?;
+    Some(browser)
 }
 
 /// `count` codes for alice, all with `verifier`'s challenge, from `browsers` browsers at
@@ -164,12 +55,13 @@ pub async fn mint_codes(
     for _ in 0..browsers {
         let verifier = CodeVerifier::parse(verifier.secret()).expect("a verifier");
         let share = count / browsers;
-        let mut browser = Browser::new(base);
-        assert!(browser.log_in(&verifier).await, "alice logs in");
+        let mut browser = logged_in(base).await.expect("alice logs in");
+        let config = ClientConfig::demo(base);
         tasks.spawn(async move {
             let mut codes = Vec::with_capacity(share);
             while codes.len() < share {
-                if let Some(code) = browser.approve(&verifier).await {
+                let pending = request_with(&verifier);
+                if let Ok(code) = browser.code("/authorize", &config, &pending, ALICE).await {
                     codes.push(code);
                 }
             }
@@ -199,7 +91,7 @@ impl LoginStorm {
             let (stop, done, base) = (Arc::clone(&stop), Arc::clone(&done), base.to_owned());
             tasks.spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
-                    if Browser::new(&base).log_in(&CodeVerifier::generate()).await {
+                    if logged_in(&base).await.is_some() {
                         done.fetch_add(1, Ordering::Relaxed);
                     }
                 }

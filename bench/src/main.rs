@@ -245,7 +245,7 @@ async fn bench(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     say!("authorization server: client credentials");
     let credentials = load.post(&format!("{auth_url}/token"), CLIENT_CREDENTIALS, None)?;
     say!("authorization server: code + PKCE redemption");
-    let redemption = load.redeem(&format!("{auth_url}/token"), &codes, verifier.secret())?;
+    let redemption = load.redeem(&format!("{auth_url}/token"), &codes, &auth_url, &verifier)?;
     say!("authorization server: introspection");
     let introspection = load.post(
         &format!("{auth_url}/introspect"),

@@ -4,6 +4,12 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+use shared::CodeVerifier;
+use shared::client::{self, ClientConfig};
+
+/// Stands for the authorization code in the redemption script's template body.
+const CODE: &str = "CODE-PLACEHOLDER";
+
 /// How every load runs.
 #[derive(Debug, Clone)]
 pub struct Load {
@@ -61,8 +67,15 @@ impl Load {
         self.run(url, &["-s".to_owned(), path.display().to_string()])
     }
 
-    /// Redeems `codes` (split between wrk's two threads, each code once) with `verifier`.
-    pub fn redeem(&self, url: &str, codes: &[String], verifier: &str) -> Result<Run, String> {
+    /// Redeems `codes` (split between wrk's two threads, each code once) with `verifier`, as
+    /// the demo client at `issuer` does.
+    pub fn redeem(
+        &self,
+        url: &str,
+        codes: &[String],
+        issuer: &str,
+        verifier: &CodeVerifier,
+    ) -> Result<Run, String> {
         let base = self.dir.join("codes");
         for thread in 1..=2 {
             let mine: Vec<&str> = codes
@@ -74,6 +87,11 @@ impl Load {
             std::fs::write(format!("{}.{thread}", base.display()), mine.join("\n"))
                 .map_err(|e| e.to_string())?;
         }
+        // The client's own token request, the code spliced in by the script.
+        let body = client::token_request_body(&ClientConfig::demo(issuer), CODE, verifier);
+        let (before, after) = body
+            .split_once(CODE)
+            .ok_or("the token request carries the code")?;
         let script = format!(
             r#"local next_id = 1
 function setup(thread)
@@ -89,8 +107,7 @@ function request()
   n = n + 1
   local code = codes[n] or "all-codes-used"
   return wrk.format("POST", nil, {{["Content-Type"] = "application/x-www-form-urlencoded"}},
-    "grant_type=authorization_code&code=" .. code ..
-    "&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&client_id=demo-client&code_verifier={verifier}")
+    "{before}" .. code .. "{after}")
 end
 "#
         );

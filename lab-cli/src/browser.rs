@@ -140,6 +140,18 @@ impl Browser {
         self.get(&target).await
     }
 
+    /// Opens the authorization request of `pending` for the client `config`.
+    pub async fn open(
+        &mut self,
+        authorization_endpoint: &str,
+        config: &ClientConfig,
+        pending: &Pending,
+    ) -> Result<Response, BrowserError> {
+        let params = client::authorization_params(config, pending);
+        let pairs: Vec<(&str, &str)> = params.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        self.authorize(authorization_endpoint, &pairs).await
+    }
+
     /// Submits the login page `html` as `username` with `password`.
     pub async fn log_in(
         &mut self,
@@ -194,9 +206,7 @@ impl Browser {
         pending: &Pending,
         account: (&str, &str),
     ) -> Result<String, BrowserError> {
-        let params = client::authorization_params(config, pending);
-        let pairs: Vec<(&str, &str)> = params.iter().map(|(n, v)| (*n, v.as_str())).collect();
-        let page = self.authorize(authorization_endpoint, &pairs).await?;
+        let page = self.open(authorization_endpoint, config, pending).await?;
         let to_consent = if page.status() == StatusCode::OK {
             let html = page.text().await.unwrap_or_default();
             let login = self.log_in(&html, account.0, account.1).await?;

@@ -105,11 +105,9 @@ impl Runner<'_> {
             .map_err(|e| self.fail("authorize (login page)", started, None, e.to_string()))?;
         let pending = Pending::generate(scope);
         let config = ClientConfig::demo(&metadata.issuer);
-        let params = client::authorization_params(&config, &pending);
-        let pairs: Vec<(&str, &str)> = params.iter().map(|(n, v)| (*n, v.as_str())).collect();
         let response = self
             .browser
-            .authorize(&metadata.authorization_endpoint, &pairs)
+            .open(&metadata.authorization_endpoint, &config, &pending)
             .await;
         let (_, login_page) = self
             .expect("authorize (login page)", started, response, StatusCode::OK)

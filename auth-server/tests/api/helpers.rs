@@ -1,18 +1,17 @@
 //! A real authorization server on a free port with its own database (a SQLite file, or a
-//! PostgreSQL database when the suite runs on PostgreSQL), and a small
-//! "browser" that keeps the session cookie and never follows redirects, so tests can assert
-//! on every `Location`.
+//! PostgreSQL database when the suite runs on PostgreSQL), and the lab's headless browser,
+//! which keeps the session cookie and never follows redirects, so tests can assert on every
+//! `Location`.
 
 use std::collections::HashMap;
 
 use auth_server::config::Config;
 use auth_server::startup::Application;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::COOKIE;
 use reqwest::{Response, StatusCode};
-use shared::{CodeVerifier, TokenResponse};
-
-pub const CLIENT_ID: &str = "demo-client";
-pub const REDIRECT_URI: &str = "http://localhost:8080/callback";
+use shared::client::{self, ClientConfig, Pending};
+pub use shared::demo::{CLIENT_ID, REDIRECT_URI};
+use shared::{CodeVerifier, Nonce, ScopeSet, State, TokenResponse};
 
 /// A running authorization server.
 pub struct TestApp {
@@ -115,7 +114,7 @@ impl TestApp {
     pub fn browser(&self) -> Browser<'_> {
         Browser {
             app: self,
-            cookie: None,
+            inner: lab_cli::browser::Browser::new(&self.address),
         }
     }
 
@@ -228,48 +227,29 @@ impl TestApp {
     }
 }
 
-/// A browser: keeps the authorization server's session cookie, follows nothing.
+/// The lab's headless browser (`lab_cli::browser`) at a test server: keeps the session
+/// cookie, follows nothing, and panics on a transport failure, as a test should.
 pub struct Browser<'a> {
     app: &'a TestApp,
-    cookie: Option<String>,
+    inner: lab_cli::browser::Browser,
 }
 
 impl Browser<'_> {
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Response {
-        let request = match &self.cookie {
-            Some(cookie) => request.header(COOKIE, cookie.clone()),
-            None => request,
-        };
-        let response = request.send().await.expect("request sent");
-        if let Some(set) = response.headers().get(SET_COOKIE) {
-            let pair = set
-                .to_str()
-                .expect("ascii")
-                .split(';')
-                .next()
-                .expect("a pair");
-            self.cookie = Some(pair.to_owned());
-        }
-        response
-    }
-
     /// The same browser, its session cookie and all, talking to another server: a replica
     /// behind the same load balancer.
     pub fn switch_to<'b>(&self, app: &'b TestApp) -> Browser<'b> {
         Browser {
             app,
-            cookie: self.cookie.clone(),
+            inner: self.inner.switch_to(&app.address),
         }
     }
 
     pub async fn get(&mut self, path: &str) -> Response {
-        let request = self.app.http.get(self.app.url(path));
-        self.send(request).await
+        self.inner.get(path).await.expect("request sent")
     }
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
-        let request = self.app.http.post(self.app.url(path)).form(form);
-        self.send(request).await
+        self.inner.post(path, form).await.expect("request sent")
     }
 
     /// The `POST` of a form as [`Browser::post`] would send it, as if from `address` behind
@@ -281,13 +261,11 @@ impl Browser<'_> {
         form: &[(&str, &str)],
     ) -> reqwest::RequestBuilder {
         let request = self
-            .app
-            .http
-            .post(self.app.url(path))
-            .header("x-forwarded-for", address)
-            .form(form);
-        match &self.cookie {
-            Some(cookie) => request.header(COOKIE, cookie.clone()),
+            .inner
+            .form_request(path, shared::form::form_encode(form))
+            .header("x-forwarded-for", address);
+        match self.inner.cookie() {
+            Some(cookie) => request.header(COOKIE, cookie),
             None => request,
         }
     }
@@ -312,26 +290,23 @@ impl Browser<'_> {
                 ("password", password),
             ],
         );
-        self.send(request).await
+        self.inner.send(request).await.expect("request sent")
     }
 
-    /// `GET /authorize` with the demo client's valid parameters, `changes` applied
-    /// (a value of `None` drops the parameter).
+    /// `GET /authorize` with the demo client's request (`shared::client`) for `openid read
+    /// write`, state `state-123` and `verifier`'s challenge, `changes` applied (a value of
+    /// `None` drops the parameter).
     pub async fn authorize(
         &mut self,
         verifier: &CodeVerifier,
         changes: &[(&str, Option<&str>)],
     ) -> Response {
-        let challenge = verifier.challenge();
-        let mut params: Vec<(&str, Option<&str>)> = vec![
-            ("response_type", Some("code")),
-            ("client_id", Some(CLIENT_ID)),
-            ("redirect_uri", Some(REDIRECT_URI)),
-            ("scope", Some("openid read write")),
-            ("state", Some("state-123")),
-            ("code_challenge", Some(challenge.as_str())),
-            ("code_challenge_method", Some("S256")),
-        ];
+        let pending = demo_request(verifier, "openid read write");
+        let params = client::authorization_params(&ClientConfig::demo(&self.app.issuer), &pending);
+        let mut params: Vec<(&str, Option<&str>)> = params
+            .iter()
+            .map(|(name, value)| (*name, Some(value.as_str())))
+            .collect();
         for (name, value) in changes {
             match params.iter_mut().find(|(n, _)| n == name) {
                 Some(param) => param.1 = *value,
@@ -342,24 +317,18 @@ impl Browser<'_> {
             .into_iter()
             .filter_map(|(n, v)| v.map(|v| (n, v)))
             .collect();
-        let query = serde_urlencoded::to_string(&present).expect("encodes");
-        self.get(&format!("/authorize?{query}")).await
+        self.inner
+            .authorize("/authorize", &present)
+            .await
+            .expect("request sent")
     }
 
     /// Submits the login page `html` with `username` and `password`.
     pub async fn log_in(&mut self, html: &str, username: &str, password: &str) -> Response {
-        let request_id = hidden(html, "request_id");
-        let csrf = hidden(html, "csrf_token");
-        self.post(
-            "/login",
-            &[
-                ("request_id", &request_id),
-                ("csrf_token", &csrf),
-                ("username", username),
-                ("password", password),
-            ],
-        )
-        .await
+        self.inner
+            .log_in(html, username, password)
+            .await
+            .expect("request sent")
     }
 
     /// Logs in on the page `html`, opens the consent page and submits `decision`.
@@ -375,19 +344,12 @@ impl Browser<'_> {
         let consent = self.get(&location(&login)).await;
         assert_eq!(consent.status(), StatusCode::OK);
         let html = consent.text().await.expect("consent page");
-        self.post(
-            "/consent",
-            &[
-                ("request_id", &hidden(&html, "request_id")),
-                ("csrf_token", &hidden(&html, "csrf_token")),
-                ("decision", decision),
-            ],
-        )
-        .await
+        self.inner
+            .decide(&html, decision)
+            .await
+            .expect("request sent")
     }
-}
 
-impl Browser<'_> {
     /// For a browser already logged in: authorize → consent → approve; returns the code.
     /// No password check, so codes can be made by the hundred.
     pub async fn approve(&mut self, verifier: &CodeVerifier, scope: &str) -> String {
@@ -400,19 +362,26 @@ impl Browser<'_> {
         let consent = self.get(&location(&authorize)).await;
         let html = consent.text().await.expect("consent page");
         let back = self
-            .post(
-                "/consent",
-                &[
-                    ("request_id", &hidden(&html, "request_id")),
-                    ("csrf_token", &hidden(&html, "csrf_token")),
-                    ("decision", "approve"),
-                ],
-            )
-            .await;
+            .inner
+            .decide(&html, "approve")
+            .await
+            .expect("request sent");
         redirect_params(&back)
             .get("code")
             .cloned()
             .expect("a code in the redirect")
+    }
+}
+
+/// The demo client's authorization request for `scope` with state `state-123`, whose code
+/// `verifier` redeems.
+fn demo_request(verifier: &CodeVerifier, scope: &str) -> Pending {
+    Pending {
+        state: State::new("state-123"),
+        nonce: Nonce::generate(),
+        code_verifier: CodeVerifier::parse(verifier.secret()).expect("a verifier"),
+        scope: ScopeSet::parse(scope).expect("scopes"),
+        extra: None,
     }
 }
 
@@ -440,23 +409,12 @@ pub async fn obtain_code(
 
 /// The value of the hidden form field `name` in `html`.
 pub fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("{name} field in {html}"))
-        + marker.len();
-    let end = html[start..].find('"').expect("closing quote") + start;
-    html[start..end].to_owned()
+    lab_cli::browser::hidden(html, name).unwrap_or_else(|| panic!("{name} field in {html}"))
 }
 
 pub fn location(response: &Response) -> String {
-    response
-        .headers()
-        .get(LOCATION)
+    lab_cli::browser::location(response)
         .unwrap_or_else(|| panic!("a Location header on {}", response.status()))
-        .to_str()
-        .expect("ascii")
-        .to_owned()
 }
 
 /// The query parameters of a redirect back to the client, checked to go to the client.

@@ -1,22 +1,20 @@
 //! Starts both servers and gets tokens the way a client does: authorize, log in, consent,
 //! redeem the code with its PKCE verifier.
 
-use std::collections::HashMap;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use lab_cli::browser::Browser;
 use reqwest::{Response, StatusCode};
 use server_kit::db::Db;
 use server_kit::with_db;
-use shared::{CodeVerifier, TokenResponse};
+use shared::client::{self, ClientConfig, Pending};
+use shared::{ScopeSet, TokenResponse, demo};
 
 pub const AUDIENCE: &str = "http://localhost:8082";
-const REDIRECT_URI: &str = "http://localhost:8080/callback";
 
 pub struct Lab {
     pub auth: String,
@@ -87,80 +85,24 @@ pub async fn spawn_lab_with(tweak: impl FnOnce(&mut resource_server::config::Con
 }
 
 impl Lab {
-    /// Logs `username` in through the real authorization code flow and returns the tokens.
+    /// Logs `username` in through the real authorization code flow (the lab's headless
+    /// browser and `shared::client`, as `oauth-lab flow` does) and returns the tokens.
     pub async fn tokens_for(&self, username: &str, password: &str, scope: &str) -> TokenResponse {
-        let verifier = CodeVerifier::generate();
-        let challenge = verifier.challenge();
-        let authorize = self
-            .http
-            .get(format!("{}/authorize", self.auth))
-            .query(&[
-                ("response_type", "code"),
-                ("client_id", "demo-client"),
-                ("redirect_uri", REDIRECT_URI),
-                ("scope", scope),
-                ("state", "s"),
-                ("code_challenge", challenge.as_str()),
-                ("code_challenge_method", "S256"),
-            ])
-            .send()
+        let config = ClientConfig::demo(&self.issuer);
+        let pending = Pending::generate(ScopeSet::parse(scope).expect("scopes"));
+        let code = Browser::new(&self.auth)
+            .code("/authorize", &config, &pending, (username, password))
             .await
-            .expect("authorize");
-        let cookie = session_cookie(&authorize);
-        let login_page = authorize.text().await.expect("login page");
-        let login = self
-            .http
-            .post(format!("{}/login", self.auth))
-            .header(COOKIE, &cookie)
-            .form(&[
-                ("request_id", field(&login_page, "request_id").as_str()),
-                ("csrf_token", field(&login_page, "csrf_token").as_str()),
-                ("username", username),
-                ("password", password),
-            ])
-            .send()
-            .await
-            .expect("login");
-        assert_eq!(login.status(), StatusCode::SEE_OTHER, "login as {username}");
-        let cookie = session_cookie(&login);
-        let consent_page = self
-            .http
-            .get(format!(
-                "{}{}",
-                self.auth,
-                header(&login, LOCATION.as_str())
-            ))
-            .header(COOKIE, &cookie)
-            .send()
-            .await
-            .expect("consent page")
-            .text()
-            .await
-            .expect("html");
-        let back = self
-            .http
-            .post(format!("{}/consent", self.auth))
-            .header(COOKIE, &cookie)
-            .form(&[
-                ("request_id", field(&consent_page, "request_id").as_str()),
-                ("csrf_token", field(&consent_page, "csrf_token").as_str()),
-                ("decision", "approve"),
-            ])
-            .send()
-            .await
-            .expect("consent");
-        let location = url::Url::parse(&header(&back, LOCATION.as_str())).expect("redirect URL");
-        let params: HashMap<String, String> = location.query_pairs().into_owned().collect();
+            .unwrap_or_else(|why| panic!("a code for {username}: {why}"));
         let response = self
             .http
             .post(format!("{}/token", self.auth))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", params["code"].as_str()),
-                ("redirect_uri", REDIRECT_URI),
-                ("client_id", "demo-client"),
-                ("code_verifier", verifier.secret()),
-            ])
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(client::token_request_body(
+                &config,
+                &code,
+                &pending.code_verifier,
+            ))
             .send()
             .await
             .expect("token");
@@ -173,7 +115,7 @@ impl Lab {
         let response = self
             .http
             .post(format!("{}/revoke", self.auth))
-            .form(&[("token", token), ("client_id", "demo-client")])
+            .form(&[("token", token), ("client_id", demo::CLIENT_ID)])
             .send()
             .await
             .expect("sent");
@@ -182,7 +124,8 @@ impl Lab {
 
     /// An access token for alice with `scope`.
     pub async fn token(&self, scope: &str) -> String {
-        self.tokens_for("alice", "password123", scope)
+        let (alice, password) = demo::ACCOUNTS[0];
+        self.tokens_for(alice, password, scope)
             .await
             .access_token
             .secret()
@@ -256,7 +199,7 @@ impl Lab {
             "exp": now + 300,
             "iat": now,
             "jti": "forged",
-            "client_id": "demo-client",
+            "client_id": demo::CLIENT_ID,
             "scope": scope,
         })
     }
@@ -276,30 +219,6 @@ pub fn sign(claims: &serde_json::Value, kid: &str, key: &EncodingKey) -> String 
     header.typ = Some("at+jwt".to_owned());
     header.kid = Some(kid.to_owned());
     jsonwebtoken::encode(&header, claims, key).expect("signed")
-}
-
-fn header(response: &Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .expect(name)
-        .to_str()
-        .expect("ascii")
-        .to_owned()
-}
-
-fn session_cookie(response: &Response) -> String {
-    header(response, SET_COOKIE.as_str())
-        .split(';')
-        .next()
-        .expect("a pair")
-        .to_owned()
-}
-
-fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).expect("the field") + marker.len();
-    html[start..].split('"').next().expect("a value").to_owned()
 }
 
 /// Status, `WWW-Authenticate` and JSON body of a response.
