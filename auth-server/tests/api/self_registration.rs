@@ -4,7 +4,8 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
-use shared::CodeVerifier;
+use shared::{CodeVerifier, ScopeSet};
+use shared::client::{self, ClientConfig};
 
 use crate::helpers::{TestApp, error_of, hidden, location, spawn_app};
 
@@ -33,13 +34,16 @@ async fn assert_redirect_uris_refused(app: &TestApp, uris: &[&str]) {
     }
 }
 
-/// `GET /authorize` for `client_id` with valid PKCE and `changes`.
-fn authorize_path(client_id: &str, redirect_uri: &str, extra: &str) -> String {
-    let challenge = CodeVerifier::generate().challenge();
-    format!(
-        "/authorize?response_type=code&client_id={client_id}&redirect_uri={redirect_uri}&state=s&code_challenge={}&code_challenge_method=S256{extra}",
-        challenge.as_str()
-    )
+/// The path of the authorization request `client_id` makes (`shared::client`) for
+/// `scope`, back to `redirect_uri`.
+fn authorize_path(client_id: &str, redirect_uri: &str, scope: &str) -> String {
+    let config = ClientConfig {
+        client_id: client_id.to_owned(),
+        redirect_uri: redirect_uri.to_owned(),
+        issuer: String::new(),
+    };
+    let scope = ScopeSet::parse(scope).expect("scopes");
+    client::authorization_request(&config, "/authorize", &scope).url
 }
 
 #[tokio::test]
@@ -90,7 +94,7 @@ async fn a_self_registered_client_is_never_allowed_admin() {
     let path = authorize_path(
         client["client_id"].as_str().expect("id"),
         "https://app.example/cb",
-        "&scope=admin",
+        "admin",
     );
     let response = app.browser().get(&path).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
@@ -212,7 +216,7 @@ async fn login_and_consent_show_the_client_id_the_redirect_host_and_unverified_f
         .get(&authorize_path(
             client_id,
             "https://attacker.example/callback",
-            "&scope=openid",
+            "openid",
         ))
         .await;
     let html = login.text().await.expect("login page");
