@@ -7,8 +7,8 @@ use shared::jwt;
 use shared::{ScopeSet, TokenResponse};
 
 use crate::api::{self, Exchange};
-use crate::attack_steps;
 use crate::attacks::AttackLeg;
+use crate::attacks::runner;
 use crate::browser::session_storage;
 use crate::browser::{discover, leave};
 use crate::config::{AUTHORIZE_URL_KEY, PENDING_KEY, RESOURCE_SERVER, client_config};
@@ -64,7 +64,7 @@ pub async fn callback(lab: Lab, query: String) {
         let leg = serde_json::from_value::<AttackLeg>(p.extra.clone()?).ok()?;
         Some((leg, p))
     }) {
-        attack_steps::resume(lab, leg, pending, &query, checked).await;
+        runner::resume(lab, leg, pending, &query, checked).await;
         return;
     }
     let code = match checked {

@@ -7,7 +7,6 @@
 //! with `?code&state&iss` is the authorization response.
 
 pub mod api;
-pub mod attack_steps;
 pub mod attacks;
 pub mod browser;
 pub mod components;

@@ -10,9 +10,10 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use client_wasm::api::Exchange;
-use client_wasm::attacks::{
-    Attack, Verdict, expect_error_page, expect_error_redirect, expect_refusal, page_text,
+use client_wasm::attacks::verdict::{
+    expect_error_page, expect_error_redirect, expect_refusal, page_text,
 };
+use client_wasm::attacks::{Attack, Verdict};
 use client_wasm::oauth::forge;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

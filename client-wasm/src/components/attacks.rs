@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::attack_steps;
+use crate::attacks::runner;
 use crate::attacks::{Actor, Attack, Attempt, Needs, Verdict};
 use crate::components::timeline::StepDetail;
 use crate::context::use_lab;
@@ -51,7 +51,7 @@ fn AttackCard(
             <h2>{format!("{}. {}", attack.number(), text.title)}</h2>
             <p>{text.scenario}</p>
             <button type="button" id=format!("run-{}", attack.slug())
-                on:click=move |_| spawn_local(attack_steps::run(lab, attack))>
+                on:click=move |_| spawn_local(runner::run(lab, attack))>
                 "Run the attack"
             </button>
             {leaves.map(|why| view! { <span class="hint">" ("{why}")"</span> })}
