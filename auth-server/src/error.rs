@@ -15,7 +15,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use server_kit::metrics::Outcome;
-use shared::{ErrorResponse, TokenErrorCode};
+use shared::{AuthorizationErrorCode, ErrorResponse, TokenErrorCode};
 
 /// A private failure: logged with its cause, answered with a generic 500.
 #[derive(Debug, thiserror::Error)]
@@ -97,10 +97,10 @@ impl IntoResponse for ApiError {
                 tracing::error!(%error, "request failed inside the server");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    Json(serde_json::json!({
-                        "error": "server_error",
-                        "error_description": "the authorization server failed; see its log",
-                    })),
+                    Json(ErrorResponse::new(
+                        AuthorizationErrorCode::ServerError,
+                        "the authorization server failed; see its log",
+                    )),
                 )
                     .into_response()
             }

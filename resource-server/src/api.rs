@@ -7,14 +7,12 @@ use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
-
+use serde::{Deserialize, Serialize};
+use shared::ScopeSet;
 use utoipa::ToSchema;
 
-use crate::api_doc;
 use crate::bearer::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, BearerRefusals, RefusalBody};
 use crate::state::AppState;
 use crate::store::{self, Note};
 
@@ -32,27 +30,61 @@ pub(crate) fn router() -> Router<AppState> {
         )
 }
 
+/// Who the token is for: `GET /api/profile`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Profile {
+    sub: String,
+    /// `null` for a token without a user (client credentials).
+    username: Option<String>,
+    #[schema(value_type = String)]
+    scope: ScopeSet,
+    client_id: String,
+    /// Seconds since 1970.
+    expires_at: i64,
+    /// Seconds from now.
+    expires_in: i64,
+}
+
+/// Counters: `GET /api/admin/stats`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Stats {
+    users_seen: i64,
+    notes: i64,
+    requests_allowed: u64,
+    requests_refused: u64,
+}
+
+/// RFC 9728 §2: how to get a token for this server.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ResourceMetadata {
+    resource: String,
+    authorization_servers: [String; 1],
+    scopes_supported: [&'static str; 3],
+    bearer_methods_supported: [&'static str; 1],
+    resource_name: &'static str,
+}
+
 /// `GET /api/profile` (scope `read`): who the token says the caller is.
 #[utoipa::path(
     get,
     path = "/api/profile",
     responses(
-        (status = 200, description = "Who the token is for (scope read)", body = api_doc::Profile),
-        api_doc::BearerRefusals,
+        (status = 200, description = "Who the token is for (scope read)", body = Profile),
+        BearerRefusals,
         server_kit::api_doc::LimitRefusals,
     )
 )]
-pub(crate) async fn profile(caller: Caller) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn profile(caller: Caller) -> Result<Json<Profile>, ApiError> {
     caller.require("read")?;
-    let claims = &caller.claims;
-    Ok(Json(json!({
-        "sub": claims.sub,
-        "username": claims.preferred_username,
-        "scope": claims.scope,
-        "client_id": claims.client_id,
-        "expires_at": claims.exp,
-        "expires_in": (claims.exp - server_kit::unix_now()).max(0),
-    })))
+    let claims = caller.claims;
+    Ok(Json(Profile {
+        expires_in: (claims.exp - server_kit::unix_now()).max(0),
+        sub: claims.sub,
+        username: claims.preferred_username,
+        scope: claims.scope,
+        client_id: claims.client_id,
+        expires_at: claims.exp,
+    }))
 }
 
 /// `GET /api/notes` (scope `read`): the caller's own notes, newest first.
@@ -61,7 +93,7 @@ pub(crate) async fn profile(caller: Caller) -> Result<Json<Value>, ApiError> {
     path = "/api/notes",
     responses(
         (status = 200, description = "The caller's notes, newest first (scope read)", body = Vec<Note>),
-        api_doc::BearerRefusals,
+        BearerRefusals,
         server_kit::api_doc::LimitRefusals,
     )
 )]
@@ -86,8 +118,8 @@ pub(crate) struct NewNote {
     request_body(content = NewNote, content_type = "application/json"),
     responses(
         (status = 201, description = "The note, saved (scope write)", body = Note),
-        (status = 422, description = "The text is empty or over 1000 characters", body = api_doc::ApiError),
-        api_doc::BearerRefusals,
+        (status = 422, description = "The text is empty or over 1000 characters", body = RefusalBody),
+        BearerRefusals,
         server_kit::api_doc::LimitRefusals,
     )
 )]
@@ -120,23 +152,23 @@ pub(crate) async fn add_note(
     get,
     path = "/api/admin/stats",
     responses(
-        (status = 200, description = "Counters (scope admin)", body = api_doc::Stats),
-        api_doc::BearerRefusals,
+        (status = 200, description = "Counters (scope admin)", body = Stats),
+        BearerRefusals,
         server_kit::api_doc::LimitRefusals,
     )
 )]
 pub(crate) async fn stats(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Stats>, ApiError> {
     caller.require("admin")?;
     let (users_seen, notes) = store::counts(&state.db).await?;
-    Ok(Json(json!({
-        "users_seen": users_seen,
-        "notes": notes,
-        "requests_allowed": state.stats.allowed.load(Ordering::Relaxed),
-        "requests_refused": state.stats.refused.load(Ordering::Relaxed),
-    })))
+    Ok(Json(Stats {
+        users_seen,
+        notes,
+        requests_allowed: state.stats.allowed.load(Ordering::Relaxed),
+        requests_refused: state.stats.refused.load(Ordering::Relaxed),
+    }))
 }
 
 /// `GET /.well-known/oauth-protected-resource` (RFC 9728 §2): how to get a token for
@@ -144,14 +176,14 @@ pub(crate) async fn stats(
 #[utoipa::path(
     get,
     path = "/.well-known/oauth-protected-resource",
-    responses((status = 200, description = "RFC 9728 §3.2", body = api_doc::ResourceMetadata))
+    responses((status = 200, description = "RFC 9728 §3.2", body = ResourceMetadata))
 )]
-pub(crate) async fn resource_metadata(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({
-        "resource": state.audience,
-        "authorization_servers": [state.issuer],
-        "scopes_supported": ["read", "write", "admin"],
-        "bearer_methods_supported": ["header"],
-        "resource_name": "OAuth 2.1 lab resource server",
-    }))
+pub(crate) async fn resource_metadata(State(state): State<AppState>) -> Json<ResourceMetadata> {
+    Json(ResourceMetadata {
+        resource: state.audience.to_string(),
+        authorization_servers: [state.issuer.to_string()],
+        scopes_supported: ["read", "write", "admin"],
+        bearer_methods_supported: ["header"],
+        resource_name: "OAuth 2.1 lab resource server",
+    })
 }

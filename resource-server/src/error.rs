@@ -5,9 +5,10 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 use server_kit::metrics::Outcome;
 use shared::{BearerErrorCode, bearer_challenge};
+use utoipa::{IntoResponses, ToSchema};
 
 /// `realm` of every challenge.
 const REALM: &str = "oauth-lab";
@@ -60,6 +61,50 @@ impl ApiError {
     }
 }
 
+/// The body of every refusal. RFC 6750 §3 for everything about the token (the same error
+/// is in `WWW-Authenticate`); a request without any token gets the challenge and no `error`
+/// (RFC 6750 §3.1).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RefusalBody {
+    /// `invalid_request`, `invalid_token`, `insufficient_scope`, `invalid_input`,
+    /// `temporarily_unavailable` or `server_error`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    error_description: String,
+    /// With `insufficient_scope`: the scope the endpoint needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'static str>,
+}
+
+impl RefusalBody {
+    fn new(error: &'static str, description: String) -> Self {
+        Self {
+            error: Some(error),
+            error_description: description,
+            scope: None,
+        }
+    }
+}
+
+/// The refusals of every `/api` endpoint (RFC 6750 §3), for the OpenAPI document.
+#[derive(IntoResponses)]
+#[expect(dead_code, reason = "lists the refusals for the document; never built")]
+pub(crate) enum BearerRefusals {
+    /// A malformed request, or a token in the URL: `invalid_request`.
+    #[response(status = 400)]
+    Malformed(RefusalBody),
+    /// No token (no `error`), or an invalid one: `invalid_token`.
+    #[response(status = 401)]
+    Unauthenticated(RefusalBody),
+    /// The token lacks the scope: `insufficient_scope`.
+    #[response(status = 403)]
+    Forbidden(RefusalBody),
+    /// Tokens cannot be checked right now (the authorization server has not been found
+    /// yet, or does not answer): `temporarily_unavailable`.
+    #[response(status = 503)]
+    Unavailable(RefusalBody),
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let outcome = Outcome::Refused(self.reason());
@@ -69,7 +114,13 @@ impl IntoResponse for ApiError {
                 Some(format!(
                     "Bearer realm=\"{REALM}\", resource_metadata=\"{resource_metadata}\""
                 )),
-                json!({"error_description": "this endpoint needs an access token: send Authorization: Bearer <token>"}),
+                RefusalBody {
+                    error: None,
+                    error_description:
+                        "this endpoint needs an access token: send Authorization: Bearer <token>"
+                            .to_owned(),
+                    scope: None,
+                },
             ),
             Self::BadRequest(description) => (
                 StatusCode::BAD_REQUEST,
@@ -79,7 +130,7 @@ impl IntoResponse for ApiError {
                     &description,
                     None,
                 )),
-                json!({"error": "invalid_request", "error_description": description}),
+                RefusalBody::new("invalid_request", description),
             ),
             Self::InvalidToken { description, .. } => (
                 StatusCode::UNAUTHORIZED,
@@ -89,7 +140,7 @@ impl IntoResponse for ApiError {
                     &description,
                     None,
                 )),
-                json!({"error": "invalid_token", "error_description": description}),
+                RefusalBody::new("invalid_token", description),
             ),
             Self::InsufficientScope(scope) => {
                 let description = format!("this endpoint needs the scope {scope:?}");
@@ -101,28 +152,30 @@ impl IntoResponse for ApiError {
                         &description,
                         Some(scope),
                     )),
-                    json!({"error": "insufficient_scope", "error_description": description, "scope": scope}),
+                    RefusalBody {
+                        scope: Some(scope),
+                        ..RefusalBody::new("insufficient_scope", description)
+                    },
                 )
             }
             Self::InvalidInput {
                 status,
                 description,
-            } => (
-                status,
-                None,
-                json!({"error": "invalid_input", "error_description": description}),
-            ),
+            } => (status, None, RefusalBody::new("invalid_input", description)),
             Self::Unavailable(description) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 None,
-                json!({"error": "temporarily_unavailable", "error_description": description}),
+                RefusalBody::new("temporarily_unavailable", description),
             ),
             Self::Internal(cause) => {
                 tracing::error!(cause, "request failed inside the resource server");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     None,
-                    json!({"error": "server_error", "error_description": "the resource server failed; see its log"}),
+                    RefusalBody::new(
+                        "server_error",
+                        "the resource server failed; see its log".to_owned(),
+                    ),
                 )
             }
         };

@@ -10,7 +10,6 @@ pub mod config;
 pub mod startup;
 
 mod api;
-mod api_doc;
 mod bearer;
 mod discovery;
 mod error;

@@ -5,10 +5,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use utoipa::OpenApi;
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
 
+use crate::error::RefusalBody;
 use crate::state::AppState;
-use crate::{SERVICE, api, api_doc};
+use crate::{SERVICE, api};
 
 /// Every route.
 pub(crate) fn router(state: AppState) -> Router {
@@ -34,9 +36,20 @@ pub(crate) fn router(state: AppState) -> Router {
         api::resource_metadata,
         health,
     ),
-    components(schemas(api_doc::ApiError, server_kit::api_doc::LimitError))
+    components(schemas(RefusalBody, server_kit::api_doc::LimitError))
 )]
 pub(crate) struct ApiDoc;
+
+/// `GET /health` before the authorization server has been found.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct NotReady {
+    /// `starting`.
+    status: &'static str,
+    service: &'static str,
+    /// The issuer whose discovery document and keys the server is waiting for.
+    waiting_for: String,
+    error_description: String,
+}
 
 /// `GET /health`: `200` once the authorization server has been found and tokens can be
 /// checked; until then `503`, naming the issuer it is waiting for.
@@ -45,21 +58,21 @@ pub(crate) struct ApiDoc;
     path = "/health",
     responses(
         (status = 200, description = "The server is up and can check tokens", body = server_kit::Health),
-        (status = 503, description = "Not ready: still looking for the authorization server", body = api_doc::NotReady),
+        (status = 503, description = "Not ready: still looking for the authorization server", body = NotReady),
     )
 )]
 pub(crate) async fn health(State(state): State<AppState>) -> Response {
     if state.validator.get().is_some() {
         return server_kit::health(SERVICE, env!("CARGO_PKG_VERSION")).into_response();
     }
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        axum::Json(serde_json::json!({
-            "status": "starting",
-            "service": SERVICE,
-            "waiting_for": &*state.issuer,
-            "error_description": format!("not ready: waiting for the authorization server at {} (its discovery document and keys)", state.issuer),
-        })),
-    )
-        .into_response()
+    let body = NotReady {
+        status: "starting",
+        service: SERVICE,
+        waiting_for: state.issuer.to_string(),
+        error_description: format!(
+            "not ready: waiting for the authorization server at {} (its discovery document and keys)",
+            state.issuer
+        ),
+    };
+    (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
 }

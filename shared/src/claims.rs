@@ -8,6 +8,7 @@ use crate::scope::ScopeSet;
 /// case-sensitive strings ... In the special case when the JWT has one audience, the "aud"
 /// value MAY be a single case-sensitive string".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Audience {
     One(String),

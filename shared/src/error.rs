@@ -12,8 +12,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// Implements `as_str`, `Display`, `Serialize` and `Deserialize` from one table of
-/// variant ↔ wire code, so the strings exist exactly once.
+/// Implements `as_str`, `Display`, `Serialize`, `Deserialize` and (feature `openapi`) the
+/// OpenAPI schema from one table of variant ↔ wire code, so the strings exist exactly once.
 macro_rules! error_code {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $code:literal,)+ }) => {
         $(#[$doc])*
@@ -36,6 +36,20 @@ macro_rules! error_code {
                 f.write_str(self.as_str())
             }
         }
+
+        /// In an OpenAPI document: a string, one of the wire codes.
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($code),+]))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
 }
 
@@ -154,6 +168,7 @@ pub fn bearer_challenge(
 /// (§4.1.2.1): `error`, and optionally a human-readable `error_description` and an
 /// `error_uri`. The description is public: it never carries internal causes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorResponse<C> {
     pub error: C,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// The discovery document. Optional members are left out of the JSON when absent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthorizationServerMetadata {
     /// RFC 8414 §2: "The authorization server's issuer identifier, which is a URL that uses
     /// the "https" scheme and has no query or fragment components" (`http` on loopback in

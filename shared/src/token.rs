@@ -11,7 +11,9 @@ use crate::values::{AccessToken, RefreshToken};
 /// answers with `invalid_request` (RFC 6749 §3.2: "Request and response parameters MUST NOT
 /// be included more than once").
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenRequestForm {
+    /// `authorization_code`, `refresh_token` or `client_credentials`.
     pub grant_type: Option<String>,
     pub code: Option<String>,
     pub redirect_uri: Option<String>,
@@ -55,13 +57,17 @@ impl GrantType {
 
 /// `token_type` (RFC 6749 §7.1); OAuth 2.1 bearer tokens (RFC 6750).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TokenType {
     Bearer,
 }
 
 /// A successful token response (RFC 6749 §5.1), sent with `Cache-Control: no-store`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
+    /// A JWT (RFC 9068) for the resource server.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub access_token: AccessToken,
     pub token_type: TokenType,
     /// Lifetime of the access token in seconds.
@@ -69,8 +75,10 @@ pub struct TokenResponse {
     /// RFC 6749 §5.1: "OPTIONAL, if identical to the scope requested by the client;
     /// otherwise, REQUIRED." This server always sends it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub scope: Option<ScopeSet>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub refresh_token: Option<RefreshToken>,
     /// OpenID Connect Core §3.1.3.3, when the `openid` scope was granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]

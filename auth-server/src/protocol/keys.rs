@@ -16,12 +16,13 @@ use ed25519_dalek::pkcs8::EncodePrivateKey as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Serialize;
 use server_kit::db::Db;
+use utoipa::ToSchema;
 
 use crate::error::Internal;
 use crate::store::{self, KeyRow};
 
 /// A public key as a JWK (RFC 7517, RFC 8037 §2 for `OKP`/`Ed25519`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub(crate) struct Jwk {
     kty: &'static str,
     crv: &'static str,
@@ -33,7 +34,7 @@ pub(crate) struct Jwk {
 }
 
 /// The JWK Set document (RFC 7517 §5).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub(crate) struct Jwks {
     keys: Vec<Jwk>,
 }

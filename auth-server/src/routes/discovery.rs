@@ -7,14 +7,13 @@ use shared::{AuthorizationServerMetadata, CodeChallengeMethod, GrantType};
 
 use crate::error::ApiError;
 use crate::protocol::keys::{Jwks, SigningKeys};
-use crate::routes::api_doc;
 use crate::state::AppState;
 
 /// `GET /.well-known/oauth-authorization-server`.
 #[utoipa::path(
     get,
     path = "/.well-known/oauth-authorization-server",
-    responses((status = 200, description = "RFC 8414 §3.2", body = api_doc::ServerMetadata))
+    responses((status = 200, description = "RFC 8414 §3.2", body = AuthorizationServerMetadata))
 )]
 pub(crate) async fn metadata(State(state): State<AppState>) -> Json<AuthorizationServerMetadata> {
     let issuer = &state.settings.issuer;
@@ -61,7 +60,7 @@ pub(crate) async fn metadata(State(state): State<AppState>) -> Json<Authorizatio
 #[utoipa::path(
     get,
     path = "/.well-known/openid-configuration",
-    responses((status = 200, description = "OpenID Connect Discovery 1.0 §4", body = api_doc::ServerMetadata))
+    responses((status = 200, description = "OpenID Connect Discovery 1.0 §4", body = AuthorizationServerMetadata))
 )]
 pub(crate) async fn openid_configuration(
     state: State<AppState>,
@@ -73,7 +72,7 @@ pub(crate) async fn openid_configuration(
 #[utoipa::path(
     get,
     path = "/jwks.json",
-    responses((status = 200, description = "The public keys (RFC 7517)", body = api_doc::KeySet))
+    responses((status = 200, description = "The public keys (RFC 7517)", body = Jwks))
 )]
 pub(crate) async fn jwks(State(state): State<AppState>) -> Result<Json<Jwks>, ApiError> {
     Ok(Json(

@@ -96,7 +96,7 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
         discovery::jwks,
         health,
     ),
-    components(schemas(api_doc::OAuthError, server_kit::api_doc::LimitError))
+    components(schemas(server_kit::api_doc::LimitError))
 )]
 pub(crate) struct ApiDoc;
 

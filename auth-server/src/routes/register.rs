@@ -5,13 +5,12 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
-use shared::{ErrorResponse, GrantType, RegistrationErrorCode};
+use serde::{Deserialize, Serialize};
+use shared::{AuthorizationErrorCode, ErrorResponse, GrantType, RegistrationErrorCode, ScopeSet};
+use utoipa::ToSchema;
 
 use crate::error::{ApiError, no_store};
 use crate::protocol::client_metadata::{self, Refusal};
-use crate::routes::api_doc;
 use crate::state::AppState;
 use crate::throttle::{self, ClientAddress, REGISTRATION_PER_ADDRESS};
 
@@ -29,15 +28,35 @@ pub(crate) struct Metadata {
     scope: Option<String>,
 }
 
+/// RFC 7591 §3.2.1: the client as registered.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RegisteredClient {
+    client_id: String,
+    client_id_issued_at: i64,
+    /// Shown once, for a confidential client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+    /// 0: the secret does not expire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret_expires_at: Option<i64>,
+    client_name: String,
+    redirect_uris: Vec<String>,
+    grant_types: Vec<&'static str>,
+    response_types: [&'static str; 1],
+    token_endpoint_auth_method: String,
+    #[schema(value_type = String)]
+    scope: ScopeSet,
+}
+
 #[utoipa::path(
     post,
     path = "/register",
     request_body(content = Metadata, content_type = "application/json"),
     responses(
-        (status = 201, description = "Registered (RFC 7591 §3.2.1)", body = api_doc::RegisteredClient),
-        (status = 400, description = "Refused (RFC 7591 §3.2.2)", body = api_doc::OAuthError),
-        (status = 403, description = "Registration is turned off", body = api_doc::OAuthError),
-        (status = 429, description = "Too many clients registered from this address; see Retry-After", body = api_doc::OAuthError),
+        (status = 201, description = "Registered (RFC 7591 §3.2.1)", body = RegisteredClient),
+        (status = 400, description = "Refused (RFC 7591 §3.2.2)", body = ErrorResponse<RegistrationErrorCode>),
+        (status = 403, description = "Registration is turned off: access_denied", body = ErrorResponse<AuthorizationErrorCode>),
+        (status = 429, description = "Too many clients registered from this address: temporarily_unavailable; see Retry-After", body = ErrorResponse<AuthorizationErrorCode>),
         server_kit::api_doc::LimitRefusals,
     )
 )]
@@ -47,7 +66,11 @@ pub(crate) async fn register(
     body: Result<Json<Metadata>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     if !state.settings.dynamic_registration {
-        return Ok((StatusCode::FORBIDDEN, Json(json!({"error": "access_denied", "error_description": "dynamic client registration is turned off on this server"}))).into_response());
+        let body = ErrorResponse::new(
+            AuthorizationErrorCode::AccessDenied,
+            "dynamic client registration is turned off on this server",
+        );
+        return Ok((StatusCode::FORBIDDEN, Json(body)).into_response());
     }
     let refused = |(code, description): Refusal| {
         tracing::info!(
@@ -91,7 +114,7 @@ pub(crate) async fn register(
             REGISTRATION_PER_ADDRESS.what,
             REGISTRATION_PER_ADDRESS.window_secs / 60
         );
-        let body = json!({"error": "temporarily_unavailable", "error_description": description});
+        let body = ErrorResponse::new(AuthorizationErrorCode::TemporarilyUnavailable, description);
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,
             [(axum::http::header::RETRY_AFTER, wait.to_string())],
@@ -122,20 +145,18 @@ pub(crate) async fn register(
         "register: new client"
     );
     // RFC 7591 §3.2.1: 201 with the client's id, secret and metadata as registered.
-    let mut body = json!({
-        "client_id": client_id,
-        "client_id_issued_at": server_kit::unix_now(),
-        "client_name": name,
-        "redirect_uris": checked.redirect_uris,
-        "grant_types": checked.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
-        "response_types": ["code"],
-        "token_endpoint_auth_method": checked.auth_method,
-        "scope": checked.scope,
-    });
-    if let Some(secret) = secret {
-        body["client_secret"] = secret.into();
-        body["client_secret_expires_at"] = 0.into();
-    }
+    let body = RegisteredClient {
+        client_id,
+        client_id_issued_at: server_kit::unix_now(),
+        client_secret_expires_at: secret.is_some().then_some(0),
+        client_secret: secret,
+        client_name: name,
+        redirect_uris: checked.redirect_uris,
+        grant_types: checked.grant_types.iter().map(|g| g.as_str()).collect(),
+        response_types: ["code"],
+        token_endpoint_auth_method: checked.auth_method,
+        scope: checked.scope,
+    };
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     no_store(&mut response);
     Ok(response)
@@ -146,7 +167,7 @@ struct Checked {
     grant_types: Vec<GrantType>,
     auth_method: String,
     confidential: bool,
-    scope: shared::ScopeSet,
+    scope: ScopeSet,
 }
 
 /// RFC 7591 §2 and §3.2.2, in order.

@@ -7,9 +7,9 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use shared::{ErrorResponse, TokenErrorCode};
+use serde::{Deserialize, Serialize};
+use shared::{Audience, ErrorResponse, TokenErrorCode, TokenType};
+use utoipa::ToSchema;
 
 use crate::error::{ApiError, Internal, no_store};
 use crate::protocol::client_auth;
@@ -19,13 +19,46 @@ use crate::routes::form::{authorization, parse_form};
 use crate::state::AppState;
 use crate::store;
 
-/// The form of both endpoints.
-#[derive(Debug, Deserialize)]
+/// The form of both endpoints (RFC 7009 §2.1, RFC 7662 §2.1).
+#[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct TokenForm {
     token: Option<String>,
     token_type_hint: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
+}
+
+/// RFC 7662 §2.2: `active`, and for an active token what it is. An inactive token gets
+/// `{"active": false}` and nothing more, whatever the reason.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub(crate) struct Introspection {
+    active: bool,
+    /// `Bearer` for an access token. A refresh token has none: "refresh_token" is a hint
+    /// value (RFC 7009 §2.1), not a token type (RFC 6749 §7.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_type: Option<TokenType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preferred_username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<Audience>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jti: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_time: Option<i64>,
 }
 
 /// A token this server issued, found by its value.
@@ -56,7 +89,7 @@ async fn find(state: &AppState, token: &str) -> Result<Option<Found>, Internal> 
 #[utoipa::path(
     post,
     path = "/revoke",
-    request_body(content = api_doc::TokenQuery, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Revoked, or the token was not valid anyway (RFC 7009 §2.2)"),
         api_doc::ClientRefusals,
@@ -121,11 +154,11 @@ fn not_yours() -> ApiError {
 #[utoipa::path(
     post,
     path = "/introspect",
-    request_body(content = api_doc::TokenQuery, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "RFC 7662 §2.2", body = api_doc::Introspection),
+        (status = 200, description = "RFC 7662 §2.2", body = Introspection),
         api_doc::ClientRefusals,
-        (status = 403, description = "This client may not introspect", body = api_doc::OAuthError),
+        (status = 403, description = "This client may not introspect", body = ErrorResponse<TokenErrorCode>),
         server_kit::api_doc::LimitRefusals,
     )
 )]
@@ -161,16 +194,15 @@ pub(crate) async fn introspect(
         .as_deref()
         .ok_or_else(|| ApiError::new(TokenErrorCode::InvalidRequest, "token is missing"))?;
     let answer = describe(&state, token).await?;
-    tracing::info!(client = %client.client_id, active = answer["active"].as_bool(), "introspect");
+    tracing::info!(client = %client.client_id, active = answer.active, "introspect");
     let mut response = Json(answer).into_response();
     no_store(&mut response);
     Ok(response)
 }
 
 /// The introspection answer for `token`.
-async fn describe(state: &AppState, token: &str) -> Result<Value, Internal> {
+async fn describe(state: &AppState, token: &str) -> Result<Introspection, Internal> {
     let now = server_kit::unix_now();
-    let inactive = json!({"active": false});
     Ok(match find(state, token).await? {
         Some(Found::Refresh(row)) => {
             let grant = store::find_grant(&state.db, &row.grant_id).await?;
@@ -179,33 +211,34 @@ async fn describe(state: &AppState, token: &str) -> Result<Value, Internal> {
                 && row.expires_at > now
                 && grant.as_ref().is_some_and(|g| g.revoked_at.is_none());
             match grant.filter(|_| live) {
-                // RFC 7662 §2.2: `token_type` is a token type (RFC 6749 §7.1), such as
-                // "Bearer"; "refresh_token" is a hint value, not a type, so it is left out.
-                Some(grant) => json!({
-                    "active": true,
-                    "client_id": row.client_id,
-                    "scope": row.scope,
-                    "sub": grant.user_id,
-                    "exp": row.expires_at,
-                    "iss": state.settings.issuer,
-                }),
-                None => inactive,
+                Some(grant) => Introspection {
+                    active: true,
+                    client_id: Some(row.client_id),
+                    scope: Some(row.scope),
+                    sub: grant.user_id,
+                    exp: Some(row.expires_at),
+                    iss: Some(state.settings.issuer.clone()),
+                    ..Introspection::default()
+                },
+                None => Introspection::default(),
             }
         }
-        Some(Found::Access(claims, row)) => {
-            // The stored expiry decides, not the token's own `exp`.
-            if row.is_live(now) {
-                let mut answer = serde_json::to_value(&claims).map_err(Internal::new)?;
-                answer["active"] = true.into();
-                answer["token_type"] = "Bearer".into();
-                if let Some(username) = claims.preferred_username {
-                    answer["username"] = username.into();
-                }
-                answer
-            } else {
-                inactive
-            }
-        }
-        None => inactive,
+        // The stored expiry decides, not the token's own `exp`.
+        Some(Found::Access(claims, row)) if row.is_live(now) => Introspection {
+            active: true,
+            token_type: Some(TokenType::Bearer),
+            client_id: Some(claims.client_id),
+            scope: (!claims.scope.is_empty()).then(|| claims.scope.to_string()),
+            sub: Some(claims.sub),
+            username: claims.preferred_username.clone(),
+            preferred_username: claims.preferred_username,
+            iss: Some(claims.iss),
+            aud: Some(claims.aud),
+            exp: Some(claims.exp),
+            iat: Some(claims.iat),
+            jti: Some(claims.jti),
+            auth_time: claims.auth_time,
+        },
+        Some(Found::Access(..)) | None => Introspection::default(),
     })
 }

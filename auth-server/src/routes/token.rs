@@ -21,9 +21,9 @@ use crate::state::AppState;
 #[utoipa::path(
     post,
     path = "/token",
-    request_body(content = api_doc::TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = TokenRequestForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "Tokens (RFC 6749 §5.1)", body = api_doc::TokenResponse),
+        (status = 200, description = "Tokens (RFC 6749 §5.1)", body = shared::TokenResponse),
         api_doc::ClientRefusals,
         server_kit::api_doc::LimitRefusals,
     )

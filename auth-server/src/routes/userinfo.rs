@@ -5,24 +5,40 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
-use shared::{BearerErrorCode, bearer_challenge};
+use serde::Serialize;
+use shared::{BearerErrorCode, ErrorResponse, bearer_challenge};
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::protocol::tokens;
-use crate::routes::api_doc;
 use crate::state::AppState;
 use crate::store;
 
 const REALM: &str = "oauth-lab";
 
+/// Claims about the user, by scope (OpenID Connect Core §5.4): `sub` always, `name` and
+/// `preferred_username` with `profile`, `email` and `email_verified` with `email`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UserInfo {
+    sub: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preferred_username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    /// OIDC Core §5.1: true only if the address was verified (the demo accounts').
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_verified: Option<bool>,
+}
+
 #[utoipa::path(
     method(get, post),
     path = "/userinfo",
     responses(
-        (status = 200, description = "Claims about the user (OpenID Connect Core §5.3)", body = api_doc::UserInfo),
-        (status = 401, description = "No, or an invalid, bearer token (RFC 6750 §3)", body = api_doc::OAuthError),
-        (status = 403, description = "The token lacks the openid scope", body = api_doc::OAuthError),
+        (status = 200, description = "Claims about the user (OpenID Connect Core §5.3)", body = UserInfo),
+        (status = 401, description = "No, or an invalid, bearer token (RFC 6750 §3)", body = ErrorResponse<BearerErrorCode>),
+        (status = 403, description = "The token lacks the openid scope", body = ErrorResponse<BearerErrorCode>),
         server_kit::api_doc::LimitRefusals,
     )
 )]
@@ -86,17 +102,16 @@ pub(crate) async fn userinfo(
         return Ok(invalid());
     };
     // OIDC Core §5.4: claims by scope.
-    let mut body = json!({"sub": user.id});
-    if claims.scope.contains("profile") {
-        body["name"] = user.name.into();
-        body["preferred_username"] = user.username.into();
-    }
-    if claims.scope.contains("email") {
-        body["email"] = user.email.into();
-        // OIDC Core §5.1: true only if the address was verified (the demo accounts').
-        body["email_verified"] = user.email_verified.into();
-    }
-    Ok(Json::<Value>(body).into_response())
+    let profile = claims.scope.contains("profile");
+    let email = claims.scope.contains("email");
+    let body = UserInfo {
+        sub: user.id,
+        name: profile.then_some(user.name),
+        preferred_username: profile.then_some(user.username),
+        email: email.then_some(user.email),
+        email_verified: email.then_some(user.email_verified),
+    };
+    Ok(Json(body).into_response())
 }
 
 fn refuse(
@@ -111,7 +126,7 @@ fn refuse(
             header::WWW_AUTHENTICATE,
             bearer_challenge(REALM, code, description, scope),
         )],
-        Json(json!({"error": code.as_str(), "error_description": description})),
+        Json(ErrorResponse::new(code, description)),
     )
         .into_response()
 }

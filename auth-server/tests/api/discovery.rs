@@ -102,8 +102,17 @@ async fn the_openapi_document_describes_every_json_endpoint_with_its_rfc_errors(
             "/token answers {status}"
         );
     }
+    // The error body is the type the server sends (shared::ErrorResponse), its `error`
+    // required and limited to the codes of RFC 6749 §5.2.
+    let schemas = &document["components"]["schemas"];
     assert_eq!(
-        document["components"]["schemas"]["OAuthError"]["required"],
+        schemas["ErrorResponse_TokenErrorCode"]["required"],
         serde_json::json!(["error"])
     );
+    let codes = schemas["TokenErrorCode"]["enum"]
+        .as_array()
+        .expect("the token error codes");
+    for code in ["invalid_request", "invalid_client", "invalid_grant"] {
+        assert!(codes.contains(&code.into()), "{code} is a documented code");
+    }
 }

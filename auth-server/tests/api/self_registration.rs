@@ -4,8 +4,8 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
-use shared::{CodeVerifier, ScopeSet};
 use shared::client::{self, ClientConfig};
+use shared::{CodeVerifier, ScopeSet};
 
 use crate::helpers::{TestApp, error_of, hidden, location, spawn_app};
 
