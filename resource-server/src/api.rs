@@ -5,11 +5,12 @@ use std::sync::atomic::Ordering;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use shared::ScopeSet;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::bearer::Caller;
 use crate::error::{ApiError, BearerRefusals, RefusalBody};
@@ -19,15 +20,12 @@ use crate::store::{self, Note};
 /// The longest note, in characters.
 const NOTE_MAX_CHARS: usize = 1000;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/profile", get(profile))
-        .route("/api/notes", get(list_notes).post(add_note))
-        .route("/api/admin/stats", get(stats))
-        .route(
-            "/.well-known/oauth-protected-resource",
-            get(resource_metadata),
-        )
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(profile))
+        .routes(routes!(list_notes, add_note))
+        .routes(routes!(stats))
+        .routes(routes!(resource_metadata))
 }
 
 /// Who the token is for: `GET /api/profile`.

@@ -4,37 +4,30 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::RefusalBody;
 use crate::state::AppState;
 use crate::{SERVICE, api};
 
-/// Every route.
+/// Every route, each described in `GET /openapi.json`.
 pub(crate) fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/health", get(health))
-        .route("/openapi.json", get(server_kit::api_doc::serve::<ApiDoc>))
-        .merge(api::router())
-        .with_state(state)
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health))
+        .merge(api::router());
+    server_kit::api_doc::with_document(api).with_state(state)
 }
 
-/// `GET /openapi.json`: this server's endpoints as an OpenAPI 3.1 document.
+/// `GET /openapi.json`: this server's endpoints as an OpenAPI 3.1 document (the paths come
+/// from the router).
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "OAuth 2.1 lab: resource server",
         description = "A protected API: every /api endpoint needs a bearer access token from the lab's authorization server, with the scope it names. Refusals follow RFC 6750 §3; limits answer 408, 413 or 431."
-    ),
-    paths(
-        api::profile,
-        api::list_notes,
-        api::add_note,
-        api::stats,
-        api::resource_metadata,
-        health,
     ),
     components(schemas(RefusalBody, server_kit::api_doc::LimitError))
 )]

@@ -1,8 +1,12 @@
-//! What both servers' OpenAPI documents share: the limits' refusals, `/health`, and the
-//! handler that serves the document.
+//! What both servers' OpenAPI documents share: the limits' refusals, and how the document
+//! is made from the router and served.
 
-use axum::Json;
-use utoipa::{IntoResponses, OpenApi, ToSchema};
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::{IntoResponses, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
 
 /// The body of a refusal by a request limit (and of the OAuth errors it imitates).
 #[derive(Debug, ToSchema)]
@@ -27,8 +31,21 @@ pub enum LimitRefusals {
     HeadersTooLarge(LimitError),
 }
 
-/// `GET /openapi.json`: the document `D` describes.
-#[expect(clippy::unused_async, reason = "an axum handler")]
-pub async fn serve<D: OpenApi>() -> Json<utoipa::openapi::OpenApi> {
-    Json(D::openapi())
+/// The routes of `api` (an `OpenApiRouter`: every route added with `utoipa_axum::routes!`
+/// is described by its handler's `#[utoipa::path]`), and `GET /openapi.json` serving the
+/// document they make: the path list is the router's, so a route cannot go undocumented or
+/// a documented path be missing.
+pub fn with_document<S>(api: OpenApiRouter<S>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let (router, document) = api.split_for_parts();
+    let document = Arc::new(document);
+    router.route(
+        "/openapi.json",
+        get(move || {
+            let document = Arc::clone(&document);
+            async move { Json(document) }
+        }),
+    )
 }

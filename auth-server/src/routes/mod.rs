@@ -19,31 +19,32 @@ use axum::middleware;
 use axum::routing::{get, post};
 use tower_http::cors::CorsLayer;
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::pages;
 use crate::security;
 use crate::state::AppState;
 
+/// Every route. The JSON endpoints are added with `routes!`, so each is in
+/// `GET /openapi.json` as its handler's `#[utoipa::path]` describes it; the pages are not.
 pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
     // Called from the SPA's script: CORS for the registered origins only. (The pages and
     // the confidential clients' endpoints have no CORS: the browser keeps other sites out.)
-    let browser_api = Router::new()
-        .route("/token", post(token::token))
-        .route("/revoke", post(revocation::revoke))
-        .route("/jwks.json", get(discovery::jwks))
-        .route(
-            "/userinfo",
-            get(userinfo::userinfo).post(userinfo::userinfo),
-        )
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(discovery::metadata),
-        )
-        .route(
-            "/.well-known/openid-configuration",
-            get(discovery::openid_configuration),
-        )
+    let browser_api = OpenApiRouter::new()
+        .routes(routes!(token::token))
+        .routes(routes!(revocation::revoke))
+        .routes(routes!(discovery::jwks))
+        .routes(routes!(userinfo::userinfo))
+        .routes(routes!(discovery::metadata))
+        .routes(routes!(discovery::openid_configuration))
         .layer(cors.clone());
+    // For confidential clients (servers), never for a browser: no CORS.
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health))
+        .routes(routes!(revocation::introspect))
+        .routes(routes!(register::register))
+        .merge(browser_api);
     // The authorization endpoint is a page, and the SPA's origins may also read its answers
     // from script, never with cookies (no Allow-Credentials): the lab's Attacks page shows
     // that a forged redirect_uri gets an error page and no redirect. An anonymous answer
@@ -65,36 +66,20 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
         )
         .route("/clients/{client_id}/delete", post(clients::delete))
         .layer(middleware::map_response(security::page_headers));
-    Router::new()
-        .route("/health", get(health))
-        .route("/openapi.json", get(server_kit::api_doc::serve::<ApiDoc>))
+    server_kit::api_doc::with_document(api)
         .route("/assets/style.css", get(pages::style_sheet))
-        // For confidential clients (servers), never for a browser: no CORS.
-        .route("/introspect", post(revocation::introspect))
-        .route("/register", post(register::register))
-        .merge(browser_api)
         .merge(authorization_endpoint)
         .merge(pages)
         .with_state(state)
 }
 
-/// `GET /openapi.json`: this server's JSON endpoints as an OpenAPI 3.1 document.
+/// `GET /openapi.json`: this server's JSON endpoints as an OpenAPI 3.1 document (the paths
+/// come from the router).
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "OAuth 2.1 lab: authorization server",
         description = "The JSON endpoints of the lab's authorization server. Every refusal is an RFC 6749 §5.2 error object; limits answer 408, 413 or 431 with the same shape."
-    ),
-    paths(
-        token::token,
-        revocation::revoke,
-        revocation::introspect,
-        userinfo::userinfo,
-        register::register,
-        discovery::metadata,
-        discovery::openid_configuration,
-        discovery::jwks,
-        health,
     ),
     components(schemas(server_kit::api_doc::LimitError))
 )]
