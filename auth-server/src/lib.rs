@@ -8,16 +8,10 @@ pub mod config;
 pub mod startup;
 
 mod error;
-mod page_flow;
 mod pages;
-mod password;
 mod protocol;
 mod purge;
-mod redirect;
 mod routes;
-mod security;
 mod seed;
-mod session;
 mod state;
 mod store;
-mod throttle;

@@ -6,8 +6,8 @@ use server_kit::db::Db;
 use shared::{GrantType, ScopeSet, demo};
 
 use crate::error::Internal;
-use crate::password::BCRYPT_COST;
 use crate::protocol::client_auth;
+use crate::protocol::password::BCRYPT_COST;
 use crate::store::{self, NewUser, OperatorClient};
 
 /// The scopes every user may grant, beside their own.

@@ -11,8 +11,8 @@ use server_kit::db::{Db, Migrations};
 
 use crate::config::{Cli, Command, Config};
 use crate::error::Internal;
-use crate::password::Passwords;
 use crate::protocol::keys::SigningKeys;
+use crate::protocol::password::Passwords;
 use crate::state::{AppState, Settings};
 use crate::{SERVICE, purge, routes, seed};
 

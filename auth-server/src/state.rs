@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use server_kit::db::Db;
 
-use crate::password::Passwords;
 use crate::protocol::keys::SigningKeys;
+use crate::protocol::password::Passwords;
 
 /// Settings derived once from the configuration.
 #[derive(Debug)]

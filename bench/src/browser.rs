@@ -44,7 +44,7 @@ async fn logged_in(base: &str) -> Option<Browser> {
 /// `count` codes for alice, all with `verifier`'s challenge, from `browsers` browsers at
 /// once. The browsers log in one after another: parallel logins of one user from one
 /// address beyond five are refused before the password is checked (login throttling,
-/// `auth-server/src/throttle.rs`), right password or not.
+/// `auth-server/src/protocol/throttle.rs`), right password or not.
 pub async fn mint_codes(
     base: &str,
     verifier: &CodeVerifier,

@@ -7,4 +7,6 @@ pub(crate) mod client_auth;
 pub(crate) mod client_metadata;
 pub(crate) mod grants;
 pub(crate) mod keys;
+pub(crate) mod password;
+pub(crate) mod throttle;
 pub(crate) mod tokens;

@@ -14,10 +14,10 @@ use shared::pkce::CodeChallengeMethod;
 use shared::{AuthorizationErrorCode, CodeChallenge, RedirectUri, ScopeSet};
 
 use crate::error::Internal;
-use crate::page_flow::see_other;
 use crate::pages::{self, ClientIdentity, ErrorPage, LoginPage, PageError};
-use crate::redirect::{AuthorizationRedirect, ErrorRedirect};
-use crate::session;
+use crate::routes::page_flow::see_other;
+use crate::routes::redirect::{AuthorizationRedirect, ErrorRedirect};
+use crate::routes::session;
 use crate::state::AppState;
 use crate::store::{self, Client, PendingRequest};
 

@@ -10,13 +10,13 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use shared::{GrantType, ScopeSet};
 
-use crate::page_flow::{bad_form, checked_session, see_other};
 use crate::pages::{
     self, ClientEditPage, ClientForm, ClientLine, ClientsPage, ErrorPage, LoginPage, MessagePage,
     PageError,
 };
 use crate::protocol::client_metadata;
-use crate::session::{self, Session};
+use crate::routes::page_flow::{bad_form, checked_session, see_other};
+use crate::routes::session::{self, Session};
 use crate::state::AppState;
 use crate::store::{self, User};
 

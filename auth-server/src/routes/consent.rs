@@ -10,10 +10,10 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use shared::{AuthorizationCode, AuthorizationErrorCode, RedirectUri, ScopeSet};
 
-use crate::page_flow::{bad_form, checked_session, expired_request};
 use crate::pages::{self, ClientIdentity, ConsentPage, ErrorPage, PageError, ScopeLine};
-use crate::redirect::{AuthorizationRedirect, ErrorRedirect};
-use crate::session::{self, Session};
+use crate::routes::page_flow::{bad_form, checked_session, expired_request};
+use crate::routes::redirect::{AuthorizationRedirect, ErrorRedirect};
+use crate::routes::session::{self, Session};
 use crate::state::AppState;
 use crate::store::{self, CodeRecord, Grant, User};
 

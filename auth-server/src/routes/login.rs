@@ -8,14 +8,15 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
-use crate::page_flow::{
+use crate::pages::{self, ClientIdentity, LoginPage, PageError};
+use crate::protocol::throttle::{self, LOGIN_PER_ADDRESS, LOGIN_PER_USER_AND_ADDRESS};
+use crate::routes::address::ClientAddress;
+use crate::routes::page_flow::{
     after_login, bad_form, busy, checked_session, expired_request, see_other, throttled,
 };
-use crate::pages::{self, ClientIdentity, LoginPage, PageError};
-use crate::session;
+use crate::routes::session;
 use crate::state::AppState;
 use crate::store;
-use crate::throttle::{self, ClientAddress, LOGIN_PER_ADDRESS, LOGIN_PER_USER_AND_ADDRESS};
 
 /// The one message for every failed login: it does not say whether the username exists.
 const LOGIN_FAILED: &str = "Wrong username or password.";

@@ -18,10 +18,10 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use shared::RedirectUri;
 
-use crate::page_flow::{bad_form, see_other};
 use crate::pages::{self, ErrorPage, LogoutPage, MessagePage, PageError};
 use crate::protocol::tokens;
-use crate::session;
+use crate::routes::page_flow::{bad_form, see_other};
+use crate::routes::session;
 use crate::state::AppState;
 use crate::store;
 

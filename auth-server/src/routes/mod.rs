@@ -1,5 +1,6 @@
 //! The HTTP endpoints, and which protections each group gets.
 
+mod address;
 mod api_doc;
 mod authorize;
 mod clients;
@@ -8,8 +9,12 @@ mod discovery;
 mod form;
 mod login;
 mod logout;
+pub(crate) mod page_flow;
+pub(crate) mod redirect;
 mod register;
 mod revocation;
+mod security;
+pub(crate) mod session;
 mod signup;
 mod token;
 mod userinfo;
@@ -23,7 +28,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::pages;
-use crate::security;
 use crate::state::AppState;
 
 /// Every route. The JSON endpoints are added with `routes!`, so each is in

@@ -11,8 +11,9 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, no_store};
 use crate::protocol::client_metadata::{self, Refusal};
+use crate::protocol::throttle::{self, REGISTRATION_PER_ADDRESS};
+use crate::routes::address::ClientAddress;
 use crate::state::AppState;
-use crate::throttle::{self, ClientAddress, REGISTRATION_PER_ADDRESS};
 
 /// The client metadata of RFC 7591 §2 this server reads; others are ignored (§3.1).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

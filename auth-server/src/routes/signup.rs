@@ -10,15 +10,16 @@ use serde::Deserialize;
 use shared::ScopeSet;
 
 use crate::error::Internal;
-use crate::page_flow::{
+use crate::pages::{self, PageError, SignupPage};
+use crate::protocol::password::MAX_PASSWORD_BYTES;
+use crate::protocol::throttle::{self, SIGNUP_PER_ADDRESS};
+use crate::routes::address::ClientAddress;
+use crate::routes::page_flow::{
     after_login, bad_form, busy, checked_session, expired_request, see_other, throttled,
 };
-use crate::pages::{self, PageError, SignupPage};
-use crate::password::MAX_PASSWORD_BYTES;
-use crate::session;
+use crate::routes::session;
 use crate::state::AppState;
 use crate::store::{self, NewUser};
-use crate::throttle::{self, ClientAddress, SIGNUP_PER_ADDRESS};
 
 /// What a new account may grant: everything but `admin`.
 const NEW_USER_SCOPES: &str = "read write openid profile email";

@@ -7,9 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 
 use crate::pages::{ErrorPage, PageError};
-use crate::session::{self, Session};
+use crate::protocol::throttle::Limit;
+use crate::routes::session::{self, Session};
 use crate::state::AppState;
-use crate::throttle::Limit;
 
 /// A `303 See Other` to a page of this server.
 pub(crate) fn see_other(location: &str) -> Response {
