@@ -2,9 +2,6 @@
 //! time, measured against a bare axum handler on the same machine in the same run. Prints
 //! the figures as Markdown for `docs/BENCHMARKS.md`. Run it with `bash scripts/bench.sh`.
 
-mod browser;
-mod wrk;
-
 /// Progress, on stderr (the report goes to stdout).
 macro_rules! say {
     ($($arg:tt)*) => {{
@@ -13,17 +10,20 @@ macro_rules! say {
     }};
 }
 
+mod browser;
+mod database;
+mod server;
+mod wrk;
+
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use server_kit::db::Db;
-use server_kit::with_db;
 use shared::CodeVerifier;
 
+use crate::database::{access_token_rows, seed_rows};
+use crate::server::{Server, release_dir};
 use crate::wrk::{Load, Run};
 
 #[derive(Debug, Parser)]
@@ -63,77 +63,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new()?;
     match cli.command {
-        Some(Mode::Baseline { port }) => runtime.block_on(baseline(port)),
+        Some(Mode::Baseline { port }) => runtime.block_on(server::baseline(port)),
         None => runtime.block_on(bench(&cli)),
     }
-}
-
-async fn baseline(port: u16) -> Result<(), Box<dyn std::error::Error>> {
-    let router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    axum::serve(listener, router).await?;
-    Ok(())
-}
-
-/// A server process, killed when dropped.
-struct Server {
-    child: Child,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    /// Starts `program` and waits for `health`; returns it and the time from spawn to the
-    /// first healthy answer.
-    async fn start(program: &Path, args: &[String], health: &str) -> (Self, Duration) {
-        let started = Instant::now();
-        let child = Command::new(program)
-            .args(args)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-        let server = Self { child };
-        let http = reqwest::Client::new();
-        while started.elapsed() < Duration::from_secs(30) {
-            if http
-                .get(health)
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return (server, started.elapsed());
-            }
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        panic!("{} did not become healthy at {health}", program.display());
-    }
-
-    /// Resident memory, from `/proc`.
-    fn rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        let kib: f64 = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_default();
-        kib / 1024.0
-    }
-}
-
-fn release_dir() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(Path::to_path_buf))
-        .unwrap_or_else(|| PathBuf::from("target/release"))
 }
 
 fn auth_args(database: &str) -> Vec<String> {
@@ -378,30 +310,6 @@ async fn client_credentials_token(http: &reqwest::Client, auth_url: &str) -> Str
         .as_str()
         .expect("an access token")
         .to_owned()
-}
-
-async fn access_token_rows(database: &str) -> Result<i64, Box<dyn std::error::Error>> {
-    let db = Db::connect(database).await?;
-    Ok(
-        with_db!(&db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM access_tokens")
-        .fetch_one(pool)
-        .await)?,
-    )
-}
-
-/// Adds `count` expired access-token rows (as a long-running server accumulates).
-async fn seed_rows(database: &str, count: i64) -> Result<(), Box<dyn std::error::Error>> {
-    let db = Db::connect(database).await?;
-    with_db!(&db, pool => sqlx::query(
-        "INSERT INTO access_tokens (jti, grant_id, client_id, sub, scope, audience, expires_at)
-         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-         SELECT 'seeded-' || i, NULL, 'service-client', 'service-client', 'read', 'seeded', 0 FROM n",
-    )
-    .bind(count)
-    .execute(pool)
-    .await
-    .map(drop))?;
-    Ok(())
 }
 
 /// Runs client-credentials loads until the server's `tokens_issued_total` reaches `target`.

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use reqwest::Method;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
-use server_kit::testing::{Endpoint, FORM, Kind, assert_all_clean};
+use server_kit::testing::bad_input::{Endpoint, FORM, Kind, assert_all_clean};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

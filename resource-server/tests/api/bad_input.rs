@@ -3,7 +3,7 @@
 //! answer is a 5xx or a hang; every refusal is an RFC 6750 error object.
 
 use reqwest::Method;
-use server_kit::testing::{Endpoint, FORM, Kind, assert_all_clean};
+use server_kit::testing::bad_input::{Endpoint, FORM, Kind, assert_all_clean};
 
 use crate::helpers::spawn_lab;
 
