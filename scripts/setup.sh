@@ -12,7 +12,8 @@ WASM_BINDGEN_VERSION="0.2.130"
 SCHEMATHESIS_VERSION="3.39.16"
 HYPOTHESIS_VERSION="6.122.1"
 
-source "$(dirname "$0")/env.sh"
+cd "$(dirname "$0")/.."
+source scripts/env.sh
 
 say()  { printf '\033[1;36m[setup]\033[0m %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -20,6 +21,23 @@ have() { command -v "$1" >/dev/null 2>&1; }
 if ! have cargo || ! have rustup; then
   say "cargo/rustup not found: this lab needs a Rust toolchain installed with rustup (https://rustup.rs)."
   exit 1
+fi
+
+# rust-toolchain.toml pins the toolchain the README names. This kind of machine cannot
+# download a toolchain, so when its stable toolchain is that very version, the pinned name is
+# made to point at it (rustup refuses `toolchain link` under an official name, so the link is
+# made in rustup's toolchains directory); elsewhere rustup installs the pinned version.
+RUST_VERSION="$(sed -n 's/^channel = "\(.*\)"$/\1/p' rust-toolchain.toml)"
+RUST_HOST="$(RUSTUP_TOOLCHAIN=stable rustc -vV | sed -n 's/^host: //p')"
+if RUSTUP_TOOLCHAIN=stable rustup toolchain list | grep -q "^$RUST_VERSION-"; then
+  say "Rust $RUST_VERSION (rust-toolchain.toml): present"
+elif [[ "$(RUSTUP_TOOLCHAIN=stable rustc --version)" == "rustc $RUST_VERSION "* ]]; then
+  say "Rust $RUST_VERSION (rust-toolchain.toml): the stable toolchain is $RUST_VERSION, naming it so"
+  ln -s "stable-$RUST_HOST" "${RUSTUP_HOME:-$HOME/.rustup}/toolchains/$RUST_VERSION-$RUST_HOST"
+else
+  say "Rust $RUST_VERSION (rust-toolchain.toml): missing, installing with rustup"
+  RUSTUP_TOOLCHAIN=stable rustup toolchain install "$RUST_VERSION" --profile minimal \
+    --component clippy,rustfmt --target wasm32-unknown-unknown
 fi
 
 if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
