@@ -152,6 +152,24 @@ impl Browser {
         self.authorize(authorization_endpoint, &pairs).await
     }
 
+    /// Submits the form of the page `html` to `action`: its hidden `request_id` and
+    /// `csrf_token`, and `fields`.
+    pub async fn submit(
+        &mut self,
+        html: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> Result<Response, BrowserError> {
+        let request_id = hidden(html, "request_id").unwrap_or_default();
+        let csrf_token = hidden(html, "csrf_token").unwrap_or_default();
+        let mut form = vec![
+            ("request_id", request_id.as_str()),
+            ("csrf_token", &csrf_token),
+        ];
+        form.extend_from_slice(fields);
+        self.post(action, &form).await
+    }
+
     /// Submits the login page `html` as `username` with `password`.
     pub async fn log_in(
         &mut self,
@@ -159,41 +177,18 @@ impl Browser {
         username: &str,
         password: &str,
     ) -> Result<Response, BrowserError> {
-        self.post(
+        self.submit(
+            html,
             "/login",
-            &[
-                (
-                    "request_id",
-                    &hidden(html, "request_id").unwrap_or_default(),
-                ),
-                (
-                    "csrf_token",
-                    &hidden(html, "csrf_token").unwrap_or_default(),
-                ),
-                ("username", username),
-                ("password", password),
-            ],
+            &[("username", username), ("password", password)],
         )
         .await
     }
 
     /// Submits the consent page `html` with `decision` (`approve` or `deny`).
     pub async fn decide(&mut self, html: &str, decision: &str) -> Result<Response, BrowserError> {
-        self.post(
-            "/consent",
-            &[
-                (
-                    "request_id",
-                    &hidden(html, "request_id").unwrap_or_default(),
-                ),
-                (
-                    "csrf_token",
-                    &hidden(html, "csrf_token").unwrap_or_default(),
-                ),
-                ("decision", decision),
-            ],
-        )
-        .await
+        self.submit(html, "/consent", &[("decision", decision)])
+            .await
     }
 
     /// What a user does for the authorization request of `pending`: open it, log in with

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::form::{form_decode, form_encode};
+use crate::form::{form_decode, form_encode, param};
 use crate::{CodeVerifier, Nonce, ScopeSet, State};
 
 /// What the client knows about itself and its servers.
@@ -150,13 +150,8 @@ pub fn check_callback(
     pending: Option<&Pending>,
     config: &ClientConfig,
 ) -> Result<String, CallbackRefusal> {
-    let params: Vec<(String, String)> = form_decode(query);
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let params = form_decode(query);
+    let get = |name: &str| param(&params, name);
     let pending = pending.ok_or(CallbackRefusal::NothingPending)?;
     if !get("state").is_some_and(|state| pending.state.constant_time_eq(state)) {
         return Err(CallbackRefusal::StateMismatch);

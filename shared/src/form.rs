@@ -13,3 +13,11 @@ pub fn form_decode(query: &str) -> Vec<(String, String)> {
         .into_owned()
         .collect()
 }
+
+/// The value of the first parameter `name` in decoded `params`.
+pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}

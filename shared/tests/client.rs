@@ -7,7 +7,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use shared::client::{self as flow, CallbackRefusal, ClientConfig, Pending};
-use shared::form::form_decode;
+use shared::form::{form_decode, param};
 use shared::{CodeChallenge, CodeVerifier, Nonce, ScopeSet, State, TokenResponse, jwt};
 
 fn config() -> ClientConfig {
@@ -35,13 +35,7 @@ fn the_authorize_url_carries_every_parameter_encoded_and_an_s256_challenge_of_th
         "{query}"
     );
     let params = form_decode(query);
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-            .expect(name)
-    };
+    let get = |name: &str| param(&params, name).expect(name);
     assert_eq!(get("response_type"), "code");
     assert_eq!(get("client_id"), "demo-client");
     assert_eq!(get("scope"), "openid read");
@@ -49,7 +43,7 @@ fn the_authorize_url_carries_every_parameter_encoded_and_an_s256_challenge_of_th
     assert_eq!(get("state"), request.pending.state.secret());
     assert_eq!(get("nonce"), request.pending.nonce.secret());
     assert!(
-        CodeChallenge::parse(&get("code_challenge"))
+        CodeChallenge::parse(get("code_challenge"))
             .expect("challenge")
             .verify(&request.pending.code_verifier)
     );

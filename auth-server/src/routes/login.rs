@@ -6,13 +6,13 @@ use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
-use serde::Deserialize;
 
 use crate::pages::{self, ClientIdentity, LoginPage, PageError};
 use crate::protocol::throttle::{self, LOGIN_PER_ADDRESS, LOGIN_PER_USER_AND_ADDRESS};
 use crate::routes::address::ClientAddress;
 use crate::routes::page_flow::{
-    after_login, bad_form, busy, checked_session, expired_request, see_other, throttled,
+    CredentialsForm, after_login, bad_form, busy, checked_session, expired_request, see_other,
+    throttled,
 };
 use crate::routes::session;
 use crate::state::AppState;
@@ -21,20 +21,11 @@ use crate::store;
 /// The one message for every failed login: it does not say whether the username exists.
 const LOGIN_FAILED: &str = "Wrong username or password.";
 
-/// The login form as it arrives.
-#[derive(Debug, Deserialize)]
-pub(crate) struct LoginForm {
-    request_id: Option<String>,
-    csrf_token: Option<String>,
-    username: Option<String>,
-    password: Option<String>,
-}
-
 pub(crate) async fn login(
     State(state): State<AppState>,
     address: ClientAddress,
     jar: CookieJar,
-    form: Result<Form<LoginForm>, FormRejection>,
+    form: Result<Form<CredentialsForm>, FormRejection>,
 ) -> Result<Response, PageError> {
     let Form(form) = form.map_err(|_| bad_form())?;
     let session = checked_session(&state, &jar, form.csrf_token.as_deref()).await?;

@@ -5,11 +5,22 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
 
 use crate::pages::{ErrorPage, PageError};
 use crate::protocol::throttle::Limit;
 use crate::routes::session::{self, Session};
 use crate::state::AppState;
+
+/// The login and sign-up forms as they arrive: the pending authorization request to go on
+/// with (if any), the page's CSRF token, and the credentials.
+#[derive(Debug, Deserialize)]
+pub(crate) struct CredentialsForm {
+    pub request_id: Option<String>,
+    pub csrf_token: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
 
 /// A `303 See Other` to a page of this server.
 pub(crate) fn see_other(location: &str) -> Response {

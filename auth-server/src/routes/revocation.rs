@@ -17,7 +17,7 @@ use crate::protocol::tokens;
 use crate::routes::api_doc;
 use crate::routes::form::{authorization, parse_form};
 use crate::state::AppState;
-use crate::store;
+use crate::store::{self, Client};
 
 /// The form of both endpoints (RFC 7009 §2.1, RFC 7662 §2.1).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -61,6 +61,24 @@ pub(crate) struct Introspection {
     auth_time: Option<i64>,
 }
 
+/// The form of either endpoint, and the client it authenticates (RFC 6749 §2.3, as RFC 7009
+/// §2.1 and RFC 7662 §2.1 ask), with how it did.
+async fn authenticated_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(TokenForm, Client, client_auth::Method), ApiError> {
+    let form: TokenForm = parse_form(headers, body)?;
+    let (client, method) = client_auth::authenticate(
+        state,
+        authorization(headers),
+        form.client_id.as_deref(),
+        form.client_secret.as_deref(),
+    )
+    .await?;
+    Ok((form, client, method))
+}
+
 /// A token this server issued, found by its value.
 enum Found {
     Refresh(store::RefreshTokenRow),
@@ -101,14 +119,7 @@ pub(crate) async fn revoke(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let form: TokenForm = parse_form(&headers, body)?;
-    let (client, _) = client_auth::authenticate(
-        &state,
-        authorization(&headers),
-        form.client_id.as_deref(),
-        form.client_secret.as_deref(),
-    )
-    .await?;
+    let (form, client, _) = authenticated_form(&state, &headers, body).await?;
     let token = form
         .token
         .as_deref()
@@ -167,14 +178,7 @@ pub(crate) async fn introspect(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let form: TokenForm = parse_form(&headers, body)?;
-    let (client, method) = client_auth::authenticate(
-        &state,
-        authorization(&headers),
-        form.client_id.as_deref(),
-        form.client_secret.as_deref(),
-    )
-    .await?;
+    let (form, client, method) = authenticated_form(&state, &headers, body).await?;
     // RFC 7662 §2.1: "the endpoint MUST also require some form of authorization"; a public
     // client proves nothing, and only clients registered for it may ask.
     if method == client_auth::Method::None {

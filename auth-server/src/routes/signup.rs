@@ -15,7 +15,8 @@ use crate::protocol::password::MAX_PASSWORD_BYTES;
 use crate::protocol::throttle::{self, SIGNUP_PER_ADDRESS};
 use crate::routes::address::ClientAddress;
 use crate::routes::page_flow::{
-    after_login, bad_form, busy, checked_session, expired_request, see_other, throttled,
+    CredentialsForm, after_login, bad_form, busy, checked_session, expired_request, see_other,
+    throttled,
 };
 use crate::routes::session;
 use crate::state::AppState;
@@ -46,19 +47,11 @@ pub(crate) async fn show(
     Ok((cookie.map_or(jar.clone(), |c| jar.add(c)), page).into_response())
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct SignupForm {
-    request_id: Option<String>,
-    csrf_token: Option<String>,
-    username: Option<String>,
-    password: Option<String>,
-}
-
 pub(crate) async fn create(
     State(state): State<AppState>,
     address: ClientAddress,
     jar: CookieJar,
-    form: Result<Form<SignupForm>, FormRejection>,
+    form: Result<Form<CredentialsForm>, FormRejection>,
 ) -> Result<Response, PageError> {
     let Form(form) = form.map_err(|_| bad_form())?;
     let session = checked_session(&state, &jar, form.csrf_token.as_deref()).await?;

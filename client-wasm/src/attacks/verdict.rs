@@ -1,7 +1,7 @@
 //! The verdict on an attack request, read from the real answer: the expected refusal (its
 //! status and `error`), a success, an error page instead of a redirect.
 
-use shared::form::form_decode;
+use shared::form::{form_decode, param};
 
 use crate::api::Exchange;
 use crate::attacks::Verdict;
@@ -66,12 +66,7 @@ pub fn expect_success(exchange: &Exchange) -> Verdict {
 pub fn expect_error_redirect(answer: &str, error: &str) -> Verdict {
     let query = answer.split_once('?').map_or("", |(_, q)| q);
     let params = form_decode(query);
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
+    let get = |name: &str| param(&params, name).map(str::to_owned);
     match (get("error"), get("code")) {
         (Some(found), None) if found == error => Verdict::Stopped(format!(
             "redirected back with {error}: {}; no code",
