@@ -17,16 +17,12 @@ RUST_LOG=warn "$bin/auth-server" --addr "127.0.0.1:$auth_port" \
   --database-url "sqlite://$contract/auth.db" >"$contract/auth.log" 2>&1 &
 auth_pid=$!
 trap 'kill $auth_pid ${resource_pid:-} 2>/dev/null || true; rm -rf "$contract"' EXIT
-wait_healthy() {
-  for _ in $(seq 100); do curl -fs "$1/health" >/dev/null && return 0; sleep 0.1; done
-  echo "$1 did not start; its log:" >&2; cat "$contract"/*.log >&2; exit 1
-}
-wait_healthy "http://127.0.0.1:$auth_port"
+wait_healthy "http://127.0.0.1:$auth_port" 10 "$contract"
 RUST_LOG=warn "$bin/resource-server" --addr "127.0.0.1:$resource_port" \
   --issuer "http://localhost:$auth_port" --audience http://localhost:8082 \
   --database-url "sqlite://$contract/resource.db" >"$contract/resource.log" 2>&1 &
 resource_pid=$!
-wait_healthy "http://127.0.0.1:$resource_port"
+wait_healthy "http://127.0.0.1:$resource_port" 10 "$contract"
 token=$(curl -fs -d grant_type=client_credentials -d client_id=service-client \
   -d client_secret=service-secret -d scope=read "http://127.0.0.1:$auth_port/token" \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')

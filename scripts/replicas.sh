@@ -30,12 +30,6 @@ stop() {
   rm -rf "$work"
 }
 trap stop EXIT
-wait_healthy() {
-  for _ in $(seq 150); do curl -fs "$1/health" >/dev/null && return 0; sleep 0.2; done
-  echo "$1 did not become healthy; the logs:" >&2
-  tail -n 20 "$work"/*.log >&2
-  exit 1
-}
 
 server="${LAB_TEST_POSTGRES_URL%/*}"
 psql -q "$LAB_TEST_POSTGRES_URL" -c "CREATE DATABASE lab_auth" -c "CREATE DATABASE lab_notes"
@@ -53,7 +47,7 @@ for i in 0 1; do
     --trusted-proxy 127.0.0.1 --database-url "$server/lab_auth" >"$work/auth-$i.log" 2>&1 &
   pids+=($!)
 done
-for port in "${auth_ports[@]}"; do wait_healthy "http://127.0.0.1:$port"; done
+for port in "${auth_ports[@]}"; do wait_healthy "http://127.0.0.1:$port" 30 "$work"; done
 
 echo "==> nginx (deploy/nginx.conf): authorization on $lb_auth, resources on $lb_resource"
 mkdir -p "$work/tmp"
@@ -69,7 +63,7 @@ fi
   cat "$work/nginx.log" >&2
   exit 1
 }
-wait_healthy "$issuer"
+wait_healthy "$issuer" 30 "$work"
 
 echo "==> two resource servers (ports ${resource_ports[*]}), JWT mode, notes on PostgreSQL"
 for i in 0 1; do
@@ -78,7 +72,7 @@ for i in 0 1; do
     >"$work/resource-$i.log" 2>&1 &
   pids+=($!)
 done
-for port in "${resource_ports[@]}"; do wait_healthy "http://127.0.0.1:$port"; done
+for port in "${resource_ports[@]}"; do wait_healthy "http://127.0.0.1:$port" 30 "$work"; done
 
 echo "==> the whole flow for every demo account, through nginx"
 "$bin/oauth-lab" flow --all --auth-url "$issuer" --resource-url "http://127.0.0.1:$lb_resource"
