@@ -11,11 +11,11 @@ use shared::{CodeVerifier, Nonce, ScopeSet, State, demo};
 use tokio::task::JoinSet;
 
 /// alice, the account every benchmark browser logs in as.
-const ALICE: (&str, &str) = demo::ACCOUNTS[0];
+pub const ALICE: (&str, &str) = demo::ACCOUNTS[0];
 
 /// An authorization request of the demo client for `read`, whose code `verifier` redeems:
 /// every code of a run shares one verifier, so one `wrk` script can redeem them all.
-fn request_with(verifier: &CodeVerifier) -> Pending {
+pub fn request_with(verifier: &CodeVerifier) -> Pending {
     Pending {
         state: State::generate(),
         nonce: Nonce::generate(),

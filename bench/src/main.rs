@@ -12,11 +12,13 @@ macro_rules! say {
 
 mod browser;
 mod database;
+mod peer;
 mod server;
 mod wrk;
 
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
@@ -44,6 +46,11 @@ struct Cli {
     /// `postgres://` URL measures it on PostgreSQL (`scripts/bench.sh --postgres`).
     #[arg(long)]
     database_url: Option<String>,
+    /// Also measure node-oidc-provider, started with `node` from this script
+    /// (`bench/peer/node-oidc-provider.mjs`, installed by `scripts/bench.sh --peer
+    /// node-oidc-provider`), under the same loads, and print the ratios.
+    #[arg(long)]
+    peer: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -182,7 +189,7 @@ async fn bench(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let introspection = load.post(
         &format!("{auth_url}/introspect"),
         &format!("token={token}"),
-        Some("Basic cmVzb3VyY2Utc2VydmVyOnJlc291cmNlLXNlcnZlci1zZWNyZXQ="),
+        Some(RESOURCE_SERVER_BASIC),
     )?;
     // Latency, not throughput: 4 connections, without and then with 5 browsers logging in
     // over and over (each login one bcrypt check, cost 12; five, the most parallel logins
@@ -206,9 +213,9 @@ async fn bench(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         ("/token client credentials", credentials.clone()),
         (
             "/token code + PKCE redemption (refresh token issued)",
-            redemption,
+            redemption.clone(),
         ),
-        ("/introspect", introspection),
+        ("/introspect", introspection.clone()),
         ("/token client credentials, 4 connections", quiet),
         (
             "/token client credentials, 4 connections, during the login storm",
@@ -280,6 +287,20 @@ async fn bench(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         "- codes minted at {mint_rate:.0}/s over HTTP (authorize + consent)"
     );
 
+    if let Some(script) = &cli.peer {
+        let ours = peer::PeerRuns {
+            credentials,
+            redemption,
+            introspection,
+        };
+        let theirs = peer::measure(script, &resource_url, &load, code_count).await?;
+        let _ = writeln!(
+            report,
+            "\nSide by side with node-oidc-provider, same machine, same run, same loads:\n\n{}",
+            peer::table(&ours, &theirs)
+        );
+    }
+
     if cli.million {
         say!("issuing client-credentials tokens until 1,000,000 have been issued");
         let issued = issue_until(&load, &auth_url, 1_000_000).await?;
@@ -292,6 +313,9 @@ async fn bench(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     std::io::stdout().write_all(report.as_bytes())?;
     Ok(())
 }
+
+/// `resource-server:resource-server-secret`, the lab's introspecting client, as HTTP Basic.
+const RESOURCE_SERVER_BASIC: &str = "Basic cmVzb3VyY2Utc2VydmVyOnJlc291cmNlLXNlcnZlci1zZWNyZXQ=";
 
 const CLIENT_CREDENTIALS: &str = "grant_type=client_credentials&client_id=service-client&client_secret=service-secret&scope=read";
 

@@ -1,10 +1,12 @@
 //! One headless browser for every program that plays the user at the authorization server:
-//! `oauth-lab flow`, the benchmark, and the servers' tests. It keeps the session cookie,
+//! `oauth-lab flow`, the benchmark, and the servers' tests. It keeps the server's cookies,
 //! never follows a redirect (so every `Location` can be looked at), and fills the login and
 //! consent forms from their hidden fields as a person's browser would submit them.
 //!
 //! The OAuth side (the request's parameters, the callback's checks) is `shared::client`; this
 //! is only the user agent.
+
+use std::collections::BTreeMap;
 
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -32,12 +34,14 @@ pub enum BrowserError {
     Refused(#[from] CallbackRefusal),
 }
 
-/// A browser: one cookie jar (the authorization server's session), one server.
+/// A browser: one cookie jar, one server. The jar keeps each cookie's name and value and
+/// sends them all back (the servers it talks to are one host; paths and expiry dates other
+/// than a removal are not needed here).
 #[derive(Debug, Clone)]
 pub struct Browser {
     http: reqwest::Client,
     base: String,
-    cookie: Option<String>,
+    cookies: BTreeMap<String, String>,
 }
 
 impl Browser {
@@ -49,7 +53,7 @@ impl Browser {
                 .build()
                 .unwrap_or_default(),
             base: base.trim_end_matches('/').to_owned(),
-            cookie: None,
+            cookies: BTreeMap::new(),
         }
     }
 
@@ -63,9 +67,16 @@ impl Browser {
         }
     }
 
-    /// The session cookie (`name=value`), if the server set one.
-    pub fn cookie(&self) -> Option<&str> {
-        self.cookie.as_deref()
+    /// The `Cookie` header this browser sends, if the server set any cookie.
+    pub fn cookie(&self) -> Option<String> {
+        (!self.cookies.is_empty()).then(|| {
+            let pairs: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect();
+            pairs.join("; ")
+        })
     }
 
     /// `target` as an absolute URL: a path is on this browser's server.
@@ -91,9 +102,9 @@ impl Browser {
             .body(body)
     }
 
-    /// Sends `request` with the session cookie, and keeps any new one, like a browser.
+    /// Sends `request` with the cookies, and keeps what the answer sets, like a browser.
     pub async fn send(&mut self, request: RequestBuilder) -> Result<Response, BrowserError> {
-        let request = match &self.cookie {
+        let request = match self.cookie() {
             Some(cookie) => request.header(COOKIE, cookie),
             None => request,
         };
@@ -104,15 +115,28 @@ impl Browser {
                 url: source.url().map(ToString::to_string).unwrap_or_default(),
                 source,
             })?;
-        if let Some(pair) = response
-            .headers()
-            .get(SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-        {
-            self.cookie = Some(pair.to_owned());
+        for set in response.headers().get_all(SET_COOKIE) {
+            self.keep(set.to_str().unwrap_or_default());
         }
         Ok(response)
+    }
+
+    /// Keeps the cookie of one `Set-Cookie` header, or forgets it if the header removes it
+    /// (`Max-Age=0`, or an `Expires` in 1970 as some servers write it).
+    fn keep(&mut self, set_cookie: &str) {
+        let mut attributes = set_cookie.split(';').map(str::trim);
+        let Some((name, value)) = attributes.next().and_then(|pair| pair.split_once('=')) else {
+            return;
+        };
+        let removed = attributes.any(|attribute| {
+            let attribute = attribute.to_ascii_lowercase();
+            attribute == "max-age=0" || attribute.starts_with("expires=thu, 01 jan 1970")
+        });
+        if removed {
+            self.cookies.remove(name);
+        } else {
+            self.cookies.insert(name.to_owned(), value.to_owned());
+        }
     }
 
     pub async fn get(&mut self, target: &str) -> Result<Response, BrowserError> {
