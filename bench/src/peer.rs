@@ -166,7 +166,7 @@ async fn code(browser: &mut Browser, config: &ClientConfig, pending: &Pending) -
 /// The comparison: for each load, our figure, the peer's, and the ratio.
 pub fn table(ours: &PeerRuns, peer: &PeerRuns) -> String {
     let mut out = String::from(
-        "| load | ours (requests/s) | node-oidc-provider (requests/s) | ours / peer |\n|---|---|---|---|\n",
+        "| load | ours: requests/s (p99) | node-oidc-provider: requests/s (p99) | non-2xx ours / peer | ours / peer |\n|---|---|---|---|---|\n",
     );
     for (name, ours, theirs) in [
         (
@@ -187,9 +187,13 @@ pub fn table(ours: &PeerRuns, peer: &PeerRuns) -> String {
     ] {
         let _ = writeln!(
             out,
-            "| {name} | {} | {} | {:.2} |",
+            "| {name} | {} ({}) | {} ({}) | {} / {} | {:.2} |",
             ours.ok_rate(),
+            ours.p99,
             theirs.ok_rate(),
+            theirs.p99,
+            ours.non_2xx,
+            theirs.non_2xx,
             ours.ok_per_sec() / theirs.ok_per_sec()
         );
     }
