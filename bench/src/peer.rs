@@ -11,6 +11,7 @@ use shared::{CodeVerifier, demo};
 use tokio::task::JoinSet;
 
 use crate::browser::{ALICE, request_with};
+use crate::requests::{CLIENT_CREDENTIALS, RESOURCE_SERVER_BASIC};
 use crate::server::Server;
 use crate::wrk::{Load, Run};
 
@@ -75,14 +76,14 @@ pub async fn measure(
     say!("peer: minting {code_count} authorization codes (alice, PKCE S256, one verifier)");
     let codes = mint_codes(&base, &verifier, code_count, 8).await;
     say!("peer: client credentials");
-    let credentials = load.post(&format!("{base}/token"), crate::CLIENT_CREDENTIALS, None)?;
+    let credentials = load.post(&format!("{base}/token"), CLIENT_CREDENTIALS, None)?;
     say!("peer: code + PKCE redemption");
     let redemption = load.redeem(&format!("{base}/token"), &codes, &base, &verifier)?;
     say!("peer: introspection");
     let introspection = load.post(
         &format!("{base}/token/introspection"),
         &format!("token={opaque}"),
-        Some(crate::RESOURCE_SERVER_BASIC),
+        Some(RESOURCE_SERVER_BASIC),
     )?;
     Ok(PeerRuns {
         credentials,

@@ -1,0 +1,337 @@
+//! One run of the benchmark: the command line, the servers started, the loads in order,
+//! and the report.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use shared::CodeVerifier;
+
+use crate::database::{access_token_rows, seed_rows};
+use crate::requests::{CLIENT_CREDENTIALS, RESOURCE_SERVER_BASIC};
+use crate::server::{Server, release_dir};
+use crate::wrk::{Load, Run};
+use crate::{browser, peer};
+
+#[derive(Debug, Parser)]
+#[command(name = "lab-bench")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Mode>,
+    /// Seconds each load runs.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Open connections per load.
+    #[arg(long, default_value_t = 64)]
+    connections: u32,
+    /// Also issue a million tokens and measure the authorization server's memory after.
+    #[arg(long)]
+    million: bool,
+    /// The authorization server's database, new and empty (default: a new SQLite file); a
+    /// `postgres://` URL measures it on PostgreSQL (`scripts/bench.sh --postgres`).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Also measure node-oidc-provider, started with `node` from this script
+    /// (`bench/peer/node-oidc-provider.mjs`, installed by `scripts/bench.sh --peer
+    /// node-oidc-provider`), under the same loads, and print the ratios.
+    #[arg(long)]
+    peer: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Mode {
+    /// The baseline: a bare axum handler answering a constant (run by the benchmark).
+    Baseline {
+        #[arg(long)]
+        port: u16,
+    },
+}
+
+const AUTH_PORT: u16 = 18_081;
+const RESOURCE_PORT: u16 = 18_082;
+const BASELINE_PORT: u16 = 18_090;
+
+fn auth_args(database: &str) -> Vec<String> {
+    [
+        "--addr",
+        &format!("127.0.0.1:{AUTH_PORT}"),
+        "--issuer",
+        &format!("http://127.0.0.1:{AUTH_PORT}"),
+        "--default-resource",
+        &format!("http://127.0.0.1:{RESOURCE_PORT}"),
+        "--database-url",
+        database,
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+#[allow(
+    clippy::too_many_lines,
+    reason = "one run, in the order the figures are printed"
+)]
+pub async fn bench(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let mut report = String::new();
+    let bin = release_dir();
+    let data = tempfile::tempdir()?;
+    let database = cli
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/auth.db", data.path().display()));
+    say!("database: {}", server_kit::db::redacted(&database));
+    let auth_url = format!("http://127.0.0.1:{AUTH_PORT}");
+    let resource_url = format!("http://127.0.0.1:{RESOURCE_PORT}");
+    let load = Load {
+        duration: Duration::from_secs(cli.duration),
+        connections: cli.connections,
+        dir: data.path().to_path_buf(),
+    };
+
+    say!("starting the authorization server (new database, then the same one 5 times)");
+    let (first, fresh) = Server::start(
+        &bin.join("auth-server"),
+        &auth_args(&database),
+        &format!("{auth_url}/health"),
+    )
+    .await;
+    drop(first);
+    let mut restarts = Vec::new();
+    for _ in 0..5 {
+        let (server, took) = Server::start(
+            &bin.join("auth-server"),
+            &auth_args(&database),
+            &format!("{auth_url}/health"),
+        )
+        .await;
+        restarts.push(took);
+        drop(server);
+    }
+    restarts.sort();
+    let (auth, _) = Server::start(
+        &bin.join("auth-server"),
+        &auth_args(&database),
+        &format!("{auth_url}/health"),
+    )
+    .await;
+    let resource_args: Vec<String> = [
+        "--addr",
+        &format!("127.0.0.1:{RESOURCE_PORT}"),
+        "--issuer",
+        &auth_url,
+        "--audience",
+        &resource_url,
+        "--database-url",
+        &format!("sqlite://{}/resource.db", data.path().display()),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let (resource, resource_start) = Server::start(
+        &bin.join("resource-server"),
+        &resource_args,
+        &format!("{resource_url}/health"),
+    )
+    .await;
+    let (_baseline, _) = Server::start(
+        &std::env::current_exe()?,
+        &[
+            "baseline".to_owned(),
+            "--port".to_owned(),
+            BASELINE_PORT.to_string(),
+        ],
+        &format!("http://127.0.0.1:{BASELINE_PORT}/"),
+    )
+    .await;
+    let idle = (auth.rss_mib(), resource.rss_mib());
+
+    let http = reqwest::Client::new();
+    let token = client_credentials_token(&http, &auth_url).await;
+    let verifier = CodeVerifier::generate();
+    let code_count = usize::try_from(cli.duration * 8_000)?;
+    say!("minting {code_count} authorization codes (alice, PKCE S256, one verifier)");
+    let minted = Instant::now();
+    let codes = browser::mint_codes(&auth_url, &verifier, code_count, 8).await;
+    let mint_rate = f64::from(u32::try_from(codes.len())?) / minted.elapsed().as_secs_f64();
+
+    let mut runs: Vec<(&str, Run)> = Vec::new();
+    say!("baseline: bare axum");
+    let baseline = load.get(&format!("http://127.0.0.1:{BASELINE_PORT}/"), None)?;
+    say!("resource server: GET /api/profile with a JWT");
+    let profile = load.get(&format!("{resource_url}/api/profile"), Some(&token))?;
+    say!("authorization server: client credentials");
+    let credentials = load.post(&format!("{auth_url}/token"), CLIENT_CREDENTIALS, None)?;
+    say!("authorization server: code + PKCE redemption");
+    let redemption = load.redeem(&format!("{auth_url}/token"), &codes, &auth_url, &verifier)?;
+    say!("authorization server: introspection");
+    let introspection = load.post(
+        &format!("{auth_url}/introspect"),
+        &format!("token={token}"),
+        Some(RESOURCE_SERVER_BASIC),
+    )?;
+    // Latency, not throughput: 4 connections, without and then with 5 browsers logging in
+    // over and over (each login one bcrypt check, cost 12; five, the most parallel logins
+    // of one user from one address that the login throttle lets reach bcrypt).
+    let light = Load {
+        connections: 4,
+        ..load.clone()
+    };
+    say!("authorization server: client credentials, 4 connections, quiet");
+    let quiet = light.post(&format!("{auth_url}/token"), CLIENT_CREDENTIALS, None)?;
+    say!("authorization server: client credentials, 4 connections, during a storm of logins");
+    let storm = browser::LoginStorm::start(&auth_url, 5);
+    let during_storm = light.post(&format!("{auth_url}/token"), CLIENT_CREDENTIALS, None)?;
+    let logins = storm.stop().await;
+    runs.extend([
+        ("bare axum handler (baseline)", baseline.clone()),
+        (
+            "resource server GET /api/profile (JWT checked)",
+            profile.clone(),
+        ),
+        ("/token client credentials", credentials.clone()),
+        (
+            "/token code + PKCE redemption (refresh token issued)",
+            redemption.clone(),
+        ),
+        ("/introspect", introspection.clone()),
+        ("/token client credentials, 4 connections", quiet),
+        (
+            "/token client credentials, 4 connections, during the login storm",
+            during_storm,
+        ),
+    ]);
+
+    let rows_before = access_token_rows(&database).await?;
+    say!("adding 1,000,000 rows to access_tokens, then client credentials again");
+    seed_rows(&database, 1_000_000).await?;
+    let rows_after = access_token_rows(&database).await?;
+    let with_million_rows = load.post(&format!("{auth_url}/token"), CLIENT_CREDENTIALS, None)?;
+
+    let _ = writeln!(
+        report,
+        "{} connections unless said otherwise; {} s per load.\n",
+        cli.connections, cli.duration
+    );
+    let _ = writeln!(report, "| load | requests/s | p50 | p99 | non-2xx |");
+    let _ = writeln!(report, "|---|---|---|---|---|");
+    for (name, run) in &runs {
+        let _ = writeln!(
+            report,
+            "| {name} | {} | {} | {} | {} |",
+            run.ok_rate(),
+            run.p50,
+            run.p99,
+            run.non_2xx
+        );
+    }
+    let _ = writeln!(
+        report,
+        "| /token client credentials with {rows_after} access-token rows (was {rows_before}) | {} | {} | {} | {} |",
+        with_million_rows.ok_rate(),
+        with_million_rows.p50,
+        with_million_rows.p99,
+        with_million_rows.non_2xx
+    );
+    report.push('\n');
+    let _ = writeln!(
+        report,
+        "- resource server / baseline: {:.2}",
+        profile.ok_per_sec() / baseline.ok_per_sec()
+    );
+    let _ = writeln!(
+        report,
+        "- logins completed during the storm: {logins} in {} s",
+        cli.duration
+    );
+    let _ = writeln!(
+        report,
+        "- start to healthy: auth-server {} ms on a new database, {} ms median of 5 on the existing one ({}..{} ms); resource-server {} ms (discovery and JWKS included)",
+        fresh.as_millis(),
+        restarts[2].as_millis(),
+        restarts[0].as_millis(),
+        restarts[4].as_millis(),
+        resource_start.as_millis()
+    );
+    let _ = writeln!(
+        report,
+        "- idle RSS: auth-server {:.1} MiB, resource-server {:.1} MiB; after the loads: auth-server {:.1} MiB, resource-server {:.1} MiB",
+        idle.0,
+        idle.1,
+        auth.rss_mib(),
+        resource.rss_mib()
+    );
+    let _ = writeln!(
+        report,
+        "- codes minted at {mint_rate:.0}/s over HTTP (authorize + consent)"
+    );
+
+    if let Some(script) = &cli.peer {
+        let ours = peer::PeerRuns {
+            credentials,
+            redemption,
+            introspection,
+        };
+        let theirs = peer::measure(script, &resource_url, &load, code_count).await?;
+        let _ = writeln!(
+            report,
+            "\nSide by side with node-oidc-provider, same machine, same run, same loads:\n\n{}",
+            peer::table(&ours, &theirs)
+        );
+    }
+
+    if cli.million {
+        say!("issuing client-credentials tokens until 1,000,000 have been issued");
+        let issued = issue_until(&load, &auth_url, 1_000_000).await?;
+        let _ = writeln!(
+            report,
+            "- after {issued} tokens issued over HTTP: auth-server RSS {:.1} MiB",
+            auth.rss_mib()
+        );
+    }
+    std::io::stdout().write_all(report.as_bytes())?;
+    Ok(())
+}
+
+async fn client_credentials_token(http: &reqwest::Client, auth_url: &str) -> String {
+    let response: serde_json::Value = http
+        .post(format!("{auth_url}/token"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(CLIENT_CREDENTIALS)
+        .send()
+        .await
+        .expect("the token endpoint answers")
+        .json()
+        .await
+        .expect("JSON");
+    response["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned()
+}
+
+/// Runs client-credentials loads until the server's `tokens_issued_total` reaches `target`.
+async fn issue_until(
+    load: &Load,
+    auth_url: &str,
+    target: u64,
+) -> Result<u64, Box<dyn std::error::Error>> {
+    let http = reqwest::Client::new();
+    loop {
+        let metrics = http
+            .get(format!("{auth_url}/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let issued: u64 = metrics
+            .lines()
+            .filter(|line| line.starts_with("tokens_issued_total"))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum();
+        if issued >= target {
+            return Ok(issued);
+        }
+        say!("  {issued} issued");
+        load.post(&format!("{auth_url}/token"), CLIENT_CREDENTIALS, None)?;
+    }
+}

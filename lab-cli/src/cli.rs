@@ -1,0 +1,206 @@
+//! `oauth-lab`'s commands: what each does with its arguments and what it prints.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use shared::demo::ACCOUNTS as DEMO_ACCOUNTS;
+use shared::jwt::{self, DecodedJwt};
+
+use crate::flow::{self, FlowConfig};
+use crate::inspect;
+
+/// The OAuth 2.1 lab from the command line.
+#[derive(Debug, Parser)]
+#[command(name = "oauth-lab", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the whole flow over HTTP as a browser and the SPA would: discovery, PKCE,
+    /// authorize, login, consent, redirect, token exchange, a resource call, refresh, revocation.
+    Flow {
+        /// The account to log in as (a demo account's password is known).
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        username: Option<String>,
+        /// The password (default: the demo account's).
+        #[arg(long)]
+        password: Option<String>,
+        /// Run the flow for every demo account.
+        #[arg(long)]
+        all: bool,
+        /// Scopes to ask for.
+        #[arg(long, default_value = "openid profile read write")]
+        scope: String,
+        /// Write per-step results and timings as JSON to this file.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        #[arg(long, default_value = "http://localhost:8081")]
+        auth_url: String,
+        #[arg(long, default_value = "http://localhost:8082")]
+        resource_url: String,
+    },
+    /// Hash a password with bcrypt (cost 12), for adding a user by hand.
+    HashPassword {
+        /// The password; without it, it is asked for without echo.
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Decode a JWT, explain its claims, and check it against the lab's JWKS.
+    Inspect {
+        token: String,
+        #[arg(long, default_value = "http://localhost:8081")]
+        auth_url: String,
+        /// The audience the token must name.
+        #[arg(long, default_value = "http://localhost:8082")]
+        audience: String,
+    },
+}
+
+/// Runs the command `cli` names; the exit code says whether it succeeded.
+pub async fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Flow {
+            username,
+            password,
+            all,
+            scope,
+            output,
+            auth_url,
+            resource_url,
+        } => {
+            let accounts: Vec<(String, String)> = if all {
+                DEMO_ACCOUNTS
+                    .iter()
+                    .map(|(u, p)| ((*u).to_owned(), (*p).to_owned()))
+                    .collect()
+            } else {
+                let username = username.unwrap_or_default();
+                let known = DEMO_ACCOUNTS
+                    .iter()
+                    .find(|(u, _)| *u == username)
+                    .map(|(_, p)| (*p).to_owned());
+                let Some(password) = password.or(known) else {
+                    eprintln!("{username} is not a demo account: pass --password");
+                    return ExitCode::FAILURE;
+                };
+                vec![(username, password)]
+            };
+            let mut reports = Vec::new();
+            for (username, password) in accounts {
+                let config = FlowConfig {
+                    auth_url: auth_url.clone(),
+                    resource_url: resource_url.clone(),
+                    username,
+                    password,
+                    scope: scope.clone(),
+                };
+                let report = flow::run(&config).await;
+                narrate(&report);
+                reports.push(report);
+            }
+            if let Some(path) = output {
+                let json = serde_json::to_string_pretty(&reports).unwrap_or_default();
+                if let Err(error) = std::fs::write(&path, json) {
+                    eprintln!("cannot write {}: {error}", path.display());
+                    return ExitCode::FAILURE;
+                }
+            }
+            if reports.iter().all(|r| r.ok) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Command::HashPassword { password } => {
+            let password = match password {
+                Some(password) => password,
+                None => match rpassword::prompt_password("Password: ") {
+                    Ok(password) => password,
+                    Err(error) => {
+                        eprintln!("cannot read the password: {error}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+            };
+            match bcrypt::hash(password, 12) {
+                Ok(hash) => {
+                    let _ = writeln!(std::io::stdout(), "{hash}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("bcrypt failed: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Inspect {
+            token,
+            auth_url,
+            audience,
+        } => inspect_token(&token, &auth_url, &audience).await,
+    }
+}
+
+fn narrate(report: &flow::FlowReport) {
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "\n== {} ==", report.username);
+    for step in &report.steps {
+        let mark = if step.ok { "ok  " } else { "FAIL" };
+        let _ = writeln!(
+            out,
+            "{mark} {:<36} {:>5} ms  {}",
+            step.step, step.millis, step.detail
+        );
+    }
+    if !report.ok {
+        let failed = report
+            .steps
+            .iter()
+            .find(|s| !s.ok)
+            .map_or("(no step ran)", |s| s.step);
+        let _ = writeln!(out, "the flow failed at: {failed}");
+    }
+}
+
+async fn inspect_token(token: &str, auth_url: &str, audience: &str) -> ExitCode {
+    let mut out = std::io::stdout();
+    let Some(DecodedJwt { header, claims }) = jwt::decode(token) else {
+        eprintln!("not a JWT: expected header.payload.signature in base64url");
+        return ExitCode::FAILURE;
+    };
+    let _ = writeln!(out, "header: {header}");
+    if let Some(object) = claims.as_object() {
+        for (name, value) in object {
+            let _ = writeln!(out, "  {name:<20} {value:<50} {}", jwt::explain_claim(name));
+        }
+    }
+    let issuer = auth_url.trim_end_matches('/');
+    let jwks = match reqwest::get(format!("{issuer}/jwks.json")).await {
+        Ok(response) => response.json().await.unwrap_or_default(),
+        Err(error) => {
+            eprintln!(
+                "cannot read {issuer}/jwks.json ({error}); is the lab running? bash scripts/lab.sh"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let checks = inspect::check(token, &jwks, issuer, audience);
+    for check in &checks {
+        let _ = writeln!(
+            out,
+            "{} {:<10} {}",
+            if check.ok { "ok  " } else { "FAIL" },
+            check.name,
+            check.detail
+        );
+    }
+    if checks.iter().all(|c| c.ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
