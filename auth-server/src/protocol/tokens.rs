@@ -27,6 +27,9 @@ const ID_TOKEN_TYP: &str = "JWT";
 #[derive(Debug)]
 pub(crate) struct Issue<'a> {
     pub grant: &'a Grant,
+    /// Whether `grant` is a stored row the tokens point to (and die with). A client's
+    /// token for itself has none: see `grants/client_credentials.rs`.
+    pub grant_stored: bool,
     /// The user's username, for the `preferred_username` claim.
     pub username: Option<&'a str>,
     /// The access token's scope: the grant's, or less (RFC 6749 §6 lets a refresh narrow it).
@@ -79,7 +82,7 @@ pub(crate) async fn issue(state: &AppState, issue: &Issue<'_>) -> Result<TokenRe
         &state.db,
         &AccessTokenRecord {
             jti: &claims.jti,
-            grant_id: Some(&grant.id),
+            grant_id: issue.grant_stored.then_some(grant.id.as_str()),
             client_id: &grant.client_id,
             sub,
             scope: issue.scope,

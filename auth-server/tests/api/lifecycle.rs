@@ -157,6 +157,47 @@ async fn client_credentials_with_basic_authentication_issue_a_token_whose_subjec
 }
 
 #[tokio::test]
+async fn a_client_credentials_token_writes_no_grant_and_its_revocation_holds_at_once() {
+    let app = spawn_app().await;
+    let grants = || async {
+        let db = app.db().await;
+        let count: i64 =
+            server_kit::with_db!(&db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM grants")
+            .fetch_one(pool)
+            .await)
+            .expect("counted");
+        count
+    };
+    let before = grants().await;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "service-client"),
+        ("client_secret", "service-secret"),
+    ];
+    let tokens: TokenResponse = app.token(&form).await.json().await.expect("tokens");
+    assert_eq!(
+        grants().await,
+        before,
+        "no grant row for a client's own token"
+    );
+    let token = tokens.access_token.secret();
+    assert_eq!(app.introspect(token).await["active"], true);
+    let revoked = app
+        .http
+        .post(app.url("/revoke"))
+        .form(&[
+            ("token", token),
+            ("client_id", "service-client"),
+            ("client_secret", "service-secret"),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(revoked.status(), StatusCode::OK);
+    assert_eq!(app.introspect(token).await["active"], false);
+}
+
+#[tokio::test]
 async fn client_credentials_with_the_secret_in_the_form_work_too() {
     let app = spawn_app().await;
     let response = app

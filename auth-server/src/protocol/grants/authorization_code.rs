@@ -53,6 +53,7 @@ pub(crate) async fn exchange_code(
         state,
         &Issue {
             grant: &grant,
+            grant_stored: true,
             username: Some(&user.username),
             scope: &scope,
             refresh_scope: client.may_use(GrantType::RefreshToken).then_some(&scope),

@@ -60,6 +60,7 @@ pub(crate) async fn refresh(
         state,
         &Issue {
             grant: &grant,
+            grant_stored: true,
             username: Some(&user.username),
             scope: &scope,
             refresh_scope: Some(&row.scopes()?),
