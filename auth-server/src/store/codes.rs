@@ -5,7 +5,7 @@ use server_kit::with_db;
 use shared::ScopeSet;
 
 use crate::error::Internal;
-use crate::store::stored_scopes;
+use crate::store::{Grant, stored_scopes};
 
 /// An issued authorization code, as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -51,15 +51,67 @@ pub(crate) async fn insert_code(
     Ok(())
 }
 
-pub(crate) async fn find_code(db: &Db, code_hash: &str) -> Result<Option<CodeRecord>, Internal> {
-    Ok(with_db!(db, pool => sqlx::query_as(
-        "SELECT grant_id, client_id, user_id, redirect_uri, scope, code_challenge, nonce,
-                expires_at, used_at
-         FROM authorization_codes WHERE code_hash = $1",
+/// A code with what its redemption needs besides: its grant and its user's name, read in
+/// one statement (each statement through sqlx-sqlite is a round trip to another thread;
+/// see `docs/BENCHMARKS.md`). `None` parts: the grant or the user no longer exists.
+#[derive(Debug)]
+pub(crate) struct Redeemable {
+    pub code: CodeRecord,
+    pub grant: Option<Grant>,
+    pub username: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RedeemableRow {
+    #[sqlx(flatten)]
+    code: CodeRecord,
+    grant_client_id: Option<String>,
+    grant_user_id: Option<String>,
+    grant_scope: Option<String>,
+    grant_resource: Option<String>,
+    grant_auth_time: Option<i64>,
+    grant_revoked_at: Option<i64>,
+    username: Option<String>,
+}
+
+pub(crate) async fn find_redeemable(
+    db: &Db,
+    code_hash: &str,
+) -> Result<Option<Redeemable>, Internal> {
+    let row: Option<RedeemableRow> = with_db!(db, pool => sqlx::query_as(
+        "SELECT c.grant_id, c.client_id, c.user_id, c.redirect_uri, c.scope, c.code_challenge,
+                c.nonce, c.expires_at, c.used_at,
+                g.client_id AS grant_client_id, g.user_id AS grant_user_id,
+                g.scope AS grant_scope, g.resource AS grant_resource,
+                g.auth_time AS grant_auth_time, g.revoked_at AS grant_revoked_at,
+                u.username
+         FROM authorization_codes c
+         LEFT JOIN grants g ON g.id = c.grant_id
+         LEFT JOIN users u ON u.id = c.user_id
+         WHERE c.code_hash = $1",
     )
     .bind(code_hash)
     .fetch_optional(pool)
-    .await)?)
+    .await)?;
+    Ok(row.map(|row| {
+        let grant = match (row.grant_client_id, row.grant_scope, row.grant_resource) {
+            (Some(client_id), Some(scope), Some(resource)) => Some(Grant {
+                id: row.code.grant_id.clone(),
+                client_id,
+                user_id: row.grant_user_id,
+                scope,
+                resource,
+                auth_time: row.grant_auth_time,
+                revoked_at: row.grant_revoked_at,
+            }),
+            _ => None,
+        };
+        Redeemable {
+            code: row.code,
+            grant,
+            username: row.username,
+        }
+    }))
 }
 
 /// Marks the code used. One statement, so of any number of concurrent redemptions exactly

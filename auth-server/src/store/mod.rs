@@ -17,7 +17,7 @@ pub(crate) use clients::{
     Client, NewClient, OperatorClient, client_name_taken, clients_of, delete_client, find_client,
     insert_client, update_client, upsert_operator_client,
 };
-pub(crate) use codes::{CodeRecord, consume_code, find_code, insert_code};
+pub(crate) use codes::{CodeRecord, Redeemable, consume_code, find_redeemable, insert_code};
 pub(crate) use grants::{Grant, find_grant, insert_grant, revoke_grant};
 pub(crate) use keys::{KeyRow, insert_key, public_keys, signing_key_at};
 pub(crate) use pending::{

@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use crate::protocol::grants::check_same_resource;
 use crate::protocol::tokens::{self, Issue};
 use crate::state::AppState;
-use crate::store::{self, Client, CodeRecord};
+use crate::store::{self, Client, CodeRecord, Redeemable};
 
 /// The checks of RFC 6749 §4.1.3 and RFC 7636 §4.6, in order. Every failure is
 /// `invalid_grant` ("invalid, expired, revoked, does not match the redirection URI used in
@@ -24,7 +24,11 @@ pub(crate) async fn exchange_code(
         .as_deref()
         .ok_or_else(|| ApiError::new(TokenErrorCode::InvalidRequest, "code is missing"))?;
     let code_hash = shared::digest::sha256_hex(code.as_bytes());
-    let record = store::find_code(&state.db, &code_hash)
+    let Redeemable {
+        code: record,
+        grant,
+        username,
+    } = store::find_redeemable(&state.db, &code_hash)
         .await?
         .ok_or_else(|| invalid_grant("unknown authorization code"))?;
 
@@ -42,19 +46,16 @@ pub(crate) async fn exchange_code(
         return Err(replayed(state, &record).await);
     }
     let scope = record.scopes()?;
-    let grant = store::find_grant(&state.db, &record.grant_id)
-        .await?
-        .ok_or_else(|| invalid_grant("the grant of this code no longer exists"))?;
+    let grant = grant.ok_or_else(|| invalid_grant("the grant of this code no longer exists"))?;
     check_same_resource(&grant, form)?;
-    let user = store::find_user(&state.db, &record.user_id)
-        .await?
-        .ok_or_else(|| invalid_grant("the user of this code no longer exists"))?;
+    let username =
+        username.ok_or_else(|| invalid_grant("the user of this code no longer exists"))?;
     let mut response = tokens::issue(
         state,
         &Issue {
             grant: &grant,
             grant_stored: true,
-            username: Some(&user.username),
+            username: Some(&username),
             scope: &scope,
             refresh_scope: client.may_use(GrantType::RefreshToken).then_some(&scope),
             refresh_not_after: None,
