@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use shared::ScopeSet;
 use utoipa::ToSchema;
@@ -28,15 +29,15 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(resource_metadata))
 }
 
-/// Who the token is for: `GET /api/profile`.
+/// Who the token is for: `GET /api/profile`, written straight from the token's claims.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct Profile {
-    sub: String,
+pub(crate) struct Profile<'a> {
+    sub: &'a str,
     /// `null` for a token without a user (client credentials).
-    username: Option<String>,
+    username: Option<&'a str>,
     #[schema(value_type = String)]
-    scope: ScopeSet,
-    client_id: String,
+    scope: &'a ScopeSet,
+    client_id: &'a str,
     /// Seconds since 1970.
     expires_at: i64,
     /// Seconds from now.
@@ -67,22 +68,23 @@ pub(crate) struct ResourceMetadata {
     get,
     path = "/api/profile",
     responses(
-        (status = 200, description = "Who the token is for (scope read)", body = Profile),
+        (status = 200, description = "Who the token is for (scope read)", body = Profile<'static>),
         BearerRefusals,
         server_kit::api_doc::LimitRefusals,
     )
 )]
-pub(crate) async fn profile(caller: Caller) -> Result<Json<Profile>, ApiError> {
+pub(crate) async fn profile(caller: Caller) -> Result<Response, ApiError> {
     caller.require("read")?;
-    let claims = caller.claims;
-    Ok(Json(Profile {
+    let claims = &caller.claims;
+    let profile = Profile {
         expires_in: (claims.exp - server_kit::unix_now()).max(0),
-        sub: claims.sub,
-        username: claims.preferred_username,
-        scope: claims.scope,
-        client_id: claims.client_id,
+        sub: &claims.sub,
+        username: claims.preferred_username.as_deref(),
+        scope: &claims.scope,
+        client_id: &claims.client_id,
         expires_at: claims.exp,
-    }))
+    };
+    Ok(Json(profile).into_response())
 }
 
 /// `GET /api/notes` (scope `read`): the caller's own notes, newest first.

@@ -2,6 +2,7 @@
 //! scope check of each endpoint. Every decision is one access-log line: who, what, and
 //! allowed or why not.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::extract::FromRequestParts;
@@ -17,7 +18,7 @@ use crate::store;
 /// A caller whose access token passed every check of [`crate::validate`].
 #[derive(Debug)]
 pub(crate) struct Caller {
-    pub claims: AccessTokenClaims,
+    pub claims: Arc<AccessTokenClaims>,
     method: Method,
     path: String,
     state: AppState,

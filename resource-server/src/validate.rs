@@ -2,7 +2,7 @@
 //! [`Validator::validate`]; each refusal names the check that failed.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -48,7 +48,7 @@ pub(crate) enum Validator {
 }
 
 impl Validator {
-    pub(crate) async fn validate(&self, token: &str) -> Result<AccessTokenClaims, Refusal> {
+    pub(crate) async fn validate(&self, token: &str) -> Result<Arc<AccessTokenClaims>, Refusal> {
         match self {
             Self::Jwt(validator) => validator.validate(token).await,
             Self::Introspect {
@@ -65,7 +65,7 @@ impl Validator {
                 if !claims.aud.contains(audience) {
                     return Err(Refusal::WrongAudience);
                 }
-                Ok(claims)
+                Ok(Arc::new(claims))
             }
         }
     }
@@ -116,11 +116,11 @@ impl JwtValidator {
         }
     }
 
-    async fn validate(&self, token: &str) -> Result<AccessTokenClaims, Refusal> {
+    async fn validate(&self, token: &str) -> Result<Arc<AccessTokenClaims>, Refusal> {
         if let Some(claims) = self.verified.get(token) {
             return Ok(claims);
         }
-        let claims = self.verify(token).await?;
+        let claims = Arc::new(self.verify(token).await?);
         self.verified.insert(token, &claims);
         Ok(claims)
     }
@@ -160,30 +160,31 @@ impl JwtValidator {
 /// bytes verified once verify again, with the same key, issuer and audience. So a token seen
 /// before skips the signature check (the expensive part); its expiry is checked again on
 /// every use. Bounded: when full, expired entries go, and if none has expired, all go.
+/// Read-mostly, so a read-write lock; the claims are shared, not copied, per request.
 #[derive(Debug, Default)]
-struct VerifiedTokens(Mutex<HashMap<String, AccessTokenClaims>>);
+struct VerifiedTokens(RwLock<HashMap<String, Arc<AccessTokenClaims>>>);
 
 /// At most this many verified tokens are kept (a few MB).
 const VERIFIED_CAPACITY: usize = 10_000;
 
 impl VerifiedTokens {
     fn clear(&self) {
-        if let Ok(mut cache) = self.0.lock() {
+        if let Ok(mut cache) = self.0.write() {
             cache.clear();
         }
     }
 
-    fn get(&self, token: &str) -> Option<AccessTokenClaims> {
+    fn get(&self, token: &str) -> Option<Arc<AccessTokenClaims>> {
         let now = server_kit::unix_now();
         let leeway = i64::try_from(LEEWAY_SECS).unwrap_or(0);
-        let cache = self.0.lock().ok()?;
+        let cache = self.0.read().ok()?;
         let claims = cache.get(token)?;
         // `nbf` passed at the first check, and time only moves on.
-        (claims.exp + leeway > now).then(|| claims.clone())
+        (claims.exp + leeway > now).then(|| Arc::clone(claims))
     }
 
-    fn insert(&self, token: &str, claims: &AccessTokenClaims) {
-        let Ok(mut cache) = self.0.lock() else {
+    fn insert(&self, token: &str, claims: &Arc<AccessTokenClaims>) {
+        let Ok(mut cache) = self.0.write() else {
             return;
         };
         if cache.len() >= VERIFIED_CAPACITY {
@@ -193,7 +194,7 @@ impl VerifiedTokens {
                 cache.clear();
             }
         }
-        cache.insert(token.to_owned(), claims.clone());
+        cache.insert(token.to_owned(), Arc::clone(claims));
     }
 }
 

@@ -5,12 +5,13 @@
 //! middleware counts it. So the protocol code never touches the registry, and a response
 //! counts exactly once.
 
-use std::sync::{Arc, LazyLock};
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock, RwLock};
 use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -39,25 +40,25 @@ impl Outcome {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
-    endpoint: String,
+    method: &'static str,
+    endpoint: &'static str,
     status: u16,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct EndpointLabels {
-    endpoint: String,
+    endpoint: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct RefusalLabels {
-    endpoint: String,
-    reason: String,
+    endpoint: &'static str,
+    reason: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct GrantLabels {
-    grant: String,
+    grant: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -130,35 +131,31 @@ impl Metrics {
         }
     }
 
-    fn record(&self, method: &str, endpoint: &str, response: &Response, seconds: f64) {
-        let endpoint = endpoint.to_owned();
+    fn record(
+        &self,
+        method: &'static str,
+        endpoint: &'static str,
+        response: &Response,
+        seconds: f64,
+    ) {
         self.requests
             .get_or_create(&RequestLabels {
-                method: method.to_owned(),
-                endpoint: endpoint.clone(),
+                method,
+                endpoint,
                 status: response.status().as_u16(),
             })
             .inc();
         self.latency
-            .get_or_create(&EndpointLabels {
-                endpoint: endpoint.clone(),
-            })
+            .get_or_create(&EndpointLabels { endpoint })
             .observe(seconds);
         match response.extensions().get::<Outcome>() {
-            Some(Outcome::Refused(reason)) => {
+            Some(&Outcome::Refused(reason)) => {
                 self.refusals
-                    .get_or_create(&RefusalLabels {
-                        endpoint,
-                        reason: (*reason).to_owned(),
-                    })
+                    .get_or_create(&RefusalLabels { endpoint, reason })
                     .inc();
             }
-            Some(Outcome::Issued(grant)) => {
-                self.issued
-                    .get_or_create(&GrantLabels {
-                        grant: (*grant).to_owned(),
-                    })
-                    .inc();
+            Some(&Outcome::Issued(grant)) => {
+                self.issued.get_or_create(&GrantLabels { grant }).inc();
             }
             None => {}
         }
@@ -198,17 +195,48 @@ pub fn measured(router: Router) -> Router {
 
 async fn count(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let endpoint = request
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+        .map_or("unmatched", |path| route_label(path.as_str()));
     let response = next.run(request).await;
-    metrics.record(
-        &method,
-        &endpoint,
-        &response,
-        started.elapsed().as_secs_f64(),
-    );
+    metrics.record(method, endpoint, &response, started.elapsed().as_secs_f64());
     response
+}
+
+/// The method as a label; a method no route takes is `other` (the set stays small).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// A route pattern as a label, made `'static` once per pattern and then looked up: the
+/// patterns are the router's, a fixed set, so labels cost no allocation per request.
+fn route_label(pattern: &str) -> &'static str {
+    static ROUTES: LazyLock<RwLock<HashSet<&'static str>>> = LazyLock::new(RwLock::default);
+    if let Some(known) = ROUTES
+        .read()
+        .ok()
+        .and_then(|routes| routes.get(pattern).copied())
+    {
+        return known;
+    }
+    let Ok(mut routes) = ROUTES.write() else {
+        return "unmatched";
+    };
+    if let Some(known) = routes.get(pattern) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(pattern.to_owned().into_boxed_str());
+    routes.insert(leaked);
+    leaked
 }
