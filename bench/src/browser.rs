@@ -51,13 +51,13 @@ pub async fn mint_codes(
     count: usize,
     browsers: usize,
 ) -> Vec<String> {
-    let mut tasks = JoinSet::new();
+    let mut minters = Vec::with_capacity(browsers);
     for _ in 0..browsers {
         let verifier = CodeVerifier::parse(verifier.secret()).expect("a verifier");
         let share = count / browsers;
         let mut browser = logged_in(base).await.expect("alice logs in");
         let config = ClientConfig::demo(base);
-        tasks.spawn(async move {
+        minters.push(async move {
             let mut codes = Vec::with_capacity(share);
             while codes.len() < share {
                 let pending = request_with(&verifier);
@@ -68,7 +68,19 @@ pub async fn mint_codes(
             codes
         });
     }
-    let mut codes = Vec::with_capacity(count);
+    gather(minters).await
+}
+
+/// Runs the `minters` (one per browser) at once and gathers their codes.
+pub async fn gather<F>(minters: Vec<F>) -> Vec<String>
+where
+    F: Future<Output = Vec<String>> + Send + 'static,
+{
+    let mut tasks = JoinSet::new();
+    for minter in minters {
+        tasks.spawn(minter);
+    }
+    let mut codes = Vec::new();
     while let Some(done) = tasks.join_next().await {
         codes.extend(done.expect("a minting task"));
     }

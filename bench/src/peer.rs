@@ -8,9 +8,8 @@ use std::path::Path;
 use lab_cli::browser::{self, Browser};
 use shared::client::{self, ClientConfig, Pending};
 use shared::{CodeVerifier, demo};
-use tokio::task::JoinSet;
 
-use crate::browser::{ALICE, request_with};
+use crate::browser::{ALICE, gather, request_with};
 use crate::requests::{CLIENT_CREDENTIALS, RESOURCE_SERVER_BASIC};
 use crate::server::Server;
 use crate::wrk::{Load, Run};
@@ -105,29 +104,26 @@ async fn mint_codes(
         redirect_uri: demo::REDIRECT_URI.to_owned(),
         issuer: base.to_owned(),
     };
-    let mut tasks = JoinSet::new();
-    for _ in 0..browsers {
-        let (config, base) = (config.clone(), base.to_owned());
-        let verifier = CodeVerifier::parse(verifier.secret()).expect("a verifier");
-        let share = count / browsers;
-        tasks.spawn(async move {
-            let mut browser = Browser::new(&base);
-            let mut codes = Vec::with_capacity(share);
-            while codes.len() < share {
-                let pending = request_with(&verifier);
-                let code = code(&mut browser, &config, &pending)
-                    .await
-                    .expect("the peer answers with a code");
-                codes.push(code);
+    let minters = (0..browsers)
+        .map(|_| {
+            let (config, base) = (config.clone(), base.to_owned());
+            let verifier = CodeVerifier::parse(verifier.secret()).expect("a verifier");
+            let share = count / browsers;
+            async move {
+                let mut browser = Browser::new(&base);
+                let mut codes = Vec::with_capacity(share);
+                while codes.len() < share {
+                    let pending = request_with(&verifier);
+                    let code = code(&mut browser, &config, &pending)
+                        .await
+                        .expect("the peer answers with a code");
+                    codes.push(code);
+                }
+                codes
             }
-            codes
-        });
-    }
-    let mut codes = Vec::with_capacity(count);
-    while let Some(done) = tasks.join_next().await {
-        codes.extend(done.expect("a minting task"));
-    }
-    codes
+        })
+        .collect();
+    gather(minters).await
 }
 
 /// One authorization at the peer, as a browser goes through it: its development pages ask
