@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use lab_cli::browser::{self, Browser};
 use reqwest::StatusCode;
 use shared::client::{ClientConfig, Pending};
-use shared::{CodeVerifier, Nonce, ScopeSet, State, demo};
+use shared::{CodeVerifier, ScopeSet, demo};
 use tokio::task::JoinSet;
 
 /// alice, the account every benchmark browser logs in as.
@@ -16,13 +16,10 @@ pub const ALICE: (&str, &str) = demo::ACCOUNTS[0];
 /// An authorization request of the demo client for `read`, whose code `verifier` redeems:
 /// every code of a run shares one verifier, so one `wrk` script can redeem them all.
 pub fn request_with(verifier: &CodeVerifier) -> Pending {
-    Pending {
-        state: State::generate(),
-        nonce: Nonce::generate(),
-        code_verifier: CodeVerifier::parse(verifier.secret()).expect("a verifier"),
-        scope: ScopeSet::parse("read").expect("a scope"),
-        extra: None,
-    }
+    Pending::with_verifier(
+        CodeVerifier::parse(verifier.secret()).expect("a verifier"),
+        ScopeSet::parse("read").expect("a scope"),
+    )
 }
 
 /// Logs a new browser in as alice at `base` (one bcrypt check); `None` if refused.

@@ -132,13 +132,9 @@ async fn mint_codes(
 async fn code(browser: &mut Browser, config: &ClientConfig, pending: &Pending) -> Option<String> {
     // node-oidc-provider refuses `nonce` without the `openid` scope (the lab ignores it);
     // the request is otherwise the lab's own.
-    let params = client::authorization_params(config, pending);
-    let pairs: Vec<(&str, &str)> = params
-        .iter()
-        .filter(|(name, _)| *name != "nonce")
-        .map(|(name, value)| (*name, value.as_str()))
-        .collect();
-    let mut answer = browser.authorize("/auth", &pairs).await.ok()?;
+    let mut params = client::authorization_params(config, pending);
+    params.retain(|(name, _)| *name != "nonce");
+    let mut answer = browser.authorize("/auth", &params).await.ok()?;
     for _ in 0..8 {
         let location = browser::location(&answer)?;
         if let Some(query) = location.strip_prefix(&format!("{}?", config.redirect_uri)) {

@@ -68,7 +68,7 @@ impl Browser {
     }
 
     /// The `Cookie` header this browser sends, if the server set any cookie.
-    pub fn cookie(&self) -> Option<String> {
+    fn cookie(&self) -> Option<String> {
         (!self.cookies.is_empty()).then(|| {
             let pairs: Vec<String> = self
                 .cookies
@@ -102,19 +102,22 @@ impl Browser {
             .body(body)
     }
 
-    /// Sends `request` with the cookies, and keeps what the answer sets, like a browser.
-    pub async fn send(&mut self, request: RequestBuilder) -> Result<Response, BrowserError> {
-        let request = match self.cookie() {
+    /// `request` with this browser's cookies, not yet sent (to send many at once).
+    pub fn with_cookies(&self, request: RequestBuilder) -> RequestBuilder {
+        match self.cookie() {
             Some(cookie) => request.header(COOKIE, cookie),
             None => request,
-        };
-        let response = request
-            .send()
-            .await
-            .map_err(|source| BrowserError::Unreachable {
+        }
+    }
+
+    /// Sends `request` with the cookies, and keeps what the answer sets, like a browser.
+    pub async fn send(&mut self, request: RequestBuilder) -> Result<Response, BrowserError> {
+        let response = self.with_cookies(request).send().await.map_err(|source| {
+            BrowserError::Unreachable {
                 url: source.url().map(ToString::to_string).unwrap_or_default(),
                 source,
-            })?;
+            }
+        })?;
         for set in response.headers().get_all(SET_COOKIE) {
             self.keep(set.to_str().unwrap_or_default());
         }
@@ -155,10 +158,10 @@ impl Browser {
 
     /// Opens the authorization request `params` at `authorization_endpoint` (a path on this
     /// server, or a URL).
-    pub async fn authorize(
+    pub async fn authorize<K: AsRef<str>, V: AsRef<str>>(
         &mut self,
         authorization_endpoint: &str,
-        params: &[(&str, &str)],
+        params: &[(K, V)],
     ) -> Result<Response, BrowserError> {
         let target = format!("{authorization_endpoint}?{}", form_encode(params));
         self.get(&target).await
@@ -172,8 +175,7 @@ impl Browser {
         pending: &Pending,
     ) -> Result<Response, BrowserError> {
         let params = client::authorization_params(config, pending);
-        let pairs: Vec<(&str, &str)> = params.iter().map(|(n, v)| (*n, v.as_str())).collect();
-        self.authorize(authorization_endpoint, &pairs).await
+        self.authorize(authorization_endpoint, &params).await
     }
 
     /// Submits the form of the page `html` to `action`: its hidden `request_id` and

@@ -56,10 +56,17 @@ impl Pending {
     /// A fresh request for `scope`: new `state`, `nonce` and PKCE verifier from the
     /// platform's CSPRNG (the browser's `crypto.getRandomValues` in the SPA).
     pub fn generate(scope: ScopeSet) -> Self {
+        Self::with_verifier(CodeVerifier::generate(), scope)
+    }
+
+    /// A request for `scope` whose code `code_verifier` will redeem (new `state` and
+    /// `nonce`): for a client that sends many requests under one verifier, as a benchmark
+    /// or a test does.
+    pub fn with_verifier(code_verifier: CodeVerifier, scope: ScopeSet) -> Self {
         Self {
             state: State::generate(),
             nonce: Nonce::generate(),
-            code_verifier: CodeVerifier::generate(),
+            code_verifier,
             scope,
             extra: None,
         }
@@ -97,9 +104,8 @@ pub fn authorization_request(
 ) -> AuthorizationRequest {
     let pending = Pending::generate(scope.clone());
     let params = authorization_params(config, &pending);
-    let pairs: Vec<(&str, &str)> = params.iter().map(|(n, v)| (*n, v.as_str())).collect();
     AuthorizationRequest {
-        url: format!("{authorization_endpoint}?{}", form_encode(&pairs)),
+        url: format!("{authorization_endpoint}?{}", form_encode(&params)),
         pending,
     }
 }

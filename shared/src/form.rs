@@ -1,7 +1,16 @@
 //! `application/x-www-form-urlencoded`, both ways: query strings and form bodies.
 
-/// `application/x-www-form-urlencoded`.
-pub fn form_encode(pairs: &[(&str, &str)]) -> String {
+use std::borrow::Borrow;
+
+/// `application/x-www-form-urlencoded`, from any list of name and value pairs (borrowed
+/// strings, or owned values such as `shared::client::authorization_params` makes).
+pub fn form_encode<I, K, V>(pairs: I) -> String
+where
+    I: IntoIterator,
+    I::Item: Borrow<(K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
     form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish()

@@ -7,11 +7,10 @@ use std::collections::HashMap;
 
 use auth_server::config::Config;
 use auth_server::startup::Application;
-use reqwest::header::COOKIE;
 use reqwest::{Response, StatusCode};
 use shared::client::{self, ClientConfig, Pending};
 pub use shared::demo::{CLIENT_ID, REDIRECT_URI};
-use shared::{CodeVerifier, Nonce, ScopeSet, State, TokenResponse};
+use shared::{CodeVerifier, ScopeSet, State, TokenResponse};
 
 /// A running authorization server.
 pub struct TestApp {
@@ -264,10 +263,7 @@ impl Browser<'_> {
             .inner
             .form_request(path, shared::form::form_encode(form))
             .header("x-forwarded-for", address);
-        match self.inner.cookie() {
-            Some(cookie) => request.header(COOKIE, cookie),
-            None => request,
-        }
+        self.inner.with_cookies(request)
     }
 
     /// Submits the login page `html`, as if from `address` behind a trusted proxy.
@@ -378,10 +374,10 @@ impl Browser<'_> {
 fn demo_request(verifier: &CodeVerifier, scope: &str) -> Pending {
     Pending {
         state: State::new("state-123"),
-        nonce: Nonce::generate(),
-        code_verifier: CodeVerifier::parse(verifier.secret()).expect("a verifier"),
-        scope: ScopeSet::parse(scope).expect("scopes"),
-        extra: None,
+        ..Pending::with_verifier(
+            CodeVerifier::parse(verifier.secret()).expect("a verifier"),
+            ScopeSet::parse(scope).expect("scopes"),
+        )
     }
 }
 
