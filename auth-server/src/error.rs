@@ -39,6 +39,7 @@ macro_rules! internal_from {
 }
 internal_from!(
     sqlx::Error,
+    server_kit::db::UnitError,
     jsonwebtoken::errors::Error,
     bcrypt::BcryptError,
     tokio::task::JoinError,

@@ -6,6 +6,15 @@
 //! code once per backend, so every statement is type-checked against both drivers. Only the
 //! schemas differ (types, identity columns), so each server has one migrations folder per
 //! backend.
+//!
+//! On SQLite the hot path of the token endpoints does not go through sqlx: it runs whole
+//! units of work on one thread that owns a connection and commits many requests together
+//! ([`Owner`]). Those few statements are written once per backend.
+
+mod owner;
+
+pub use owner::{Owner, UnitError};
+pub use rusqlite;
 
 use std::str::FromStr as _;
 use std::time::Duration;
@@ -18,8 +27,16 @@ use sqlx::{Connection as _, PgConnection, PgPool, SqlitePool};
 /// A connection pool to one of the two backends.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(Sqlite),
     Postgres(PgPool),
+}
+
+/// A SQLite database: a sqlx pool for most statements and the owner thread for the units of
+/// work of the hot path, on the same file.
+#[derive(Debug, Clone)]
+pub struct Sqlite {
+    pub pool: SqlitePool,
+    pub owner: Owner,
 }
 
 /// A server's schema, once per backend (`sqlx::migrate!("./migrations/sqlite")`, ...).
@@ -38,6 +55,8 @@ pub enum OpenError {
     Scheme(String),
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
     #[error("cannot apply the migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -48,7 +67,10 @@ pub enum OpenError {
 macro_rules! with_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.pool;
+                $body
+            }
             $crate::db::Db::Postgres($pool) => $body,
         }
     };
@@ -60,7 +82,7 @@ impl Db {
     pub async fn open(url: &str, migrations: &Migrations) -> Result<Self, OpenError> {
         let db = Self::connect(url).await?;
         match &db {
-            Self::Sqlite(pool) => migrations.sqlite.run(pool).await?,
+            Self::Sqlite(sqlite) => migrations.sqlite.run(&sqlite.pool).await?,
             // sqlx takes an advisory lock: replicas starting together migrate once.
             Self::Postgres(pool) => migrations.postgres.run(pool).await?,
         }
@@ -102,7 +124,7 @@ pub fn redacted(url: &str) -> String {
 /// every token and every used code); a power cut may lose the last transactions before
 /// the checkpoint, never corrupt the file. `FULL` would sync on every commit, a disk flush
 /// per token issued.
-async fn open_sqlite(url: &str) -> Result<SqlitePool, sqlx::Error> {
+async fn open_sqlite(url: &str) -> Result<Sqlite, OpenError> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -114,10 +136,14 @@ async fn open_sqlite(url: &str) -> Result<SqlitePool, sqlx::Error> {
     {
         std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
     }
-    SqlitePoolOptions::new()
+    let path = options.get_filename().to_path_buf();
+    let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .connect_with(options)
-        .await
+        .await?;
+    // After the pool: it created the file and set it to WAL.
+    let owner = Owner::open(&path)?;
+    Ok(Sqlite { pool, owner })
 }
 
 /// PostgreSQL at `url`. Each statement the servers run is atomic on its own (a code is

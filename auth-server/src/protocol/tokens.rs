@@ -12,7 +12,7 @@ use shared::{
 use crate::error::Internal;
 use crate::protocol::keys::SigningKeys;
 use crate::state::AppState;
-use crate::store::{self, AccessTokenRecord, Grant, RefreshTokenRecord};
+use crate::store::{self, AccessTokenRecord, Grant, NewTokens, RefreshTokenRecord, Spending};
 
 /// RFC 9068 §2.1: access tokens "MUST include this media type in the "typ" header
 /// parameter ... "at+jwt"", so a resource server cannot mistake another JWT (an ID token,
@@ -45,8 +45,15 @@ pub(crate) struct Issue<'a> {
     pub refresh_not_after: Option<i64>,
 }
 
-/// Issues the tokens of `issue`: the successful token response.
-pub(crate) async fn issue(state: &AppState, issue: &Issue<'_>) -> Result<TokenResponse, Internal> {
+/// Issues the tokens of `issue`: signs them, then spends `spending` and writes their rows in
+/// one transaction, so a code or refresh token is never spent without its tokens stored,
+/// nor tokens stored for one spent before. `None`: `spending` was already spent (a replay,
+/// or a concurrent request that won), and nothing was issued.
+pub(crate) async fn issue(
+    state: &AppState,
+    issue: &Issue<'_>,
+    spending: Spending<'_>,
+) -> Result<Option<TokenResponse>, Internal> {
     let grant = issue.grant;
     let now = server_kit::unix_now();
     let ttl = state.settings.access_token_ttl;
@@ -78,52 +85,46 @@ pub(crate) async fn issue(state: &AppState, issue: &Issue<'_>) -> Result<TokenRe
         .keys
         .sign(&state.db, ACCESS_TOKEN_TYP, &claims)
         .await?;
-    store::insert_access_token(
-        &state.db,
-        &AccessTokenRecord {
-            jti: &claims.jti,
-            grant_id: issue.grant_stored.then_some(grant.id.as_str()),
-            client_id: &grant.client_id,
-            sub,
-            scope: issue.scope,
-            audience: &grant.resource,
-            expires_at: claims.exp,
-        },
-    )
-    .await?;
-
-    let refresh_token = match (issue.refresh_scope, grant.user_id.as_deref()) {
+    let access = AccessTokenRecord {
+        jti: claims.jti,
+        grant_id: issue.grant_stored.then(|| grant.id.clone()),
+        client_id: grant.client_id.clone(),
+        sub: sub.to_owned(),
+        scope: issue.scope.to_string(),
+        audience: grant.resource.clone(),
+        expires_at: claims.exp,
+    };
+    let (refresh_token, refresh) = match (issue.refresh_scope, grant.user_id.as_deref()) {
         (Some(refresh_scope), Some(user_id)) => {
             let token = RefreshToken::generate();
-            store::insert_refresh_token(
-                &state.db,
-                &RefreshTokenRecord {
-                    token_hash: &shared::digest::sha256_hex(token.secret().as_bytes()),
-                    grant_id: &grant.id,
-                    client_id: &grant.client_id,
-                    user_id,
-                    scope: refresh_scope,
-                    expires_at: issue
-                        .refresh_not_after
-                        .map_or(now + state.settings.refresh_token_ttl, |not_after| {
-                            not_after.min(now + state.settings.refresh_token_ttl)
-                        }),
-                },
-            )
-            .await?;
-            Some(token)
+            let row = RefreshTokenRecord {
+                token_hash: shared::digest::sha256_hex(token.secret().as_bytes()),
+                grant_id: grant.id.clone(),
+                client_id: grant.client_id.clone(),
+                user_id: user_id.to_owned(),
+                scope: refresh_scope.to_string(),
+                expires_at: issue
+                    .refresh_not_after
+                    .map_or(now + state.settings.refresh_token_ttl, |not_after| {
+                        not_after.min(now + state.settings.refresh_token_ttl)
+                    }),
+            };
+            (Some(token), Some(row))
         }
-        _ => None,
+        _ => (None, None),
     };
+    if !store::write_tokens(&state.db, spending, NewTokens { access, refresh }).await? {
+        return Ok(None);
+    }
 
-    Ok(TokenResponse {
+    Ok(Some(TokenResponse {
         access_token: AccessToken::new(access_token),
         token_type: TokenType::Bearer,
         expires_in: u64::try_from(ttl).unwrap_or(0),
         scope: Some(issue.scope.clone()),
         refresh_token,
         id_token: None,
-    })
+    }))
 }
 
 /// An OpenID Connect ID token for the login behind `grant` (OIDC Core §3.1.3.3), issued

@@ -1,7 +1,8 @@
 //! Clients: registered by the operator (seeded) or by anyone (dynamic registration, the
 //! clients pages). Lists (redirect URIs, grant types) are JSON arrays.
 
-use server_kit::db::Db;
+use server_kit::db::rusqlite::OptionalExtension as _;
+use server_kit::db::{Db, Sqlite};
 use server_kit::with_db;
 use shared::{ClientId, GrantType, RedirectUri, ScopeSet};
 
@@ -45,15 +46,44 @@ struct ClientRow {
     self_registered: bool,
 }
 
+const FIND_CLIENT: &str =
+    "SELECT client_id, name, secret_hash, redirect_uris, allowed_scopes, can_introspect,
+            post_logout_redirect_uris, grant_types, self_registered
+     FROM clients WHERE client_id = $1";
+
+/// Read on every token, introspection and revocation request: on SQLite by the owner
+/// thread.
 pub(crate) async fn find_client(db: &Db, client_id: &str) -> Result<Option<Client>, Internal> {
-    let row: Option<ClientRow> = with_db!(db, pool => sqlx::query_as(
-        "SELECT client_id, name, secret_hash, redirect_uris, allowed_scopes, can_introspect,
-                post_logout_redirect_uris, grant_types, self_registered
-         FROM clients WHERE client_id = $1",
-    )
-    .bind(client_id)
-    .fetch_optional(pool)
-    .await)?;
+    let row: Option<ClientRow> = match db {
+        Db::Sqlite(Sqlite { owner, .. }) => {
+            let client_id = client_id.to_owned();
+            owner
+                .unit(move |c| {
+                    c.prepare_cached(FIND_CLIENT)?
+                        .query_row([client_id], |row| {
+                            Ok(ClientRow {
+                                client_id: row.get(0)?,
+                                name: row.get(1)?,
+                                secret_hash: row.get(2)?,
+                                redirect_uris: row.get(3)?,
+                                allowed_scopes: row.get(4)?,
+                                can_introspect: row.get(5)?,
+                                post_logout_redirect_uris: row.get(6)?,
+                                grant_types: row.get(7)?,
+                                self_registered: row.get(8)?,
+                            })
+                        })
+                        .optional()
+                })
+                .await?
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_as(FIND_CLIENT)
+                .bind(client_id)
+                .fetch_optional(pool)
+                .await?
+        }
+    };
     row.map(|row| {
         let uris = |json: &str| -> Result<Vec<RedirectUri>, Internal> {
             Ok(stored_list(json)?.iter().map(RedirectUri::new).collect())

@@ -1,6 +1,7 @@
 //! Authorization codes, stored by their hash, single use.
 
-use server_kit::db::Db;
+use server_kit::db::rusqlite::OptionalExtension as _;
+use server_kit::db::{Db, Sqlite};
 use server_kit::with_db;
 use shared::ScopeSet;
 
@@ -74,25 +75,62 @@ struct RedeemableRow {
     username: Option<String>,
 }
 
+const FIND_REDEEMABLE: &str =
+    "SELECT c.grant_id, c.client_id, c.user_id, c.redirect_uri, c.scope, c.code_challenge,
+            c.nonce, c.expires_at, c.used_at,
+            g.client_id AS grant_client_id, g.user_id AS grant_user_id,
+            g.scope AS grant_scope, g.resource AS grant_resource,
+            g.auth_time AS grant_auth_time, g.revoked_at AS grant_revoked_at,
+            u.username
+     FROM authorization_codes c
+     LEFT JOIN grants g ON g.id = c.grant_id
+     LEFT JOIN users u ON u.id = c.user_id
+     WHERE c.code_hash = $1";
+
+/// Read on every redemption: on SQLite by the owner thread.
 pub(crate) async fn find_redeemable(
     db: &Db,
     code_hash: &str,
 ) -> Result<Option<Redeemable>, Internal> {
-    let row: Option<RedeemableRow> = with_db!(db, pool => sqlx::query_as(
-        "SELECT c.grant_id, c.client_id, c.user_id, c.redirect_uri, c.scope, c.code_challenge,
-                c.nonce, c.expires_at, c.used_at,
-                g.client_id AS grant_client_id, g.user_id AS grant_user_id,
-                g.scope AS grant_scope, g.resource AS grant_resource,
-                g.auth_time AS grant_auth_time, g.revoked_at AS grant_revoked_at,
-                u.username
-         FROM authorization_codes c
-         LEFT JOIN grants g ON g.id = c.grant_id
-         LEFT JOIN users u ON u.id = c.user_id
-         WHERE c.code_hash = $1",
-    )
-    .bind(code_hash)
-    .fetch_optional(pool)
-    .await)?;
+    let row: Option<RedeemableRow> = match db {
+        Db::Sqlite(Sqlite { owner, .. }) => {
+            let code_hash = code_hash.to_owned();
+            owner
+                .unit(move |c| {
+                    c.prepare_cached(FIND_REDEEMABLE)?
+                        .query_row([code_hash], |row| {
+                            Ok(RedeemableRow {
+                                code: CodeRecord {
+                                    grant_id: row.get(0)?,
+                                    client_id: row.get(1)?,
+                                    user_id: row.get(2)?,
+                                    redirect_uri: row.get(3)?,
+                                    scope: row.get(4)?,
+                                    code_challenge: row.get(5)?,
+                                    nonce: row.get(6)?,
+                                    expires_at: row.get(7)?,
+                                    used_at: row.get(8)?,
+                                },
+                                grant_client_id: row.get(9)?,
+                                grant_user_id: row.get(10)?,
+                                grant_scope: row.get(11)?,
+                                grant_resource: row.get(12)?,
+                                grant_auth_time: row.get(13)?,
+                                grant_revoked_at: row.get(14)?,
+                                username: row.get(15)?,
+                            })
+                        })
+                        .optional()
+                })
+                .await?
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_as(FIND_REDEEMABLE)
+                .bind(code_hash)
+                .fetch_optional(pool)
+                .await?
+        }
+    };
     Ok(row.map(|row| {
         let grant = match (row.grant_client_id, row.grant_scope, row.grant_resource) {
             (Some(client_id), Some(scope), Some(resource)) => Some(Grant {
@@ -112,17 +150,4 @@ pub(crate) async fn find_redeemable(
             username: row.username,
         }
     }))
-}
-
-/// Marks the code used. One statement, so of any number of concurrent redemptions exactly
-/// one sees `true`.
-pub(crate) async fn consume_code(db: &Db, code_hash: &str) -> Result<bool, Internal> {
-    let changed = with_db!(db, pool => sqlx::query(
-        "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL",
-    )
-    .bind(server_kit::unix_now())
-    .bind(code_hash)
-    .execute(pool)
-    .await.map(|done| done.rows_affected()))?;
-    Ok(changed == 1)
 }

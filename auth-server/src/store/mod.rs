@@ -17,7 +17,7 @@ pub(crate) use clients::{
     Client, NewClient, OperatorClient, client_name_taken, clients_of, delete_client, find_client,
     insert_client, update_client, upsert_operator_client,
 };
-pub(crate) use codes::{CodeRecord, Redeemable, consume_code, find_redeemable, insert_code};
+pub(crate) use codes::{CodeRecord, Redeemable, find_redeemable, insert_code};
 pub(crate) use grants::{Grant, find_grant, insert_grant, revoke_grant};
 pub(crate) use keys::{KeyRow, insert_key, public_keys, signing_key_at};
 pub(crate) use pending::{
@@ -27,9 +27,8 @@ pub(crate) use purge::purge_expired;
 pub(crate) use sessions::{Session, delete_session, find_session, insert_session};
 pub(crate) use throttle::{give_back_unit, reset_units, take_unit};
 pub(crate) use tokens::{
-    AccessTokenRecord, AccessTokenRow, RefreshTokenRecord, RefreshTokenRow, find_access_token,
-    find_refresh_token, insert_access_token, insert_refresh_token, revoke_access_token,
-    rotate_refresh_token,
+    AccessTokenRecord, AccessTokenRow, NewTokens, RefreshTokenRecord, RefreshTokenRow, Spending,
+    find_access_token, find_refresh_token, revoke_access_token, write_tokens,
 };
 pub(crate) use users::{NewUser, User, count_users, find_user, find_user_by_name, insert_user};
 

@@ -1,6 +1,7 @@
 //! Access tokens (by `jti`) and refresh tokens (by their hash), as issued.
 
-use server_kit::db::Db;
+use server_kit::db::rusqlite::{self, OptionalExtension as _, params};
+use server_kit::db::{Db, Sqlite};
 use server_kit::with_db;
 use shared::ScopeSet;
 
@@ -9,63 +10,160 @@ use crate::store::stored_scopes;
 
 /// An issued access token, recorded by its `jti` so it can be revoked and introspected.
 #[derive(Debug)]
-pub(crate) struct AccessTokenRecord<'a> {
-    pub jti: &'a str,
-    pub grant_id: Option<&'a str>,
-    pub client_id: &'a str,
-    pub sub: &'a str,
-    pub scope: &'a ScopeSet,
-    pub audience: &'a str,
+pub(crate) struct AccessTokenRecord {
+    pub jti: String,
+    pub grant_id: Option<String>,
+    pub client_id: String,
+    pub sub: String,
+    pub scope: String,
+    pub audience: String,
     pub expires_at: i64,
-}
-
-pub(crate) async fn insert_access_token(
-    db: &Db,
-    token: &AccessTokenRecord<'_>,
-) -> Result<(), Internal> {
-    with_db!(db, pool => sqlx::query(
-        "INSERT INTO access_tokens (jti, grant_id, client_id, sub, scope, audience, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(token.jti)
-    .bind(token.grant_id)
-    .bind(token.client_id)
-    .bind(token.sub)
-    .bind(token.scope.to_string())
-    .bind(token.audience)
-    .bind(token.expires_at)
-    .execute(pool)
-    .await.map(|done| done.rows_affected()))?;
-    Ok(())
 }
 
 /// An issued refresh token, stored by its hash.
 #[derive(Debug)]
-pub(crate) struct RefreshTokenRecord<'a> {
-    pub token_hash: &'a str,
-    pub grant_id: &'a str,
-    pub client_id: &'a str,
-    pub user_id: &'a str,
-    pub scope: &'a ScopeSet,
+pub(crate) struct RefreshTokenRecord {
+    pub token_hash: String,
+    pub grant_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
     pub expires_at: i64,
 }
 
-pub(crate) async fn insert_refresh_token(
+/// The rows of one token response: written together, or not at all.
+#[derive(Debug)]
+pub(crate) struct NewTokens {
+    pub access: AccessTokenRecord,
+    pub refresh: Option<RefreshTokenRecord>,
+}
+
+/// What the write of a token response spends, in the same transaction: an authorization
+/// code (single use, RFC 6749 §4.1.2) or a refresh token (rotated on use, OAuth 2.1
+/// §4.3.1), identified by its hash. If it is already spent, nothing is written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Spending<'a> {
+    Nothing,
+    Code(&'a str),
+    RefreshToken(&'a str),
+}
+
+impl Spending<'_> {
+    /// The statement that marks it spent, and its key: it changes one row, or none when
+    /// the code or token was spent before (by a concurrent request too: the statement is
+    /// atomic, so of any number of them exactly one changes the row).
+    fn statement(self) -> Option<(&'static str, String)> {
+        match self {
+            Self::Nothing => None,
+            Self::Code(hash) => Some((
+                "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL",
+                hash.to_owned(),
+            )),
+            Self::RefreshToken(hash) => Some((
+                "UPDATE refresh_tokens SET rotated_at = $1
+                 WHERE token_hash = $2 AND rotated_at IS NULL AND revoked_at IS NULL",
+                hash.to_owned(),
+            )),
+        }
+    }
+}
+
+const INSERT_ACCESS: &str =
+    "INSERT INTO access_tokens (jti, grant_id, client_id, sub, scope, audience, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const INSERT_REFRESH: &str =
+    "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// Spends `spending` and writes `tokens`, in one transaction. `false`: it was already
+/// spent, and nothing was written.
+pub(crate) async fn write_tokens(
     db: &Db,
-    token: &RefreshTokenRecord<'_>,
-) -> Result<(), Internal> {
-    with_db!(db, pool => sqlx::query(
-        "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(token.token_hash)
-    .bind(token.grant_id)
-    .bind(token.client_id)
-    .bind(token.user_id)
-    .bind(token.scope.to_string())
-    .bind(token.expires_at)
-    .execute(pool)
-    .await.map(|done| done.rows_affected()))?;
+    spending: Spending<'_>,
+    tokens: NewTokens,
+) -> Result<bool, Internal> {
+    let spend = spending.statement();
+    let now = server_kit::unix_now();
+    match db {
+        Db::Sqlite(Sqlite { owner, .. }) => Ok(owner
+            .unit(move |c| {
+                if let Some((statement, key)) = &spend
+                    && c.prepare_cached(statement)?.execute(params![now, key])? != 1
+                {
+                    return Ok(false);
+                }
+                let a = &tokens.access;
+                c.prepare_cached(INSERT_ACCESS)?.execute(params![
+                    a.jti,
+                    a.grant_id,
+                    a.client_id,
+                    a.sub,
+                    a.scope,
+                    a.audience,
+                    a.expires_at
+                ])?;
+                if let Some(r) = &tokens.refresh {
+                    c.prepare_cached(INSERT_REFRESH)?.execute(params![
+                        r.token_hash,
+                        r.grant_id,
+                        r.client_id,
+                        r.user_id,
+                        r.scope,
+                        r.expires_at
+                    ])?;
+                }
+                Ok(true)
+            })
+            .await?),
+        // One statement needs no transaction (a client-credentials token: one round trip).
+        Db::Postgres(pool) if spend.is_none() && tokens.refresh.is_none() => {
+            insert_access(pool, &tokens.access).await?;
+            Ok(true)
+        }
+        Db::Postgres(pool) => {
+            let mut transaction = pool.begin().await?;
+            if let Some((statement, key)) = &spend {
+                let changed = sqlx::query(statement)
+                    .bind(now)
+                    .bind(key)
+                    .execute(&mut *transaction)
+                    .await?;
+                if changed.rows_affected() != 1 {
+                    return Ok(false);
+                }
+            }
+            insert_access(&mut *transaction, &tokens.access).await?;
+            if let Some(r) = &tokens.refresh {
+                sqlx::query(INSERT_REFRESH)
+                    .bind(&r.token_hash)
+                    .bind(&r.grant_id)
+                    .bind(&r.client_id)
+                    .bind(&r.user_id)
+                    .bind(&r.scope)
+                    .bind(r.expires_at)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            transaction.commit().await?;
+            Ok(true)
+        }
+    }
+}
+
+async fn insert_access<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    a: &AccessTokenRecord,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(INSERT_ACCESS)
+        .bind(&a.jti)
+        .bind(&a.grant_id)
+        .bind(&a.client_id)
+        .bind(&a.sub)
+        .bind(&a.scope)
+        .bind(&a.audience)
+        .bind(a.expires_at)
+        .execute(executor)
+        .await?;
     Ok(())
 }
 
@@ -99,20 +197,6 @@ pub(crate) async fn find_refresh_token(
     .await)?)
 }
 
-/// Marks a refresh token used. One statement, so of concurrent refreshes with the same
-/// token exactly one sees `true`.
-pub(crate) async fn rotate_refresh_token(db: &Db, token_hash: &str) -> Result<bool, Internal> {
-    let changed = with_db!(db, pool => sqlx::query(
-        "UPDATE refresh_tokens SET rotated_at = $1
-         WHERE token_hash = $2 AND rotated_at IS NULL AND revoked_at IS NULL",
-    )
-    .bind(server_kit::unix_now())
-    .bind(token_hash)
-    .execute(pool)
-    .await.map(|done| done.rows_affected()))?;
-    Ok(changed == 1)
-}
-
 /// What the server knows about an access token it issued.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct AccessTokenRow {
@@ -129,17 +213,38 @@ impl AccessTokenRow {
     }
 }
 
+const FIND_ACCESS: &str =
+    "SELECT a.client_id, a.expires_at, a.revoked_at, g.revoked_at AS grant_revoked_at
+     FROM access_tokens a LEFT JOIN grants g ON g.id = a.grant_id WHERE a.jti = $1";
+
+/// Read on every introspection and UserInfo request: on SQLite by the owner thread.
 pub(crate) async fn find_access_token(
     db: &Db,
     jti: &str,
 ) -> Result<Option<AccessTokenRow>, Internal> {
-    Ok(with_db!(db, pool => sqlx::query_as(
-        "SELECT a.client_id, a.expires_at, a.revoked_at, g.revoked_at AS grant_revoked_at
-         FROM access_tokens a LEFT JOIN grants g ON g.id = a.grant_id WHERE a.jti = $1",
-    )
-    .bind(jti)
-    .fetch_optional(pool)
-    .await)?)
+    match db {
+        Db::Sqlite(Sqlite { owner, .. }) => {
+            let jti = jti.to_owned();
+            Ok(owner
+                .unit(move |c| {
+                    c.prepare_cached(FIND_ACCESS)?
+                        .query_row([jti], |row: &rusqlite::Row<'_>| {
+                            Ok(AccessTokenRow {
+                                client_id: row.get(0)?,
+                                expires_at: row.get(1)?,
+                                revoked_at: row.get(2)?,
+                                grant_revoked_at: row.get(3)?,
+                            })
+                        })
+                        .optional()
+                })
+                .await?)
+        }
+        Db::Postgres(pool) => Ok(sqlx::query_as(FIND_ACCESS)
+            .bind(jti)
+            .fetch_optional(pool)
+            .await?),
+    }
 }
 
 pub(crate) async fn revoke_access_token(db: &Db, jti: &str) -> Result<(), Internal> {

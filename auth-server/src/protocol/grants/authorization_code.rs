@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use crate::protocol::grants::check_same_resource;
 use crate::protocol::tokens::{self, Issue};
 use crate::state::AppState;
-use crate::store::{self, Client, CodeRecord, Redeemable};
+use crate::store::{self, Client, CodeRecord, Redeemable, Spending};
 
 /// The checks of RFC 6749 §4.1.3 and RFC 7636 §4.6, in order. Every failure is
 /// `invalid_grant` ("invalid, expired, revoked, does not match the redirection URI used in
@@ -40,17 +40,15 @@ pub(crate) async fn exchange_code(
     check_same_redirect_uri(&record, form).map_err(invalid_grant)?;
     check_code_verifier(&record, form).map_err(invalid_grant)?;
 
-    // Single use, atomically: of concurrent redemptions exactly one marks the code used.
-    // The others are replays (OAuth 2.1 §4.1.3) and revoke the grant like any replay.
-    if !store::consume_code(&state.db, &code_hash).await? {
-        return Err(replayed(state, &record).await);
-    }
     let scope = record.scopes()?;
     let grant = grant.ok_or_else(|| invalid_grant("the grant of this code no longer exists"))?;
     check_same_resource(&grant, form)?;
     let username =
         username.ok_or_else(|| invalid_grant("the user of this code no longer exists"))?;
-    let mut response = tokens::issue(
+    // Single use, atomically: the code is marked used in the transaction that stores the
+    // tokens, so of concurrent redemptions exactly one gets them. The others are replays
+    // (OAuth 2.1 §4.1.3) and revoke the grant like any replay.
+    let Some(mut response) = tokens::issue(
         state,
         &Issue {
             grant: &grant,
@@ -60,8 +58,12 @@ pub(crate) async fn exchange_code(
             refresh_scope: client.may_use(GrantType::RefreshToken).then_some(&scope),
             refresh_not_after: None,
         },
+        Spending::Code(&code_hash),
     )
-    .await?;
+    .await?
+    else {
+        return Err(replayed(state, &record).await);
+    };
     if scope.contains("openid") {
         response.id_token = Some(
             tokens::id_token(

@@ -3,10 +3,10 @@
 
 use shared::{ScopeSet, TokenErrorCode, TokenRequestForm};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Internal};
 use crate::protocol::tokens::{self, Issue};
 use crate::state::AppState;
-use crate::store::{Client, Grant};
+use crate::store::{Client, Grant, Spending};
 
 /// RFC 6749 §4.4 / OAuth 2.1 §4.2: a confidential client asks for a token for itself
 /// (service to service). No user, no refresh token (RFC 6749 §4.4.3: "A refresh token
@@ -55,8 +55,10 @@ pub(crate) async fn client_credentials(
             refresh_scope: None,
             refresh_not_after: None,
         },
+        Spending::Nothing,
     )
-    .await?;
+    .await?
+    .ok_or_else(|| Internal::new("nothing to spend, yet spent"))?;
     tracing::info!(client = %client.client_id, scope = %scope, "token: client credentials; issued an access token for the client itself");
     Ok(response)
 }

@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use crate::protocol::grants::check_same_resource;
 use crate::protocol::tokens::{self, Issue};
 use crate::state::AppState;
-use crate::store::{self, Client, RefreshTokenRow};
+use crate::store::{self, Client, RefreshTokenRow, Spending};
 
 /// The checks of a refresh, in order. Every failure but a malformed request is `invalid_grant`.
 pub(crate) async fn refresh(
@@ -45,18 +45,16 @@ pub(crate) async fn refresh(
     }
     let scope = narrowed_scope(&row, form.scope.as_deref())?;
 
-    // Rotation, atomically: of two refreshes racing with the same token exactly one marks
-    // it used. The loser cannot be told apart from an attacker replaying a stolen token, so
-    // it is treated as one: `invalid_grant`, and the family (the winner's new tokens too)
-    // is revoked. A client must not refresh twice in parallel.
-    if !store::rotate_refresh_token(&state.db, &token_hash).await? {
-        return Err(reused(state, &row).await);
-    }
     let user_id = grant.user_id.clone().unwrap_or_default();
     let user = store::find_user(&state.db, &user_id)
         .await?
         .ok_or_else(|| invalid_grant("the user of this refresh token no longer exists"))?;
-    let response = tokens::issue(
+    // Rotation, atomically: the old token is marked used in the transaction that stores the
+    // new tokens, so of two refreshes racing with the same token exactly one gets them. The
+    // loser cannot be told apart from an attacker replaying a stolen token, so it is
+    // treated as one: `invalid_grant`, and the family (the winner's new tokens too) is
+    // revoked. A client must not refresh twice in parallel.
+    let Some(response) = tokens::issue(
         state,
         &Issue {
             grant: &grant,
@@ -66,8 +64,12 @@ pub(crate) async fn refresh(
             refresh_scope: Some(&row.scopes()?),
             refresh_not_after: Some(row.expires_at),
         },
+        Spending::RefreshToken(&token_hash),
     )
-    .await?;
+    .await?
+    else {
+        return Err(reused(state, &row).await);
+    };
     tracing::info!(client = row.client_id, scope = %scope, "token: refresh token rotated; the old one no longer works");
     Ok(response)
 }
