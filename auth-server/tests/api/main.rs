@@ -5,6 +5,7 @@ mod accounts;
 mod authorize;
 mod bad_input;
 mod discovery;
+mod durability;
 mod health;
 mod helpers;
 mod keys;
