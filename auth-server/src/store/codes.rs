@@ -53,8 +53,7 @@ pub(crate) async fn insert_code(
 }
 
 /// A code with what its redemption needs besides: its grant and its user's name, read in
-/// one statement (each statement through sqlx-sqlite is a round trip to another thread;
-/// see `docs/BENCHMARKS.md`). `None` parts: the grant or the user no longer exists.
+/// one statement. `None` parts: the grant or the user no longer exists.
 #[derive(Debug)]
 pub(crate) struct Redeemable {
     pub code: CodeRecord,

@@ -1,6 +1,6 @@
 //! Signing keys (Ed25519), private and public halves, and when each starts signing.
 
-use server_kit::db::Db;
+use server_kit::db::{Db, Sqlite};
 use server_kit::with_db;
 
 use crate::error::Internal;
@@ -40,11 +40,20 @@ pub(crate) async fn insert_key(
     Ok(())
 }
 
-/// Every key's id, public key and `signs_from`, newest first.
+const PUBLIC_KEYS: &str = "SELECT kid, public_key, signs_from FROM signing_keys ORDER BY signs_from DESC, created_at DESC";
+
+/// Every key's id, public key and `signs_from`, newest first. Read on every introspection
+/// and UserInfo request (a token verifies only against a key published now): on SQLite by
+/// the owner thread.
 pub(crate) async fn public_keys(db: &Db) -> Result<Vec<(String, Vec<u8>, i64)>, Internal> {
-    Ok(with_db!(db, pool => sqlx::query_as(
-        "SELECT kid, public_key, signs_from FROM signing_keys ORDER BY signs_from DESC, created_at DESC",
-    )
-    .fetch_all(pool)
-    .await)?)
+    match db {
+        Db::Sqlite(Sqlite { owner, .. }) => Ok(owner
+            .unit(|c| {
+                c.prepare_cached(PUBLIC_KEYS)?
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                    .collect()
+            })
+            .await?),
+        Db::Postgres(pool) => Ok(sqlx::query_as(PUBLIC_KEYS).fetch_all(pool).await?),
+    }
 }
