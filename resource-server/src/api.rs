@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::bearer::Caller;
+use crate::bearer::{Admin, Caller, Read, Write};
 use crate::error::{ApiError, BearerRefusals, RefusalBody};
 use crate::state::AppState;
 use crate::store::{self, Note};
@@ -73,8 +73,7 @@ pub(crate) struct ResourceMetadata {
         server_kit::api_doc::LimitRefusals,
     )
 )]
-pub(crate) async fn profile(caller: Caller) -> Result<Response, ApiError> {
-    caller.require("read")?;
+pub(crate) async fn profile(caller: Caller<Read>) -> Result<Response, ApiError> {
     let claims = &caller.claims;
     let profile = Profile {
         expires_in: (claims.exp - server_kit::unix_now()).max(0),
@@ -99,9 +98,8 @@ pub(crate) async fn profile(caller: Caller) -> Result<Response, ApiError> {
 )]
 pub(crate) async fn list_notes(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Caller<Read>,
 ) -> Result<Json<Vec<Note>>, ApiError> {
-    caller.require("read")?;
     Ok(Json(store::notes_of(&state.db, &caller.claims.sub).await?))
 }
 
@@ -125,10 +123,9 @@ pub(crate) struct NewNote {
 )]
 pub(crate) async fn add_note(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Caller<Write>,
     body: Result<Json<NewNote>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Note>), ApiError> {
-    caller.require("write")?;
     let Json(note) = body.map_err(|rejection| ApiError::InvalidInput {
         status: StatusCode::BAD_REQUEST,
         description: format!(
@@ -159,9 +156,8 @@ pub(crate) async fn add_note(
 )]
 pub(crate) async fn stats(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller<Admin>,
 ) -> Result<Json<Stats>, ApiError> {
-    caller.require("admin")?;
     let (users_seen, notes) = store::counts(&state.db).await?;
     Ok(Json(Stats {
         users_seen,
@@ -171,8 +167,32 @@ pub(crate) async fn stats(
     }))
 }
 
+/// RFC 9728 §3.1: where the metadata of `resource` is: the well-known path is inserted
+/// between the host and the path of the resource identifier, so `http://localhost:8082/mcp`
+/// has it at `http://localhost:8082/.well-known/oauth-protected-resource/mcp`, and a
+/// resource without a path at `/.well-known/oauth-protected-resource`.
+pub(crate) fn metadata_url(resource: &str) -> String {
+    let after_scheme = resource.find("://").map_or(0, |at| at + 3);
+    let (origin, path) = resource.split_at(
+        resource[after_scheme..]
+            .find('/')
+            .map_or(resource.len(), |at| after_scheme + at),
+    );
+    format!("{origin}{WELL_KNOWN}{}", path.trim_end_matches('/'))
+}
+
+/// The path of [`metadata_url`], where the router serves it.
+pub(crate) fn metadata_path(resource: &str) -> String {
+    let url = metadata_url(resource);
+    let at = url.find(WELL_KNOWN).unwrap_or(0);
+    url[at..].to_owned()
+}
+
+pub(crate) const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
+
 /// `GET /.well-known/oauth-protected-resource` (RFC 9728 §2): how to get a token for
-/// this server.
+/// this server (also at the path [`metadata_path`] gives, when the resource identifier has a
+/// path).
 #[utoipa::path(
     get,
     path = "/.well-known/oauth-protected-resource",
@@ -186,4 +206,37 @@ pub(crate) async fn resource_metadata(State(state): State<AppState>) -> Json<Res
         bearer_methods_supported: ["header"],
         resource_name: "OAuth 2.1 lab resource server",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{metadata_path, metadata_url};
+
+    #[test]
+    fn the_metadata_url_inserts_the_well_known_path_between_host_and_path() {
+        for (resource, url) in [
+            (
+                "http://localhost:8082",
+                "http://localhost:8082/.well-known/oauth-protected-resource",
+            ),
+            (
+                "http://localhost:8082/",
+                "http://localhost:8082/.well-known/oauth-protected-resource",
+            ),
+            (
+                "http://localhost:8082/mcp",
+                "http://localhost:8082/.well-known/oauth-protected-resource/mcp",
+            ),
+            (
+                "https://api.example/v1/mcp/",
+                "https://api.example/.well-known/oauth-protected-resource/v1/mcp",
+            ),
+        ] {
+            assert_eq!(metadata_url(resource), url, "{resource}");
+        }
+        assert_eq!(
+            metadata_path("http://localhost:8082/mcp"),
+            "/.well-known/oauth-protected-resource/mcp"
+        );
+    }
 }

@@ -1,7 +1,9 @@
 //! Who is calling: the bearer token from the `Authorization` header, validated, and the
-//! scope check of each endpoint. Every decision is one access-log line: who, what, and
-//! allowed or why not.
+//! scope the endpoint needs, named by the extractor's type (`Caller<Read>`): a handler
+//! cannot forget the check, and every refusal can say which scope would do. Every decision
+//! is one access-log line: who, what, and allowed or why not.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -15,40 +17,36 @@ use crate::refusal::Refusal;
 use crate::state::AppState;
 use crate::store;
 
-/// A caller whose access token passed every check of [`crate::validate`].
-#[derive(Debug)]
-pub(crate) struct Caller {
-    pub claims: Arc<AccessTokenClaims>,
-    method: Method,
-    path: String,
-    state: AppState,
+/// A scope an endpoint needs.
+pub(crate) trait Scope: Send + Sync + 'static {
+    const NAME: &'static str;
 }
 
-impl Caller {
-    /// RFC 6750 §3.1: a valid token without the scope an endpoint needs is
-    /// `403 insufficient_scope`. This is the last check; passing it allows the request.
-    pub(crate) fn require(&self, scope: &'static str) -> Result<(), ApiError> {
-        if self.claims.scope.contains(scope) {
-            self.state.stats.allowed.fetch_add(1, Ordering::Relaxed);
-            tracing::info!(
-                sub = self.claims.sub,
-                client = self.claims.client_id,
-                "{} {}: allowed (scope {scope})",
-                self.method,
-                self.path
-            );
-            Ok(())
-        } else {
-            refused(
-                &self.state,
-                &self.method,
-                &self.path,
-                Some(&self.claims),
-                &format!("missing scope {scope}"),
-            );
-            Err(ApiError::InsufficientScope(scope))
+macro_rules! scopes {
+    ($($(#[$doc:meta])* $name:ident = $value:literal;)+) => {$(
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub(crate) struct $name;
+        impl Scope for $name {
+            const NAME: &'static str = $value;
         }
-    }
+    )+};
+}
+scopes! {
+    /// `read`: the caller's profile and notes.
+    Read = "read";
+    /// `write`: adding notes.
+    Write = "write";
+    /// `admin`: the server's statistics.
+    Admin = "admin";
+}
+
+/// A caller whose access token passed every check of [`crate::validate`] and carries the
+/// scope `S`.
+#[derive(Debug)]
+pub(crate) struct Caller<S> {
+    pub claims: Arc<AccessTokenClaims>,
+    scope: PhantomData<S>,
 }
 
 fn refused(
@@ -66,7 +64,7 @@ fn refused(
     );
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl<S: Scope> FromRequestParts<AppState> for Caller<S> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -97,10 +95,11 @@ impl FromRequestParts<AppState> for Caller {
                 let why = "more than one Authorization header";
                 return Err(refuse(ApiError::BadRequest(why.to_owned()), why));
             }
-            let resource_metadata =
-                format!("{}/.well-known/oauth-protected-resource", state.audience);
             return Err(refuse(
-                ApiError::NoToken { resource_metadata },
+                ApiError::NoToken {
+                    resource_metadata: Arc::clone(&state.resource_metadata),
+                    scope: S::NAME,
+                },
                 "no access token",
             ));
         };
@@ -129,11 +128,27 @@ impl FromRequestParts<AppState> for Caller {
                 if state.stats.first_sight(&claims.sub) {
                     store::saw_user(&state.db, &claims.sub).await?;
                 }
+                // RFC 6750 §3.1: a valid token without the scope the endpoint needs is
+                // `403 insufficient_scope`. This is the last check; passing it allows the
+                // request.
+                if !claims.scope.contains(S::NAME) {
+                    let why = format!("missing scope {}", S::NAME);
+                    refused(state, &method, &path, Some(&claims), &why);
+                    return Err(ApiError::InsufficientScope {
+                        scope: S::NAME,
+                        resource_metadata: Arc::clone(&state.resource_metadata),
+                    });
+                }
+                state.stats.allowed.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(
+                    sub = claims.sub,
+                    client = claims.client_id,
+                    "{method} {path}: allowed (scope {})",
+                    S::NAME
+                );
                 Ok(Self {
                     claims,
-                    method,
-                    path,
-                    state: state.clone(),
+                    scope: PhantomData,
                 })
             }
             Err(refusal) => {
@@ -143,6 +158,7 @@ impl FromRequestParts<AppState> for Caller {
                     _ => ApiError::InvalidToken {
                         description: why.clone(),
                         reason: refusal.reason(),
+                        resource_metadata: Arc::clone(&state.resource_metadata),
                     },
                 };
                 Err(refuse(error, &why))

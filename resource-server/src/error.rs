@@ -2,6 +2,8 @@
 //! everything else. The `WWW-Authenticate` challenge and the JSON body say the same thing,
 //! one for programs, one for people.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +19,12 @@ const REALM: &str = "oauth-lab";
 pub(crate) enum ApiError {
     /// RFC 6750 §3.1: "If the request lacks any authentication information ..., the
     /// resource server SHOULD NOT include an error code or other error information."
-    NoToken { resource_metadata: String },
+    /// The MCP authorization rules (and RFC 9728 §5.1) add where to find out how to get a
+    /// token, and the scope this endpoint needs.
+    NoToken {
+        resource_metadata: Arc<str>,
+        scope: &'static str,
+    },
     /// `400 invalid_request`: the token was sent the wrong way.
     BadRequest(String),
     /// `401 invalid_token`, saying which check failed.
@@ -25,9 +32,14 @@ pub(crate) enum ApiError {
         description: String,
         /// Which check failed (for the metrics).
         reason: &'static str,
+        resource_metadata: Arc<str>,
     },
-    /// `403 insufficient_scope`, naming the scope needed.
-    InsufficientScope(&'static str),
+    /// `403 insufficient_scope`, naming the scope needed (RFC 6750 §3.1; a client steps up
+    /// by asking for it).
+    InsufficientScope {
+        scope: &'static str,
+        resource_metadata: Arc<str>,
+    },
     /// The request body is not what the endpoint takes.
     InvalidInput {
         status: StatusCode,
@@ -53,7 +65,7 @@ impl ApiError {
             Self::NoToken { .. } => "no_token",
             Self::BadRequest(_) => "invalid_request",
             Self::InvalidToken { reason, .. } => reason,
-            Self::InsufficientScope(_) => "insufficient_scope",
+            Self::InsufficientScope { .. } => "insufficient_scope",
             Self::InvalidInput { .. } => "invalid_input",
             Self::Unavailable(_) => "temporarily_unavailable",
             Self::Internal(_) => "server_error",
@@ -105,14 +117,27 @@ pub(crate) enum BearerRefusals {
     Unavailable(RefusalBody),
 }
 
+/// RFC 9728 §5.1: every challenge of a protected resource may say where its metadata is,
+/// and the MCP authorization rules rely on it: a client that meets a 401 or 403 finds the
+/// authorization server from there.
+fn with_metadata(mut challenge: String, resource_metadata: &str) -> String {
+    challenge.push_str(", resource_metadata=\"");
+    challenge.push_str(resource_metadata);
+    challenge.push('"');
+    challenge
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let outcome = Outcome::Refused(self.reason());
         let (status, www_authenticate, body) = match self {
-            Self::NoToken { resource_metadata } => (
+            Self::NoToken {
+                resource_metadata,
+                scope,
+            } => (
                 StatusCode::UNAUTHORIZED,
                 Some(format!(
-                    "Bearer realm=\"{REALM}\", resource_metadata=\"{resource_metadata}\""
+                    "Bearer realm=\"{REALM}\", resource_metadata=\"{resource_metadata}\", scope=\"{scope}\""
                 )),
                 RefusalBody {
                     error: None,
@@ -132,25 +157,33 @@ impl IntoResponse for ApiError {
                 )),
                 RefusalBody::new("invalid_request", description),
             ),
-            Self::InvalidToken { description, .. } => (
+            Self::InvalidToken {
+                description,
+                resource_metadata,
+                ..
+            } => (
                 StatusCode::UNAUTHORIZED,
-                Some(bearer_challenge(
-                    REALM,
-                    BearerErrorCode::InvalidToken,
-                    &description,
-                    None,
+                Some(with_metadata(
+                    bearer_challenge(REALM, BearerErrorCode::InvalidToken, &description, None),
+                    &resource_metadata,
                 )),
                 RefusalBody::new("invalid_token", description),
             ),
-            Self::InsufficientScope(scope) => {
+            Self::InsufficientScope {
+                scope,
+                resource_metadata,
+            } => {
                 let description = format!("this endpoint needs the scope {scope:?}");
                 (
                     StatusCode::FORBIDDEN,
-                    Some(bearer_challenge(
-                        REALM,
-                        BearerErrorCode::InsufficientScope,
-                        &description,
-                        Some(scope),
+                    Some(with_metadata(
+                        bearer_challenge(
+                            REALM,
+                            BearerErrorCode::InsufficientScope,
+                            &description,
+                            Some(scope),
+                        ),
+                        &resource_metadata,
                     )),
                     RefusalBody {
                         scope: Some(scope),

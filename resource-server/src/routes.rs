@@ -4,6 +4,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -18,7 +19,16 @@ pub(crate) fn router(state: AppState) -> Router {
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
         .merge(api::router());
-    server_kit::api_doc::with_document(api).with_state(state)
+    // A resource identifier with a path has its metadata under that path too (RFC 9728
+    // §3.1), where the challenges point.
+    let inserted = api::metadata_path(&state.audience);
+    let router = server_kit::api_doc::with_document(api);
+    let router = if inserted == api::WELL_KNOWN {
+        router
+    } else {
+        router.route(&inserted, get(api::resource_metadata))
+    };
+    router.with_state(state)
 }
 
 /// `GET /openapi.json`: this server's endpoints as an OpenAPI 3.1 document (the paths come

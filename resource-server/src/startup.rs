@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::discovery::Connection;
 use crate::state::{AppState, Counters};
 use crate::validate::Validator;
-use crate::{SERVICE, discovery, routes};
+use crate::{SERVICE, api, discovery, routes};
 
 /// Why the server could not start, worded for the person who started it.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +80,7 @@ impl Application {
             db,
             validator: Arc::new(OnceLock::new()),
             stats: Arc::new(Counters::default()),
+            resource_metadata: api::metadata_url(&audience).into(),
             audience: audience.clone().into(),
             issuer: issuer.clone().into(),
         };

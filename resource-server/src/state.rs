@@ -18,6 +18,9 @@ pub(crate) struct AppState {
     /// the state is cloned for every request).
     pub audience: Arc<str>,
     pub issuer: Arc<str>,
+    /// Where this server's metadata is (RFC 9728 §3.1, [`crate::api::metadata_url`]),
+    /// named in every challenge.
+    pub resource_metadata: Arc<str>,
 }
 
 /// Requests allowed and refused since start, and the users seen by this process.

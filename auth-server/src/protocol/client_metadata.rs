@@ -56,10 +56,9 @@ pub(crate) fn check_redirect_uri(uri: &str) -> Result<(), Refusal> {
             url.as_str()
         )));
     }
-    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
     match url.scheme() {
         "https" => Ok(()),
-        "http" if loopback => Ok(()),
+        "http" if is_loopback_host(url.host_str()) => Ok(()),
         "http" => Err(refuse(
             "http is allowed only on a loopback host (localhost, 127.0.0.1, [::1]); use https",
         )),
@@ -67,6 +66,51 @@ pub(crate) fn check_redirect_uri(uri: &str) -> Result<(), Refusal> {
             "the scheme must be https (or http on a loopback host)",
         )),
     }
+}
+
+/// A host that is this machine: the loopback IP literals of RFC 8252 §7.3, and `localhost`.
+/// RFC 8252 §8.3 calls `localhost` "NOT RECOMMENDED" (a hosts file could point it
+/// elsewhere), but native and MCP clients register it all the time, and the lab is for them:
+/// it is treated like the literals, here and in [`redirect_uri_matches`].
+fn is_loopback_host(host: Option<&str>) -> bool {
+    matches!(host, Some("localhost" | "127.0.0.1" | "[::1]"))
+}
+
+/// Does the redirect URI of an authorization request match one the client registered?
+/// OAuth 2.1 §2.3.1 and RFC 9700 §4.1.3: exactly, character for character. With one
+/// exception for native apps, OAuth 2.1 §8.4.2 and RFC 8252 §7.3: "The authorization server
+/// MUST allow any port to be specified at the time of the request for loopback IP redirect
+/// URIs", because a native app (a CLI, an MCP client) listens on whatever port the system
+/// gives it at each run. So for an `http` URI on a loopback host the port may differ; the
+/// scheme, the host (as written: `127.0.0.1` does not match `localhost`), the path and the
+/// query may not, and the requested URI must be written exactly as a URL parser reads it
+/// (no `..`, no tab). Any other host never gets this leniency.
+///
+/// Which clients are native: those that registered themselves (`lenient`: dynamic
+/// registration and the clients pages, which is how native and MCP clients arrive at run
+/// time). A client the operator configured, such as the lab's own SPA (a web app on a fixed
+/// origin), is matched exactly, so a code cannot be sent to another local port.
+pub(crate) fn redirect_uri_matches(registered: &str, requested: &str, lenient: bool) -> bool {
+    if registered == requested {
+        return true;
+    }
+    if !lenient {
+        return false;
+    }
+    let (Ok(registered), Ok(parsed)) = (url::Url::parse(registered), url::Url::parse(requested))
+    else {
+        return false;
+    };
+    parsed.as_str() == requested
+        && parsed.scheme() == "http"
+        && registered.scheme() == "http"
+        && is_loopback_host(parsed.host_str())
+        && parsed.host_str() == registered.host_str()
+        && parsed.path() == registered.path()
+        && parsed.query() == registered.query()
+        && parsed.fragment().is_none()
+        && parsed.username().is_empty()
+        && parsed.password().is_none()
 }
 
 /// The scopes a client asks to be allowed: known ones only; [`DEFAULT_SCOPE`] when none.
@@ -153,4 +197,30 @@ pub(crate) async fn create_client(
     )
     .await?;
     Ok((client_id, secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redirect_uri_matches;
+
+    /// Registration refuses `http` off loopback, so over HTTP this case cannot arise; the
+    /// rule still holds on its own.
+    #[test]
+    fn a_non_loopback_http_redirect_uri_never_matches_on_another_port() {
+        assert!(!redirect_uri_matches(
+            "http://app.example:8080/callback",
+            "http://app.example:9090/callback",
+            true
+        ));
+        assert!(!redirect_uri_matches(
+            "http://10.0.0.1:8080/callback",
+            "http://10.0.0.1:9090/callback",
+            true
+        ));
+        assert!(redirect_uri_matches(
+            "http://127.0.0.1:8080/callback",
+            "http://127.0.0.1:9090/callback",
+            true
+        ));
+    }
 }

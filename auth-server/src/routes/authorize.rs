@@ -15,6 +15,7 @@ use shared::{AuthorizationErrorCode, CodeChallenge, RedirectUri, ScopeSet};
 
 use crate::error::Internal;
 use crate::pages::{self, ClientIdentity, ErrorPage, LoginPage, PageError};
+use crate::protocol::client_metadata::redirect_uri_matches;
 use crate::routes::page_flow::see_other;
 use crate::routes::redirect::{AuthorizationRedirect, ErrorRedirect};
 use crate::routes::session;
@@ -172,7 +173,9 @@ async fn check_client(state: &AppState, query: &Query) -> Result<Client, Authori
 }
 
 /// 2. `redirect_uri` is, character for character, one of the client's registered URIs:
-///    OAuth 2.1 §2.3.1 and RFC 9700 §4.1.3 require exact string matching.
+///    OAuth 2.1 §2.3.1 and RFC 9700 §4.1.3 require exact string matching; only the port of
+///    a self-registered client's loopback URI may differ (OAuth 2.1 §8.4.2, RFC 8252 §7.3:
+///    `redirect_uri_matches`).
 fn check_redirect_uri(client: &Client, query: &Query) -> Result<RedirectUri, AuthorizeError> {
     if query.is_repeated("redirect_uri") {
         return Err(page(
@@ -186,13 +189,19 @@ fn check_redirect_uri(client: &Client, query: &Query) -> Result<RedirectUri, Aut
             "The request has no redirect_uri; this server requires it in every authorization request.",
         ));
     };
-    if client.redirect_uris.contains(&redirect_uri) {
+    if client.redirect_uris.iter().any(|registered| {
+        redirect_uri_matches(
+            registered.as_str(),
+            redirect_uri.as_str(),
+            client.self_registered,
+        )
+    }) {
         Ok(redirect_uri)
     } else {
         Err(page(
             "Invalid redirect URI",
             format!(
-                "\"{redirect_uri}\" is not registered for the client \"{}\". Redirect URIs must match a registered one exactly.",
+                "\"{redirect_uri}\" is not registered for the client \"{}\". Redirect URIs must match a registered one exactly (for a self-registered client, only the port of an http://127.0.0.1, http://[::1] or http://localhost URI may differ).",
                 client.client_id
             ),
         ))

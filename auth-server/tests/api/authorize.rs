@@ -42,7 +42,12 @@ async fn a_redirect_uri_that_is_not_exactly_a_registered_one_gets_an_error_page_
     let app = spawn_app().await;
     for variant in [
         "http://localhost:8080/callback/",
-        "http://localhost:8081/callback",
+        "https://localhost:8080/callback",
+        "http://[::1]:8080/callback",
+        // The lab's SPA is a web app the operator configured: no other port, even on
+        // loopback (that leniency is for self-registered native apps: `loopback.rs`).
+        "http://localhost:8666/callback",
+        "http://127.0.0.1:8666/callback",
         "http://localhost:8080/callback?next=/admin",
         "http://localhost:8080/callback#fragment",
         "http://localhost:8080/callback/evil",

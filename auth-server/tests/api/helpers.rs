@@ -349,7 +349,23 @@ impl Browser<'_> {
     /// For a browser already logged in: authorize → consent → approve; returns the code.
     /// No password check, so codes can be made by the hundred.
     pub async fn approve(&mut self, verifier: &CodeVerifier, scope: &str) -> String {
-        let authorize = self.authorize(verifier, &[("scope", Some(scope))]).await;
+        let back = self
+            .approve_request(verifier, &[("scope", Some(scope))])
+            .await;
+        redirect_params(&back)
+            .get("code")
+            .cloned()
+            .expect("a code in the redirect")
+    }
+
+    /// For a browser already logged in: the demo client's request with `changes`, straight
+    /// to consent, approved; returns the redirect back.
+    pub async fn approve_request(
+        &mut self,
+        verifier: &CodeVerifier,
+        changes: &[(&str, Option<&str>)],
+    ) -> Response {
+        let authorize = self.authorize(verifier, changes).await;
         assert_eq!(
             authorize.status(),
             StatusCode::SEE_OTHER,
@@ -357,15 +373,10 @@ impl Browser<'_> {
         );
         let consent = self.get(&location(&authorize)).await;
         let html = consent.text().await.expect("consent page");
-        let back = self
-            .inner
+        self.inner
             .decide(&html, "approve")
             .await
-            .expect("request sent");
-        redirect_params(&back)
-            .get("code")
-            .cloned()
-            .expect("a code in the redirect")
+            .expect("request sent")
     }
 }
 

@@ -11,6 +11,7 @@ mod helpers;
 mod keys;
 mod lifecycle;
 mod login;
+mod loopback;
 mod oidc;
 mod process;
 mod protections;

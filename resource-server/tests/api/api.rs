@@ -22,6 +22,12 @@ async fn a_read_token_on_the_write_endpoint_is_403_insufficient_scope_naming_wri
         challenge.contains("error=\"insufficient_scope\"") && challenge.contains("scope=\"write\""),
         "{challenge}"
     );
+    assert!(
+        challenge.ends_with(
+            ", resource_metadata=\"http://localhost:8082/.well-known/oauth-protected-resource\""
+        ),
+        "{challenge}"
+    );
     assert_eq!(body["error"], "insufficient_scope");
 }
 

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 
-use crate::helpers::{answer, sign, spawn_lab, with_broken_signature};
+use crate::helpers::{answer, sign, spawn_lab, spawn_lab_with, with_broken_signature};
 
 /// Asserts `401 invalid_token` whose description contains `why`, in the header and the body.
 async fn assert_invalid_token(response: reqwest::Response, why: &str) {
@@ -16,6 +16,13 @@ async fn assert_invalid_token(response: reqwest::Response, why: &str) {
         "{challenge}"
     );
     assert!(challenge.contains(why), "{challenge}");
+    // RFC 9728 §5.1: where to find out how to get a good token.
+    assert!(
+        challenge.ends_with(
+            ", resource_metadata=\"http://localhost:8082/.well-known/oauth-protected-resource\""
+        ),
+        "{challenge}"
+    );
     assert_eq!(body["error"], "invalid_token");
     assert!(
         body["error_description"]
@@ -38,17 +45,20 @@ async fn a_real_token_with_the_read_scope_gets_the_profile() {
 }
 
 #[tokio::test]
-async fn no_token_is_401_with_a_challenge_naming_the_resource_metadata_and_no_error_code() {
+async fn no_token_is_401_with_a_challenge_naming_the_resource_metadata_and_the_scope_needed_and_no_error_code()
+ {
     let lab = spawn_lab().await;
-    let (status, challenge, _) = answer(lab.get("/api/profile", None).await).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(
-        challenge.starts_with("Bearer realm=\"oauth-lab\""),
-        "{challenge}"
-    );
-    assert!(challenge.contains(
-        "resource_metadata=\"http://localhost:8082/.well-known/oauth-protected-resource\""
-    ));
+    for (path, scope) in [("/api/profile", "read"), ("/api/admin/stats", "admin")] {
+        let (status, challenge, _) = answer(lab.get(path, None).await).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            challenge,
+            format!(
+                "Bearer realm=\"oauth-lab\", resource_metadata=\"http://localhost:8082/.well-known/oauth-protected-resource\", scope=\"{scope}\""
+            )
+        );
+    }
+    let (_, challenge, _) = answer(lab.get("/api/profile", None).await).await;
     assert!(
         !challenge.contains("error="),
         "RFC 6750 §3.1: no error code without a token"
@@ -303,4 +313,28 @@ async fn a_client_credentials_token_for_this_server_is_accepted_with_its_scope()
     assert_eq!(response.status(), StatusCode::OK);
     let body: serde_json::Value = response.json().await.expect("JSON");
     assert_eq!(body["sub"], "service-client");
+}
+
+#[tokio::test]
+async fn a_resource_identifier_with_a_path_has_its_metadata_at_the_path_inserted_url_where_the_challenges_point()
+ {
+    let lab = spawn_lab_with(|config| {
+        config.audience = Some("http://localhost:8082/mcp".to_owned());
+    })
+    .await;
+    let (status, challenge, _) = answer(lab.get("/api/profile", None).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        challenge.contains(
+            "resource_metadata=\"http://localhost:8082/.well-known/oauth-protected-resource/mcp\""
+        ),
+        "{challenge}"
+    );
+    let metadata: serde_json::Value = lab
+        .get("/.well-known/oauth-protected-resource/mcp", None)
+        .await
+        .json()
+        .await
+        .expect("RFC 9728 metadata");
+    assert_eq!(metadata["resource"], "http://localhost:8082/mcp");
 }
