@@ -82,7 +82,9 @@ say "building the servers (the first build takes a few minutes)"
 cargo build --locked -p auth-server -p resource-server
 bin_dir="${CARGO_TARGET_DIR:-target}/debug"
 
-start auth 32 "$bin_dir/auth-server"
+# Tokens for any resource on this machine: an MCP server or API started on any port gets
+# tokens meant for it without restarting the authorization server.
+start auth 32 "$bin_dir/auth-server" --any-loopback-resource
 wait_for auth-server "$AUTH_URL/health" "${pids[-1]}" 60
 start resource 33 "$bin_dir/resource-server"
 wait_for resource-server "$RESOURCE_URL/health" "${pids[-1]}" 60
@@ -97,6 +99,8 @@ cat <<MSG
     authorization server   $AUTH_URL   (health: $AUTH_URL/health)
     resource server        $RESOURCE_URL   (health: $RESOURCE_URL/health)
   Demo accounts: alice / password123, bob / secret456, carol / mypass789
+  Your own MCP server or API on this machine (any port) can be a resource: clients ask
+  for resource=<its URL> and the tokens are meant for it (--any-loopback-resource).
   Press Ctrl-C to stop everything.
 
 MSG

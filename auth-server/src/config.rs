@@ -50,15 +50,27 @@ pub struct Config {
     )]
     pub default_resource: String,
 
-    /// A second resource the server knows, only to show audience restriction (RFC 8707): a
-    /// token asked for it (`resource=` at /authorize or /token) is refused by the lab's
-    /// resource server. Nothing needs to listen there.
+    /// More resources the server knows (RFC 8707), besides the default one: a token asked
+    /// for one of them (`resource=` at /authorize or /token) is meant for it alone.
+    /// Repeatable, or comma-separated in the variable. The default,
+    /// `http://localhost:8083`, only shows audience restriction: the lab's resource server
+    /// refuses tokens meant for it, and nothing needs to listen there.
     #[arg(
-        long,
-        env = "AUTH_SERVER_OTHER_RESOURCE",
-        default_value = "http://localhost:8083"
+        long = "resource",
+        alias = "other-resource",
+        env = "AUTH_SERVER_RESOURCES",
+        value_delimiter = ',',
+        default_values_t = [String::from("http://localhost:8083")]
     )]
-    pub other_resource: String,
+    pub resources: Vec<String>,
+
+    /// Also accept as a resource anything on this machine: an http or https URI on
+    /// 127.0.0.1, [::1] or localhost, any port and path, without a fragment. Then a developer
+    /// can start an MCP server or an API on any port and get tokens meant for it without
+    /// restarting this server. `scripts/lab.sh` turns it on; off otherwise (any other
+    /// unknown resource is always `invalid_target`).
+    #[arg(long, env = "AUTH_SERVER_ANY_LOOPBACK_RESOURCE", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub any_loopback_resource: bool,
 
     /// Lifetime of an authorization code, in seconds (RFC 6749 §4.1.2 recommends at most 10 minutes).
     #[arg(long, env = "AUTH_SERVER_CODE_TTL", default_value_t = 600)]

@@ -67,7 +67,10 @@ impl Application {
             keys: Arc::new(keys),
             settings: Arc::new(Settings {
                 issuer: issuer.clone(),
-                resources: vec![config.default_resource.clone(), config.other_resource],
+                resources: std::iter::once(config.default_resource.clone())
+                    .chain(config.resources)
+                    .collect(),
+                any_loopback_resource: config.any_loopback_resource,
                 default_resource: config.default_resource,
                 code_ttl: seconds(config.code_ttl),
                 access_token_ttl: seconds(config.access_token_ttl),

@@ -72,7 +72,7 @@ pub(crate) fn check_redirect_uri(uri: &str) -> Result<(), Refusal> {
 /// RFC 8252 §8.3 calls `localhost` "NOT RECOMMENDED" (a hosts file could point it
 /// elsewhere), but native and MCP clients register it all the time, and the lab is for them:
 /// it is treated like the literals, here and in [`redirect_uri_matches`].
-fn is_loopback_host(host: Option<&str>) -> bool {
+pub(crate) fn is_loopback_host(host: Option<&str>) -> bool {
     matches!(host, Some("localhost" | "127.0.0.1" | "[::1]"))
 }
 
