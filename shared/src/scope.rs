@@ -25,7 +25,17 @@ pub const KNOWN_SCOPES: &[(&str, &str)] = &[
     ),
     ("profile", "See your name and username"),
     ("email", "See your email address"),
+    (
+        OFFLINE_ACCESS,
+        "Stay connected while you are away: the application may renew its access without asking you again",
+    ),
 ];
+
+/// OIDC Core §11: access that outlives the user's session. Every client may ask for it and
+/// every user may grant it; a refresh token is issued to a client registered for the
+/// `refresh_token` grant with or without it (OAuth 2.1 §4.3 lets the server decide; the MCP
+/// authorization rules say a client MAY ask for it and MUST NOT assume a refresh token).
+pub const OFFLINE_ACCESS: &str = "offline_access";
 
 /// Why a string is not a valid scope or scope list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -118,6 +128,15 @@ impl ScopeSet {
     #[must_use]
     pub fn intersection(&self, other: &Self) -> Self {
         Self(self.0.intersection(&other.0).cloned().collect())
+    }
+
+    /// This set and [`OFFLINE_ACCESS`]: what a client may ask for, or a user may grant, when
+    /// this is what it is allowed.
+    #[must_use]
+    pub fn with_offline_access(&self) -> Self {
+        let mut scopes = self.0.clone();
+        scopes.insert(Scope(OFFLINE_ACCESS.to_owned()));
+        Self(scopes)
     }
 
     pub fn is_empty(&self) -> bool {

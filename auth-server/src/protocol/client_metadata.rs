@@ -18,7 +18,7 @@ pub(crate) type Refusal = (RegistrationErrorCode, String);
 /// The most a self-registered client may ever be allowed. RFC 9700 §2.3: a client must not
 /// obtain, by any grant, more than someone entitled could grant it; `admin` is granted only
 /// through clients the operator registered.
-pub(crate) const SELF_REGISTERED_CEILING: &str = "openid profile email read write";
+pub(crate) const SELF_REGISTERED_CEILING: &str = "openid profile email read write offline_access";
 
 /// The scopes of a registration that names none. OpenID Connect Dynamic Client Registration
 /// defines no `scope` member, so a client registered the OIDC way must still be able to ask

@@ -268,7 +268,8 @@ fn check_pkce(query: &Query) -> Result<CodeChallenge, Refusal> {
     CodeChallenge::parse(challenge).map_err(|e| invalid(e.to_string()))
 }
 
-/// 6. Every requested scope is known and allowed for this client (RFC 6749 §3.3).
+/// 6. Every requested scope is known and allowed for this client (RFC 6749 §3.3);
+///    `offline_access` (OIDC Core §11) is allowed for every client.
 fn check_scope(client: &Client, query: &Query) -> Result<ScopeSet, Refusal> {
     let invalid = |description: String| (AuthorizationErrorCode::InvalidScope, description);
     let requested = ScopeSet::parse(query.get("scope").unwrap_or(DEFAULT_SCOPE))
@@ -276,11 +277,9 @@ fn check_scope(client: &Client, query: &Query) -> Result<ScopeSet, Refusal> {
     if let Some(unknown) = requested.first_unknown() {
         return Err(invalid(format!("unknown scope {:?}", unknown.as_str())));
     }
-    if !requested.is_subset(&client.allowed_scopes) {
-        return Err(invalid(format!(
-            "this client may ask only for: {}",
-            client.allowed_scopes
-        )));
+    let allowed = client.allowed_scopes.with_offline_access();
+    if !requested.is_subset(&allowed) {
+        return Err(invalid(format!("this client may ask only for: {allowed}")));
     }
     Ok(requested)
 }

@@ -42,7 +42,7 @@ pub(crate) async fn show(
     let client = store::find_client(&state.db, &request.client_id)
         .await?
         .ok_or_else(expired_request)?;
-    let grantable = user.allowed_scopes()?;
+    let grantable = user.allowed_scopes()?.with_offline_access();
     let scopes = request
         .scopes()?
         .iter()
@@ -120,7 +120,9 @@ pub(crate) async fn decide(
 
     // The token carries what was asked for *and* the user may grant; the token response's
     // `scope` then tells the client what it really got (RFC 6749 §3.3, §5.1).
-    let granted: ScopeSet = request.scopes()?.intersection(&user.allowed_scopes()?);
+    let granted: ScopeSet = request
+        .scopes()?
+        .intersection(&user.allowed_scopes()?.with_offline_access());
     if granted.is_empty() {
         return refuse(
             AuthorizationErrorCode::AccessDenied,

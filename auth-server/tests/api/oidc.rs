@@ -5,8 +5,8 @@ use reqwest::StatusCode;
 use shared::{CodeVerifier, IdTokenClaims, TokenResponse};
 
 use crate::helpers::{
-    CLIENT_ID, TestApp, claims_of, hidden, redirect_params, sign_with_stored_key, spawn_app,
-    userinfo,
+    CLIENT_ID, TestApp, claims_of, hidden, obtain_code, redirect_params, sign_with_stored_key,
+    spawn_app, userinfo,
 };
 
 async fn tokens_with(app: &TestApp, scope: &str, nonce: Option<&str>) -> TokenResponse {
@@ -205,4 +205,41 @@ async fn userinfo_says_email_verified_only_for_addresses_the_server_verified() {
         .expect("claims");
     assert_eq!(newcomer["email"], "newcomer@example.com");
     assert_eq!(newcomer["email_verified"], false, "never verified");
+}
+
+#[tokio::test]
+async fn offline_access_is_never_refused_to_a_client_and_a_refresh_token_comes_as_for_any_code() {
+    let app = spawn_app().await;
+    let verifier = CodeVerifier::generate();
+    let code = obtain_code(
+        &app,
+        "alice",
+        "password123",
+        "read offline_access",
+        &verifier,
+    )
+    .await;
+    let response = app.redeem(&code, verifier.secret()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let tokens: TokenResponse = response.json().await.expect("tokens");
+    let scope = tokens.scope.expect("the granted scope");
+    assert!(
+        scope.contains("offline_access") && scope.contains("read"),
+        "{scope}"
+    );
+    assert!(tokens.refresh_token.is_some());
+}
+
+#[tokio::test]
+async fn a_self_registered_client_may_register_offline_access() {
+    let app = spawn_app().await;
+    let registered = app
+        .registered(serde_json::json!({
+            "client_name": "An MCP client",
+            "redirect_uris": ["http://127.0.0.1/callback"],
+            "token_endpoint_auth_method": "none",
+            "scope": "openid read offline_access",
+        }))
+        .await;
+    assert_eq!(registered["scope"], "offline_access openid read");
 }
