@@ -1,7 +1,6 @@
 //! Clients: registered by the operator (seeded) or by anyone (dynamic registration, the
 //! clients pages). Lists (redirect URIs, grant types) are JSON arrays.
 
-use server_kit::db::rusqlite::OptionalExtension as _;
 use server_kit::db::{Db, Sqlite};
 use server_kit::with_db;
 use shared::{ClientId, GrantType, RedirectUri, ScopeSet};
@@ -56,24 +55,19 @@ const FIND_CLIENT: &str =
 pub(crate) async fn find_client(db: &Db, client_id: &str) -> Result<Option<Client>, Internal> {
     let row: Option<ClientRow> = match db {
         Db::Sqlite(Sqlite { owner, .. }) => {
-            let client_id = client_id.to_owned();
             owner
-                .unit(move |c| {
-                    c.prepare_cached(FIND_CLIENT)?
-                        .query_row([client_id], |row| {
-                            Ok(ClientRow {
-                                client_id: row.get(0)?,
-                                name: row.get(1)?,
-                                secret_hash: row.get(2)?,
-                                redirect_uris: row.get(3)?,
-                                allowed_scopes: row.get(4)?,
-                                can_introspect: row.get(5)?,
-                                post_logout_redirect_uris: row.get(6)?,
-                                grant_types: row.get(7)?,
-                                self_registered: row.get(8)?,
-                            })
-                        })
-                        .optional()
+                .optional_row(FIND_CLIENT, client_id.to_owned(), |row| {
+                    Ok(ClientRow {
+                        client_id: row.get(0)?,
+                        name: row.get(1)?,
+                        secret_hash: row.get(2)?,
+                        redirect_uris: row.get(3)?,
+                        allowed_scopes: row.get(4)?,
+                        can_introspect: row.get(5)?,
+                        post_logout_redirect_uris: row.get(6)?,
+                        grant_types: row.get(7)?,
+                        self_registered: row.get(8)?,
+                    })
                 })
                 .await?
         }

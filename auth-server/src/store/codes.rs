@@ -1,6 +1,5 @@
 //! Authorization codes, stored by their hash, single use.
 
-use server_kit::db::rusqlite::OptionalExtension as _;
 use server_kit::db::{Db, Sqlite};
 use server_kit::with_db;
 use shared::ScopeSet;
@@ -93,33 +92,28 @@ pub(crate) async fn find_redeemable(
 ) -> Result<Option<Redeemable>, Internal> {
     let row: Option<RedeemableRow> = match db {
         Db::Sqlite(Sqlite { owner, .. }) => {
-            let code_hash = code_hash.to_owned();
             owner
-                .unit(move |c| {
-                    c.prepare_cached(FIND_REDEEMABLE)?
-                        .query_row([code_hash], |row| {
-                            Ok(RedeemableRow {
-                                code: CodeRecord {
-                                    grant_id: row.get(0)?,
-                                    client_id: row.get(1)?,
-                                    user_id: row.get(2)?,
-                                    redirect_uri: row.get(3)?,
-                                    scope: row.get(4)?,
-                                    code_challenge: row.get(5)?,
-                                    nonce: row.get(6)?,
-                                    expires_at: row.get(7)?,
-                                    used_at: row.get(8)?,
-                                },
-                                grant_client_id: row.get(9)?,
-                                grant_user_id: row.get(10)?,
-                                grant_scope: row.get(11)?,
-                                grant_resource: row.get(12)?,
-                                grant_auth_time: row.get(13)?,
-                                grant_revoked_at: row.get(14)?,
-                                username: row.get(15)?,
-                            })
-                        })
-                        .optional()
+                .optional_row(FIND_REDEEMABLE, code_hash.to_owned(), |row| {
+                    Ok(RedeemableRow {
+                        code: CodeRecord {
+                            grant_id: row.get(0)?,
+                            client_id: row.get(1)?,
+                            user_id: row.get(2)?,
+                            redirect_uri: row.get(3)?,
+                            scope: row.get(4)?,
+                            code_challenge: row.get(5)?,
+                            nonce: row.get(6)?,
+                            expires_at: row.get(7)?,
+                            used_at: row.get(8)?,
+                        },
+                        grant_client_id: row.get(9)?,
+                        grant_user_id: row.get(10)?,
+                        grant_scope: row.get(11)?,
+                        grant_resource: row.get(12)?,
+                        grant_auth_time: row.get(13)?,
+                        grant_revoked_at: row.get(14)?,
+                        username: row.get(15)?,
+                    })
                 })
                 .await?
         }

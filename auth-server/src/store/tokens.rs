@@ -1,6 +1,6 @@
 //! Access tokens (by `jti`) and refresh tokens (by their hash), as issued.
 
-use server_kit::db::rusqlite::{self, OptionalExtension as _, params};
+use server_kit::db::rusqlite::params;
 use server_kit::db::{Db, Sqlite};
 use server_kit::with_db;
 use shared::ScopeSet;
@@ -223,23 +223,16 @@ pub(crate) async fn find_access_token(
     jti: &str,
 ) -> Result<Option<AccessTokenRow>, Internal> {
     match db {
-        Db::Sqlite(Sqlite { owner, .. }) => {
-            let jti = jti.to_owned();
-            Ok(owner
-                .unit(move |c| {
-                    c.prepare_cached(FIND_ACCESS)?
-                        .query_row([jti], |row: &rusqlite::Row<'_>| {
-                            Ok(AccessTokenRow {
-                                client_id: row.get(0)?,
-                                expires_at: row.get(1)?,
-                                revoked_at: row.get(2)?,
-                                grant_revoked_at: row.get(3)?,
-                            })
-                        })
-                        .optional()
+        Db::Sqlite(Sqlite { owner, .. }) => Ok(owner
+            .optional_row(FIND_ACCESS, jti.to_owned(), |row| {
+                Ok(AccessTokenRow {
+                    client_id: row.get(0)?,
+                    expires_at: row.get(1)?,
+                    revoked_at: row.get(2)?,
+                    grant_revoked_at: row.get(3)?,
                 })
-                .await?)
-        }
+            })
+            .await?),
         Db::Postgres(pool) => Ok(sqlx::query_as(FIND_ACCESS)
             .bind(jti)
             .fetch_optional(pool)

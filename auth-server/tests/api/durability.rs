@@ -12,6 +12,31 @@ use shared::{CodeVerifier, TokenResponse};
 use crate::helpers::{CLIENT_ID, REDIRECT_URI, TestApp, database_url, error_of};
 use crate::process::{free_port, start};
 
+/// The binary started on a new database, and `count` codes for alice, each with its
+/// verifier.
+async fn started_with_codes(
+    count: usize,
+) -> (
+    u16,
+    std::process::Child,
+    TestApp,
+    Vec<(String, CodeVerifier)>,
+) {
+    let port = free_port();
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let database = database_url(&data).await;
+    let server = start(port, &database, &[]).await;
+    let app = TestApp::running_at(port, database, data);
+    let mut browser = app.logged_in("alice", "password123").await;
+    let mut codes = Vec::new();
+    for _ in 0..count {
+        let verifier = CodeVerifier::generate();
+        codes.push((browser.approve(&verifier, "read").await, verifier));
+    }
+    drop(browser);
+    (port, server, app, codes)
+}
+
 /// What the flood's clients got: per answer, the code it redeemed with its verifier (if
 /// any) and the access token.
 type Answered = Arc<Mutex<Vec<(Option<(String, String)>, String)>>>;
@@ -19,18 +44,7 @@ type Answered = Arc<Mutex<Vec<(Option<(String, String)>, String)>>>;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn after_a_kill_9_mid_flood_every_token_answered_is_still_valid_and_every_used_code_still_used()
  {
-    let port = free_port();
-    let data = tempfile::tempdir().expect("a temporary directory");
-    let database = database_url(&data).await;
-    let mut server = start(port, &database, &[]).await;
-    let app = TestApp::running_at(port, database, data);
-
-    let mut browser = app.logged_in("alice", "password123").await;
-    let mut codes = Vec::new();
-    for _ in 0..300 {
-        let verifier = CodeVerifier::generate();
-        codes.push((browser.approve(&verifier, "read").await, verifier));
-    }
+    let (port, mut server, app, codes) = started_with_codes(300).await;
 
     // The flood: redemptions and client-credentials requests from 16 clients, each
     // answer's tokens (and the code it used) written down.
@@ -138,18 +152,7 @@ struct Chain {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn after_a_kill_9_mid_flood_of_redemptions_and_refreshes_every_answered_refresh_token_works_and_every_spent_one_stays_spent()
  {
-    let port = free_port();
-    let data = tempfile::tempdir().expect("a temporary directory");
-    let database = database_url(&data).await;
-    let mut server = start(port, &database, &[]).await;
-    let app = TestApp::running_at(port, database, data);
-
-    let mut browser = app.logged_in("alice", "password123").await;
-    let mut codes = Vec::new();
-    for _ in 0..200 {
-        let verifier = CodeVerifier::generate();
-        codes.push((browser.approve(&verifier, "read").await, verifier));
-    }
+    let (port, mut server, app, codes) = started_with_codes(200).await;
 
     // The flood: 16 clients redeeming codes and refreshing down their chains.
     let access_tokens: Arc<Mutex<Vec<String>>> = Arc::default();

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension as _};
 
 /// The most units committed together: a bound on how long the first of them waits.
 const MOST_PER_TRANSACTION: usize = 256;
@@ -96,6 +96,18 @@ impl Owner {
         });
         self.jobs.send(job).map_err(|_| UnitError::Stopped)?;
         answer.await.map_err(|_| UnitError::Stopped)?
+    }
+
+    /// A unit that reads at most one row: `sql`, its one parameter `key`, the row mapped by
+    /// `map`.
+    pub async fn optional_row<T: Send + 'static>(
+        &self,
+        sql: &'static str,
+        key: String,
+        map: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>, UnitError> {
+        self.unit(move |c| c.prepare_cached(sql)?.query_row([key], map).optional())
+            .await
     }
 }
 
