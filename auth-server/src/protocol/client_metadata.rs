@@ -170,29 +170,86 @@ pub(crate) async fn check_name(
     Ok(Ok(()))
 }
 
-/// Registers a self-service client with a fresh id and, if `confidential`, a fresh secret
+/// OpenID Connect Dynamic Client Registration §2: what kind of application registers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ApplicationType {
+    /// The default: a web application (the lab also lets it use http on a loopback host,
+    /// as OAuth 2.1 §2.3.1 does for development; OIDC's "https only, never localhost" rule
+    /// binds only implicit-flow web clients, and OAuth 2.1 has no implicit flow).
+    Web,
+    /// A native application: "MUST only register redirect_uris using custom URI schemes or
+    /// loopback URLs using the http scheme" (custom schemes are not offered here).
+    Native,
+}
+
+impl ApplicationType {
+    pub(crate) fn parse(value: Option<&str>) -> Result<Self, Refusal> {
+        match value {
+            None | Some("web") => Ok(Self::Web),
+            Some("native") => Ok(Self::Native),
+            Some(other) => Err((
+                RegistrationErrorCode::InvalidClientMetadata,
+                format!("application_type must be web or native, not {other:?}"),
+            )),
+        }
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Web => "web",
+            Self::Native => "native",
+        }
+    }
+
+    /// The redirect URIs this kind of application may register, on top of
+    /// [`check_redirect_uri`].
+    pub(crate) fn check_redirect_uri(self, uri: &str) -> Result<(), Refusal> {
+        let loopback_http = url::Url::parse(uri)
+            .is_ok_and(|url| url.scheme() == "http" && is_loopback_host(url.host_str()));
+        if self == Self::Native && !loopback_http {
+            return Err((
+                RegistrationErrorCode::InvalidRedirectUri,
+                format!(
+                    "{uri:?}: a native application registers only loopback http redirect URIs (OIDC Dynamic Client Registration §2, RFC 8252 §7.3)"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What a self-service registration asks for (dynamic registration or the clients pages).
+#[derive(Debug)]
+pub(crate) struct Registration<'a> {
+    pub name: Option<&'a str>,
+    pub confidential: bool,
+    pub redirect_uris: &'a [String],
+    pub allowed_scopes: &'a ScopeSet,
+    pub grant_types: &'a [GrantType],
+    pub application_type: ApplicationType,
+    /// The user who registered it on the clients pages; `None` for dynamic registration.
+    pub owner_user_id: Option<&'a str>,
+}
+
+/// Registers a self-service client with a fresh id and, if confidential, a fresh secret
 /// (stored only as its hash). Returns the id and the secret, which the caller shows once.
 pub(crate) async fn create_client(
     db: &Db,
-    name: Option<&str>,
-    confidential: bool,
-    redirect_uris: &[String],
-    allowed_scopes: &ScopeSet,
-    grant_types: &[GrantType],
-    owner_user_id: Option<&str>,
+    registration: &Registration<'_>,
 ) -> Result<(String, Option<String>), Internal> {
     let client_id = format!("client-{}", &shared::random::token()[..22]);
-    let secret = confidential.then(shared::random::token);
+    let secret = registration.confidential.then(shared::random::token);
     store::insert_client(
         db,
         &NewClient {
             client_id: &client_id,
-            name: name.map_or(client_id.as_str(), str::trim),
+            name: registration.name.map_or(client_id.as_str(), str::trim),
             secret_hash: secret.as_deref().map(client_auth::hash_secret).as_deref(),
-            redirect_uris,
-            allowed_scopes,
-            grant_types,
-            owner_user_id,
+            redirect_uris: registration.redirect_uris,
+            allowed_scopes: registration.allowed_scopes,
+            grant_types: registration.grant_types,
+            application_type: registration.application_type.as_str(),
+            owner_user_id: registration.owner_user_id,
         },
     )
     .await?;

@@ -14,7 +14,7 @@ use crate::pages::{
     self, ClientEditPage, ClientForm, ClientLine, ClientsPage, ErrorPage, LoginPage, MessagePage,
     PageError,
 };
-use crate::protocol::client_metadata;
+use crate::protocol::client_metadata::{self, ApplicationType, Registration};
 use crate::routes::page_flow::{bad_form, checked_session, see_other};
 use crate::routes::session::{self, Session};
 use crate::state::AppState;
@@ -144,13 +144,16 @@ pub(crate) async fn create(
     let confidential = fields.kind.as_deref() == Some("confidential");
     let (client_id, secret) = client_metadata::create_client(
         &state.db,
-        Some(&name),
-        confidential,
-        &redirect_uris,
-        &scope,
-        // The clients pages register clients that act for users: code and refresh.
-        &[GrantType::AuthorizationCode, GrantType::RefreshToken],
-        Some(&user.id),
+        &Registration {
+            name: Some(&name),
+            confidential,
+            redirect_uris: &redirect_uris,
+            allowed_scopes: &scope,
+            // The clients pages register clients that act for users: code and refresh.
+            grant_types: &[GrantType::AuthorizationCode, GrantType::RefreshToken],
+            application_type: ApplicationType::Web,
+            owner_user_id: Some(&user.id),
+        },
     )
     .await?;
     tracing::info!(

@@ -10,7 +10,7 @@ use shared::{AuthorizationErrorCode, ErrorResponse, GrantType, RegistrationError
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, no_store};
-use crate::protocol::client_metadata::{self, Refusal};
+use crate::protocol::client_metadata::{self, ApplicationType, Refusal, Registration};
 use crate::protocol::throttle::{self, REGISTRATION_PER_ADDRESS};
 use crate::routes::address::ClientAddress;
 use crate::state::AppState;
@@ -27,6 +27,9 @@ pub(crate) struct Metadata {
     grant_types: Option<Vec<String>>,
     response_types: Option<Vec<String>>,
     scope: Option<String>,
+    /// `web` (the default) or `native` (OIDC Dynamic Client Registration §2): a native
+    /// application registers only loopback http redirect URIs.
+    application_type: Option<String>,
 }
 
 /// RFC 7591 §3.2.1: the client as registered.
@@ -47,6 +50,7 @@ pub(crate) struct RegisteredClient {
     token_endpoint_auth_method: String,
     #[schema(value_type = String)]
     scope: ScopeSet,
+    application_type: &'static str,
 }
 
 #[utoipa::path(
@@ -126,12 +130,15 @@ pub(crate) async fn register(
 
     let (client_id, secret) = client_metadata::create_client(
         &state.db,
-        metadata.client_name.as_deref(),
-        checked.confidential,
-        &checked.redirect_uris,
-        &checked.scope,
-        &checked.grant_types,
-        None,
+        &Registration {
+            name: metadata.client_name.as_deref(),
+            confidential: checked.confidential,
+            redirect_uris: &checked.redirect_uris,
+            allowed_scopes: &checked.scope,
+            grant_types: &checked.grant_types,
+            application_type: checked.application_type,
+            owner_user_id: None,
+        },
     )
     .await?;
     let name = metadata
@@ -157,6 +164,7 @@ pub(crate) async fn register(
         response_types: ["code"],
         token_endpoint_auth_method: checked.auth_method,
         scope: checked.scope,
+        application_type: checked.application_type.as_str(),
     };
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     no_store(&mut response);
@@ -169,6 +177,7 @@ struct Checked {
     auth_method: String,
     confidential: bool,
     scope: ScopeSet,
+    application_type: ApplicationType,
 }
 
 /// RFC 7591 §2 and §3.2.2, in order.
@@ -228,8 +237,10 @@ fn check(metadata: &Metadata) -> Result<Checked, Refusal> {
             "the authorization code grant needs at least one redirect URI".to_owned(),
         ));
     }
+    let application_type = ApplicationType::parse(metadata.application_type.as_deref())?;
     for uri in &redirect_uris {
         client_metadata::check_redirect_uri(uri)?;
+        application_type.check_redirect_uri(uri)?;
     }
     // RFC 7591 §3.2.1: the server "MAY reject or replace any of the client's requested
     // metadata values"; scopes above the self-registration ceiling are left out, and the
@@ -242,5 +253,6 @@ fn check(metadata: &Metadata) -> Result<Checked, Refusal> {
         auth_method,
         confidential,
         scope,
+        application_type,
     })
 }

@@ -135,6 +135,8 @@ pub(crate) struct NewClient<'a> {
     pub redirect_uris: &'a [String],
     pub allowed_scopes: &'a ScopeSet,
     pub grant_types: &'a [GrantType],
+    /// `web` or `native` (OIDC Dynamic Client Registration §2).
+    pub application_type: &'a str,
     pub owner_user_id: Option<&'a str>,
 }
 
@@ -143,8 +145,9 @@ pub(crate) async fn insert_client(db: &Db, client: &NewClient<'_>) -> Result<(),
     let grant_types: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
     with_db!(db, pool => sqlx::query(
         "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, allowed_scopes, owner_user_id,
-                              created_at, grant_types, post_logout_redirect_uris, self_registered)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '[]', TRUE)",
+                              created_at, grant_types, application_type, post_logout_redirect_uris,
+                              self_registered)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '[]', TRUE)",
     )
     .bind(client.client_id)
     .bind(client.name)
@@ -154,6 +157,7 @@ pub(crate) async fn insert_client(db: &Db, client: &NewClient<'_>) -> Result<(),
     .bind(client.owner_user_id)
     .bind(server_kit::unix_now())
     .bind(list_json(&grant_types))
+    .bind(client.application_type)
     .execute(pool)
     .await.map(|done| done.rows_affected()))?;
     Ok(())

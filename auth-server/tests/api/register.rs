@@ -125,3 +125,64 @@ async fn registration_can_be_turned_off() {
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_registration_without_application_type_is_a_web_client_and_says_so() {
+    let app = spawn_app().await;
+    let registered = app
+        .registered(serde_json::json!({
+            "redirect_uris": ["https://app.example/callback"],
+            "token_endpoint_auth_method": "none",
+        }))
+        .await;
+    assert_eq!(registered["application_type"], "web");
+}
+
+#[tokio::test]
+async fn a_native_client_with_a_loopback_http_redirect_uri_is_registered_as_native() {
+    let app = spawn_app().await;
+    let registered = app
+        .registered(serde_json::json!({
+            "redirect_uris": ["http://127.0.0.1/callback", "http://[::1]:7000/cb"],
+            "token_endpoint_auth_method": "none",
+            "application_type": "native",
+        }))
+        .await;
+    assert_eq!(registered["application_type"], "native");
+}
+
+#[tokio::test]
+async fn a_native_client_with_an_https_redirect_uri_is_invalid_redirect_uri() {
+    let app = spawn_app().await;
+    let (status, error) = error_of(
+        app.register(serde_json::json!({
+            "redirect_uris": ["http://127.0.0.1/callback", "https://app.example/callback"],
+            "token_endpoint_auth_method": "none",
+            "application_type": "native",
+        }))
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_redirect_uri")
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_application_type_is_invalid_client_metadata() {
+    let app = spawn_app().await;
+    let (status, error) = error_of(
+        app.register(serde_json::json!({
+            "redirect_uris": ["http://127.0.0.1/callback"],
+            "token_endpoint_auth_method": "none",
+            "application_type": "desktop",
+        }))
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_client_metadata")
+    );
+}
