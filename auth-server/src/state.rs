@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use server_kit::db::Db;
 
-use crate::protocol::client_metadata::is_loopback_host;
 use crate::protocol::keys::SigningKeys;
 use crate::protocol::password::Passwords;
 
@@ -87,7 +86,7 @@ fn is_loopback_resource(uri: &str) -> bool {
     let as_parsed = url.as_str() == uri || (url.path() == "/" && url.as_str() == format!("{uri}/"));
     as_parsed
         && matches!(url.scheme(), "http" | "https")
-        && is_loopback_host(url.host_str())
+        && url.host_str().is_some_and(shared::is_loopback_host)
         && url.fragment().is_none()
         && url.username().is_empty()
         && url.password().is_none()

@@ -38,4 +38,5 @@ pub use scope::{Scope, ScopeError, ScopeSet};
 pub use token::{GrantType, TokenRequestForm, TokenResponse, TokenType};
 pub use values::{
     AccessToken, AuthorizationCode, ClientId, Nonce, RedirectUri, RefreshToken, State,
+    is_loopback_host,
 };

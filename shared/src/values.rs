@@ -50,6 +50,14 @@ impl RedirectUri {
     }
 }
 
+/// A host that is this machine: the loopback IP literals of RFC 8252 §7.3, and `localhost`.
+/// RFC 8252 §8.3 calls `localhost` "NOT RECOMMENDED" (a hosts file could point it
+/// elsewhere), but native and MCP clients use it all the time, and the lab is for them, so it
+/// is treated like the literals (for redirect URIs and for resources on this machine).
+pub fn is_loopback_host(host: &str) -> bool {
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
 impl fmt::Display for RedirectUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -68,12 +68,9 @@ pub(crate) fn check_redirect_uri(uri: &str) -> Result<(), Refusal> {
     }
 }
 
-/// A host that is this machine: the loopback IP literals of RFC 8252 §7.3, and `localhost`.
-/// RFC 8252 §8.3 calls `localhost` "NOT RECOMMENDED" (a hosts file could point it
-/// elsewhere), but native and MCP clients register it all the time, and the lab is for them:
-/// it is treated like the literals, here and in [`redirect_uri_matches`].
-pub(crate) fn is_loopback_host(host: Option<&str>) -> bool {
-    matches!(host, Some("localhost" | "127.0.0.1" | "[::1]"))
+/// A host that is this machine (`shared::is_loopback_host`).
+fn is_loopback_host(host: Option<&str>) -> bool {
+    host.is_some_and(shared::is_loopback_host)
 }
 
 /// Does the redirect URI of an authorization request match one the client registered?
