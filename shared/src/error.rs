@@ -76,6 +76,10 @@ error_code!(
         TemporarilyUnavailable => "temporarily_unavailable",
         /// RFC 8707 §2: "The requested resource is invalid, missing, unknown, or malformed."
         InvalidTarget => "invalid_target",
+        /// OIDC Core §3.1.2.6: `prompt=none`, and the user would have to log in.
+        LoginRequired => "login_required",
+        /// OIDC Core §3.1.2.6: `prompt=none`, and the user would have to consent.
+        ConsentRequired => "consent_required",
     }
 );
 

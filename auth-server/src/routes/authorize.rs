@@ -62,13 +62,15 @@ async fn handle(
     };
     let refuse =
         |(code, description): Refusal| AuthorizeError::Redirect(back.with(code, description));
-    // 3-7: what is asked for.
+    // 3-9: what is asked for.
     check_no_repeated_parameter(&query).map_err(refuse)?;
     check_lengths(&query).map_err(refuse)?;
     check_response_type(&query).map_err(refuse)?;
     let challenge = check_pkce(&query).map_err(refuse)?;
     let scope = check_scope(&client, &query).map_err(refuse)?;
     let resource = check_resource(state, &query).map_err(refuse)?;
+    let prompt = check_prompt(&query).map_err(refuse)?;
+    let max_age = check_max_age(&query).map_err(refuse)?;
     tracing::info!(
         client = %client.client_id,
         redirect_uri = ?redirect_uri.as_str(),
@@ -76,8 +78,32 @@ async fn handle(
         "authorize: request passed every check"
     );
 
-    // 8: the user. Log in first if this browser has no logged-in session, then consent.
+    // 10: the user. Log in first if this browser has no logged-in session, or if the
+    // client asks for a new login (`prompt=login`, `select_account`) or for one more recent
+    // than `max_age` seconds (OIDC Core §3.1.2.1: the server "MUST attempt to actively
+    // re-authenticate"; `max_age=0` always does); then consent. With `prompt=none` nothing
+    // may be shown (§3.1.2.6): the answer is an error at once, since this server asks for
+    // consent on every authorization.
     let (session, new_cookie) = session::current_or_new(state, &jar).await?;
+    let logged_in_recently = session.user_id.is_some()
+        && !prompt.login
+        && max_age.is_none_or(|max_age| {
+            max_age > 0 && server_kit::unix_now() - session.auth_time.unwrap_or(0) <= max_age
+        });
+    if prompt.none {
+        return Err(refuse(if logged_in_recently {
+            (
+                AuthorizationErrorCode::ConsentRequired,
+                "prompt=none, but this server asks the user to consent to every authorization"
+                    .to_owned(),
+            )
+        } else {
+            (
+                AuthorizationErrorCode::LoginRequired,
+                "prompt=none, but the user would have to log in".to_owned(),
+            )
+        }));
+    }
 
     let request = PendingRequest {
         id: shared::random::token(),
@@ -94,11 +120,11 @@ async fn handle(
         Some(cookie) => jar.add(cookie),
         None => jar,
     };
-    let next = if session.user_id.is_some() {
+    let next = if logged_in_recently {
         tracing::info!(client = %client.client_id, "authorize: user already logged in; asking for consent");
         see_other(&format!("/consent?request_id={}", request.id))
     } else {
-        tracing::info!(client = %client.client_id, "authorize: no session; showing the login page");
+        tracing::info!(client = %client.client_id, "authorize: no session, or a new login asked for; showing the login page");
         let client = ClientIdentity::new(&client, &request.redirect_uri);
         let page = LoginPage {
             client: Some(&client),
@@ -298,6 +324,60 @@ fn check_resource(state: &AppState, query: &Query) -> Result<String, Refusal> {
                 format!("unknown resource {:?}", requested.unwrap_or_default()),
             )
         })
+}
+
+/// What `prompt` asks for (OIDC Core §3.1.2.1).
+#[derive(Debug, Default)]
+struct Prompt {
+    /// `none`: no page at all; an answer at once or an error.
+    none: bool,
+    /// `login` or `select_account`: log in again (the login page is where another account
+    /// is chosen); `consent` needs nothing more, consent is asked every time.
+    login: bool,
+}
+
+/// 8. OIDC Core §3.1.2.1: `prompt` is a space-separated list of `none`, `login`, `consent`
+///    and `select_account`; `none` with any other value is an error.
+fn check_prompt(query: &Query) -> Result<Prompt, Refusal> {
+    let invalid = |why: String| (AuthorizationErrorCode::InvalidRequest, why);
+    let Some(value) = query.get("prompt") else {
+        return Ok(Prompt::default());
+    };
+    let mut prompt = Prompt::default();
+    let values: Vec<&str> = value.split(' ').collect();
+    for value in &values {
+        match *value {
+            "none" => prompt.none = true,
+            "login" | "select_account" => prompt.login = true,
+            "consent" => {}
+            other => {
+                return Err(invalid(format!(
+                    "prompt may hold none, login, consent and select_account, not {other:?}"
+                )));
+            }
+        }
+    }
+    if prompt.none && values.len() > 1 {
+        return Err(invalid(
+            "prompt=none cannot be combined with other values".to_owned(),
+        ));
+    }
+    Ok(prompt)
+}
+
+/// 9. OIDC Core §3.1.2.1: `max_age`, the most seconds since the user last logged in.
+fn check_max_age(query: &Query) -> Result<Option<i64>, Refusal> {
+    query
+        .get("max_age")
+        .map(|value| {
+            value.parse::<u32>().map(i64::from).map_err(|_| {
+                (
+                    AuthorizationErrorCode::InvalidRequest,
+                    format!("max_age must be a number of seconds, not {value:?}"),
+                )
+            })
+        })
+        .transpose()
 }
 
 /// How `/authorize` fails: a page (nothing may be redirected yet) or a redirect.

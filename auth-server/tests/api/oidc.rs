@@ -243,3 +243,107 @@ async fn a_self_registered_client_may_register_offline_access() {
         .await;
     assert_eq!(registered["scope"], "offline_access openid read");
 }
+
+/// `/authorize` for the demo client with `changes`, from a browser logged in as alice or
+/// from a new one.
+async fn authorize_with(
+    app: &TestApp,
+    logged_in: bool,
+    changes: &[(&str, Option<&str>)],
+) -> reqwest::Response {
+    let verifier = CodeVerifier::generate();
+    if logged_in {
+        app.logged_in("alice", "password123")
+            .await
+            .authorize(&verifier, changes)
+            .await
+    } else {
+        app.browser().authorize(&verifier, changes).await
+    }
+}
+
+#[tokio::test]
+async fn prompt_none_without_a_session_is_login_required_at_once() {
+    let app = spawn_app().await;
+    let back = authorize_with(&app, false, &[("prompt", Some("none"))]).await;
+    let params = redirect_params(&back);
+    assert_eq!(params["error"], "login_required");
+    assert_eq!(params["state"], "state-123");
+}
+
+#[tokio::test]
+async fn prompt_none_with_a_session_is_consent_required_at_once_since_consent_is_asked_every_time()
+{
+    let app = spawn_app().await;
+    let back = authorize_with(&app, true, &[("prompt", Some("none"))]).await;
+    assert_eq!(redirect_params(&back)["error"], "consent_required");
+}
+
+#[tokio::test]
+async fn prompt_login_and_max_age_0_show_the_login_page_even_with_a_session() {
+    let app = spawn_app().await;
+    for change in [
+        ("prompt", Some("login")),
+        ("prompt", Some("select_account consent")),
+        ("max_age", Some("0")),
+    ] {
+        let page = authorize_with(&app, true, &[change]).await;
+        assert_eq!(page.status(), StatusCode::OK, "{change:?}");
+        let html = page.text().await.expect("a page");
+        assert!(
+            html.contains("name=\"password\""),
+            "{change:?}: the login page"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_login_within_max_age_goes_straight_to_consent() {
+    let app = spawn_app().await;
+    let response = authorize_with(&app, true, &[("max_age", Some("3600"))]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(crate::helpers::location(&response).starts_with("/consent"));
+}
+
+#[tokio::test]
+async fn a_malformed_prompt_or_max_age_is_sent_back_as_invalid_request() {
+    let app = spawn_app().await;
+    for change in [
+        ("prompt", Some("none login")),
+        ("prompt", Some("bogus")),
+        ("max_age", Some("-1")),
+        ("max_age", Some("soon")),
+    ] {
+        let back = authorize_with(&app, false, &[change]).await;
+        assert_eq!(
+            redirect_params(&back)["error"],
+            "invalid_request",
+            "{change:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn after_a_new_login_forced_by_max_age_the_id_token_carries_the_new_auth_time() {
+    let app = spawn_app().await;
+    let verifier = CodeVerifier::generate();
+    let mut browser = app.logged_in("alice", "password123").await;
+    let before = server_kit::unix_now();
+    let page = browser
+        .authorize(&verifier, &[("max_age", Some("0")), ("nonce", Some("n-1"))])
+        .await;
+    let html = page.text().await.expect("the login page");
+    let back = browser
+        .log_in_and_decide(&html, "alice", "password123", "approve")
+        .await;
+    let code = redirect_params(&back)["code"].clone();
+    let tokens: TokenResponse = app
+        .redeem(&code, verifier.secret())
+        .await
+        .json()
+        .await
+        .expect("tokens");
+    let id_token = tokens.id_token.expect("an ID token (openid)");
+    let claims = claims_of(&id_token);
+    assert!(claims["auth_time"].as_i64().expect("auth_time") >= before);
+}

@@ -58,7 +58,7 @@ pub(crate) async fn client_credentials(
         Spending::Nothing,
     )
     .await?
-    .ok_or_else(|| Internal::new("nothing to spend, yet spent"))?;
+    .ok_or_else(|| Internal::new("the store refused to write a token that spends nothing"))?;
     tracing::info!(client = %client.client_id, scope = %scope, "token: client credentials; issued an access token for the client itself");
     Ok(response)
 }
