@@ -139,12 +139,7 @@ async fn a_logout_with_the_users_id_token_hint_ends_the_session_at_once() {
         .log_in_and_decide(&html, "alice", "password123", "approve")
         .await;
     let code = redirect_params(&back).get("code").cloned().expect("a code");
-    let tokens: TokenResponse = app
-        .redeem(&code, verifier.secret())
-        .await
-        .json()
-        .await
-        .expect("tokens");
+    let tokens: TokenResponse = app.redeemed(&code, &verifier).await;
     let id_token = tokens.id_token.expect("an ID token");
     let logout = browser
         .get(&format!(

@@ -149,11 +149,14 @@ impl TestApp {
     pub async fn tokens_for(&self, username: &str, password: &str, scope: &str) -> TokenResponse {
         let verifier = CodeVerifier::generate();
         let code = obtain_code(self, username, password, scope, &verifier).await;
-        self.redeem(&code, verifier.secret())
-            .await
-            .json()
-            .await
-            .expect("tokens")
+        self.redeemed(&code, &verifier).await
+    }
+
+    /// Redeems `code` with `verifier` as the demo client, which must succeed: the tokens.
+    pub async fn redeemed(&self, code: &str, verifier: &CodeVerifier) -> TokenResponse {
+        let response = self.redeem(code, verifier.secret()).await;
+        assert_eq!(response.status(), StatusCode::OK, "the code is redeemed");
+        response.json().await.expect("tokens")
     }
 
     /// Redeems `code` as the demo client.

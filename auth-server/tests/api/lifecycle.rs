@@ -416,12 +416,7 @@ async fn a_spent_code_presented_by_another_client_revokes_nothing() {
     let app = spawn_app().await;
     let verifier = CodeVerifier::generate();
     let code = obtain_code(&app, "bob", "secret456", "openid read", &verifier).await;
-    let tokens: TokenResponse = app
-        .redeem(&code, verifier.secret())
-        .await
-        .json()
-        .await
-        .expect("tokens");
+    let tokens: TokenResponse = app.redeemed(&code, &verifier).await;
     let other = app
         .registered(serde_json::json!({"token_endpoint_auth_method": "none", "redirect_uris": ["https://a.example/cb"]}))
         .await;

@@ -22,11 +22,7 @@ async fn tokens_with(app: &TestApp, scope: &str, nonce: Option<&str>) -> TokenRe
         .log_in_and_decide(&html, "alice", "password123", "approve")
         .await;
     let code = redirect_params(&back).get("code").cloned().expect("a code");
-    app.redeem(&code, verifier.secret())
-        .await
-        .json()
-        .await
-        .expect("tokens")
+    app.redeemed(&code, &verifier).await
 }
 
 #[tokio::test]
@@ -192,12 +188,7 @@ async fn userinfo_says_email_verified_only_for_addresses_the_server_verified() {
         )
         .await;
     let code = redirect_params(&back).get("code").cloned().expect("a code");
-    let tokens: TokenResponse = app
-        .redeem(&code, verifier.secret())
-        .await
-        .json()
-        .await
-        .expect("tokens");
+    let tokens: TokenResponse = app.redeemed(&code, &verifier).await;
     let newcomer: serde_json::Value = userinfo(&app, tokens.access_token.secret())
         .await
         .json()
@@ -337,12 +328,7 @@ async fn after_a_new_login_forced_by_max_age_the_id_token_carries_the_new_auth_t
         .log_in_and_decide(&html, "alice", "password123", "approve")
         .await;
     let code = redirect_params(&back)["code"].clone();
-    let tokens: TokenResponse = app
-        .redeem(&code, verifier.secret())
-        .await
-        .json()
-        .await
-        .expect("tokens");
+    let tokens: TokenResponse = app.redeemed(&code, &verifier).await;
     let id_token = tokens.id_token.expect("an ID token (openid)");
     let claims = claims_of(&id_token);
     assert!(claims["auth_time"].as_i64().expect("auth_time") >= before);

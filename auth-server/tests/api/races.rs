@@ -47,12 +47,7 @@ async fn of_twenty_racing_refreshes_exactly_one_succeeds_and_then_no_token_of_th
     let mut browser = app.logged_in("alice", "password123").await;
     let verifier = CodeVerifier::generate();
     let code = browser.approve(&verifier, "read").await;
-    let first: TokenResponse = app
-        .redeem(&code, verifier.secret())
-        .await
-        .json()
-        .await
-        .expect("tokens");
+    let first: TokenResponse = app.redeemed(&code, &verifier).await;
     let original = first
         .refresh_token
         .as_ref()

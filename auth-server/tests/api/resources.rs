@@ -54,12 +54,7 @@ async fn a_resource_named_at_authorize_becomes_the_audience_of_the_token() {
     let app = spawn_app().await;
     let verifier = CodeVerifier::generate();
     let code = code_for_resource(&app, &verifier, OTHER).await;
-    let tokens: TokenResponse = app
-        .redeem(&code, verifier.secret())
-        .await
-        .json()
-        .await
-        .expect("tokens");
+    let tokens: TokenResponse = app.redeemed(&code, &verifier).await;
     // With `openid` the token is also for the UserInfo endpoint (RFC 9068 §4).
     assert_eq!(
         claims_of(tokens.access_token.secret())["aud"],

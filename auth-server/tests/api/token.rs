@@ -108,12 +108,7 @@ async fn a_code_redeemed_twice_is_refused_and_the_tokens_issued_from_it_are_revo
     let app = spawn_app().await;
     let verifier = CodeVerifier::generate();
     let code = obtain_code(&app, "alice", "password123", "read", &verifier).await;
-    let first: TokenResponse = app
-        .redeem(&code, verifier.secret())
-        .await
-        .json()
-        .await
-        .expect("tokens");
+    let first: TokenResponse = app.redeemed(&code, &verifier).await;
     let second = app.redeem(&code, verifier.secret()).await;
     assert_eq!(
         error_of(second).await,
