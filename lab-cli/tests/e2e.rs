@@ -138,40 +138,32 @@ impl Lab {
         panic!("{css} never appeared: {last_error}");
     }
 
-    /// Waits until the page's text contains `text`; returns the text.
+    /// The page's text; empty while a navigation has no body yet.
+    async fn body_text(&self) -> String {
+        match self.browser.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Waits until the page's text contains `text`; returns the text. Navigations in
+    /// between (a redirect back to the SPA) are waited out.
     async fn wait_for_text(&self, text: &str) -> String {
         for _ in 0..100 {
-            let body = self
-                .browser
-                .find(Locator::Css("body"))
-                .await
-                .expect("body")
-                .text()
-                .await
-                .unwrap_or_default();
+            let body = self.body_text().await;
             if body.contains(text) {
                 return body;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        let body = self
-            .browser
-            .find(Locator::Css("body"))
-            .await
-            .expect("body")
-            .text()
-            .await
-            .unwrap_or_default();
+        let body = self.body_text().await;
         panic!("the page never showed {text:?}; it shows:\n{body}");
     }
 
     /// Waits until the page's text no longer contains `text`.
     async fn wait_for_text_gone(&self, text: &str) {
         for _ in 0..100 {
-            let body = match self.browser.find(Locator::Css("body")).await {
-                Ok(body) => body.text().await.unwrap_or_default(),
-                Err(_) => String::new(),
-            };
+            let body = self.body_text().await;
             if !body.contains(text) {
                 return;
             }
