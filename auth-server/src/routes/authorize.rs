@@ -20,7 +20,7 @@ use crate::routes::page_flow::see_other;
 use crate::routes::redirect::{AuthorizationRedirect, ErrorRedirect};
 use crate::routes::session;
 use crate::state::AppState;
-use crate::store::{self, Client, PendingRequest};
+use crate::store::{self, Client, PendingRequest, Session};
 
 /// How long the user has to log in and consent.
 const REQUEST_TTL_SECS: i64 = 10 * 60;
@@ -84,26 +84,25 @@ async fn handle(
     // re-authenticate"; `max_age=0` always does); then consent. With `prompt=none` nothing
     // may be shown (§3.1.2.6): the answer is an error at once, since this server asks for
     // consent on every authorization.
-    let (session, new_cookie) = session::current_or_new(state, &jar).await?;
-    let logged_in_recently = session.user_id.is_some()
-        && !prompt.login
-        && max_age.is_none_or(|max_age| {
-            max_age > 0 && server_kit::unix_now() - session.auth_time.unwrap_or(0) <= max_age
-        });
     if prompt.none {
-        return Err(refuse(if logged_in_recently {
-            (
-                AuthorizationErrorCode::ConsentRequired,
-                "prompt=none, but this server asks the user to consent to every authorization"
-                    .to_owned(),
-            )
-        } else {
-            (
-                AuthorizationErrorCode::LoginRequired,
-                "prompt=none, but the user would have to log in".to_owned(),
-            )
-        }));
+        // Read only: a browser without a session gets an error, not a session row.
+        let current = session::current(state, &jar).await?;
+        return Err(refuse(
+            if current.is_some_and(|session| login_will_do(&session, &prompt, max_age)) {
+                (
+                    AuthorizationErrorCode::ConsentRequired,
+                    "prompt=none, but this server asks the user to consent to every authorization"
+                        .to_owned(),
+                )
+            } else {
+                (
+                    AuthorizationErrorCode::LoginRequired,
+                    "prompt=none, but the user would have to log in".to_owned(),
+                )
+            },
+        ));
     }
+    let (session, new_cookie) = session::current_or_new(state, &jar).await?;
 
     let request = PendingRequest {
         id: shared::random::token(),
@@ -120,7 +119,7 @@ async fn handle(
         Some(cookie) => jar.add(cookie),
         None => jar,
     };
-    let next = if logged_in_recently {
+    let next = if login_will_do(&session, &prompt, max_age) {
         tracing::info!(client = %client.client_id, "authorize: user already logged in; asking for consent");
         see_other(&format!("/consent?request_id={}", request.id))
     } else {
@@ -363,6 +362,16 @@ fn check_prompt(query: &Query) -> Result<Prompt, Refusal> {
         ));
     }
     Ok(prompt)
+}
+
+/// Whether the login of `session` will do for this request: someone is logged in, the
+/// client asked for no new login, and it is no older than `max_age` (`max_age=0`: never).
+fn login_will_do(session: &Session, prompt: &Prompt, max_age: Option<i64>) -> bool {
+    session.user_id.is_some()
+        && !prompt.login
+        && max_age.is_none_or(|max_age| {
+            max_age > 0 && server_kit::unix_now() - session.auth_time.unwrap_or(0) <= max_age
+        })
 }
 
 /// 9. OIDC Core §3.1.2.1: `max_age`, the most seconds since the user last logged in.

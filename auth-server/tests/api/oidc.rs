@@ -254,12 +254,19 @@ async fn authorize_with(
 }
 
 #[tokio::test]
-async fn prompt_none_without_a_session_is_login_required_at_once() {
+async fn prompt_none_without_a_session_is_login_required_at_once_and_stores_no_session() {
     let app = spawn_app().await;
     let back = authorize_with(&app, false, &[("prompt", Some("none"))]).await;
     let params = redirect_params(&back);
     assert_eq!(params["error"], "login_required");
     assert_eq!(params["state"], "state-123");
+    let db = app.db().await;
+    let sessions: i64 =
+        server_kit::with_db!(&db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+        .fetch_one(pool)
+        .await)
+        .expect("counted");
+    assert_eq!(sessions, 0, "an answer at once needs no session");
 }
 
 #[tokio::test]
