@@ -172,20 +172,24 @@ pub(crate) async fn stats(
 /// has it at `http://localhost:8082/.well-known/oauth-protected-resource/mcp`, and a
 /// resource without a path at `/.well-known/oauth-protected-resource`.
 pub(crate) fn metadata_url(resource: &str) -> String {
+    let (origin, path) = split_origin(resource);
+    format!("{origin}{WELL_KNOWN}{path}")
+}
+
+/// The path of [`metadata_url`], where the router serves it.
+pub(crate) fn metadata_path(resource: &str) -> String {
+    format!("{WELL_KNOWN}{}", split_origin(resource).1)
+}
+
+/// A resource identifier's origin (`scheme://host:port`) and its path, without a final `/`.
+fn split_origin(resource: &str) -> (&str, &str) {
     let after_scheme = resource.find("://").map_or(0, |at| at + 3);
     let (origin, path) = resource.split_at(
         resource[after_scheme..]
             .find('/')
             .map_or(resource.len(), |at| after_scheme + at),
     );
-    format!("{origin}{WELL_KNOWN}{}", path.trim_end_matches('/'))
-}
-
-/// The path of [`metadata_url`], where the router serves it.
-pub(crate) fn metadata_path(resource: &str) -> String {
-    let url = metadata_url(resource);
-    let at = url.find(WELL_KNOWN).unwrap_or(0);
-    url[at..].to_owned()
+    (origin, path.trim_end_matches('/'))
 }
 
 pub(crate) const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
