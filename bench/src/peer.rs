@@ -10,20 +10,11 @@ use shared::client::{self, ClientConfig, Pending};
 use shared::{CodeVerifier, demo};
 
 use crate::browser::{ALICE, gather, request_with};
-use crate::requests::{CLIENT_CREDENTIALS, RESOURCE_SERVER_BASIC};
 use crate::server::Server;
-use crate::wrk::{Load, Run};
+use crate::wrk::{Load, TokenRuns, TokenServer};
 
 /// Where the peer listens.
 pub const PEER_PORT: u16 = 18_083;
-
-/// The peer's figures, named as ours are.
-#[derive(Debug)]
-pub struct PeerRuns {
-    pub credentials: Run,
-    pub redemption: Run,
-    pub introspection: Run,
-}
 
 /// Starts the peer (`node script`) for the resource `resource`, runs the three loads the
 /// comparison is about, and stops it.
@@ -32,7 +23,7 @@ pub async fn measure(
     resource: &str,
     load: &Load,
     code_count: usize,
-) -> Result<PeerRuns, Box<dyn std::error::Error>> {
+) -> Result<TokenRuns, Box<dyn std::error::Error>> {
     let base = format!("http://127.0.0.1:{PEER_PORT}");
     // The Node.js pinned beside the peer (bench/peer/package.json), else the machine's.
     let pinned = script.with_file_name("node_modules/.bin/node");
@@ -74,21 +65,12 @@ pub async fn measure(
     let verifier = CodeVerifier::generate();
     say!("peer: minting {code_count} authorization codes (alice, PKCE S256, one verifier)");
     let codes = mint_codes(&base, &verifier, code_count, 8).await;
-    say!("peer: client credentials");
-    let credentials = load.post(&format!("{base}/token"), CLIENT_CREDENTIALS, None)?;
-    say!("peer: code + PKCE redemption");
-    let redemption = load.redeem(&format!("{base}/token"), &codes, &base, &verifier)?;
-    say!("peer: introspection");
-    let introspection = load.post(
-        &format!("{base}/token/introspection"),
-        &format!("token={opaque}"),
-        Some(RESOURCE_SERVER_BASIC),
-    )?;
-    Ok(PeerRuns {
-        credentials,
-        redemption,
-        introspection,
-    })
+    let server = TokenServer {
+        base: &base,
+        introspection_path: "/token/introspection",
+        introspected: &opaque,
+    };
+    Ok(load.token_loads("peer", &server, &codes, &verifier)?)
 }
 
 /// `count` codes from the peer for alice, all with `verifier`'s challenge, from `browsers`
@@ -157,7 +139,7 @@ async fn code(browser: &mut Browser, config: &ClientConfig, pending: &Pending) -
 }
 
 /// The comparison: for each load, our figure, the peer's, and the ratio.
-pub fn table(ours: &PeerRuns, peer: &PeerRuns) -> String {
+pub fn table(ours: &TokenRuns, peer: &TokenRuns) -> String {
     let mut out = String::from(
         "| load | ours: requests/s (p99) | node-oidc-provider: requests/s (p99) | non-2xx ours / peer | ours / peer |\n|---|---|---|---|---|\n",
     );

@@ -10,9 +10,9 @@ use clap::{Parser, Subcommand};
 use shared::CodeVerifier;
 
 use crate::database::{access_token_rows, seed_rows};
-use crate::requests::{CLIENT_CREDENTIALS, RESOURCE_SERVER_BASIC};
+use crate::requests::CLIENT_CREDENTIALS;
 use crate::server::{Server, release_dir};
-use crate::wrk::{Load, Run};
+use crate::wrk::{Load, Run, TokenServer};
 use crate::{browser, peer};
 
 #[derive(Debug, Parser)]
@@ -159,15 +159,15 @@ pub async fn bench(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let baseline = load.get(&format!("http://127.0.0.1:{BASELINE_PORT}/"), None)?;
     say!("resource server: GET /api/profile with a JWT");
     let profile = load.get(&format!("{resource_url}/api/profile"), Some(&token))?;
-    say!("authorization server: client credentials");
-    let credentials = load.post(&format!("{auth_url}/token"), CLIENT_CREDENTIALS, None)?;
-    say!("authorization server: code + PKCE redemption");
-    let redemption = load.redeem(&format!("{auth_url}/token"), &codes, &auth_url, &verifier)?;
-    say!("authorization server: introspection");
-    let introspection = load.post(
-        &format!("{auth_url}/introspect"),
-        &format!("token={token}"),
-        Some(RESOURCE_SERVER_BASIC),
+    let ours = load.token_loads(
+        "authorization server",
+        &TokenServer {
+            base: &auth_url,
+            introspection_path: "/introspect",
+            introspected: &token,
+        },
+        &codes,
+        &verifier,
     )?;
     // Latency, not throughput: 4 connections, without and then with 5 browsers logging in
     // over and over (each login one bcrypt check, cost 12; five, the most parallel logins
@@ -188,12 +188,12 @@ pub async fn bench(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
             "resource server GET /api/profile (JWT checked)",
             profile.clone(),
         ),
-        ("/token client credentials", credentials.clone()),
+        ("/token client credentials", ours.credentials.clone()),
         (
             "/token code + PKCE redemption (refresh token issued)",
-            redemption.clone(),
+            ours.redemption.clone(),
         ),
-        ("/introspect", introspection.clone()),
+        ("/introspect", ours.introspection.clone()),
         ("/token client credentials, 4 connections", quiet),
         (
             "/token client credentials, 4 connections, during the login storm",
@@ -266,11 +266,6 @@ pub async fn bench(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     );
 
     if let Some(script) = &cli.peer {
-        let ours = peer::PeerRuns {
-            credentials,
-            redemption,
-            introspection,
-        };
         let theirs = peer::measure(script, &resource_url, &load, code_count).await?;
         let _ = writeln!(
             report,

@@ -7,6 +7,8 @@ use std::time::Duration;
 use shared::CodeVerifier;
 use shared::client::{self, ClientConfig};
 
+use crate::requests::{CLIENT_CREDENTIALS, RESOURCE_SERVER_BASIC};
+
 /// Stands for the authorization code in the redemption script's template body.
 const CODE: &str = "CODE-PLACEHOLDER";
 
@@ -44,7 +46,53 @@ impl Run {
     }
 }
 
+/// The three loads the comparison with the peer is about, against one server.
+#[derive(Debug)]
+pub struct TokenRuns {
+    pub credentials: Run,
+    pub redemption: Run,
+    pub introspection: Run,
+}
+
+/// Where a server takes the loads of [`TokenRuns`].
+#[derive(Debug)]
+pub struct TokenServer<'a> {
+    /// Its issuer; the token endpoint is `{base}/token`.
+    pub base: &'a str,
+    /// The path of its introspection endpoint.
+    pub introspection_path: &'a str,
+    /// The token it is asked about.
+    pub introspected: &'a str,
+}
+
 impl Load {
+    /// Client credentials, the redemption of `codes` (whose challenge is `verifier`'s) and
+    /// introspection against `server`; `who` names it in the progress lines.
+    pub fn token_loads(
+        &self,
+        who: &str,
+        server: &TokenServer<'_>,
+        codes: &[String],
+        verifier: &CodeVerifier,
+    ) -> Result<TokenRuns, String> {
+        let token_url = format!("{}/token", server.base);
+        say!("{who}: client credentials");
+        let credentials = self.post(&token_url, CLIENT_CREDENTIALS, None)?;
+        say!("{who}: code + PKCE redemption");
+        let redemption = self.redeem(&token_url, codes, server.base, verifier)?;
+        say!("{who}: introspection");
+        let introspection = self.post(
+            &format!("{}{}", server.base, server.introspection_path),
+            &format!("token={}", server.introspected),
+            Some(RESOURCE_SERVER_BASIC),
+        )?;
+        Ok(TokenRuns {
+            credentials,
+            redemption,
+            introspection,
+        })
+    }
+
     /// `GET url`, with a bearer token if given.
     pub fn get(&self, url: &str, bearer: Option<&str>) -> Result<Run, String> {
         let mut args = Vec::new();
