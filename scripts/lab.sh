@@ -83,8 +83,9 @@ cargo build --locked -p auth-server -p resource-server
 bin_dir="${CARGO_TARGET_DIR:-target}/debug"
 
 # Tokens for any resource on this machine: an MCP server or API started on any port gets
-# tokens meant for it without restarting the authorization server.
-start auth 32 "$bin_dir/auth-server" --any-loopback-resource
+# tokens meant for it without restarting the authorization server. And a client under
+# development may name itself by a metadata document it serves on this machine.
+start auth 32 "$bin_dir/auth-server" --any-loopback-resource --client-metadata-documents lab
 wait_for auth-server "$AUTH_URL/health" "${pids[-1]}" 60
 start resource 33 "$bin_dir/resource-server"
 wait_for resource-server "$RESOURCE_URL/health" "${pids[-1]}" 60
@@ -101,6 +102,8 @@ cat <<MSG
   Demo accounts: alice / password123, bob / secret456, carol / mypass789
   Your own MCP server or API on this machine (any port) can be a resource: clients ask
   for resource=<its URL> and the tokens are meant for it (--any-loopback-resource).
+  A client may use the URL of its metadata document as client_id, on this machine too
+  (--client-metadata-documents lab).
   Press Ctrl-C to stop everything.
 
 MSG

@@ -72,6 +72,17 @@ pub struct Config {
     #[arg(long, env = "AUTH_SERVER_ANY_LOOPBACK_RESOURCE", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub any_loopback_resource: bool,
 
+    /// Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document; the
+    /// preferred registration of MCP clients): a `client_id` that is a URL is fetched at
+    /// `/authorize`, and the client metadata it holds is the client's registration.
+    #[arg(
+        long,
+        env = "AUTH_SERVER_CLIENT_METADATA_DOCUMENTS",
+        value_enum,
+        default_value_t = ClientDocuments::On
+    )]
+    pub client_metadata_documents: ClientDocuments,
+
     /// Lifetime of an authorization code, in seconds (RFC 6749 §4.1.2 recommends at most 10 minutes).
     #[arg(long, env = "AUTH_SERVER_CODE_TTL", default_value_t = 600)]
     pub code_ttl: u64,
@@ -127,6 +138,20 @@ pub struct Config {
     /// body, say) is answered 408.
     #[arg(long, env = "AUTH_SERVER_REQUEST_TIMEOUT", default_value_t = 10)]
     pub request_timeout: u64,
+}
+
+/// Which `client_id` URLs are fetched as Client ID Metadata Documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClientDocuments {
+    /// None: a URL `client_id` is an unknown client.
+    Off,
+    /// https URLs whose host resolves only to public addresses.
+    On,
+    /// Those, and http or https URLs on this machine (127.0.0.1, [::1], localhost), so a
+    /// client under development can serve its own document. Only for a server that
+    /// listens on loopback (`--addr`), as the draft's §7.6 allows; every other private or
+    /// special-use address stays refused. `scripts/lab.sh` uses it.
+    Lab,
 }
 
 /// The lab's authorization server. Without a command it serves; `rotate-key` publishes a

@@ -19,27 +19,34 @@ pub(crate) struct ClientIdentity {
     pub redirect_host: String,
     /// Registered by anyone, not by the operator.
     pub unverified: bool,
+    /// For a client known only by its metadata document: the host that serves it
+    /// (draft-ietf-oauth-client-id-metadata-document §7.5: show the `client_id`'s host).
+    pub document_host: Option<String>,
 }
 
 impl ClientIdentity {
     pub(crate) fn new(client: &Client, redirect_uri: &str) -> Self {
-        let redirect_host = url::Url::parse(redirect_uri)
-            .ok()
-            .and_then(|url| {
-                let host = url.host_str()?.to_owned();
-                Some(
-                    url.port()
-                        .map_or(host.clone(), |port| format!("{host}:{port}")),
-                )
-            })
-            .unwrap_or_else(|| redirect_uri.to_owned());
+        let document_host = client
+            .document_expires_at
+            .and_then(|_| host_and_port(client.client_id.as_str()));
         Self {
             name: client.name.clone(),
             client_id: client.client_id.to_string(),
-            redirect_host,
+            redirect_host: host_and_port(redirect_uri).unwrap_or_else(|| redirect_uri.to_owned()),
             unverified: client.self_registered,
+            document_host,
         }
     }
+}
+
+/// The host (and port, if not the scheme's own) of a URL.
+fn host_and_port(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let host = url.host_str()?;
+    Some(
+        url.port()
+            .map_or(host.to_owned(), |port| format!("{host}:{port}")),
+    )
 }
 
 #[derive(Template)]
@@ -69,6 +76,8 @@ pub(crate) struct ConsentPage<'a> {
     pub request_id: &'a str,
     pub csrf_token: &'a str,
     pub scopes: Vec<ScopeLine>,
+    /// Approving is remembered (`Client::consent_may_be_remembered`).
+    pub remembered: bool,
 }
 
 #[derive(Template)]
@@ -99,12 +108,22 @@ pub(crate) struct ClientForm {
     pub scope: String,
 }
 
+/// One remembered consent on the clients page.
+#[derive(Debug)]
+pub(crate) struct ConsentLine {
+    pub client_id: String,
+    pub client_name: String,
+    pub scope: String,
+}
+
 #[derive(Template)]
 #[template(path = "clients.html")]
 pub(crate) struct ClientsPage<'a> {
     pub username: &'a str,
     pub csrf_token: &'a str,
     pub clients: Vec<ClientLine>,
+    /// The applications the user allowed, consent remembered.
+    pub consents: Vec<ConsentLine>,
     pub form: ClientForm,
     pub error: Option<&'a str>,
 }

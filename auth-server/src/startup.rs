@@ -9,7 +9,7 @@ use axum::Router;
 use server_kit::Server;
 use server_kit::db::{Db, Migrations};
 
-use crate::config::{Cli, Command, Config};
+use crate::config::{Cli, ClientDocuments, Command, Config};
 use crate::error::Internal;
 use crate::protocol::keys::SigningKeys;
 use crate::protocol::password::Passwords;
@@ -28,6 +28,10 @@ pub enum StartupError {
     },
     #[error(transparent)]
     SpaOrigin(#[from] server_kit::InvalidOrigin),
+    #[error(
+        "--client-metadata-documents lab lets this server fetch documents from this machine, which is safe only when it listens on loopback itself; --addr {0} does not. Listen on 127.0.0.1 or [::1], or use --client-metadata-documents on"
+    )]
+    LoopbackDocumentsOffLoopback(SocketAddr),
     #[error("cannot prepare the database (keys, demo data): {0}")]
     Prepare(#[from] Internal),
 }
@@ -43,6 +47,11 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let cors = server_kit::cors(&config.spa_origins)?;
+        if config.client_metadata_documents == ClientDocuments::Lab
+            && !config.addr.ip().is_loopback()
+        {
+            return Err(StartupError::LoopbackDocumentsOffLoopback(config.addr));
+        }
         let server = Server::bind(config.addr, SERVICE).await?;
         let db = open_database(&config.database_url).await?;
         if config.issuer.is_none() && matches!(db, Db::Postgres(_)) {
@@ -76,6 +85,7 @@ impl Application {
                 access_token_ttl: seconds(config.access_token_ttl),
                 refresh_token_ttl: seconds(config.refresh_token_ttl),
                 dynamic_registration: config.dynamic_registration,
+                client_metadata_documents: config.client_metadata_documents,
                 trusted_proxies: config.trusted_proxies,
             }),
             passwords: Arc::new(Passwords::default()),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use server_kit::db::Db;
 
+use crate::config::ClientDocuments;
 use crate::protocol::keys::SigningKeys;
 use crate::protocol::password::Passwords;
 
@@ -22,6 +23,8 @@ pub(crate) struct Settings {
     pub access_token_ttl: i64,
     pub refresh_token_ttl: i64,
     pub dynamic_registration: bool,
+    /// Which URL `client_id`s name a metadata document (`--client-metadata-documents`).
+    pub client_metadata_documents: ClientDocuments,
     /// Proxies whose `X-Forwarded-For` names the client (`throttle::ClientAddress`).
     pub trusted_proxies: Vec<IpAddr>,
 }

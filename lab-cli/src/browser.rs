@@ -219,7 +219,7 @@ impl Browser {
 
     /// What a user does for the authorization request of `pending`: open it, log in with
     /// `account` if the server shows the login page (a browser with a session goes straight
-    /// to consent), approve. Returns the `Location` of the redirect back to the client.
+    /// to consent), approve (unless the server remembers an earlier approval). Returns the `Location` of the redirect back to the client.
     pub async fn approve(
         &mut self,
         authorization_endpoint: &str,
@@ -236,6 +236,10 @@ impl Browser {
             expect("authorize (to consent)", page, StatusCode::SEE_OTHER).await?
         };
         let consent = self.get(&location(&to_consent).unwrap_or_default()).await?;
+        // Consent remembered from an earlier approval: the redirect back comes at once.
+        if consent.status() == StatusCode::FOUND {
+            return Ok(location(&consent).unwrap_or_default());
+        }
         let html = expect("consent page", consent, StatusCode::OK)
             .await?
             .text()

@@ -124,15 +124,27 @@ impl Runner<'_> {
 
         let started = Instant::now();
         let response = self.browser.get(&location).await;
-        let (_, consent_page) = self
-            .expect("consent page", started, response, StatusCode::OK)
-            .await?;
-
-        let started = Instant::now();
-        let response = self.browser.decide(&consent_page, "approve").await;
-        let (location, _) = self
-            .expect("consent (approve)", started, response, StatusCode::FOUND)
-            .await?;
+        // A user who approved this client before is not asked again: the consent step
+        // answers with the redirect back at once (consent remembered).
+        let remembered = response
+            .as_ref()
+            .is_ok_and(|response| response.status() == StatusCode::FOUND);
+        let location = if remembered {
+            let (location, _) = self
+                .expect("consent (remembered)", started, response, StatusCode::FOUND)
+                .await?;
+            location
+        } else {
+            let (_, consent_page) = self
+                .expect("consent page", started, response, StatusCode::OK)
+                .await?;
+            let started = Instant::now();
+            let response = self.browser.decide(&consent_page, "approve").await;
+            let (location, _) = self
+                .expect("consent (approve)", started, response, StatusCode::FOUND)
+                .await?;
+            location
+        };
 
         // The redirect back: the checks a client must make before using the code.
         let started = Instant::now();

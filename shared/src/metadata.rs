@@ -32,6 +32,10 @@ pub struct AuthorizationServerMetadata {
     pub code_challenge_methods_supported: Vec<String>,
     /// RFC 9207 §3: the server returns `iss` in every authorization response.
     pub authorization_response_iss_parameter_supported: bool,
+    /// draft-ietf-oauth-client-id-metadata-document §5: a `client_id` may be the URL of a
+    /// client metadata document.
+    #[serde(default)]
+    pub client_id_metadata_document_supported: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub id_token_signing_alg_values_supported: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -130,6 +130,12 @@ impl ScopeSet {
         Self(self.0.intersection(&other.0).cloned().collect())
     }
 
+    /// The scopes in either set.
+    #[must_use]
+    pub fn union(&self, other: &Self) -> Self {
+        Self(self.0.union(&other.0).cloned().collect())
+    }
+
     /// This set and [`OFFLINE_ACCESS`]: what a client may ask for, or a user may grant, when
     /// this is what it is allowed.
     #[must_use]

@@ -5,6 +5,7 @@
 //! `client_credentials`, an "unverified" mark on the login and consent pages, and no
 //! automatic error redirects (`routes/authorize.rs`).
 
+use serde::Deserialize;
 use server_kit::db::Db;
 use shared::{GrantType, RegistrationErrorCode, ScopeSet};
 
@@ -251,6 +252,129 @@ pub(crate) async fn create_client(
     )
     .await?;
     Ok((client_id, secret))
+}
+
+/// The client metadata of RFC 7591 §2 this server reads; others are ignored (§3.1).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = ClientMetadata)]
+pub(crate) struct Metadata {
+    /// https, or http on a loopback host; no fragment.
+    pub redirect_uris: Option<Vec<String>>,
+    pub client_name: Option<String>,
+    /// `none` (public), `client_secret_basic` or `client_secret_post`.
+    pub token_endpoint_auth_method: Option<String>,
+    pub grant_types: Option<Vec<String>>,
+    pub response_types: Option<Vec<String>>,
+    pub scope: Option<String>,
+    /// `web` (the default) or `native` (OIDC Dynamic Client Registration §2): a native
+    /// application registers only loopback http redirect URIs.
+    pub application_type: Option<String>,
+}
+
+/// Client metadata that passed [`check`], as the server will register it.
+#[derive(Debug)]
+pub(crate) struct Checked {
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    pub auth_method: String,
+    pub confidential: bool,
+    pub scope: ScopeSet,
+    pub application_type: ApplicationType,
+}
+
+/// Where client metadata comes from: it is checked by the same rules, with two differences
+/// for a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// A registration request (RFC 7591), written for this server.
+    Registration,
+    /// A Client ID Metadata Document (`client_document.rs`), written once for every
+    /// server. A grant type this server does not offer is left out rather than refused
+    /// (RFC 7591 §3.2.1: the server "MAY reject or replace any of the client's requested
+    /// metadata values"; VS Code's document lists the device grant). And `native` does not
+    /// limit the redirect URIs to loopback: that rule of OIDC Dynamic Client Registration §2
+    /// governs registration requests, and real documents (VS Code's again) pair `native`
+    /// with an https redirect URI; every URI must still be https or loopback http.
+    Document,
+}
+
+/// RFC 7591 §2 and §3.2.2, in order.
+pub(crate) fn check(metadata: &Metadata, source: Source) -> Result<Checked, Refusal> {
+    let invalid = |why: &str| (RegistrationErrorCode::InvalidClientMetadata, why.to_owned());
+    let auth_method = metadata
+        .token_endpoint_auth_method
+        .clone()
+        .unwrap_or_else(|| "client_secret_basic".to_owned());
+    let confidential = match auth_method.as_str() {
+        "none" => false,
+        "client_secret_basic" | "client_secret_post" => true,
+        _ => {
+            return Err(invalid(
+                "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post",
+            ));
+        }
+    };
+    let requested = metadata
+        .grant_types
+        .clone()
+        .unwrap_or_else(|| vec!["authorization_code".to_owned()]);
+    let mut grant_types = Vec::new();
+    for grant in &requested {
+        match GrantType::parse(grant) {
+            Some(GrantType::ClientCredentials) if !confidential => {
+                return Err(invalid("client_credentials needs a confidential client"));
+            }
+            // RFC 9700 §2.3: a self-registered client acts for the users who approve it.
+            // Acting for itself, with no user to limit it, is for clients the operator
+            // configured (the seeded service-client), never self-service.
+            Some(GrantType::ClientCredentials) => {
+                return Err(invalid(
+                    "client_credentials is only for clients the operator configures, not for self-registered ones",
+                ));
+            }
+            Some(grant) if !grant_types.contains(&grant) => grant_types.push(grant),
+            Some(_) => {}
+            None if source == Source::Document => {}
+            None => {
+                return Err(invalid(
+                    "grant_types may hold authorization_code, refresh_token (OAuth 2.1 has no implicit or password grant)",
+                ));
+            }
+        }
+    }
+    if metadata
+        .response_types
+        .as_ref()
+        .is_some_and(|types| types.iter().any(|t| t != "code"))
+    {
+        return Err(invalid("response_types may only hold \"code\""));
+    }
+    let redirect_uris = metadata.redirect_uris.clone().unwrap_or_default();
+    if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
+        return Err((
+            RegistrationErrorCode::InvalidRedirectUri,
+            "the authorization code grant needs at least one redirect URI".to_owned(),
+        ));
+    }
+    let application_type = ApplicationType::parse(metadata.application_type.as_deref())?;
+    for uri in &redirect_uris {
+        check_redirect_uri(uri)?;
+        if source == Source::Registration {
+            application_type.check_redirect_uri(uri)?;
+        }
+    }
+    // RFC 7591 §3.2.1: the server "MAY reject or replace any of the client's requested
+    // metadata values"; scopes above the self-registration ceiling are left out, and the
+    // response's `scope` says what the client got.
+    let (scope, _) = within_ceiling(&check_scope(metadata.scope.as_deref())?);
+    Ok(Checked {
+        redirect_uris,
+        grant_types,
+        auth_method,
+        confidential,
+        scope,
+        application_type,
+    })
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! HTTP layer (`routes/`) reads requests, calls these, and answers.
 
 pub(crate) mod client_auth;
+pub(crate) mod client_document;
 pub(crate) mod client_metadata;
 pub(crate) mod grants;
 pub(crate) mod keys;

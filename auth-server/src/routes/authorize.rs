@@ -13,12 +13,15 @@ use axum_extra::extract::cookie::CookieJar;
 use shared::pkce::CodeChallengeMethod;
 use shared::{AuthorizationErrorCode, CodeChallenge, RedirectUri, ScopeSet};
 
+use crate::config::ClientDocuments;
 use crate::error::Internal;
 use crate::pages::{self, ClientIdentity, ErrorPage, LoginPage, PageError};
+use crate::protocol::client_document;
 use crate::protocol::client_metadata::redirect_uri_matches;
+use crate::routes::address::ClientAddress;
 use crate::routes::page_flow::see_other;
 use crate::routes::redirect::{AuthorizationRedirect, ErrorRedirect};
-use crate::routes::session;
+use crate::routes::{consent, session};
 use crate::state::AppState;
 use crate::store::{self, Client, PendingRequest, Session};
 
@@ -31,10 +34,11 @@ const DEFAULT_SCOPE: &str = "read";
 
 pub(crate) async fn authorize(
     State(state): State<AppState>,
+    address: ClientAddress,
     jar: CookieJar,
     RawQuery(query): RawQuery,
 ) -> Response {
-    match handle(&state, jar, query.as_deref().unwrap_or("")).await {
+    match handle(&state, jar, address, query.as_deref().unwrap_or("")).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }
@@ -43,11 +47,12 @@ pub(crate) async fn authorize(
 async fn handle(
     state: &AppState,
     jar: CookieJar,
+    address: ClientAddress,
     raw_query: &str,
 ) -> Result<Response, AuthorizeError> {
     let query = Query::parse(raw_query)?;
     // 1-2: who is asking, and where the answer goes. Failures here are pages.
-    let client = check_client(state, &query).await?;
+    let client = check_client(state, &query, address).await?;
     let redirect_uri = check_redirect_uri(&client, &query)?;
     // From here on the redirect URI is the client's own: errors go back to it. For a client
     // anyone could have registered, not automatically: RFC 9700 §4.11.2 (the server "MAY
@@ -78,32 +83,6 @@ async fn handle(
         "authorize: request passed every check"
     );
 
-    // 10: the user. Log in first if this browser has no logged-in session, or if the
-    // client asks for a new login (`prompt=login`, `select_account`) or for one more recent
-    // than `max_age` seconds (OIDC Core §3.1.2.1: the server "MUST attempt to actively
-    // re-authenticate"; `max_age=0` always does); then consent. With `prompt=none` nothing
-    // may be shown (§3.1.2.6): the answer is an error at once, since this server asks for
-    // consent on every authorization.
-    if prompt.none {
-        // Read only: a browser without a session gets an error, not a session row.
-        let current = session::current(state, &jar).await?;
-        return Err(refuse(
-            if current.is_some_and(|session| login_will_do(&session, &prompt, max_age)) {
-                (
-                    AuthorizationErrorCode::ConsentRequired,
-                    "prompt=none, but this server asks the user to consent to every authorization"
-                        .to_owned(),
-                )
-            } else {
-                (
-                    AuthorizationErrorCode::LoginRequired,
-                    "prompt=none, but the user would have to log in".to_owned(),
-                )
-            },
-        ));
-    }
-    let (session, new_cookie) = session::current_or_new(state, &jar).await?;
-
     let request = PendingRequest {
         id: shared::random::token(),
         client_id: client.client_id.to_string(),
@@ -113,7 +92,43 @@ async fn handle(
         code_challenge: challenge.as_str().to_owned(),
         nonce: query.get("nonce").map(str::to_owned),
         resource,
+        prompt_consent: prompt.consent,
     };
+
+    // 10: the user. Log in first if this browser has no logged-in session, or if the
+    // client asks for a new login (`prompt=login`, `select_account`) or for one more recent
+    // than `max_age` seconds (OIDC Core §3.1.2.1: the server "MUST attempt to actively
+    // re-authenticate"; `max_age=0` always does); then consent, unless it is remembered
+    // (`consent::remembered`). With `prompt=none` nothing may be shown (§3.1.2.6): a code
+    // at once if the login will do and consent is remembered, otherwise an error at once.
+    if prompt.none {
+        // Read only: a browser without a session gets an error, not a session row.
+        let current = session::current(state, &jar).await?;
+        let Some(session) = current.filter(|session| login_will_do(session, &prompt, max_age))
+        else {
+            return Err(refuse((
+                AuthorizationErrorCode::LoginRequired,
+                "prompt=none, but the user would have to log in".to_owned(),
+            )));
+        };
+        let user = match session.user_id.as_deref() {
+            Some(user_id) => store::find_user(&state.db, user_id).await?,
+            None => None,
+        };
+        if let Some(user) = user
+            && let Some(granted) = consent::remembered(state, &client, &user, &request).await?
+        {
+            tracing::info!(client = %client.client_id, "authorize: prompt=none, logged in and consent remembered; sending a code at once");
+            let auth_time = session.auth_time.unwrap_or_else(server_kit::unix_now);
+            return Ok(consent::send_code(state, &request, &user, &granted, auth_time).await?);
+        }
+        return Err(refuse((
+            AuthorizationErrorCode::ConsentRequired,
+            "prompt=none, but the user has not approved these scopes for this client before (or this client cannot have its consent remembered)".to_owned(),
+        )));
+    }
+    let (session, new_cookie) = session::current_or_new(state, &jar).await?;
+
     store::insert_request(&state.db, &session.id_hash, &request, REQUEST_TTL_SECS).await?;
     let jar = match new_cookie {
         Some(cookie) => jar.add(cookie),
@@ -125,11 +140,13 @@ async fn handle(
     } else {
         tracing::info!(client = %client.client_id, "authorize: no session, or a new login asked for; showing the login page");
         let client = ClientIdentity::new(&client, &request.redirect_uri);
+        // OIDC Core §3.1.2.1: `login_hint`, the login identifier the user might use,
+        // fills in the username (the user may change it; it proves nothing).
         let page = LoginPage {
             client: Some(&client),
             request_id: &request.id,
             csrf_token: &session.csrf_token,
-            username: "",
+            username: query.get("login_hint").unwrap_or(""),
             error: None,
         };
         pages::render(StatusCode::OK, &page)?
@@ -179,14 +196,32 @@ fn page(title: &'static str, message: impl Into<String>) -> AuthorizeError {
     )
 }
 
-/// 1. `client_id` names a registered client.
-async fn check_client(state: &AppState, query: &Query) -> Result<Client, AuthorizeError> {
+/// 1. `client_id` names a registered client, or is the URL of a client metadata document
+///    that passes the checks of `protocol/client_document.rs`.
+async fn check_client(
+    state: &AppState,
+    query: &Query,
+    address: ClientAddress,
+) -> Result<Client, AuthorizeError> {
     if query.is_repeated("client_id") {
         return Err(page("Invalid client", "client_id appears more than once."));
     }
     let Some(client_id) = query.get("client_id") else {
         return Err(page("Invalid client", "The request has no client_id."));
     };
+    if client_document::is_document_url(client_id) {
+        if state.settings.client_metadata_documents == ClientDocuments::Off {
+            return Err(page(
+                "Unknown client",
+                format!(
+                    "\"{client_id}\" is a URL, but this server does not accept client metadata documents (it runs with --client-metadata-documents off)."
+                ),
+            ));
+        }
+        return client_document::client(state, client_id, &address.as_string())
+            .await?
+            .map_err(|why| page("Client metadata document refused", why));
+    }
     store::find_client(&state.db, client_id)
         .await?
         .ok_or_else(|| {
@@ -247,14 +282,14 @@ fn check_no_repeated_parameter(query: &Query) -> Result<(), Refusal> {
     }
 }
 
-/// Longest `state` and `nonce` accepted. Both are opaque to the server and stored with the
+/// Longest `state`, `nonce` and `login_hint` accepted. Both are opaque to the server and stored with the
 /// pending request; unbounded, every anonymous request could store kilobytes (CWE-770).
 /// 512 bytes hold any random value a client needs.
 const MAX_OPAQUE_BYTES: usize = 512;
 
-/// 3b. `state` and `nonce` are at most [`MAX_OPAQUE_BYTES`] long.
+/// 3b. `state`, `nonce` and `login_hint` are at most [`MAX_OPAQUE_BYTES`] long.
 fn check_lengths(query: &Query) -> Result<(), Refusal> {
-    for name in ["state", "nonce"] {
+    for name in ["state", "nonce", "login_hint"] {
         if query.get(name).is_some_and(|v| v.len() > MAX_OPAQUE_BYTES) {
             return Err((
                 AuthorizationErrorCode::InvalidRequest,
@@ -331,8 +366,10 @@ struct Prompt {
     /// `none`: no page at all; an answer at once or an error.
     none: bool,
     /// `login` or `select_account`: log in again (the login page is where another account
-    /// is chosen); `consent` needs nothing more, consent is asked every time.
+    /// is chosen).
     login: bool,
+    /// `consent`: ask for consent even if it is remembered.
+    consent: bool,
 }
 
 /// 8. OIDC Core §3.1.2.1: `prompt` is a space-separated list of `none`, `login`, `consent`
@@ -348,7 +385,7 @@ fn check_prompt(query: &Query) -> Result<Prompt, Refusal> {
         match *value {
             "none" => prompt.none = true,
             "login" | "select_account" => prompt.login = true,
-            "consent" => {}
+            "consent" => prompt.consent = true,
             other => {
                 return Err(invalid(format!(
                     "prompt may hold none, login, consent and select_account, not {other:?}"

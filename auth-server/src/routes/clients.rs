@@ -11,8 +11,8 @@ use serde::Deserialize;
 use shared::{GrantType, ScopeSet};
 
 use crate::pages::{
-    self, ClientEditPage, ClientForm, ClientLine, ClientsPage, ErrorPage, LoginPage, MessagePage,
-    PageError,
+    self, ClientEditPage, ClientForm, ClientLine, ClientsPage, ConsentLine, ErrorPage, LoginPage,
+    MessagePage, PageError,
 };
 use crate::protocol::client_metadata::{self, ApplicationType, Registration};
 use crate::routes::page_flow::{bad_form, checked_session, see_other};
@@ -281,6 +281,39 @@ pub(crate) async fn delete(
     Ok(see_other("/clients"))
 }
 
+#[derive(Debug, Deserialize)]
+pub(crate) struct WithdrawForm {
+    csrf_token: Option<String>,
+    client_id: Option<String>,
+}
+
+/// `POST /consents/withdraw`: forgets the user's consent to a client and revokes every
+/// grant the user gave it, so its tokens stop working at once (RFC 7009 §2.1 in spirit: a
+/// user can end what they allowed).
+pub(crate) async fn withdraw_consent(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    form: Result<Form<WithdrawForm>, FormRejection>,
+) -> Result<Response, PageError> {
+    let Form(form) = form.map_err(|_| bad_form())?;
+    let (_, user) = logged_in(&state, &jar, form.csrf_token.as_deref()).await?;
+    let client_id = form.client_id.unwrap_or_default();
+    if !store::withdraw_consent(&state.db, &user.id, &client_id).await? {
+        return Err(ErrorPage::new(
+            StatusCode::NOT_FOUND,
+            "No such consent",
+            "You have not allowed an application with this id.",
+        )
+        .into());
+    }
+    tracing::info!(
+        username = user.username,
+        client = client_id,
+        "consent withdrawn; every grant the user gave the client is revoked"
+    );
+    Ok(see_other("/clients"))
+}
+
 async fn list_page(
     state: &AppState,
     session: &Session,
@@ -299,10 +332,20 @@ async fn list_page(
             scopes,
         })
         .collect();
+    let consents = store::consents_of(&state.db, &user.id)
+        .await?
+        .into_iter()
+        .map(|consent| ConsentLine {
+            client_id: consent.client_id,
+            client_name: consent.client_name,
+            scope: consent.scope,
+        })
+        .collect();
     let page = ClientsPage {
         username: &user.username,
         csrf_token: &session.csrf_token,
         clients,
+        consents,
         form,
         error,
     };

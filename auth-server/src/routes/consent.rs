@@ -10,12 +10,13 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use shared::{AuthorizationCode, AuthorizationErrorCode, RedirectUri, ScopeSet};
 
+use crate::error::Internal;
 use crate::pages::{self, ClientIdentity, ConsentPage, ErrorPage, PageError, ScopeLine};
 use crate::routes::page_flow::{bad_form, checked_session, expired_request};
 use crate::routes::redirect::{AuthorizationRedirect, ErrorRedirect};
 use crate::routes::session::{self, Session};
 use crate::state::AppState;
-use crate::store::{self, CodeRecord, Grant, User};
+use crate::store::{self, Client, CodeRecord, Grant, PendingRequest, User};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct ConsentQuery {
@@ -42,6 +43,20 @@ pub(crate) async fn show(
     let client = store::find_client(&state.db, &request.client_id)
         .await?
         .ok_or_else(expired_request)?;
+    if let Some(granted) = remembered(&state, &client, &user, &request).await? {
+        // Taken out, as a decision would: the request is answered once.
+        let request = store::take_request(&state.db, &request.id, &session.id_hash)
+            .await?
+            .ok_or_else(expired_request)?;
+        tracing::info!(
+            username = user.username,
+            client = request.client_id,
+            scope = %granted,
+            "consent: remembered from an earlier approval; not asking again"
+        );
+        let auth_time = session.auth_time.unwrap_or_else(server_kit::unix_now);
+        return Ok(send_code(&state, &request, &user, &granted, auth_time).await?);
+    }
     let grantable = user.allowed_scopes()?.with_offline_access();
     let scopes = request
         .scopes()?
@@ -60,8 +75,28 @@ pub(crate) async fn show(
             request_id: &request.id,
             csrf_token: &session.csrf_token,
             scopes,
+            remembered: client.consent_may_be_remembered(),
         },
     )?)
+}
+
+/// The scopes to grant without asking, if the user's consent to this client is remembered
+/// and covers the whole request: not with `prompt=consent`, only for a client whose
+/// identity can be assured (`Client::consent_may_be_remembered`), and only while the user
+/// may still grant every scope asked for.
+pub(crate) async fn remembered(
+    state: &AppState,
+    client: &Client,
+    user: &User,
+    request: &PendingRequest,
+) -> Result<Option<ScopeSet>, Internal> {
+    if request.prompt_consent || !client.consent_may_be_remembered() {
+        return Ok(None);
+    }
+    let requested = request.scopes()?;
+    let approved = store::remembered_scope(&state.db, &user.id, &request.client_id).await?;
+    let grantable = user.allowed_scopes()?.with_offline_access();
+    Ok((requested.is_subset(&approved) && requested.is_subset(&grantable)).then_some(requested))
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,11 +164,30 @@ pub(crate) async fn decide(
             "this account may not grant any of the requested scopes",
         );
     }
+    let client = store::find_client(&state.db, &request.client_id)
+        .await?
+        .ok_or_else(expired_request)?;
+    if client.consent_may_be_remembered() {
+        store::remember_consent(&state.db, &user.id, &request.client_id, &granted).await?;
+    }
     let auth_time = session.auth_time.unwrap_or_else(server_kit::unix_now);
+    Ok(send_code(&state, &request, &user, &granted, auth_time).await?)
+}
+
+/// Answers `request` with a code: a grant of `granted` from `user`, and a code bound to
+/// the request's redirect URI and PKCE challenge, sent back with `state` and `iss`
+/// (RFC 6749 §4.1.2, RFC 9207).
+pub(crate) async fn send_code(
+    state: &AppState,
+    request: &PendingRequest,
+    user: &User,
+    granted: &ScopeSet,
+    auth_time: i64,
+) -> Result<Response, Internal> {
     let grant = Grant::new(
         &request.client_id,
         Some(&user.id),
-        &granted,
+        granted,
         &request.resource,
         Some(auth_time),
     );
@@ -163,10 +217,10 @@ pub(crate) async fn decide(
         "consent: approved; sending an authorization code back to the client"
     );
     let mut params = vec![("code", code.secret().to_owned())];
-    params.extend(request.state.map(|s| ("state", s)));
+    params.extend(request.state.clone().map(|s| ("state", s)));
     params.push(("iss", state.settings.issuer.clone()));
     Ok(AuthorizationRedirect {
-        redirect_uri: back.redirect_uri,
+        redirect_uri: RedirectUri::new(&request.redirect_uri),
         params,
         ask_first: false,
     }

@@ -5,6 +5,7 @@ use axum::extract::State;
 use shared::scope::KNOWN_SCOPES;
 use shared::{AuthorizationServerMetadata, CodeChallengeMethod, GrantType};
 
+use crate::config::ClientDocuments;
 use crate::error::ApiError;
 use crate::protocol::keys::{Jwks, SigningKeys};
 use crate::state::AppState;
@@ -50,6 +51,8 @@ pub(crate) async fn metadata(State(state): State<AppState>) -> Json<Authorizatio
         .to_vec(),
         code_challenge_methods_supported: vec![CodeChallengeMethod::S256.as_str().to_owned()],
         authorization_response_iss_parameter_supported: true,
+        client_id_metadata_document_supported: state.settings.client_metadata_documents
+            != ClientDocuments::Off,
         id_token_signing_alg_values_supported: vec!["EdDSA".to_owned()],
         subject_types_supported: vec!["public".to_owned()],
     })

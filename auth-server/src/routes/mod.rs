@@ -69,6 +69,7 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
             get(clients::edit).post(clients::update),
         )
         .route("/clients/{client_id}/delete", post(clients::delete))
+        .route("/consents/withdraw", post(clients::withdraw_consent))
         .layer(middleware::map_response(security::page_headers));
     server_kit::api_doc::with_document(api)
         .route("/assets/style.css", get(pages::style_sheet))

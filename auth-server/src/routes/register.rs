@@ -5,32 +5,15 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use shared::{AuthorizationErrorCode, ErrorResponse, GrantType, RegistrationErrorCode, ScopeSet};
+use serde::Serialize;
+use shared::{AuthorizationErrorCode, ErrorResponse, RegistrationErrorCode, ScopeSet};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, no_store};
-use crate::protocol::client_metadata::{self, ApplicationType, Refusal, Registration};
+use crate::protocol::client_metadata::{self, Metadata, Refusal, Registration, Source};
 use crate::protocol::throttle::{self, REGISTRATION_PER_ADDRESS};
 use crate::routes::address::ClientAddress;
 use crate::state::AppState;
-
-/// The client metadata of RFC 7591 §2 this server reads; others are ignored (§3.1).
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = ClientMetadata)]
-pub(crate) struct Metadata {
-    /// https, or http on a loopback host; no fragment.
-    redirect_uris: Option<Vec<String>>,
-    client_name: Option<String>,
-    /// `none` (public), `client_secret_basic` or `client_secret_post`.
-    token_endpoint_auth_method: Option<String>,
-    grant_types: Option<Vec<String>>,
-    response_types: Option<Vec<String>>,
-    scope: Option<String>,
-    /// `web` (the default) or `native` (OIDC Dynamic Client Registration §2): a native
-    /// application registers only loopback http redirect URIs.
-    application_type: Option<String>,
-}
 
 /// RFC 7591 §3.2.1: the client as registered.
 #[derive(Debug, Serialize, ToSchema)]
@@ -95,7 +78,7 @@ pub(crate) async fn register(
             "the body must be a JSON object of client metadata".to_owned(),
         )));
     };
-    let checked = match check(&metadata) {
+    let checked = match client_metadata::check(&metadata, Source::Registration) {
         Ok(checked) => checked,
         Err(refusal) => return Ok(refused(refusal)),
     };
@@ -169,90 +152,4 @@ pub(crate) async fn register(
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     no_store(&mut response);
     Ok(response)
-}
-
-struct Checked {
-    redirect_uris: Vec<String>,
-    grant_types: Vec<GrantType>,
-    auth_method: String,
-    confidential: bool,
-    scope: ScopeSet,
-    application_type: ApplicationType,
-}
-
-/// RFC 7591 §2 and §3.2.2, in order.
-fn check(metadata: &Metadata) -> Result<Checked, Refusal> {
-    let invalid = |why: &str| (RegistrationErrorCode::InvalidClientMetadata, why.to_owned());
-    let auth_method = metadata
-        .token_endpoint_auth_method
-        .clone()
-        .unwrap_or_else(|| "client_secret_basic".to_owned());
-    let confidential = match auth_method.as_str() {
-        "none" => false,
-        "client_secret_basic" | "client_secret_post" => true,
-        _ => {
-            return Err(invalid(
-                "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post",
-            ));
-        }
-    };
-    let requested = metadata
-        .grant_types
-        .clone()
-        .unwrap_or_else(|| vec!["authorization_code".to_owned()]);
-    let mut grant_types = Vec::new();
-    for grant in &requested {
-        match GrantType::parse(grant) {
-            Some(GrantType::ClientCredentials) if !confidential => {
-                return Err(invalid("client_credentials needs a confidential client"));
-            }
-            // RFC 9700 §2.3: a self-registered client acts for the users who approve it.
-            // Acting for itself, with no user to limit it, is for clients the operator
-            // configured (the seeded service-client), never self-service.
-            Some(GrantType::ClientCredentials) => {
-                return Err(invalid(
-                    "client_credentials is only for clients the operator configures, not for self-registered ones",
-                ));
-            }
-            Some(grant) if !grant_types.contains(&grant) => grant_types.push(grant),
-            Some(_) => {}
-            None => {
-                return Err(invalid(
-                    "grant_types may hold authorization_code, refresh_token (OAuth 2.1 has no implicit or password grant)",
-                ));
-            }
-        }
-    }
-    if metadata
-        .response_types
-        .as_ref()
-        .is_some_and(|types| types.iter().any(|t| t != "code"))
-    {
-        return Err(invalid("response_types may only hold \"code\""));
-    }
-    let redirect_uris = metadata.redirect_uris.clone().unwrap_or_default();
-    if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
-        return Err((
-            RegistrationErrorCode::InvalidRedirectUri,
-            "the authorization code grant needs at least one redirect URI".to_owned(),
-        ));
-    }
-    let application_type = ApplicationType::parse(metadata.application_type.as_deref())?;
-    for uri in &redirect_uris {
-        client_metadata::check_redirect_uri(uri)?;
-        application_type.check_redirect_uri(uri)?;
-    }
-    // RFC 7591 §3.2.1: the server "MAY reject or replace any of the client's requested
-    // metadata values"; scopes above the self-registration ceiling are left out, and the
-    // response's `scope` says what the client got.
-    let (scope, _) =
-        client_metadata::within_ceiling(&client_metadata::check_scope(metadata.scope.as_deref())?);
-    Ok(Checked {
-        redirect_uris,
-        grant_types,
-        auth_method,
-        confidential,
-        scope,
-        application_type,
-    })
 }

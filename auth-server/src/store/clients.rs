@@ -21,14 +21,30 @@ pub(crate) struct Client {
     pub post_logout_redirect_uris: Vec<RedirectUri>,
     /// The grants the client was registered for (RFC 7591 §2 `grant_types`).
     pub grant_types: Vec<GrantType>,
-    /// Registered by anyone (dynamic registration, the clients pages), not by the operator.
+    /// Registered by anyone (dynamic registration, the clients pages, a Client ID Metadata
+    /// Document), not by the operator.
     pub self_registered: bool,
+    /// For a client whose id is the URL of its metadata document: until when the stored
+    /// copy of the document is fresh. `None` for every other client.
+    pub document_expires_at: Option<i64>,
 }
 
 impl Client {
     /// Was the client registered for `grant`? RFC 6749 §5.2: if not, `unauthorized_client`.
     pub(crate) fn may_use(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
+    }
+
+    /// May the user's earlier consent to this client stand in for asking again? RFC 8252
+    /// §8.6: the server "SHOULD NOT process authorization requests automatically without
+    /// user consent or interaction, except when the identity of the client can be assured.
+    /// This includes the case where the user has previously approved an authorization
+    /// request for a given client id". Assured here: a client the operator configured (the
+    /// operator chose its redirect URIs), or a confidential one (a code sent to an impostor
+    /// is useless without the secret). A self-registered public client is asked every
+    /// time: anyone can register one under the same name with a loopback redirect URI.
+    pub(crate) fn consent_may_be_remembered(&self) -> bool {
+        !self.self_registered || self.secret_hash.is_some()
     }
 }
 
@@ -43,11 +59,12 @@ struct ClientRow {
     post_logout_redirect_uris: String,
     grant_types: String,
     self_registered: bool,
+    document_expires_at: Option<i64>,
 }
 
 const FIND_CLIENT: &str =
     "SELECT client_id, name, secret_hash, redirect_uris, allowed_scopes, can_introspect,
-            post_logout_redirect_uris, grant_types, self_registered
+            post_logout_redirect_uris, grant_types, self_registered, document_expires_at
      FROM clients WHERE client_id = $1";
 
 /// Read on every token, introspection and revocation request: on SQLite by the owner
@@ -67,6 +84,7 @@ pub(crate) async fn find_client(db: &Db, client_id: &str) -> Result<Option<Clien
                         post_logout_redirect_uris: row.get(6)?,
                         grant_types: row.get(7)?,
                         self_registered: row.get(8)?,
+                        document_expires_at: row.get(9)?,
                     })
                 })
                 .await?
@@ -98,6 +116,7 @@ pub(crate) async fn find_client(db: &Db, client_id: &str) -> Result<Option<Clien
             post_logout_redirect_uris: uris(&row.post_logout_redirect_uris)?,
             grant_types,
             self_registered: row.self_registered,
+            document_expires_at: row.document_expires_at,
         })
     })
     .transpose()
@@ -223,6 +242,7 @@ pub(crate) async fn delete_client(
             "refresh_tokens",
             "authorization_requests",
             "grants",
+            "consents",
             "clients",
         ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE client_id = $1"))
@@ -270,6 +290,53 @@ pub(crate) async fn upsert_operator_client(
     .bind(server_kit::unix_now())
     .bind(list_json(client.post_logout_redirect_uris))
     .bind(list_json(&grant_types))
+    .execute(pool)
+    .await.map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// A client as its Client ID Metadata Document describes it (`protocol/client_document.rs`).
+#[derive(Debug)]
+pub(crate) struct DocumentClient<'a> {
+    /// The document's URL.
+    pub client_id: &'a str,
+    pub name: &'a str,
+    pub redirect_uris: &'a [String],
+    pub allowed_scopes: &'a ScopeSet,
+    pub grant_types: &'a [GrantType],
+    pub application_type: &'a str,
+    /// Until when this copy of the document is fresh.
+    pub expires_at: i64,
+}
+
+/// Stores a client fetched from its metadata document, or replaces the stored copy with a
+/// fresh one. A row that did not come from a document is never touched (none has a URL
+/// for an id, but the condition makes sure).
+pub(crate) async fn upsert_document_client(
+    db: &Db,
+    client: &DocumentClient<'_>,
+) -> Result<(), Internal> {
+    let grant_types: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
+    with_db!(db, pool => sqlx::query(
+        "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, allowed_scopes,
+                              created_at, grant_types, application_type, post_logout_redirect_uris,
+                              self_registered, document_expires_at)
+         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, '[]', TRUE, $8)
+         ON CONFLICT (client_id) DO UPDATE SET
+             name = excluded.name, redirect_uris = excluded.redirect_uris,
+             allowed_scopes = excluded.allowed_scopes, grant_types = excluded.grant_types,
+             application_type = excluded.application_type,
+             document_expires_at = excluded.document_expires_at
+         WHERE clients.document_expires_at IS NOT NULL",
+    )
+    .bind(client.client_id)
+    .bind(client.name)
+    .bind(list_json(client.redirect_uris))
+    .bind(client.allowed_scopes.to_string())
+    .bind(server_kit::unix_now())
+    .bind(list_json(&grant_types))
+    .bind(client.application_type)
+    .bind(client.expires_at)
     .execute(pool)
     .await.map(|done| done.rows_affected()))?;
     Ok(())

@@ -4,6 +4,7 @@
 
 mod clients;
 mod codes;
+mod consents;
 mod grants;
 mod keys;
 mod pending;
@@ -14,10 +15,12 @@ mod tokens;
 mod users;
 
 pub(crate) use clients::{
-    Client, NewClient, OperatorClient, client_name_taken, clients_of, delete_client, find_client,
-    insert_client, update_client, upsert_operator_client,
+    Client, DocumentClient, NewClient, OperatorClient, client_name_taken, clients_of,
+    delete_client, find_client, insert_client, update_client, upsert_document_client,
+    upsert_operator_client,
 };
 pub(crate) use codes::{CodeRecord, Redeemable, find_redeemable, insert_code};
+pub(crate) use consents::{consents_of, remember_consent, remembered_scope, withdraw_consent};
 pub(crate) use grants::{Grant, find_grant, insert_grant, revoke_grant};
 pub(crate) use keys::{KeyRow, insert_key, public_keys, signing_key_at};
 pub(crate) use pending::{

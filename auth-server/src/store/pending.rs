@@ -19,6 +19,8 @@ pub(crate) struct PendingRequest {
     pub code_challenge: String,
     pub nonce: Option<String>,
     pub resource: String,
+    /// `prompt=consent`: ask even if the user's consent is remembered.
+    pub prompt_consent: bool,
 }
 
 impl PendingRequest {
@@ -35,8 +37,9 @@ pub(crate) async fn insert_request(
 ) -> Result<(), Internal> {
     with_db!(db, pool => sqlx::query(
         "INSERT INTO authorization_requests
-         (id, session_hash, client_id, redirect_uri, scope, state, code_challenge, nonce, resource, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         (id, session_hash, client_id, redirect_uri, scope, state, code_challenge, nonce, resource, expires_at,
+          prompt_consent)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&request.id)
     .bind(session_hash)
@@ -48,6 +51,7 @@ pub(crate) async fn insert_request(
     .bind(&request.nonce)
     .bind(&request.resource)
     .bind(server_kit::unix_now() + ttl)
+    .bind(request.prompt_consent)
     .execute(pool)
     .await.map(|done| done.rows_affected()))?;
     Ok(())
@@ -61,7 +65,7 @@ pub(crate) async fn find_request(
     session_hash: &str,
 ) -> Result<Option<PendingRequest>, Internal> {
     Ok(with_db!(db, pool => sqlx::query_as(
-        "SELECT id, client_id, redirect_uri, scope, state, code_challenge, nonce, resource
+        "SELECT id, client_id, redirect_uri, scope, state, code_challenge, nonce, resource, prompt_consent
          FROM authorization_requests WHERE id = $1 AND session_hash = $2 AND expires_at > $3",
     )
     .bind(id)
@@ -79,7 +83,7 @@ pub(crate) async fn take_request(
 ) -> Result<Option<PendingRequest>, Internal> {
     Ok(with_db!(db, pool => sqlx::query_as(
         "DELETE FROM authorization_requests WHERE id = $1 AND session_hash = $2 AND expires_at > $3
-         RETURNING id, client_id, redirect_uri, scope, state, code_challenge, nonce, resource",
+         RETURNING id, client_id, redirect_uri, scope, state, code_challenge, nonce, resource, prompt_consent",
     )
     .bind(id)
     .bind(session_hash)

@@ -330,7 +330,9 @@ impl Browser<'_> {
             .expect("request sent")
     }
 
-    /// Logs in on the page `html`, opens the consent page and submits `decision`.
+    /// Logs in on the page `html`, opens the consent page and submits `decision`. If the
+    /// user's approval is remembered there is no page: with `approve`, the redirect back it
+    /// answers with is returned.
     pub async fn log_in_and_decide(
         &mut self,
         html: &str,
@@ -341,6 +343,9 @@ impl Browser<'_> {
         let login = self.log_in(html, username, password).await;
         assert_eq!(login.status(), StatusCode::SEE_OTHER, "login succeeds");
         let consent = self.get(&location(&login)).await;
+        if consent.status() == StatusCode::FOUND && decision == "approve" {
+            return consent;
+        }
         assert_eq!(consent.status(), StatusCode::OK);
         let html = consent.text().await.expect("consent page");
         self.inner
@@ -362,7 +367,8 @@ impl Browser<'_> {
     }
 
     /// For a browser already logged in: the demo client's request with `changes`, straight
-    /// to consent, approved; returns the redirect back.
+    /// to consent, approved (or answered at once if consent is remembered); returns the
+    /// redirect back.
     pub async fn approve_request(
         &mut self,
         verifier: &CodeVerifier,
@@ -375,6 +381,10 @@ impl Browser<'_> {
             "straight to consent"
         );
         let consent = self.get(&location(&authorize)).await;
+        if consent.status() == StatusCode::FOUND {
+            // Consent remembered from an earlier approval: the redirect back at once.
+            return consent;
+        }
         let html = consent.text().await.expect("consent page");
         self.inner
             .decide(&html, "approve")

@@ -4,6 +4,7 @@
 mod accounts;
 mod authorize;
 mod bad_input;
+mod client_documents;
 mod discovery;
 mod durability;
 mod health;
@@ -17,6 +18,7 @@ mod process;
 mod protections;
 mod races;
 mod register;
+mod remembered_consent;
 mod replicas;
 mod resources;
 mod self_registration;

@@ -270,10 +270,15 @@ async fn prompt_none_without_a_session_is_login_required_at_once_and_stores_no_s
 }
 
 #[tokio::test]
-async fn prompt_none_with_a_session_is_consent_required_at_once_since_consent_is_asked_every_time()
-{
+async fn prompt_none_with_a_session_but_scopes_never_approved_is_consent_required_at_once() {
     let app = spawn_app().await;
-    let back = authorize_with(&app, true, &[("prompt", Some("none"))]).await;
+    // The logged-in browser approved `openid read write` for the demo client; not `profile`.
+    let back = authorize_with(
+        &app,
+        true,
+        &[("prompt", Some("none")), ("scope", Some("openid profile"))],
+    )
+    .await;
     assert_eq!(redirect_params(&back)["error"], "consent_required");
 }
 
@@ -339,4 +344,29 @@ async fn after_a_new_login_forced_by_max_age_the_id_token_carries_the_new_auth_t
     let id_token = tokens.id_token.expect("an ID token (openid)");
     let claims = claims_of(&id_token);
     assert!(claims["auth_time"].as_i64().expect("auth_time") >= before);
+}
+
+#[tokio::test]
+async fn login_hint_fills_in_the_username_on_the_login_page_and_stays_text() {
+    let app = spawn_app().await;
+    let page = authorize_with(&app, false, &[("login_hint", Some("bob"))]).await;
+    let html = page.text().await.expect("the login page");
+    assert!(html.contains(r#"value="bob""#), "{html}");
+
+    let page = authorize_with(
+        &app,
+        false,
+        &[("login_hint", Some(r#""><script>x()</script>"#))],
+    )
+    .await;
+    let html = page.text().await.expect("the login page");
+    assert!(!html.contains("<script>x()"), "escaped: {html}");
+}
+
+#[tokio::test]
+async fn a_login_hint_longer_than_512_bytes_is_sent_back_as_invalid_request() {
+    let app = spawn_app().await;
+    let hint = "a".repeat(513);
+    let back = authorize_with(&app, false, &[("login_hint", Some(&hint))]).await;
+    assert_eq!(redirect_params(&back)["error"], "invalid_request");
 }

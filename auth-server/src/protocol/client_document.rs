@@ -1,0 +1,582 @@
+//! Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document, "CIMD"): a
+//! client that registered nowhere names itself by a URL, and the document at that URL is its
+//! registration. The MCP authorization rules make this the preferred way for an MCP client
+//! to meet an authorization server it has never seen.
+//!
+//! At `/authorize` the document is fetched, checked and stored as the client's row (so the
+//! consent page, the token endpoint and revocation find it like any other client), and kept
+//! as long as its HTTP caching headers allow; after that the next authorization fetches it
+//! again (§4.4). The checks run in the order of [`client`]:
+//!
+//! 1. the URL is a client identifier URL (§3): https, a path, no dot segments, no fragment,
+//!    no user or password;
+//! 2. a new client counts against the registration limit of the browser's address (it is a
+//!    row, as a dynamic registration is: RFC 7591 §3);
+//! 3. the host resolves only to addresses anyone may reach (§7.6, RFC 6890): never a
+//!    private, loopback, link-local or other special-use address, so a URL cannot make this
+//!    server probe its own network (server-side request forgery). The one exception, as
+//!    §7.6 allows: with `--client-metadata-documents lab` on a server that listens on loopback
+//!    (the lab), a URL on a loopback host that resolves to loopback, over http or https, so a
+//!    developer's client on this machine can serve its own document;
+//! 4. the fetch goes to the address just checked (no second lookup that could answer
+//!    differently), follows no redirect (§4), gives up after [`FETCH_TIMEOUT`], reads at
+//!    most [`MAX_DOCUMENT_BYTES`] (§7.7), and needs `200` with a JSON body (§4, §4.1);
+//! 5. the document's `client_id` equals the URL (§4.1), it holds no `client_secret` and
+//!    authenticates with `none` (§4.1: a document cannot establish a shared secret; this
+//!    server has no `private_key_jwt`), and its metadata passes the rules every
+//!    self-registered client meets (`client_metadata::check`, `check_name`).
+//!
+//! A client from a document is self-registered: the scope ceiling without `admin`, the
+//! "unverified" mark and the document's host on the login and consent pages (§7.5), no
+//! automatic error redirects. Errors are never cached (§4.4).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use serde::Deserialize;
+use shared::ClientId;
+
+use crate::config::ClientDocuments;
+use crate::error::Internal;
+use crate::protocol::client_metadata::{self, Metadata, Source};
+use crate::protocol::throttle::{self, REGISTRATION_PER_ADDRESS};
+use crate::state::AppState;
+use crate::store::{self, Client, DocumentClient};
+
+/// The largest document read: §7.7 recommends 5 kilobytes.
+pub(crate) const MAX_DOCUMENT_BYTES: usize = 5 * 1024;
+
+/// How long a fetch (lookup, connection, answer and body) may take in all.
+pub(crate) const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a document is kept when its answer says nothing about caching.
+const DEFAULT_FRESHNESS_SECS: i64 = 5 * 60;
+
+/// The longest a document is kept, whatever its headers say (§4.4 lets the server bound
+/// it), so a changed document is seen within a day.
+const MAX_FRESHNESS_SECS: i64 = 24 * 60 * 60;
+
+/// Is `client_id` meant as a document URL? Ids this server generates never start with a
+/// scheme (§7.10), so anything that does is a URL, to be used or refused as one.
+pub(crate) fn is_document_url(client_id: &str) -> bool {
+    client_id.starts_with("https://") || client_id.starts_with("http://")
+}
+
+/// The client whose id is the document URL `client_id`: the stored copy while it is fresh,
+/// otherwise the document fetched and checked now. `Ok(Err(why))`: the document cannot be
+/// used, and `why` says so in words for the page the user sees.
+pub(crate) async fn client(
+    state: &AppState,
+    client_id: &str,
+    address: &str,
+) -> Result<Result<Client, String>, Internal> {
+    let stored = store::find_client(&state.db, client_id).await?;
+    if let Some(stored) = &stored
+        && stored
+            .document_expires_at
+            .is_some_and(|expires| expires > server_kit::unix_now())
+    {
+        return Ok(Ok(stored.clone()));
+    }
+    let lab = state.settings.client_metadata_documents == ClientDocuments::Lab;
+    // 1.
+    let url = match check_url(client_id, lab) {
+        Ok(url) => url,
+        Err(why) => return Ok(Err(why)),
+    };
+    // 2.
+    if stored.is_none()
+        && let Some(wait) = throttle::take(&state.db, &REGISTRATION_PER_ADDRESS, &[address]).await?
+    {
+        return Ok(Err(format!(
+            "More than {} {} within {} minutes: a new client metadata document is a registration too. Try again in {wait} s.",
+            REGISTRATION_PER_ADDRESS.max,
+            REGISTRATION_PER_ADDRESS.what,
+            REGISTRATION_PER_ADDRESS.window_secs / 60
+        )));
+    }
+    // 3-4.
+    let fetched = match fetch(&url, lab).await {
+        Ok(fetched) => fetched,
+        Err(why) => {
+            tracing::info!(
+                client = client_id,
+                reason = why,
+                "client metadata document: not usable"
+            );
+            return Ok(Err(why));
+        }
+    };
+    // 5.
+    let checked = match check_document(client_id, &fetched.body) {
+        Ok(checked) => checked,
+        Err(why) => {
+            tracing::info!(
+                client = client_id,
+                reason = why,
+                "client metadata document: refused"
+            );
+            return Ok(Err(why));
+        }
+    };
+    let name = checked
+        .name
+        .unwrap_or_else(|| url.host_str().unwrap_or(client_id).to_owned());
+    if let Err((_, why)) = client_metadata::check_name(&state.db, &name, client_id, true).await? {
+        return Ok(Err(format!(
+            "The document's client_name is refused: {why}."
+        )));
+    }
+    let expires_at = server_kit::unix_now() + fetched.fresh_secs;
+    let metadata = checked.metadata;
+    store::upsert_document_client(
+        &state.db,
+        &DocumentClient {
+            client_id,
+            name: &name,
+            redirect_uris: &metadata.redirect_uris,
+            allowed_scopes: &metadata.scope,
+            grant_types: &metadata.grant_types,
+            application_type: metadata.application_type.as_str(),
+            expires_at,
+        },
+    )
+    .await?;
+    tracing::info!(
+        client = client_id,
+        name,
+        fresh_secs = fetched.fresh_secs,
+        "client metadata document: fetched, checked and stored"
+    );
+    Ok(Ok(Client {
+        client_id: ClientId::new(client_id),
+        name,
+        secret_hash: None,
+        redirect_uris: metadata
+            .redirect_uris
+            .iter()
+            .map(shared::RedirectUri::new)
+            .collect(),
+        allowed_scopes: metadata.scope,
+        can_introspect: false,
+        post_logout_redirect_uris: Vec::new(),
+        grant_types: metadata.grant_types,
+        self_registered: true,
+        document_expires_at: Some(expires_at),
+    }))
+}
+
+/// 1. §3: "Client identifier URLs MUST have an "https" scheme, MUST contain a path
+///    component, MUST NOT contain single-dot or double-dot path segments, MUST NOT contain a
+///    fragment component and MUST NOT contain a username or password". With `lab`, http on
+///    a loopback host too. The URL must be written as a URL parser reads it, so the
+///    document's `client_id` can be compared with it as a plain string (§4.1).
+fn check_url(client_id: &str, lab: bool) -> Result<url::Url, String> {
+    let refuse = |why: &str| {
+        Err(format!(
+            "The client_id {client_id:?} is not a usable client metadata document URL: {why}."
+        ))
+    };
+    let Ok(url) = url::Url::parse(client_id) else {
+        return refuse("it is not a URL");
+    };
+    let loopback = url.host_str().is_some_and(shared::is_loopback_host);
+    match url.scheme() {
+        "https" => {}
+        "http" if lab && loopback => {}
+        "http" if loopback => {
+            return refuse(
+                "it must be https; http on this machine is accepted only when the server runs with --client-metadata-documents lab (the lab's start command does)",
+            );
+        }
+        _ => return refuse("it must be an https URL"),
+    }
+    if url.path() == "/" {
+        return refuse("it must have a path, such as /client-metadata.json");
+    }
+    let raw_path = client_id.split_once("://").map_or("", |(_, rest)| {
+        rest.split_once('/').map_or("", |(_, path)| path)
+    });
+    if raw_path.split(['/', '?']).any(|segment| {
+        segment == "."
+            || segment == ".."
+            || segment.eq_ignore_ascii_case("%2e")
+            || segment.eq_ignore_ascii_case("%2e%2e")
+    }) {
+        return refuse("it must not have . or .. path segments");
+    }
+    if url.fragment().is_some() || client_id.contains('#') {
+        return refuse("it must not have a fragment");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return refuse("it must not hold a user name or password");
+    }
+    if url.as_str() != client_id {
+        return refuse(&format!(
+            "write it exactly as a URL parser reads it, {:?}",
+            url.as_str()
+        ));
+    }
+    Ok(url)
+}
+
+/// A fetched document and how long it may be kept.
+struct Fetched {
+    body: Vec<u8>,
+    fresh_secs: i64,
+}
+
+/// 3-4. Resolves and checks the host, then fetches the document from the checked address.
+async fn fetch(url: &url::Url, lab: bool) -> Result<Fetched, String> {
+    let address = reachable_address(url, lab).await?;
+    let mut http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(FETCH_TIMEOUT)
+        .no_proxy()
+        .user_agent(concat!("oauth-lab-auth-server/", env!("CARGO_PKG_VERSION")));
+    if let Some(url::Host::Domain(domain)) = url.host() {
+        http = http.resolve(domain, address);
+    }
+    let http = http
+        .build()
+        .map_err(|e| format!("The document could not be fetched: {e}."))?;
+    let mut response = http
+        .get(url.as_str())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| {
+            if e.is_timeout() {
+                format!(
+                    "Fetching the document took longer than {} s.",
+                    FETCH_TIMEOUT.as_secs()
+                )
+            } else {
+                format!("The document could not be fetched: {e}.")
+            }
+        })?;
+    let status = response.status();
+    if status.is_redirection() {
+        return Err(format!(
+            "Fetching the document answered {status}, a redirect; redirects are not followed (client metadata document draft §4): the document must be at its URL."
+        ));
+    }
+    if status != reqwest::StatusCode::OK {
+        return Err(format!(
+            "Fetching the document answered {status}; only 200 OK is a document (§4)."
+        ));
+    }
+    let is_json = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|essence| essence.trim().to_ascii_lowercase())
+        .is_some_and(|essence| {
+            essence == "application/json"
+                || (essence.starts_with("application/") && essence.ends_with("+json"))
+        });
+    if !is_json {
+        return Err(
+            "The document is not served as JSON (Content-Type application/json).".to_owned(),
+        );
+    }
+    let too_big = || {
+        format!(
+            "The document is larger than {MAX_DOCUMENT_BYTES} bytes, the most this server reads (§7.7)."
+        )
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_DOCUMENT_BYTES as u64)
+    {
+        return Err(too_big());
+    }
+    let fresh_secs = freshness(response.headers());
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        if e.is_timeout() {
+            format!(
+                "Fetching the document took longer than {} s.",
+                FETCH_TIMEOUT.as_secs()
+            )
+        } else {
+            format!("The document could not be read: {e}.")
+        }
+    })? {
+        if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Fetched { body, fresh_secs })
+}
+
+/// 3. The address to fetch from: every address the host resolves to must be one anyone may
+///    reach (a host that answers with one public and one private address could be steered
+///    to the private one), except loopback in the lab (see the module's documentation).
+async fn reachable_address(url: &url::Url, lab: bool) -> Result<SocketAddr, String> {
+    let port = url.port_or_known_default().unwrap_or(443);
+    let addresses: Vec<SocketAddr> = match url.host() {
+        Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
+        Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
+        Some(url::Host::Domain(domain)) => {
+            match tokio::time::timeout(FETCH_TIMEOUT, tokio::net::lookup_host((domain, port))).await
+            {
+                Ok(Ok(found)) => found.collect(),
+                Ok(Err(_)) | Err(_) => {
+                    return Err(format!(
+                        "The host {domain:?} of the document URL does not resolve."
+                    ));
+                }
+            }
+        }
+        None => return Err("The document URL has no host.".to_owned()),
+    };
+    let loopback_allowed = lab && url.host_str().is_some_and(shared::is_loopback_host);
+    for address in &addresses {
+        let ip = address.ip();
+        let allowed = if loopback_allowed {
+            ip.is_loopback()
+        } else {
+            !is_special_use(ip)
+        };
+        if !allowed {
+            return Err(format!(
+                "The document URL's host resolves to {ip}, a private, loopback or otherwise special-use address (RFC 6890); this server fetches documents only from addresses anyone may reach, so a client_id cannot make it probe its own network (client metadata document draft §7.6)."
+            ));
+        }
+    }
+    addresses
+        .first()
+        .copied()
+        .ok_or_else(|| "The host of the document URL resolves to no address.".to_owned())
+}
+
+/// RFC 6890 and its IPv6 companions: addresses that are not on the public Internet
+/// (private, shared, loopback, link-local, documentation, benchmarking, multicast, reserved,
+/// unspecified), and IPv4 written in IPv6 form judged as the IPv4 address it is.
+fn is_special_use(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(ip) => is_special_use_v4(ip),
+        IpAddr::V6(ip) => {
+            if let Some(v4) = ip.to_ipv4_mapped() {
+                return is_special_use_v4(v4);
+            }
+            let first = ip.segments()[0];
+            ip.is_unspecified()
+                || ip.is_loopback()
+                || ip.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local, fc00::/7
+                || (first & 0xffc0) == 0xfe80 // link-local, fe80::/10
+                || (first & 0xffc0) == 0xfec0 // site-local (deprecated), fec0::/10
+                || (first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
+                || (first == 0x2001 && ip.segments()[1] < 0x0200) // IETF protocol assignments, incl. Teredo
+                || first == 0x0064 // NAT64 (64:ff9b::/96) and local-use 64:ff9b:1::/48
+                || first == 0x0100 // discard-only, 100::/64
+                || first == 0x2002 // 6to4: wraps an IPv4 address
+                || ip.segments()[..6] == [0; 6] // IPv4-compatible (deprecated) ::a.b.c.d
+        }
+    }
+}
+
+fn is_special_use_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    ip.is_unspecified()
+        || ip.is_private() // 10/8, 172.16/12, 192.168/16
+        || ip.is_loopback() // 127/8
+        || ip.is_link_local() // 169.254/16
+        || ip.is_broadcast()
+        || ip.is_documentation() // 192.0.2/24, 198.51.100/24, 203.0.113/24
+        || ip.is_multicast() // 224/4
+        || a == 0 // "this network", 0/8
+        || (a == 100 && (b & 0xc0) == 64) // shared address space, 100.64/10
+        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments, 192.0.0/24
+        || (a == 198 && (b & 0xfe) == 18) // benchmarking, 198.18/15
+        || a >= 240 // reserved, 240/4
+}
+
+/// How long a document may be kept (§4.4, RFC 9111 §5.2.2): not at all with `no-store` or
+/// `no-cache`, `max-age` seconds (at most a day), otherwise [`DEFAULT_FRESHNESS_SECS`].
+fn freshness(headers: &reqwest::header::HeaderMap) -> i64 {
+    let directives: Vec<String> = headers
+        .get_all(reqwest::header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|directive| directive.trim().to_ascii_lowercase())
+        .collect();
+    if directives
+        .iter()
+        .any(|d| d == "no-store" || d == "no-cache" || d.starts_with("no-cache="))
+    {
+        return 0;
+    }
+    directives
+        .iter()
+        .find_map(|d| {
+            d.strip_prefix("max-age=")?
+                .trim_matches('"')
+                .parse::<i64>()
+                .ok()
+        })
+        .map_or(DEFAULT_FRESHNESS_SECS, |secs| {
+            secs.clamp(0, MAX_FRESHNESS_SECS)
+        })
+}
+
+/// A client metadata document as JSON: RFC 7591 client metadata plus its own `client_id`.
+#[derive(Debug, Deserialize)]
+struct Document {
+    client_id: Option<String>,
+    client_secret: Option<serde_json::Value>,
+    client_secret_expires_at: Option<serde_json::Value>,
+    #[serde(flatten)]
+    metadata: Metadata,
+}
+
+/// A document that passed [`check_document`].
+struct CheckedDocument {
+    name: Option<String>,
+    metadata: client_metadata::Checked,
+}
+
+/// 5. §4.1: the document is a JSON object whose `client_id` is the URL it came from, with
+///    no shared secret, and metadata every self-registered client must meet.
+fn check_document(url: &str, body: &[u8]) -> Result<CheckedDocument, String> {
+    let mut document: Document = serde_json::from_slice(body)
+        .map_err(|e| format!("The document is not a JSON object of client metadata ({e})."))?;
+    match document.client_id.as_deref() {
+        Some(id) if id == url => {}
+        Some(id) => {
+            return Err(format!(
+                "The document's client_id is {id:?}, not its own URL; it must be exactly the URL it is served at (§4.1)."
+            ));
+        }
+        None => {
+            return Err(
+                "The document has no client_id; it must hold its own URL (§4.1).".to_owned(),
+            );
+        }
+    }
+    if document.client_secret.is_some() || document.client_secret_expires_at.is_some() {
+        return Err(
+            "The document holds a client_secret; a metadata document cannot establish a shared secret (§4.1)."
+                .to_owned(),
+        );
+    }
+    // §4.1: no method based on a shared secret. Without a `token_endpoint_auth_method`
+    // the client is public (`none`): RFC 7591's default, `client_secret_basic`, is the one
+    // a document may not use.
+    match document.metadata.token_endpoint_auth_method.as_deref() {
+        None | Some("none") => {
+            document.metadata.token_endpoint_auth_method = Some("none".to_owned());
+        }
+        Some("private_key_jwt") => {
+            return Err(
+                "The document asks for private_key_jwt, which this server does not support; a client that identifies itself by a metadata document is public here (token_endpoint_auth_method none, with PKCE)."
+                    .to_owned(),
+            );
+        }
+        Some(other) => {
+            return Err(format!(
+                "The document asks for token_endpoint_auth_method {other:?}; a metadata document cannot establish a shared secret, so it must be none (§4.1)."
+            ));
+        }
+    }
+    let name = document.metadata.client_name.clone();
+    let metadata = client_metadata::check(&document.metadata, Source::Document)
+        .map_err(|(_, why)| format!("The document's metadata is refused: {why}."))?;
+    Ok(CheckedDocument { name, metadata })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_use_addresses_are_refused_and_public_ones_are_not() {
+        for ip in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "127.0.0.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "192.0.0.8",
+            "198.18.0.1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "240.0.0.1",
+            "192.0.2.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "ff02::1",
+            "2001:db8::1",
+            "::ffff:10.0.0.1",
+            "::ffff:127.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:a00:1::",
+            "::10.0.0.1",
+        ] {
+            assert!(is_special_use(ip.parse().expect(ip)), "{ip} is special-use");
+        }
+        for ip in [
+            "93.184.215.14",
+            "8.8.8.8",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(!is_special_use(ip.parse().expect(ip)), "{ip} is public");
+        }
+    }
+
+    #[test]
+    fn a_client_identifier_url_must_be_https_with_a_path_and_nothing_hidden() {
+        assert!(check_url("https://app.example/client.json", false).is_ok());
+        assert!(check_url("https://app.example:8443/oauth/client?v=1", false).is_ok());
+        for bad in [
+            "http://app.example/client.json",
+            "https://app.example/",
+            "https://app.example",
+            "https://app.example/a/../client.json",
+            "https://app.example/./client.json",
+            "https://app.example/%2e%2e/client.json",
+            "https://app.example/client.json#top",
+            "https://user:pass@app.example/client.json",
+            "https://user@app.example/client.json",
+            "https://APP.example/client.json",
+            "http://127.0.0.1:9000/client.json",
+            "ftp://app.example/client.json",
+        ] {
+            assert!(check_url(bad, false).is_err(), "{bad} is refused");
+        }
+        assert!(check_url("http://127.0.0.1:9000/client.json", true).is_ok());
+        assert!(check_url("http://app.example/client.json", true).is_err());
+    }
+
+    #[test]
+    fn caching_follows_cache_control_within_bounds() {
+        let headers = |value: &str| {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert(
+                reqwest::header::CACHE_CONTROL,
+                value.parse().expect("a header"),
+            );
+            headers
+        };
+        assert_eq!(
+            freshness(&reqwest::header::HeaderMap::new()),
+            DEFAULT_FRESHNESS_SECS
+        );
+        assert_eq!(freshness(&headers("public, max-age=120")), 120);
+        assert_eq!(freshness(&headers("max-age=99999999")), MAX_FRESHNESS_SECS);
+        assert_eq!(freshness(&headers("no-store")), 0);
+        assert_eq!(freshness(&headers("max-age=600, no-cache")), 0);
+    }
+}
