@@ -5,6 +5,8 @@
 LAB_TOOLS="$HOME/.cache/oauth-lab/tools"
 # Python tools (schemathesis), in their own virtual environment.
 LAB_VENV="$HOME/.cache/oauth-lab/venv"
+# The interop tests' Python client libraries (scripts/interop/requirements.txt), in theirs.
+LAB_MCP_VENV="$HOME/.cache/oauth-lab/venv-interop"
 export PATH="$LAB_TOOLS/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 # A free TCP port on 127.0.0.1, chosen by the kernel.

@@ -102,4 +102,15 @@ else
     "schemathesis==$SCHEMATHESIS_VERSION" "hypothesis==$HYPOTHESIS_VERSION"
 fi
 
+# The interop tests of scripts/test.sh (scripts/interop/requirements.txt pins every package).
+interop_wanted="$(grep -v '^#' scripts/interop/requirements.txt | sort -f)"
+if [[ "$("$LAB_MCP_VENV/bin/pip" freeze 2>/dev/null | sort -f)" == "$interop_wanted" ]]; then
+  say "interop client libraries (MCP Python SDK $(grep '^mcp==' scripts/interop/requirements.txt | cut -d= -f3)): present"
+else
+  say "interop client libraries: missing, installing from PyPI into $LAB_MCP_VENV"
+  python3 -m venv "$LAB_MCP_VENV"
+  "$LAB_MCP_VENV/bin/pip" install --quiet --disable-pip-version-check \
+    -r scripts/interop/requirements.txt
+fi
+
 say "all tools present"

@@ -3,17 +3,18 @@
 #   fmt → clippy → native tests (SQLite) → the servers' suites again on a throwaway
 #   PostgreSQL, with the two-replica tests → the scaled-out lab behind nginx
 #   → schemathesis against both servers' OpenAPI documents
+#   → independent client libraries against the authorization server (scripts/interop.sh)
 #   → wasm tests in headless Chromium → wasm check of `shared`
 #   → release build of the SPA, a check that it renders in headless Chromium → browser
 #   end-to-end tests (they need the lab's ports 8080-8082 free).
 #
 # Stages can run alone: `bash scripts/test.sh fast` (formatting, import cycles, clippy,
-# native tests: a few minutes) or any of: postgres replicas contract wasm spa e2e.
+# native tests: a few minutes) or any of: postgres replicas contract interop wasm spa e2e.
 # With no argument, every stage runs (as CI does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_stages="fast postgres replicas contract wasm spa e2e"
+all_stages="fast postgres replicas contract interop wasm spa e2e"
 for wanted in "$@"; do
   if [[ " $all_stages " != *" $wanted "* ]]; then
     echo "unknown stage '$wanted'; the stages are: $all_stages" >&2
@@ -60,6 +61,11 @@ fi
 if want contract; then
   step "contract tests: schemathesis against both servers' /openapi.json (no 5xx, answers match their schema)"
   bash scripts/contract.sh
+fi
+
+if want interop; then
+  step "interop: the official MCP Python SDK (its server and its client) with the lab as authorization server"
+  bash scripts/interop.sh
 fi
 
 if want wasm; then

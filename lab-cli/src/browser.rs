@@ -217,9 +217,9 @@ impl Browser {
             .await
     }
 
-    /// What a user does for the authorization request of `pending`: open it, log in with
-    /// `account` if the server shows the login page (a browser with a session goes straight
-    /// to consent), approve (unless the server remembers an earlier approval). Returns the `Location` of the redirect back to the client.
+    /// What a user does for the authorization request of `pending`: open it, then
+    /// [`Browser::log_in_and_approve`]. Returns the `Location` of the redirect back to the
+    /// client.
     pub async fn approve(
         &mut self,
         authorization_endpoint: &str,
@@ -228,6 +228,18 @@ impl Browser {
         account: (&str, &str),
     ) -> Result<String, BrowserError> {
         let page = self.open(authorization_endpoint, config, pending).await?;
+        self.log_in_and_approve(page, account).await
+    }
+
+    /// What a user does with an authorization request just opened (`page`, the server's
+    /// answer): log in with `account` if it is the login page (a browser with a session goes
+    /// straight to consent), approve (unless the server remembers an earlier approval).
+    /// Returns the `Location` of the redirect back to the client.
+    pub async fn log_in_and_approve(
+        &mut self,
+        page: Response,
+        account: (&str, &str),
+    ) -> Result<String, BrowserError> {
         let to_consent = if page.status() == StatusCode::OK {
             let html = page.text().await.unwrap_or_default();
             let login = self.log_in(&html, account.0, account.1).await?;

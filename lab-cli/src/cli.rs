@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use shared::demo::ACCOUNTS as DEMO_ACCOUNTS;
 use shared::jwt::{self, DecodedJwt};
 
+use crate::browser::Browser;
 use crate::flow::{self, FlowConfig};
 use crate::inspect;
 
@@ -43,6 +44,20 @@ enum Command {
         #[arg(long, default_value = "http://localhost:8082")]
         resource_url: String,
     },
+    /// Be the user for an authorization request another client opened: open the URL, log
+    /// in if the server asks, approve if it asks, and print where the browser is sent back
+    /// (the client's redirect URI with the code, `state` and `iss`). For scripts and tests
+    /// of other clients, such as the redirect handler of an MCP client.
+    Approve {
+        /// The authorization request, as the client would open it in a browser.
+        url: String,
+        /// The account to log in as.
+        #[arg(long, default_value = "alice")]
+        username: String,
+        /// The password (default: the demo account's).
+        #[arg(long)]
+        password: Option<String>,
+    },
     /// Hash a password with bcrypt (cost 12), for adding a user by hand.
     HashPassword {
         /// The password; without it, it is asked for without echo.
@@ -58,6 +73,50 @@ enum Command {
         #[arg(long, default_value = "http://localhost:8082")]
         audience: String,
     },
+}
+
+/// `oauth-lab approve`: the user's part of an authorization request another client opened.
+async fn approve(url: &str, username: &str, password: Option<String>) -> ExitCode {
+    let Some(password) = password_of(username, password) else {
+        return ExitCode::FAILURE;
+    };
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        eprintln!("not an absolute URL: {url}");
+        return ExitCode::FAILURE;
+    };
+    let mut browser = Browser::new(&parsed.origin().ascii_serialization());
+    let approved = match browser.get(url).await {
+        Ok(page) => {
+            browser
+                .log_in_and_approve(page, (username, &password))
+                .await
+        }
+        Err(error) => Err(error),
+    };
+    match approved {
+        Ok(location) => {
+            let _ = writeln!(std::io::stdout(), "{location}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `password`, or the demo account's when `username` is one; `None` (said on stderr) if
+/// neither.
+fn password_of(username: &str, password: Option<String>) -> Option<String> {
+    let known = DEMO_ACCOUNTS
+        .iter()
+        .find(|(u, _)| *u == username)
+        .map(|(_, p)| (*p).to_owned());
+    let password = password.or(known);
+    if password.is_none() {
+        eprintln!("{username} is not a demo account: pass --password");
+    }
+    password
 }
 
 /// Runs the command `cli` names; the exit code says whether it succeeded.
@@ -79,12 +138,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                     .collect()
             } else {
                 let username = username.unwrap_or_default();
-                let known = DEMO_ACCOUNTS
-                    .iter()
-                    .find(|(u, _)| *u == username)
-                    .map(|(_, p)| (*p).to_owned());
-                let Some(password) = password.or(known) else {
-                    eprintln!("{username} is not a demo account: pass --password");
+                let Some(password) = password_of(&username, password) else {
                     return ExitCode::FAILURE;
                 };
                 vec![(username, password)]
@@ -115,6 +169,11 @@ pub async fn run(cli: Cli) -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+        Command::Approve {
+            url,
+            username,
+            password,
+        } => approve(&url, &username, password).await,
         Command::HashPassword { password } => {
             let password = match password {
                 Some(password) => password,

@@ -95,3 +95,42 @@ async fn inspect_passes_a_real_token_and_names_the_check_a_tampered_one_fails() 
         "{checks:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_second_flow_for_the_same_account_passes_with_its_consent_remembered() {
+    let lab = spawn_lab().await;
+    let first = flow::run(&config(&lab, "alice", "password123")).await;
+    assert!(first.ok, "{:#?}", first.steps);
+    let second = flow::run(&config(&lab, "alice", "password123")).await;
+    assert!(second.ok, "{:#?}", second.steps);
+    let steps: Vec<&str> = second.steps.iter().map(|s| s.step).collect();
+    assert!(steps.contains(&"consent (remembered)"), "{steps:?}");
+    assert!(!steps.contains(&"consent page"), "{steps:?}");
+}
+
+#[tokio::test]
+async fn approve_logs_in_approves_and_prints_the_redirect_back_with_the_code() {
+    use shared::client::{self, ClientConfig, Pending};
+
+    let lab = spawn_lab().await;
+    let config = ClientConfig::demo(&lab.issuer);
+    let pending = Pending::generate(shared::ScopeSet::parse("openid read").expect("scopes"));
+    let query = shared::form::form_encode(&client::authorization_params(&config, &pending));
+    let url = format!("{}/authorize?{query}", lab.issuer);
+    let done = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_oauth-lab"))
+            .args(["approve", &url, "--username", "bob"])
+            .output()
+            .expect("oauth-lab runs")
+    })
+    .await
+    .expect("joined");
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{stderr}");
+    let location = String::from_utf8(done.stdout).expect("UTF-8");
+    let query = location
+        .trim()
+        .split_once('?')
+        .map_or("", |(_, query)| query);
+    client::check_callback(query, Some(&pending), &config).expect("state, iss and a code");
+}

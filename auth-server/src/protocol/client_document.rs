@@ -18,7 +18,7 @@
 //!    §7.6 allows: with `--client-metadata-documents lab` on a server that listens on loopback
 //!    (the lab), a URL on a loopback host that resolves to loopback, over http or https, so a
 //!    developer's client on this machine can serve its own document;
-//! 4. the fetch goes to the address just checked (no second lookup that could answer
+//! 4. the fetch goes to the addresses just checked (no second lookup that could answer
 //!    differently), follows no redirect (§4), gives up after [`FETCH_TIMEOUT`], reads at
 //!    most [`MAX_DOCUMENT_BYTES`] (§7.7), and needs `200` with a JSON body (§4, §4.1);
 //! 5. the document's `client_id` equals the URL (§4.1), it holds no `client_secret` and
@@ -228,14 +228,14 @@ struct Fetched {
 
 /// 3-4. Resolves and checks the host, then fetches the document from the checked address.
 async fn fetch(url: &url::Url, lab: bool) -> Result<Fetched, String> {
-    let address = reachable_address(url, lab).await?;
+    let addresses = reachable_addresses(url, lab).await?;
     let mut http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(FETCH_TIMEOUT)
         .no_proxy()
         .user_agent(concat!("oauth-lab-auth-server/", env!("CARGO_PKG_VERSION")));
     if let Some(url::Host::Domain(domain)) = url.host() {
-        http = http.resolve(domain, address);
+        http = http.resolve_to_addrs(domain, &addresses);
     }
     let http = http
         .build()
@@ -312,10 +312,11 @@ async fn fetch(url: &url::Url, lab: bool) -> Result<Fetched, String> {
     Ok(Fetched { body, fresh_secs })
 }
 
-/// 3. The address to fetch from: every address the host resolves to must be one anyone may
-///    reach (a host that answers with one public and one private address could be steered
-///    to the private one), except loopback in the lab (see the module's documentation).
-async fn reachable_address(url: &url::Url, lab: bool) -> Result<SocketAddr, String> {
+/// 3. The addresses to fetch from: every address the host resolves to must be one anyone
+///    may reach (a host that answers with one public and one private address could be
+///    steered to the private one), except loopback in the lab (see the module's
+///    documentation).
+async fn reachable_addresses(url: &url::Url, lab: bool) -> Result<Vec<SocketAddr>, String> {
     let port = url.port_or_known_default().unwrap_or(443);
     let addresses: Vec<SocketAddr> = match url.host() {
         Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
@@ -347,10 +348,10 @@ async fn reachable_address(url: &url::Url, lab: bool) -> Result<SocketAddr, Stri
             ));
         }
     }
-    addresses
-        .first()
-        .copied()
-        .ok_or_else(|| "The host of the document URL resolves to no address.".to_owned())
+    if addresses.is_empty() {
+        return Err("The host of the document URL resolves to no address.".to_owned());
+    }
+    Ok(addresses)
 }
 
 /// RFC 6890 and its IPv6 companions: addresses that are not on the public Internet

@@ -16,7 +16,7 @@ use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 use shared::CodeVerifier;
 
-use crate::helpers::{TestApp, location, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, code_sent_to, spawn_app, spawn_app_with};
 
 /// A local server of client metadata documents.
 struct Documents {
@@ -43,7 +43,6 @@ impl Documents {
 
 #[derive(Clone)]
 struct Served {
-    origin: String,
     fetches: Arc<Mutex<HashMap<String, usize>>>,
 }
 
@@ -73,10 +72,12 @@ fn json(document: &serde_json::Value, cache_control: &str) -> AxumResponse {
         .into_response()
 }
 
-/// `/{kind}/{fixture}.json`: the fixture, served the way `kind` says.
+/// `/{kind}/{fixture}.json`: the fixture, served the way `kind` says, its `client_id` the
+/// URL it was asked for (by the host name the request names).
 async fn serve(
     State(served): State<Served>,
     Path((kind, file)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> AxumResponse {
     let path = format!("/{kind}/{file}");
     *served
@@ -85,7 +86,11 @@ async fn serve(
         .expect("not poisoned")
         .entry(path.clone())
         .or_default() += 1;
-    let url = format!("{}{path}", served.origin);
+    let host = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .unwrap_or_default();
+    let url = format!("http://{host}{path}");
     let name = file.trim_end_matches(".json");
     match kind.as_str() {
         "cached" => json(&fixture(name, Some(&url)), "public, max-age=600"),
@@ -127,7 +132,6 @@ async fn serve_documents() -> Documents {
     let router = axum::Router::new()
         .route("/{kind}/{file}", axum::routing::get(serve))
         .with_state(Served {
-            origin: origin.clone(),
             fetches: fetches.clone(),
         });
     tokio::spawn(async move { axum::serve(listener, router).await });
@@ -151,6 +155,12 @@ async fn authorize(app: &TestApp, client_id: &str, redirect_uri: &str) -> reqwes
             ],
         )
         .await
+}
+
+/// The error page `/authorize` answers for a client whose id is the document at `path`
+/// (asking for Claude Code's redirect URI).
+async fn refusal(app: &TestApp, documents: &Documents, path: &str) -> String {
+    refused_page(authorize(app, &documents.url(path), "http://127.0.0.1/callback").await).await
 }
 
 /// The request is refused with this server's error page, never a redirect; its text.
@@ -182,14 +192,7 @@ async fn a_client_known_only_by_its_metadata_document_gets_tokens_and_refreshes_
             ],
         )
         .await;
-    assert_eq!(back.status(), StatusCode::FOUND);
-    let back = url::Url::parse(&location(&back)).expect("a URL");
-    assert!(back.as_str().starts_with(redirect_uri), "{back}");
-    let code = back
-        .query_pairs()
-        .find(|(name, _)| name == "code")
-        .map(|(_, code)| code.into_owned())
-        .expect("a code");
+    let code = code_sent_to(&back, redirect_uri);
 
     let tokens = app
         .token(&[
@@ -213,6 +216,18 @@ async fn a_client_known_only_by_its_metadata_document_gets_tokens_and_refreshes_
     assert_eq!(refreshed.status(), StatusCode::OK);
     let claims = crate::helpers::claims_of(tokens["access_token"].as_str().expect("a token"));
     assert_eq!(claims["client_id"], client_id.as_str());
+    assert_eq!(documents.fetches("cached/claude-code.json"), 1);
+}
+
+#[tokio::test]
+async fn a_document_named_by_a_host_name_is_fetched_from_the_addresses_checked_for_it() {
+    let app = lab_app().await;
+    let documents = serve_documents().await;
+    let client_id = documents
+        .url("cached/claude-code.json")
+        .replace("127.0.0.1", "localhost");
+    let response = authorize(&app, &client_id, "http://localhost:5000/callback").await;
+    assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(documents.fetches("cached/claude-code.json"), 1);
 }
 
@@ -273,40 +288,30 @@ async fn a_document_asking_for_private_key_jwt_is_refused_with_a_page_that_says_
 async fn a_document_whose_client_id_is_not_its_own_url_is_refused() {
     let app = lab_app().await;
     let documents = serve_documents().await;
-    let response = authorize(
-        &app,
-        &documents.url("as-published/claude-code.json"),
-        "http://127.0.0.1/callback",
-    )
-    .await;
-    assert!(refused_page(response).await.contains("not its own URL"));
+    assert!(
+        refusal(&app, &documents, "as-published/claude-code.json")
+            .await
+            .contains("not its own URL")
+    );
 }
 
 #[tokio::test]
 async fn a_document_holding_a_client_secret_is_refused() {
     let app = lab_app().await;
     let documents = serve_documents().await;
-    let response = authorize(
-        &app,
-        &documents.url("with-secret/claude-code.json"),
-        "http://127.0.0.1/callback",
-    )
-    .await;
-    assert!(refused_page(response).await.contains("client_secret"));
+    assert!(
+        refusal(&app, &documents, "with-secret/claude-code.json")
+            .await
+            .contains("client_secret")
+    );
 }
 
 #[tokio::test]
 async fn a_document_is_never_fetched_through_a_redirect() {
     let app = lab_app().await;
     let documents = serve_documents().await;
-    let response = authorize(
-        &app,
-        &documents.url("moved/claude-code.json"),
-        "http://127.0.0.1/callback",
-    )
-    .await;
     assert!(
-        refused_page(response)
+        refusal(&app, &documents, "moved/claude-code.json")
             .await
             .contains("redirects are not followed")
     );
@@ -317,10 +322,12 @@ async fn a_document_is_never_fetched_through_a_redirect() {
 async fn a_document_that_is_not_there_is_refused_and_the_failure_is_not_cached() {
     let app = lab_app().await;
     let documents = serve_documents().await;
-    let client_id = documents.url("gone/claude-code.json");
     for _ in 0..2 {
-        let response = authorize(&app, &client_id, "http://127.0.0.1/callback").await;
-        assert!(refused_page(response).await.contains("404"));
+        assert!(
+            refusal(&app, &documents, "gone/claude-code.json")
+                .await
+                .contains("404")
+        );
     }
     assert_eq!(documents.fetches("gone/claude-code.json"), 2);
 }
@@ -329,14 +336,8 @@ async fn a_document_that_is_not_there_is_refused_and_the_failure_is_not_cached()
 async fn a_document_larger_than_5_kb_is_refused() {
     let app = lab_app().await;
     let documents = serve_documents().await;
-    let response = authorize(
-        &app,
-        &documents.url("huge/claude-code.json"),
-        "http://127.0.0.1/callback",
-    )
-    .await;
     assert!(
-        refused_page(response)
+        refusal(&app, &documents, "huge/claude-code.json")
             .await
             .contains("larger than 5120 bytes")
     );
@@ -346,13 +347,11 @@ async fn a_document_larger_than_5_kb_is_refused() {
 async fn a_document_not_served_as_json_is_refused() {
     let app = lab_app().await;
     let documents = serve_documents().await;
-    let response = authorize(
-        &app,
-        &documents.url("text/claude-code.json"),
-        "http://127.0.0.1/callback",
-    )
-    .await;
-    assert!(refused_page(response).await.contains("not served as JSON"));
+    assert!(
+        refusal(&app, &documents, "text/claude-code.json")
+            .await
+            .contains("not served as JSON")
+    );
 }
 
 #[tokio::test]
@@ -360,14 +359,8 @@ async fn a_document_that_does_not_arrive_in_time_is_refused() {
     let app = lab_app().await;
     let documents = serve_documents().await;
     let started = Instant::now();
-    let response = authorize(
-        &app,
-        &documents.url("slow/claude-code.json"),
-        "http://127.0.0.1/callback",
-    )
-    .await;
     assert!(
-        refused_page(response)
+        refusal(&app, &documents, "slow/claude-code.json")
             .await
             .contains("took longer than 5 s")
     );
@@ -392,14 +385,8 @@ async fn a_document_is_kept_as_its_cache_headers_allow_and_no_longer() {
 async fn without_the_lab_switch_a_document_on_this_machine_is_never_fetched() {
     let app = spawn_app().await;
     let documents = serve_documents().await;
-    let response = authorize(
-        &app,
-        &documents.url("cached/claude-code.json"),
-        "http://127.0.0.1/callback",
-    )
-    .await;
     assert!(
-        refused_page(response)
+        refusal(&app, &documents, "cached/claude-code.json")
             .await
             .contains("--client-metadata-documents lab")
     );
@@ -466,39 +453,25 @@ async fn a_client_id_url_that_breaks_the_identifier_rules_is_refused() {
 #[tokio::test]
 async fn discovery_advertises_client_metadata_documents_unless_they_are_turned_off() {
     let app = spawn_app().await;
-    let metadata: serde_json::Value = app
-        .http
-        .get(app.url("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
+    let metadata = app
+        .get_json("/.well-known/oauth-authorization-server")
+        .await;
     assert_eq!(metadata["client_id_metadata_document_supported"], true);
 
     let off = spawn_app_with(|config| {
         config.client_metadata_documents = ClientDocuments::Off;
     })
     .await;
-    let metadata: serde_json::Value = off
-        .http
-        .get(off.url("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
+    let metadata = off
+        .get_json("/.well-known/oauth-authorization-server")
+        .await;
     assert_eq!(metadata["client_id_metadata_document_supported"], false);
     let documents = serve_documents().await;
-    let response = authorize(
-        &off,
-        &documents.url("cached/claude-code.json"),
-        "http://127.0.0.1/callback",
-    )
-    .await;
-    assert!(refused_page(response).await.contains("Unknown client"));
+    assert!(
+        refusal(&off, &documents, "cached/claude-code.json")
+            .await
+            .contains("Unknown client")
+    );
     assert_eq!(documents.fetches("cached/claude-code.json"), 0);
 }
 

@@ -32,7 +32,19 @@ async fn both_discovery_documents_describe_an_oauth_2_1_server_with_pkce_s256_an
                 .iter()
                 .any(|g| g == "password" || g == "implicit")
         );
-        for scope in ["read", "write", "admin", "openid", "profile", "email"] {
+        assert_eq!(
+            metadata.registration_endpoint,
+            Some(format!("{}/register", app.issuer))
+        );
+        for scope in [
+            "read",
+            "write",
+            "admin",
+            "openid",
+            "profile",
+            "email",
+            "offline_access",
+        ] {
             assert!(
                 metadata.scopes_supported.contains(&scope.to_owned()),
                 "{scope}"
@@ -71,15 +83,7 @@ async fn a_restart_on_the_same_database_keeps_the_signing_key() {
 #[tokio::test]
 async fn the_openapi_document_describes_every_json_endpoint_with_its_rfc_errors() {
     let app = spawn_app().await;
-    let document: serde_json::Value = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
+    let document = app.get_json("/openapi.json").await;
     server_kit::testing::assert_openapi_3_with_resolved_refs(&document);
     for path in [
         "/token",

@@ -195,15 +195,16 @@ impl TestApp {
         response.json().await.expect("JSON")
     }
 
+    /// `GET path`, which must answer 200 with JSON: the JSON.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.http.get(self.url(path)).send().await.expect("sent");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        response.json().await.expect("JSON")
+    }
+
     /// The published JWK Set.
     pub async fn jwks(&self) -> serde_json::Value {
-        let response = self
-            .http
-            .get(self.url("/jwks.json"))
-            .send()
-            .await
-            .expect("sent");
-        response.json().await.expect("a JWK Set")
+        self.get_json("/jwks.json").await
     }
 
     /// The published key that verifies `token`, found by the token's `kid`.
@@ -447,6 +448,17 @@ pub fn redirect_params(response: &Response) -> HashMap<String, String> {
     let url = url::Url::parse(&location(response)).expect("an absolute URL");
     assert!(url.as_str().starts_with(REDIRECT_URI), "{url}");
     url.query_pairs().into_owned().collect()
+}
+
+/// The code in a redirect back to `redirect_uri` (a client's own, not the demo client's).
+pub fn code_sent_to(response: &Response, redirect_uri: &str) -> String {
+    assert_eq!(response.status(), StatusCode::FOUND, "a redirect back");
+    let back = url::Url::parse(&location(response)).expect("a URL");
+    assert!(back.as_str().starts_with(redirect_uri), "{back}");
+    back.query_pairs()
+        .find(|(name, _)| name == "code")
+        .map(|(_, code)| code.into_owned())
+        .expect("a code")
 }
 
 /// A racer's answer: its status and its `error` (empty for a success).

@@ -8,7 +8,7 @@ use reqwest::header::LOCATION;
 use serde_json::json;
 use shared::CodeVerifier;
 
-use crate::helpers::{TestApp, error_of, location, spawn_app};
+use crate::helpers::{TestApp, code_sent_to, error_of, spawn_app};
 
 /// A public client registered with one URI of each kind; returns its `client_id`.
 async fn native_client(app: &TestApp) -> String {
@@ -135,14 +135,7 @@ async fn a_code_sent_to_a_loopback_port_is_redeemed_with_that_same_uri_only() {
             ],
         )
         .await;
-    assert_eq!(back.status(), StatusCode::FOUND);
-    let back = url::Url::parse(&location(&back)).expect("a URL");
-    assert!(back.as_str().starts_with(used), "{back}");
-    let code = back
-        .query_pairs()
-        .find(|(name, _)| name == "code")
-        .map(|(_, code)| code.into_owned())
-        .expect("a code");
+    let code = code_sent_to(&back, used);
 
     // RFC 6749 §4.1.3: the token request repeats the URI of the authorization request,
     // identically; the registered one (without the port) is not it.

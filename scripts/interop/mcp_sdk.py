@@ -1,0 +1,228 @@
+"""The official MCP Python SDK (`mcp` on PyPI) with the lab as its authorization server.
+
+Both halves are the SDK's own: an MCP server (`MCPServer`, streamable HTTP at /mcp) that is an
+OAuth 2.1 resource server checking tokens by the lab's introspection (RFC 7662), and an MCP
+client (`OAuthClientProvider`) that knows nothing but the server's URL. Every step the MCP
+authorization rules ask for happens for real: the 401 and its `resource_metadata` (RFC 9728),
+the authorization server's metadata (RFC 8414), dynamic registration (RFC 7591), PKCE S256
+with `resource` (RFC 8707), the `iss` check on the way back (RFC 9207), the code exchange, the
+tool call with the token, and a refresh. The user's part (log in, approve) is played by the
+lab's headless browser, `oauth-lab approve`.
+
+Run by scripts/interop.sh: python mcp_sdk.py --issuer URL --oauth-lab PATH
+"""
+
+import argparse
+import asyncio
+import base64
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+import uvicorn
+from mcp.client.auth import OAuthClientProvider, TokenStorage
+from mcp.client.session import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver import MCPServer
+from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp.shared.auth import (
+    AuthorizationCodeResult,
+    OAuthClientInformationFull,
+    OAuthClientMetadata,
+    OAuthToken,
+)
+
+# The lab's seeded confidential client that may introspect (README, "Configuration").
+INTROSPECTION_CLIENT = ("resource-server", "resource-server-secret")
+
+
+def say(message: str) -> None:
+    print(f"[mcp-sdk] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class IntrospectionVerifier:
+    """What an MCP server developer writes: ask the authorization server about each token."""
+
+    def __init__(self, issuer: str, resource: str):
+        self.issuer = issuer
+        self.resource = resource
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        return await asyncio.to_thread(self._introspect, token)
+
+    def _introspect(self, token: str) -> AccessToken | None:
+        credentials = base64.b64encode(":".join(INTROSPECTION_CLIENT).encode()).decode()
+        request = urllib.request.Request(
+            f"{self.issuer}/introspect",
+            data=urllib.parse.urlencode({"token": token}).encode(),
+            headers={"Authorization": f"Basic {credentials}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            claims = json.load(response)
+        if not claims.get("active"):
+            return None
+        audience = claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        return AccessToken(
+            token=token,
+            client_id=claims["client_id"],
+            scopes=claims.get("scope", "").split(),
+            expires_at=claims.get("exp"),
+            resource=self.resource if self.resource in audiences else None,
+            subject=claims.get("sub"),
+        )
+
+
+def start_mcp_server(issuer: str, port: int) -> str:
+    """The SDK's MCP server on `port`, in a thread; returns its URL (its resource id)."""
+    resource = f"http://127.0.0.1:{port}/mcp"
+    server = MCPServer(
+        "lab-interop",
+        token_verifier=IntrospectionVerifier(issuer, resource),
+        auth=AuthSettings(
+            issuer_url=issuer,
+            resource_server_url=resource,
+            required_scopes=["read"],
+            validate_token_resource=True,
+        ),
+    )
+
+    @server.tool()
+    def whoami() -> str:
+        """Who the access token speaks for."""
+        token = get_access_token()
+        return f"client {token.client_id} for {token.subject} with {' '.join(token.scopes)}"
+
+    config = uvicorn.Config(
+        server.streamable_http_app(), host="127.0.0.1", port=port, log_level="warning"
+    )
+    running = uvicorn.Server(config)
+    threading.Thread(target=running.run, daemon=True).start()
+    deadline = time.monotonic() + 20
+    while not running.started:
+        if time.monotonic() > deadline:
+            raise SystemExit("the MCP server did not start within 20 s")
+        time.sleep(0.05)
+    return resource
+
+
+class MemoryStorage(TokenStorage):
+    def __init__(self):
+        self.tokens: OAuthToken | None = None
+        self.client_info: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self):
+        return self.tokens
+
+    async def set_tokens(self, tokens):
+        self.tokens = tokens
+
+    async def get_client_info(self):
+        return self.client_info
+
+    async def set_client_info(self, client_info):
+        self.client_info = client_info
+
+
+async def run(issuer: str, oauth_lab: str) -> None:
+    resource = start_mcp_server(issuer, free_port())
+    say(f"the SDK's MCP server is at {resource}, protected by {issuer}")
+    callback = f"http://127.0.0.1:{free_port()}/callback"
+    answer: dict[str, str] = {}
+
+    async def redirect_handler(url: str) -> None:
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+        assert query.get("code_challenge_method") == "S256", query
+        assert query.get("resource") == resource, query
+        say(f"the client opens /authorize (PKCE S256, resource={resource}); oauth-lab approve plays alice")
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [oauth_lab, "approve", url, "--username", "alice"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"oauth-lab approve failed: {done.stderr}")
+        back = urllib.parse.urlsplit(done.stdout.strip())
+        answer.update(urllib.parse.parse_qsl(back.query))
+
+    async def callback_handler() -> AuthorizationCodeResult:
+        return AuthorizationCodeResult(
+            code=answer["code"], state=answer.get("state"), iss=answer.get("iss")
+        )
+
+    storage = MemoryStorage()
+    auth = OAuthClientProvider(
+        server_url=resource,
+        client_metadata=OAuthClientMetadata(
+            client_name="MCP Python SDK (lab interop)",
+            redirect_uris=[callback],
+            grant_types=["authorization_code", "refresh_token"],
+            response_types=["code"],
+            token_endpoint_auth_method="none",
+        ),
+        storage=storage,
+        redirect_handler=redirect_handler,
+        callback_handler=callback_handler,
+    )
+    async with create_mcp_http_client(auth=auth) as http:
+        async with streamable_http_client(resource, http_client=http) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                tools = await session.list_tools()
+                assert [tool.name for tool in tools.tools] == ["whoami"], tools
+                result = await session.call_tool("whoami", {})
+                text = result.content[0].text
+                say(f"tool call with the lab's token: {text}")
+                assert not result.is_error, result
+                assert "read" in text.split(" with ")[1], text
+
+    assert storage.client_info is not None, "registered dynamically"
+    assert storage.client_info.client_id.startswith("client-"), storage.client_info
+    assert storage.tokens is not None and storage.tokens.refresh_token, storage.tokens
+    say(f"registered as {storage.client_info.client_id}; got a refresh token")
+
+    # A refresh, as the SDK's provider makes it when the access token expires.
+    old_refresh = storage.tokens.refresh_token
+    body = urllib.parse.urlencode(
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": old_refresh,
+            "client_id": storage.client_info.client_id,
+            "resource": resource,
+        }
+    ).encode()
+    with urllib.request.urlopen(f"{issuer}/token", data=body, timeout=10) as response:
+        refreshed = json.load(response)
+    assert refreshed["refresh_token"] != old_refresh, "rotated"
+    verifier = IntrospectionVerifier(issuer, resource)
+    assert verifier._introspect(refreshed["access_token"]).resource == resource
+    say("refreshed with rotation; the new access token is still meant for the MCP server")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--issuer", required=True)
+    parser.add_argument("--oauth-lab", required=True)
+    args = parser.parse_args()
+    asyncio.run(asyncio.wait_for(run(args.issuer, args.oauth_lab), timeout=120))
+    say("passed")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
