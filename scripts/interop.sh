@@ -3,12 +3,14 @@
 # authorization server. Today: the official MCP Python SDK, both its MCP server (a resource
 # server checking the lab's tokens by introspection) and its MCP client, with the lab as the
 # authorization server, started as `scripts/lab.sh` starts it (any local resource, client
-# metadata documents on this machine). The user's part is played by `oauth-lab approve`.
+# metadata documents on this machine); then the SDK's client against the lab resource
+# server's own MCP endpoint, with a scope step-up. The user's part is played by
+# `oauth-lab approve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
-cargo build -p auth-server -p lab-cli --locked
+cargo build -p auth-server -p resource-server -p lab-cli --locked
 # CI builds into its own CARGO_TARGET_DIR: ask cargo where the binaries are.
 bin=$(target_dir)/debug
 interop=$(mktemp -d)
@@ -17,11 +19,20 @@ RUST_LOG=warn "$bin/auth-server" --addr "127.0.0.1:$auth_port" \
   --database-url "sqlite://$interop/auth.db" \
   --any-loopback-resource --client-metadata-documents lab >"$interop/auth.log" 2>&1 &
 auth_pid=$!
-trap 'kill $auth_pid 2>/dev/null || true; rm -rf "$interop"' EXIT
+resource_port=$(free_port)
+RUST_LOG=warn "$bin/resource-server" --addr "127.0.0.1:$resource_port" \
+  --issuer "http://localhost:$auth_port" \
+  --database-url "sqlite://$interop/resource.db" >"$interop/resource.log" 2>&1 &
+resource_pid=$!
+trap 'kill $auth_pid $resource_pid 2>/dev/null || true; rm -rf "$interop"' EXIT
 wait_healthy "http://127.0.0.1:$auth_port" 10 "$interop"
+wait_healthy "http://127.0.0.1:$resource_port" 10 "$interop"
 if ! "$LAB_MCP_VENV/bin/python" scripts/interop/mcp_sdk.py \
-  --issuer "http://localhost:$auth_port" --oauth-lab "$bin/oauth-lab"; then
-  echo "the authorization server's log:" >&2
-  cat "$interop/auth.log" >&2
+  --issuer "http://localhost:$auth_port" --oauth-lab "$bin/oauth-lab" \
+  --lab-mcp "http://localhost:$resource_port/mcp"; then
+  for log in "$interop"/*.log; do
+    echo "$log:" >&2
+    cat "$log" >&2
+  done
   exit 1
 fi

@@ -52,15 +52,16 @@ pub struct Config {
 
     /// More resources the server knows (RFC 8707), besides the default one: a token asked
     /// for one of them (`resource=` at /authorize or /token) is meant for it alone.
-    /// Repeatable, or comma-separated in the variable. The default,
-    /// `http://localhost:8083`, only shows audience restriction: the lab's resource server
-    /// refuses tokens meant for it, and nothing needs to listen there.
+    /// Repeatable, or comma-separated in the variable. The defaults: the lab resource
+    /// server's MCP endpoint, `http://localhost:8082/mcp`, and `http://localhost:8083`,
+    /// which only shows audience restriction: the lab's resource server refuses tokens
+    /// meant for it, and nothing needs to listen there.
     #[arg(
         long = "resource",
         alias = "other-resource",
         env = "AUTH_SERVER_RESOURCES",
         value_delimiter = ',',
-        default_values_t = [String::from("http://localhost:8083")]
+        default_values_t = [String::from("http://localhost:8082/mcp"), String::from("http://localhost:8083")]
     )]
     pub resources: Vec<String>,
 

@@ -147,6 +147,27 @@ pub(crate) struct LogoutPage<'a> {
     pub state: &'a str,
 }
 
+/// A client's report (`routes/report.rs`).
+#[derive(Debug, Template)]
+#[template(path = "report.html")]
+pub(crate) struct ReportPage<'a> {
+    pub name: &'a str,
+    pub client_id: &'a str,
+    pub self_registered: bool,
+    pub findings: Vec<ReportLine>,
+}
+
+/// One finding on the report page.
+#[derive(Debug)]
+pub(crate) struct ReportLine {
+    pub finding: &'static str,
+    pub clause: &'static str,
+    pub count: i64,
+    /// "12 s ago", "3 min ago", ...
+    pub last_seen_ago: String,
+    pub detail: String,
+}
+
 /// A plain message (logged out, account created).
 #[derive(Debug, Template)]
 #[template(path = "message.html")]

@@ -58,6 +58,11 @@ enum Command {
         #[arg(long)]
         password: Option<String>,
     },
+    /// What the authorization server knows of a client.
+    Clients {
+        #[command(subcommand)]
+        command: ClientsCommand,
+    },
     /// Hash a password with bcrypt (cost 12), for adding a user by hand.
     HashPassword {
         /// The password; without it, it is asked for without echo.
@@ -73,6 +78,113 @@ enum Command {
         #[arg(long, default_value = "http://localhost:8082")]
         audience: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientsCommand {
+    /// What the server saw the client do that OAuth 2.1 or the MCP authorization rules
+    /// advise against (no PKCE, no resource, a replayed code, ...), with the clause.
+    Report {
+        /// The client's id (a registered id, or the URL of its metadata document).
+        client_id: String,
+        #[arg(long, default_value = "http://localhost:8081")]
+        auth_url: String,
+        /// Exit with failure if there is any finding (for a client's own CI).
+        #[arg(long)]
+        strict: bool,
+    },
+}
+
+/// A client's report, as `GET /clients/{id}/report` answers it in JSON.
+#[derive(Debug, serde::Deserialize)]
+struct Report {
+    client_id: String,
+    client_name: String,
+    findings: Vec<Finding>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Finding {
+    finding: String,
+    clause: String,
+    count: i64,
+    last_seen: i64,
+    detail: String,
+}
+
+/// `oauth-lab clients report`.
+async fn report(client_id: &str, auth_url: &str, strict: bool) -> ExitCode {
+    let Ok(mut url) = reqwest::Url::parse(auth_url) else {
+        eprintln!("not an absolute URL: {auth_url}");
+        return ExitCode::FAILURE;
+    };
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().extend(["clients", client_id, "report"]);
+    }
+    let answer = reqwest::Client::new()
+        .get(url.clone())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await;
+    let response = match answer {
+        Ok(response) => response,
+        Err(error) => {
+            eprintln!("cannot reach the authorization server at {auth_url}: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        eprintln!("the authorization server at {auth_url} knows no client {client_id:?}");
+        return ExitCode::FAILURE;
+    }
+    let report: Report = match response.error_for_status() {
+        Ok(response) => match response.json().await {
+            Ok(report) => report,
+            Err(error) => {
+                eprintln!("{url} answered something else than a report: {error}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut out = std::io::stdout();
+    let _ = writeln!(
+        out,
+        "{} ({}): {}",
+        report.client_name,
+        report.client_id,
+        match report.findings.len() {
+            0 => "nothing the rules advise against, so far".to_owned(),
+            1 => "1 finding".to_owned(),
+            n => format!("{n} findings"),
+        }
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    for finding in &report.findings {
+        let detail = if finding.detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", finding.detail)
+        };
+        let _ = writeln!(
+            out,
+            "  {} x{}, last {} s ago{detail}\n      {}",
+            finding.finding,
+            finding.count,
+            (now - finding.last_seen).max(0),
+            finding.clause
+        );
+    }
+    if strict && !report.findings.is_empty() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// `oauth-lab approve`: the user's part of an authorization request another client opened.
@@ -174,6 +286,14 @@ pub async fn run(cli: Cli) -> ExitCode {
             username,
             password,
         } => approve(&url, &username, password).await,
+        Command::Clients {
+            command:
+                ClientsCommand::Report {
+                    client_id,
+                    auth_url,
+                    strict,
+                },
+        } => report(&client_id, &auth_url, strict).await,
         Command::HashPassword { password } => {
             let password = match password {
                 Some(password) => password,

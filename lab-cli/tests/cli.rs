@@ -134,3 +134,65 @@ async fn approve_logs_in_approves_and_prints_the_redirect_back_with_the_code() {
         .map_or("", |(_, query)| query);
     client::check_callback(query, Some(&pending), &config).expect("state, iss and a code");
 }
+
+/// Runs `oauth-lab` with `args`; its exit status and what it printed on stdout and stderr.
+async fn oauth_lab(args: Vec<String>) -> (bool, String, String) {
+    let done = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_oauth-lab"))
+            .args(args)
+            .output()
+            .expect("oauth-lab runs")
+    })
+    .await
+    .expect("joined");
+    (
+        done.status.success(),
+        String::from_utf8_lossy(&done.stdout).into_owned(),
+        String::from_utf8_lossy(&done.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn clients_report_prints_each_finding_with_its_clause_and_strict_fails_on_them() {
+    use shared::client::{self, ClientConfig, Pending};
+
+    let lab = spawn_lab().await;
+    // The lab's own SPA sends no `resource` (its tokens are for the default resource).
+    let config = ClientConfig::demo(&lab.issuer);
+    let pending = Pending::generate(shared::ScopeSet::parse("read").expect("scopes"));
+    let query = shared::form::form_encode(&client::authorization_params(&config, &pending));
+    reqwest::get(format!("{}/authorize?{query}", lab.issuer))
+        .await
+        .expect("authorize");
+    let report = |strict: bool| {
+        let mut args = [
+            "clients",
+            "report",
+            "demo-client",
+            "--auth-url",
+            &lab.issuer,
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        if strict {
+            args.push("--strict".to_owned());
+        }
+        oauth_lab(args)
+    };
+    let (ok, stdout, stderr) = report(false).await;
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("1 finding"), "{stdout}");
+    assert!(stdout.contains("no_resource x1"), "{stdout}");
+    assert!(stdout.contains("RFC 8707"), "{stdout}");
+    let (ok, _, _) = report(true).await;
+    assert!(!ok, "--strict fails on a finding");
+
+    let (ok, _, stderr) = oauth_lab(
+        ["clients", "report", "nobody", "--auth-url", &lab.issuer]
+            .map(str::to_owned)
+            .to_vec(),
+    )
+    .await;
+    assert!(!ok);
+    assert!(stderr.contains("knows no client \"nobody\""), "{stderr}");
+}

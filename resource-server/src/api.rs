@@ -26,7 +26,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(profile))
         .routes(routes!(list_notes, add_note))
         .routes(routes!(stats))
-        .routes(routes!(resource_metadata))
 }
 
 /// Who the token is for: `GET /api/profile`, written straight from the token's claims.
@@ -51,16 +50,6 @@ pub(crate) struct Stats {
     notes: i64,
     requests_allowed: u64,
     requests_refused: u64,
-}
-
-/// RFC 9728 §2: how to get a token for this server.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct ResourceMetadata {
-    resource: String,
-    authorization_servers: [String; 1],
-    scopes_supported: [&'static str; 3],
-    bearer_methods_supported: [&'static str; 1],
-    resource_name: &'static str,
 }
 
 /// `GET /api/profile` (scope `read`): who the token says the caller is.
@@ -133,15 +122,24 @@ pub(crate) async fn add_note(
             rejection.body_text()
         ),
     })?;
-    let length = note.text.chars().count();
-    if !(1..=NOTE_MAX_CHARS).contains(&length) {
-        return Err(ApiError::InvalidInput {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            description: format!("text must be 1 to {NOTE_MAX_CHARS} characters, got {length}"),
-        });
-    }
+    check_note(&note.text).map_err(|description| ApiError::InvalidInput {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        description,
+    })?;
     let saved = store::add_note(&state.db, &caller.claims.sub, &note.text).await?;
     Ok((StatusCode::CREATED, Json(saved)))
+}
+
+/// Why `text` cannot be a note, if it cannot (the API and the MCP tool alike).
+pub(crate) fn check_note(text: &str) -> Result<(), String> {
+    let length = text.chars().count();
+    if (1..=NOTE_MAX_CHARS).contains(&length) {
+        Ok(())
+    } else {
+        Err(format!(
+            "text must be 1 to {NOTE_MAX_CHARS} characters, got {length}"
+        ))
+    }
 }
 
 /// `GET /api/admin/stats` (scope `admin`).
@@ -165,82 +163,4 @@ pub(crate) async fn stats(
         requests_allowed: state.stats.allowed.load(Ordering::Relaxed),
         requests_refused: state.stats.refused.load(Ordering::Relaxed),
     }))
-}
-
-/// RFC 9728 §3.1: where the metadata of `resource` is: the well-known path is inserted
-/// between the host and the path of the resource identifier, so `http://localhost:8082/mcp`
-/// has it at `http://localhost:8082/.well-known/oauth-protected-resource/mcp`, and a
-/// resource without a path at `/.well-known/oauth-protected-resource`.
-pub(crate) fn metadata_url(resource: &str) -> String {
-    let (origin, path) = split_origin(resource);
-    format!("{origin}{WELL_KNOWN}{path}")
-}
-
-/// The path of [`metadata_url`], where the router serves it.
-pub(crate) fn metadata_path(resource: &str) -> String {
-    format!("{WELL_KNOWN}{}", split_origin(resource).1)
-}
-
-/// A resource identifier's origin (`scheme://host:port`) and its path, without a final `/`.
-fn split_origin(resource: &str) -> (&str, &str) {
-    let after_scheme = resource.find("://").map_or(0, |at| at + 3);
-    let (origin, path) = resource.split_at(
-        resource[after_scheme..]
-            .find('/')
-            .map_or(resource.len(), |at| after_scheme + at),
-    );
-    (origin, path.trim_end_matches('/'))
-}
-
-pub(crate) const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
-
-/// `GET /.well-known/oauth-protected-resource` (RFC 9728 §2): how to get a token for
-/// this server (also at the path [`metadata_path`] gives, when the resource identifier has a
-/// path).
-#[utoipa::path(
-    get,
-    path = "/.well-known/oauth-protected-resource",
-    responses((status = 200, description = "RFC 9728 §3.2", body = ResourceMetadata))
-)]
-pub(crate) async fn resource_metadata(State(state): State<AppState>) -> Json<ResourceMetadata> {
-    Json(ResourceMetadata {
-        resource: state.audience.to_string(),
-        authorization_servers: [state.issuer.to_string()],
-        scopes_supported: ["read", "write", "admin"],
-        bearer_methods_supported: ["header"],
-        resource_name: "OAuth 2.1 lab resource server",
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{metadata_path, metadata_url};
-
-    #[test]
-    fn the_metadata_url_inserts_the_well_known_path_between_host_and_path() {
-        for (resource, url) in [
-            (
-                "http://localhost:8082",
-                "http://localhost:8082/.well-known/oauth-protected-resource",
-            ),
-            (
-                "http://localhost:8082/",
-                "http://localhost:8082/.well-known/oauth-protected-resource",
-            ),
-            (
-                "http://localhost:8082/mcp",
-                "http://localhost:8082/.well-known/oauth-protected-resource/mcp",
-            ),
-            (
-                "https://api.example/v1/mcp/",
-                "https://api.example/.well-known/oauth-protected-resource/v1/mcp",
-            ),
-        ] {
-            assert_eq!(metadata_url(resource), url, "{resource}");
-        }
-        assert_eq!(
-            metadata_path("http://localhost:8082/mcp"),
-            "/.well-known/oauth-protected-resource/mcp"
-        );
-    }
 }

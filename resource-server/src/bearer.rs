@@ -1,6 +1,7 @@
-//! Who is calling: the bearer token from the `Authorization` header, validated, and the
-//! scope the endpoint needs, named by the extractor's type (`Caller<Read>`): a handler
-//! cannot forget the check, and every refusal can say which scope would do. Every decision
+//! Who is calling: the bearer token from the `Authorization` header, validated for the
+//! resource called, and the scope the endpoint needs, named by the extractor's type
+//! (`Caller<Read>`; the MCP endpoint names it per tool, `crate::mcp`): a handler cannot
+//! forget the check, and every refusal can say which scope would do. Every decision
 //! is one access-log line: who, what, and allowed or why not.
 
 use std::marker::PhantomData;
@@ -13,6 +14,7 @@ use axum::http::{Method, header};
 use shared::AccessTokenClaims;
 
 use crate::error::ApiError;
+use crate::metadata::Protected;
 use crate::refusal::Refusal;
 use crate::state::AppState;
 use crate::store;
@@ -68,101 +70,113 @@ impl<S: Scope> FromRequestParts<AppState> for Caller<S> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let method = parts.method.clone();
-        let path = parts.uri.path().to_owned();
-        let refuse = |error: ApiError, why: &str| {
-            refused(state, &method, &path, None, why);
-            error
-        };
+        let claims = admit(state, parts, &state.api, S::NAME).await?;
+        Ok(Self {
+            claims,
+            scope: PhantomData,
+        })
+    }
+}
 
-        // OAuth 2.1 §5.2.2 (RFC 6750 §2.3 is gone): a token in the URL ends up in logs,
-        // browser history and Referer headers, so it is refused, not read.
-        let query = parts.uri.query().unwrap_or("");
-        if query
-            .split('&')
-            .any(|pair| pair.split('=').next() == Some("access_token"))
-        {
-            let why = "access tokens are not accepted in the URL (they leak through logs and Referer); send Authorization: Bearer <token>";
-            return Err(refuse(
-                ApiError::BadRequest(why.to_owned()),
-                "token in the query string",
-            ));
-        }
+/// The checks of every protected request, in order: the token's place (header only, once),
+/// its form, [`crate::validate`] for `resource`, then `scope`. The claims of a token that
+/// passed them all, or the refusal of the first that failed.
+pub(crate) async fn admit(
+    state: &AppState,
+    parts: &Parts,
+    resource: &Protected,
+    scope: &'static str,
+) -> Result<Arc<AccessTokenClaims>, ApiError> {
+    let method = &parts.method;
+    let path = parts.uri.path();
+    let refuse = |error: ApiError, why: &str| {
+        refused(state, method, path, None, why);
+        error
+    };
 
-        let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
-        let (Some(value), None) = (values.next(), values.next()) else {
-            if parts.headers.contains_key(header::AUTHORIZATION) {
-                let why = "more than one Authorization header";
-                return Err(refuse(ApiError::BadRequest(why.to_owned()), why));
-            }
-            return Err(refuse(
-                ApiError::NoToken {
-                    resource_metadata: Arc::clone(&state.resource_metadata),
-                    scope: S::NAME,
-                },
-                "no access token",
-            ));
-        };
-        // RFC 6750 §2.1: `Authorization: Bearer <token>`; the scheme is case-insensitive.
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
-            .map(|(_, token)| token.trim().to_owned());
-        let Some(token) = token else {
-            let why = "the Authorization header must be \"Bearer <token>\"";
+    // OAuth 2.1 §5.2.2 (RFC 6750 §2.3 is gone): a token in the URL ends up in logs,
+    // browser history and Referer headers, so it is refused, not read.
+    let query = parts.uri.query().unwrap_or("");
+    if query
+        .split('&')
+        .any(|pair| pair.split('=').next() == Some("access_token"))
+    {
+        let why = "access tokens are not accepted in the URL (they leak through logs and Referer); send Authorization: Bearer <token>";
+        return Err(refuse(
+            ApiError::BadRequest(why.to_owned()),
+            "token in the query string",
+        ));
+    }
+
+    let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            let why = "more than one Authorization header";
             return Err(refuse(ApiError::BadRequest(why.to_owned()), why));
-        };
+        }
+        return Err(refuse(
+            ApiError::NoToken {
+                resource_metadata: Arc::clone(&resource.metadata_url),
+                scope,
+            },
+            "no access token",
+        ));
+    };
+    // RFC 6750 §2.1: `Authorization: Bearer <token>`; the scheme is case-insensitive.
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
+        .map(|(_, token)| token.trim().to_owned());
+    let Some(token) = token else {
+        let why = "the Authorization header must be \"Bearer <token>\"";
+        return Err(refuse(ApiError::BadRequest(why.to_owned()), why));
+    };
 
-        let Some(validator) = state.validator.get() else {
-            let why = format!(
-                "not ready: this resource server has not reached the authorization server at {} yet; try again in a few seconds",
-                state.issuer
+    let Some(validator) = state.validator.get() else {
+        let why = format!(
+            "not ready: this resource server has not reached the authorization server at {} yet; try again in a few seconds",
+            state.issuer
+        );
+        return Err(refuse(ApiError::Unavailable(why.clone()), &why));
+    };
+    match validator.validate(&token, &resource.identifier).await {
+        Ok(claims) => {
+            // One write per user and process, not per request.
+            if state.stats.first_sight(&claims.sub) {
+                store::saw_user(&state.db, &claims.sub).await?;
+            }
+            // RFC 6750 §3.1: a valid token without the scope the endpoint needs is
+            // `403 insufficient_scope`. This is the last check; passing it allows the
+            // request.
+            if !claims.scope.contains(scope) {
+                let why = format!("missing scope {scope}");
+                refused(state, method, path, Some(&claims), &why);
+                return Err(ApiError::InsufficientScope {
+                    scope,
+                    resource_metadata: Arc::clone(&resource.metadata_url),
+                });
+            }
+            state.stats.allowed.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(
+                sub = claims.sub,
+                client = claims.client_id,
+                "{method} {path}: allowed (scope {scope})"
             );
-            return Err(refuse(ApiError::Unavailable(why.clone()), &why));
-        };
-        match validator.validate(&token).await {
-            Ok(claims) => {
-                // One write per user and process, not per request.
-                if state.stats.first_sight(&claims.sub) {
-                    store::saw_user(&state.db, &claims.sub).await?;
-                }
-                // RFC 6750 §3.1: a valid token without the scope the endpoint needs is
-                // `403 insufficient_scope`. This is the last check; passing it allows the
-                // request.
-                if !claims.scope.contains(S::NAME) {
-                    let why = format!("missing scope {}", S::NAME);
-                    refused(state, &method, &path, Some(&claims), &why);
-                    return Err(ApiError::InsufficientScope {
-                        scope: S::NAME,
-                        resource_metadata: Arc::clone(&state.resource_metadata),
-                    });
-                }
-                state.stats.allowed.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(
-                    sub = claims.sub,
-                    client = claims.client_id,
-                    "{method} {path}: allowed (scope {})",
-                    S::NAME
-                );
-                Ok(Self {
-                    claims,
-                    scope: PhantomData,
-                })
-            }
-            Err(refusal) => {
-                let why = refusal.to_string();
-                let error = match refusal {
-                    Refusal::Unavailable => ApiError::Unavailable(why.clone()),
-                    _ => ApiError::InvalidToken {
-                        description: why.clone(),
-                        reason: refusal.reason(),
-                        resource_metadata: Arc::clone(&state.resource_metadata),
-                    },
-                };
-                Err(refuse(error, &why))
-            }
+            Ok(claims)
+        }
+        Err(refusal) => {
+            let why = refusal.to_string();
+            let error = match refusal {
+                Refusal::Unavailable => ApiError::Unavailable(why.clone()),
+                _ => ApiError::InvalidToken {
+                    description: why.clone(),
+                    reason: refusal.reason(),
+                    resource_metadata: Arc::clone(&resource.metadata_url),
+                },
+            };
+            Err(refuse(error, &why))
         }
     }
 }

@@ -20,7 +20,8 @@ const MAX_RETRY: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub(crate) struct Connection {
     pub issuer: String,
-    pub audience: String,
+    /// The identifiers of the resources this server protects.
+    pub audiences: [String; 2],
     pub validation: ValidationMode,
     pub client_id: String,
     pub client_secret: String,
@@ -73,7 +74,8 @@ async fn validator(http: &reqwest::Client, connection: &Connection) -> Result<Va
     Ok(match connection.validation {
         ValidationMode::Jwt => {
             let keys = KeySet::load(http.clone(), metadata.jwks_uri).await?;
-            Validator::Jwt(JwtValidator::new(keys, issuer, &connection.audience))
+            let audiences = connection.audiences.each_ref().map(String::as_str);
+            Validator::Jwt(JwtValidator::new(keys, issuer, &audiences))
         }
         ValidationMode::Introspect => {
             let endpoint = metadata.introspection_endpoint.ok_or(
@@ -88,7 +90,6 @@ async fn validator(http: &reqwest::Client, connection: &Connection) -> Result<Va
                     connection.introspection_cache,
                 ),
                 issuer: issuer.clone(),
-                audience: connection.audience.clone(),
             }
         }
     })

@@ -15,6 +15,8 @@ mod discovery;
 mod error;
 mod introspect;
 mod jwks;
+mod mcp;
+mod metadata;
 mod refusal;
 mod routes;
 mod state;

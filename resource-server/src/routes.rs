@@ -1,5 +1,7 @@
-//! The resource server's router: the API (`api.rs`), `/health`, and `/openapi.json`.
+//! The resource server's router: the API (`api.rs`), the MCP endpoint (`mcp.rs`), their
+//! metadata (`metadata.rs`), `/health`, and `/openapi.json`.
 
+use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,24 +13,19 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::RefusalBody;
+use crate::metadata::ResourceMetadata;
 use crate::state::AppState;
-use crate::{SERVICE, api};
+use crate::{SERVICE, api, mcp, metadata};
 
 /// Every route, each described in `GET /openapi.json`.
 pub(crate) fn router(state: AppState) -> Router {
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
-        .merge(api::router());
-    // A resource identifier with a path has its metadata under that path too (RFC 9728
-    // §3.1), where the challenges point.
-    let inserted = api::metadata_path(&state.audience);
-    let router = server_kit::api_doc::with_document(api);
-    let router = if inserted == api::WELL_KNOWN {
-        router
-    } else {
-        router.route(&inserted, get(api::resource_metadata))
-    };
-    router.with_state(state)
+        .merge(api::router())
+        .merge(metadata_router(&state));
+    server_kit::api_doc::with_document(api)
+        .merge(mcp::router(&state))
+        .with_state(state)
 }
 
 /// `GET /openapi.json`: this server's endpoints as an OpenAPI 3.1 document (the paths come
@@ -77,5 +74,37 @@ pub(crate) async fn health(State(state): State<AppState>) -> Response {
             state.issuer
         ),
     };
-    (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+}
+
+/// The metadata of both resources, each where [`metadata::path`] puts it; the API's is documented in
+/// `/openapi.json`.
+fn metadata_router(state: &AppState) -> OpenApiRouter<AppState> {
+    let router = OpenApiRouter::new();
+    let router = if metadata::path(&state.api.identifier) == metadata::WELL_KNOWN {
+        router.routes(routes!(api_metadata))
+    } else {
+        router.route(&metadata::path(&state.api.identifier), get(api_metadata))
+    };
+    // With `--audience <origin>/mcp` the API and the MCP endpoint are one resource.
+    if metadata::path(&state.mcp.identifier) == metadata::path(&state.api.identifier) {
+        return router;
+    }
+    router.route(
+        &metadata::path(&state.mcp.identifier),
+        get(|State(state): State<AppState>| async move {
+            Json(ResourceMetadata::of(&state.mcp, &state.issuer))
+        }),
+    )
+}
+
+/// `GET /.well-known/oauth-protected-resource` (RFC 9728 §2): how to get a token for the
+/// API (at the path [`metadata::path`] gives, when its identifier has a path).
+#[utoipa::path(
+    get,
+    path = "/.well-known/oauth-protected-resource",
+    responses((status = 200, description = "RFC 9728 §3.2", body = ResourceMetadata))
+)]
+pub(crate) async fn api_metadata(State(state): State<AppState>) -> Json<ResourceMetadata> {
+    Json(ResourceMetadata::of(&state.api, &state.issuer))
 }

@@ -10,9 +10,10 @@ use server_kit::db::{Db, Migrations};
 
 use crate::config::Config;
 use crate::discovery::Connection;
+use crate::metadata::Protected;
 use crate::state::{AppState, Counters};
 use crate::validate::Validator;
-use crate::{SERVICE, api, discovery, routes};
+use crate::{SERVICE, discovery, mcp, metadata, routes};
 
 /// Why the server could not start, worded for the person who started it.
 #[derive(Debug, thiserror::Error)]
@@ -75,14 +76,16 @@ impl Application {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()?;
-        tracing::info!(issuer, audience, validation = ?config.validation, "accepting access tokens from {issuer} meant for {audience}");
+        // The MCP endpoint is a resource of its own, on this server's origin.
+        let mcp = format!("{}{}", metadata::split_origin(&audience).0, mcp::PATH);
+        tracing::info!(issuer, audience, mcp, validation = ?config.validation, "accepting access tokens from {issuer} meant for {audience} (the API) or {mcp} (the MCP endpoint)");
         let state = AppState {
             db,
             validator: Arc::new(OnceLock::new()),
             stats: Arc::new(Counters::default()),
-            resource_metadata: api::metadata_url(&audience).into(),
-            audience: audience.clone().into(),
             issuer: issuer.clone().into(),
+            api: Protected::new(&audience, "OAuth 2.1 lab resource server"),
+            mcp: Protected::new(&mcp, "OAuth 2.1 lab MCP server"),
         };
         // The server answers from the first moment; until the authorization server has been
         // found, /health says what it is waiting for and the API answers 503.
@@ -92,7 +95,7 @@ impl Application {
             http,
             Connection {
                 issuer,
-                audience,
+                audiences: [audience, mcp],
                 validation: config.validation,
                 client_id: config.client_id,
                 client_secret: config.client_secret,

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use server_kit::db::Db;
 
+use crate::metadata::Protected;
 use crate::validate::Validator;
 
 #[derive(Debug, Clone)]
@@ -14,13 +15,14 @@ pub(crate) struct AppState {
     /// Set once the authorization server has been found (`discovery::connect`).
     pub validator: Arc<OnceLock<Validator>>,
     pub stats: Arc<Counters>,
-    /// This server's resource identifier, and the issuer it trusts (shared, not copied:
-    /// the state is cloned for every request).
-    pub audience: Arc<str>,
+    /// The issuer this server trusts (shared, not copied: the state is cloned for every
+    /// request).
     pub issuer: Arc<str>,
-    /// Where this server's metadata is (RFC 9728 §3.1, [`crate::api::metadata_url`]),
-    /// named in every challenge.
-    pub resource_metadata: Arc<str>,
+    /// The notes API under `/api`.
+    pub api: Protected,
+    /// The MCP endpoint, `/mcp` ([`crate::mcp`]): a resource of its own, so a token for one
+    /// is refused by the other (RFC 8707).
+    pub mcp: Protected,
 }
 
 /// Requests allowed and refused since start, and the users seen by this process.

@@ -43,18 +43,23 @@ pub(crate) enum Validator {
     Introspect {
         introspector: Introspector,
         issuer: String,
-        audience: String,
     },
 }
 
 impl Validator {
-    pub(crate) async fn validate(&self, token: &str) -> Result<Arc<AccessTokenClaims>, Refusal> {
-        match self {
-            Self::Jwt(validator) => validator.validate(token).await,
+    /// The claims of `token` if it passes every check for the resource `audience` (one of
+    /// this server's resources: a token for the API is refused by the MCP endpoint and the
+    /// other way round, RFC 8707 §2).
+    pub(crate) async fn validate(
+        &self,
+        token: &str,
+        audience: &str,
+    ) -> Result<Arc<AccessTokenClaims>, Refusal> {
+        let claims = match self {
+            Self::Jwt(validator) => validator.validate(token).await?,
             Self::Introspect {
                 introspector,
                 issuer,
-                audience,
             } => {
                 let claims = introspector.claims(token).await?;
                 // The authorization server vouches for the token; whether it is meant for
@@ -62,12 +67,14 @@ impl Validator {
                 if &claims.iss != issuer {
                     return Err(Refusal::WrongIssuer);
                 }
-                if !claims.aud.contains(audience) {
-                    return Err(Refusal::WrongAudience);
-                }
-                Ok(Arc::new(claims))
+                Arc::new(claims)
             }
+        };
+        // RFC 9068 §4: `aud` must name the resource called.
+        if !claims.aud.contains(audience) {
+            return Err(Refusal::WrongAudience);
         }
+        Ok(claims)
     }
 }
 
@@ -80,10 +87,12 @@ pub(crate) struct JwtValidator {
 }
 
 impl JwtValidator {
-    pub(crate) fn new(keys: KeySet, issuer: &str, audience: &str) -> Self {
+    /// A validator of tokens from `issuer` meant for one of `audiences` (this server's
+    /// resources; which one a request needs is checked per request, [`Validator::validate`]).
+    pub(crate) fn new(keys: KeySet, issuer: &str, audiences: &[&str]) -> Self {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer]);
-        validation.set_audience(&[audience]);
+        validation.set_audience(audiences);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECS;
@@ -157,7 +166,8 @@ impl JwtValidator {
 }
 
 /// Tokens that passed every check, kept until they expire. A JWT cannot change: the same
-/// bytes verified once verify again, with the same key, issuer and audience. So a token seen
+/// bytes verified once verify again, with the same key, issuer and audiences (which of them
+/// a request needs is checked on every use). So a token seen
 /// before skips the signature check (the expensive part); its expiry is checked again on
 /// every use. Bounded: when full, expired entries go, and if none has expired, all go.
 /// Read-mostly, so a read-write lock; the claims are shared, not copied, per request.

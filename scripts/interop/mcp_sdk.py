@@ -9,7 +9,11 @@ with `resource` (RFC 8707), the `iss` check on the way back (RFC 9207), the code
 tool call with the token, and a refresh. The user's part (log in, approve) is played by the
 lab's headless browser, `oauth-lab approve`.
 
-Run by scripts/interop.sh: python mcp_sdk.py --issuer URL --oauth-lab PATH
+Then the same SDK client against the lab's own MCP endpoint (the resource server's /mcp): its
+tools need read, write or admin, and a call beyond the token's scope is answered 403
+`insufficient_scope`, from which the SDK steps up to a token with the scope it now needs.
+
+Run by scripts/interop.sh: python mcp_sdk.py --issuer URL --oauth-lab PATH --lab-mcp URL
 """
 
 import argparse
@@ -138,20 +142,28 @@ class MemoryStorage(TokenStorage):
         self.client_info = client_info
 
 
-async def run(issuer: str, oauth_lab: str) -> None:
-    resource = start_mcp_server(issuer, free_port())
-    say(f"the SDK's MCP server is at {resource}, protected by {issuer}")
-    callback = f"http://127.0.0.1:{free_port()}/callback"
-    answer: dict[str, str] = {}
+class User:
+    """The user at the browser: `oauth-lab approve` logs alice in and approves. Keeps the
+    scope of every authorization request the client made, and the redirect back."""
 
-    async def redirect_handler(url: str) -> None:
+    def __init__(self, oauth_lab: str, resource: str):
+        self.oauth_lab = oauth_lab
+        self.resource = resource
+        self.scopes_asked: list[str] = []
+        self.answer: dict[str, str] = {}
+
+    async def redirect_handler(self, url: str) -> None:
         query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
         assert query.get("code_challenge_method") == "S256", query
-        assert query.get("resource") == resource, query
-        say(f"the client opens /authorize (PKCE S256, resource={resource}); oauth-lab approve plays alice")
+        assert query.get("resource") == self.resource, query
+        self.scopes_asked.append(query.get("scope", ""))
+        say(
+            f"the client opens /authorize (PKCE S256, resource={self.resource}, "
+            f"scope={query.get('scope')}); oauth-lab approve plays alice"
+        )
         done = await asyncio.to_thread(
             subprocess.run,
-            [oauth_lab, "approve", url, "--username", "alice"],
+            [self.oauth_lab, "approve", url, "--username", "alice"],
             capture_output=True,
             text=True,
             timeout=60,
@@ -159,27 +171,37 @@ async def run(issuer: str, oauth_lab: str) -> None:
         if done.returncode != 0:
             raise SystemExit(f"oauth-lab approve failed: {done.stderr}")
         back = urllib.parse.urlsplit(done.stdout.strip())
-        answer.update(urllib.parse.parse_qsl(back.query))
+        self.answer = dict(urllib.parse.parse_qsl(back.query))
 
-    async def callback_handler() -> AuthorizationCodeResult:
+    async def callback_handler(self) -> AuthorizationCodeResult:
         return AuthorizationCodeResult(
-            code=answer["code"], state=answer.get("state"), iss=answer.get("iss")
+            code=self.answer["code"], state=self.answer.get("state"), iss=self.answer.get("iss")
         )
 
-    storage = MemoryStorage()
-    auth = OAuthClientProvider(
+
+def client_for(resource: str, user: User, storage: MemoryStorage) -> OAuthClientProvider:
+    """The SDK's OAuth client, told nothing but the MCP server's URL."""
+    return OAuthClientProvider(
         server_url=resource,
         client_metadata=OAuthClientMetadata(
             client_name="MCP Python SDK (lab interop)",
-            redirect_uris=[callback],
+            redirect_uris=[f"http://127.0.0.1:{free_port()}/callback"],
             grant_types=["authorization_code", "refresh_token"],
             response_types=["code"],
             token_endpoint_auth_method="none",
         ),
         storage=storage,
-        redirect_handler=redirect_handler,
-        callback_handler=callback_handler,
+        redirect_handler=user.redirect_handler,
+        callback_handler=user.callback_handler,
     )
+
+
+async def sdk_server(issuer: str, oauth_lab: str) -> None:
+    """The SDK's client and the SDK's server, the lab between them."""
+    resource = start_mcp_server(issuer, free_port())
+    say(f"the SDK's MCP server is at {resource}, protected by {issuer}")
+    storage = MemoryStorage()
+    auth = client_for(resource, User(oauth_lab, resource), storage)
     async with create_mcp_http_client(auth=auth) as http:
         async with streamable_http_client(resource, http_client=http) as (read, write):
             async with ClientSession(read, write) as session:
@@ -215,12 +237,46 @@ async def run(issuer: str, oauth_lab: str) -> None:
     say("refreshed with rotation; the new access token is still meant for the MCP server")
 
 
+async def lab_server(mcp: str, oauth_lab: str) -> None:
+    """The SDK's client and the lab's own MCP endpoint (the resource server's /mcp): a tool
+    call beyond the token's scope is a 403 `insufficient_scope`, and the SDK steps up."""
+    say(f"the lab's MCP endpoint is at {mcp}")
+    user = User(oauth_lab, mcp)
+    storage = MemoryStorage()
+    auth = client_for(mcp, user, storage)
+    async with create_mcp_http_client(auth=auth) as http:
+        async with streamable_http_client(mcp, http_client=http) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                tools = await session.list_tools()
+                names = sorted(tool.name for tool in tools.tools)
+                assert names == ["add_note", "list_notes", "stats"], names
+                listed = await session.call_tool("list_notes", {})
+                assert not listed.is_error, listed
+                say(f"tools {names}; list_notes with scope {user.scopes_asked[0]!r}")
+                added = await session.call_tool("add_note", {"text": "from the MCP SDK"})
+                assert not added.is_error, added
+                listed = await session.call_tool("list_notes", {})
+                assert "from the MCP SDK" in listed.content[0].text, listed
+    assert len(user.scopes_asked) == 2, user.scopes_asked
+    first, second = (set(scope.split()) for scope in user.scopes_asked)
+    assert "read" in first and "write" not in first, first
+    assert {"read", "write"} <= second, second
+    say(f"add_note answered 403 insufficient_scope; the SDK stepped up to {user.scopes_asked[1]!r}")
+
+
+async def run(issuer: str, oauth_lab: str, lab_mcp: str) -> None:
+    await sdk_server(issuer, oauth_lab)
+    await lab_server(lab_mcp, oauth_lab)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--issuer", required=True)
     parser.add_argument("--oauth-lab", required=True)
+    parser.add_argument("--lab-mcp", required=True, help="the lab resource server's /mcp")
     args = parser.parse_args()
-    asyncio.run(asyncio.wait_for(run(args.issuer, args.oauth_lab), timeout=120))
+    asyncio.run(asyncio.wait_for(run(args.issuer, args.oauth_lab, args.lab_mcp), timeout=180))
     say("passed")
 
 

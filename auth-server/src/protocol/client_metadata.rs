@@ -122,10 +122,14 @@ pub(crate) fn check_scope(scope: Option<&str>) -> Result<ScopeSet, Refusal> {
     Ok(scopes)
 }
 
+/// The most a self-registered client may have, as a set.
+pub(crate) fn ceiling() -> ScopeSet {
+    ScopeSet::parse(SELF_REGISTERED_CEILING).unwrap_or_default()
+}
+
 /// `scopes` cut to what a self-registered client may have, and what was cut.
 pub(crate) fn within_ceiling(scopes: &ScopeSet) -> (ScopeSet, ScopeSet) {
-    let ceiling = ScopeSet::parse(SELF_REGISTERED_CEILING).unwrap_or_default();
-    let kept = scopes.intersection(&ceiling);
+    let kept = scopes.intersection(&ceiling());
     let cut = scopes
         .iter()
         .filter(|s| !kept.contains(s.as_str()))

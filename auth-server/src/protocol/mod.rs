@@ -6,6 +6,7 @@
 pub(crate) mod client_auth;
 pub(crate) mod client_document;
 pub(crate) mod client_metadata;
+pub(crate) mod findings;
 pub(crate) mod grants;
 pub(crate) mod keys;
 pub(crate) mod password;

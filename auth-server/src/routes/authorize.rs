@@ -17,7 +17,8 @@ use crate::config::ClientDocuments;
 use crate::error::Internal;
 use crate::pages::{self, ClientIdentity, ErrorPage, LoginPage, PageError};
 use crate::protocol::client_document;
-use crate::protocol::client_metadata::redirect_uri_matches;
+use crate::protocol::client_metadata::{self, redirect_uri_matches};
+use crate::protocol::findings::{self, Finding};
 use crate::routes::address::ClientAddress;
 use crate::routes::page_flow::see_other;
 use crate::routes::redirect::{AuthorizationRedirect, ErrorRedirect};
@@ -67,6 +68,19 @@ async fn handle(
     };
     let refuse =
         |(code, description): Refusal| AuthorizeError::Redirect(back.with(code, description));
+    // The client's report: what this request shows of it, whether or not it goes on.
+    let graded = findings::of_authorization_request(
+        query.get("code_challenge"),
+        query.get("code_challenge_method"),
+        query.get("resource"),
+    );
+    for finding in graded {
+        let detail = match finding {
+            Finding::ResourceNotCanonical => query.get("resource").unwrap_or_default(),
+            _ => "",
+        };
+        store::record_finding(&state.db, client.client_id.as_str(), finding, detail).await?;
+    }
     // 3-9: what is asked for.
     check_no_repeated_parameter(&query).map_err(refuse)?;
     check_lengths(&query).map_err(refuse)?;
@@ -328,8 +342,12 @@ fn check_pkce(query: &Query) -> Result<CodeChallenge, Refusal> {
     CodeChallenge::parse(challenge).map_err(|e| invalid(e.to_string()))
 }
 
-/// 6. Every requested scope is known and allowed for this client (RFC 6749 §3.3);
-///    `offline_access` (OIDC Core §11) is allowed for every client.
+/// 6. Every requested scope is known and allowed for this client (RFC 6749 §3.3): those it
+///    was registered with, and `offline_access` (OIDC Core §11) for every client. A
+///    self-registered client may also ask for anything within the self-registration
+///    ceiling (never `admin`): an MCP client registers with the scope of its first
+///    challenge and asks for more with the same registration when a tool needs it (MCP
+///    authorization, scope challenge handling); the user's consent decides.
 fn check_scope(client: &Client, query: &Query) -> Result<ScopeSet, Refusal> {
     let invalid = |description: String| (AuthorizationErrorCode::InvalidScope, description);
     let requested = ScopeSet::parse(query.get("scope").unwrap_or(DEFAULT_SCOPE))
@@ -337,7 +355,10 @@ fn check_scope(client: &Client, query: &Query) -> Result<ScopeSet, Refusal> {
     if let Some(unknown) = requested.first_unknown() {
         return Err(invalid(format!("unknown scope {:?}", unknown.as_str())));
     }
-    let allowed = client.allowed_scopes.with_offline_access();
+    let mut allowed = client.allowed_scopes.with_offline_access();
+    if client.self_registered {
+        allowed = allowed.union(&client_metadata::ceiling());
+    }
     if !requested.is_subset(&allowed) {
         return Err(invalid(format!("this client may ask only for: {allowed}")));
     }

@@ -12,6 +12,7 @@ mod logout;
 pub(crate) mod page_flow;
 pub(crate) mod redirect;
 mod register;
+mod report;
 mod revocation;
 mod security;
 pub(crate) mod session;
@@ -69,6 +70,7 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
             get(clients::edit).post(clients::update),
         )
         .route("/clients/{client_id}/delete", post(clients::delete))
+        .route("/clients/{client_id}/report", get(report::report))
         .route("/consents/withdraw", post(clients::withdraw_consent))
         .layer(middleware::map_response(security::page_headers));
     server_kit::api_doc::with_document(api)

@@ -11,9 +11,11 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, no_store};
 use crate::protocol::client_metadata::{self, Metadata, Refusal, Registration, Source};
+use crate::protocol::findings::Finding;
 use crate::protocol::throttle::{self, REGISTRATION_PER_ADDRESS};
 use crate::routes::address::ClientAddress;
 use crate::state::AppState;
+use crate::store;
 
 /// RFC 7591 §3.2.1: the client as registered.
 #[derive(Debug, Serialize, ToSchema)]
@@ -88,27 +90,8 @@ pub(crate) async fn register(
         return Ok(refused(refusal));
     }
     // RFC 7591 §3: open registration may be rate-limited; every client is a row.
-    if let Some(wait) = throttle::take(
-        &state.db,
-        &REGISTRATION_PER_ADDRESS,
-        &[&address.as_string()],
-    )
-    .await?
-    {
-        tracing::warn!(ip = %address.0, "register: refused, too many registrations from this address");
-        let description = format!(
-            "more than {} {} within {} minutes; try again in {wait} s",
-            REGISTRATION_PER_ADDRESS.max,
-            REGISTRATION_PER_ADDRESS.what,
-            REGISTRATION_PER_ADDRESS.window_secs / 60
-        );
-        let body = ErrorResponse::new(AuthorizationErrorCode::TemporarilyUnavailable, description);
-        return Ok((
-            StatusCode::TOO_MANY_REQUESTS,
-            [(axum::http::header::RETRY_AFTER, wait.to_string())],
-            Json(body),
-        )
-            .into_response());
+    if let Some(refusal) = throttled(&state, &address).await? {
+        return Ok(refusal);
     }
 
     let (client_id, secret) = client_metadata::create_client(
@@ -124,6 +107,10 @@ pub(crate) async fn register(
         },
     )
     .await?;
+    if metadata.application_type.is_none() {
+        let finding = Finding::NoApplicationType;
+        store::record_finding(&state.db, &client_id, finding, "").await?;
+    }
     let name = metadata
         .client_name
         .as_deref()
@@ -152,4 +139,37 @@ pub(crate) async fn register(
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     no_store(&mut response);
     Ok(response)
+}
+
+/// `429` with `Retry-After` if `address` registered too many clients lately; else counts
+/// this registration against it.
+async fn throttled(
+    state: &AppState,
+    address: &ClientAddress,
+) -> Result<Option<Response>, ApiError> {
+    let Some(wait) = throttle::take(
+        &state.db,
+        &REGISTRATION_PER_ADDRESS,
+        &[&address.as_string()],
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    tracing::warn!(ip = %address.0, "register: refused, too many registrations from this address");
+    let description = format!(
+        "more than {} {} within {} minutes; try again in {wait} s",
+        REGISTRATION_PER_ADDRESS.max,
+        REGISTRATION_PER_ADDRESS.what,
+        REGISTRATION_PER_ADDRESS.window_secs / 60
+    );
+    let body = ErrorResponse::new(AuthorizationErrorCode::TemporarilyUnavailable, description);
+    Ok(Some(
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(axum::http::header::RETRY_AFTER, wait.to_string())],
+            Json(body),
+        )
+            .into_response(),
+    ))
 }

@@ -243,6 +243,7 @@ pub(crate) async fn delete_client(
             "authorization_requests",
             "grants",
             "consents",
+            "client_findings",
             "clients",
         ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE client_id = $1"))

@@ -5,6 +5,7 @@
 mod clients;
 mod codes;
 mod consents;
+mod findings;
 mod grants;
 mod keys;
 mod pending;
@@ -21,6 +22,7 @@ pub(crate) use clients::{
 };
 pub(crate) use codes::{CodeRecord, Redeemable, find_redeemable, insert_code};
 pub(crate) use consents::{consents_of, remember_consent, remembered_scope, withdraw_consent};
+pub(crate) use findings::{findings_of, record_finding};
 pub(crate) use grants::{Grant, find_grant, insert_grant, revoke_grant};
 pub(crate) use keys::{KeyRow, insert_key, public_keys, signing_key_at};
 pub(crate) use pending::{

@@ -5,6 +5,7 @@ mod accounts;
 mod authorize;
 mod bad_input;
 mod client_documents;
+mod client_report;
 mod discovery;
 mod durability;
 mod health;

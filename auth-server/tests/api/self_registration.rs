@@ -108,6 +108,25 @@ async fn a_self_registered_client_is_never_allowed_admin() {
 }
 
 #[tokio::test]
+async fn a_self_registered_client_may_ask_for_more_than_it_registered_within_the_ceiling_as_mcp_step_up_does()
+ {
+    let app = spawn_app().await;
+    let client = app
+        .registered(
+            json!({"client_name": "an MCP client", "token_endpoint_auth_method": "none",
+            "redirect_uris": ["http://127.0.0.1:9000/cb"], "scope": "read"}),
+        )
+        .await;
+    let client_id = client["client_id"].as_str().expect("id");
+    let path = authorize_path(client_id, "http://127.0.0.1:9000/cb", "read write");
+    let response = app.browser().get(&path).await;
+    assert_eq!(response.status(), StatusCode::OK, "the login page");
+    let path = authorize_path(client_id, "http://127.0.0.1:9000/cb", "read admin");
+    let response = app.browser().get(&path).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "never admin");
+}
+
+#[tokio::test]
 async fn a_registration_without_scope_may_ask_for_openid_profile_and_email_but_not_admin() {
     let app = spawn_app().await;
     let client = app.registered(json!({"token_endpoint_auth_method": "none", "redirect_uris": ["http://127.0.0.1:9000/cb"]}),

@@ -12,9 +12,12 @@ use reqwest::{Response, StatusCode};
 use server_kit::db::Db;
 use server_kit::with_db;
 use shared::client::{self, ClientConfig, Pending};
+use shared::form::form_encode;
 use shared::{ScopeSet, TokenResponse, demo};
 
 pub const AUDIENCE: &str = "http://localhost:8082";
+/// The MCP endpoint's resource identifier: the API's origin and `/mcp`.
+pub const MCP: &str = "http://localhost:8082/mcp";
 
 pub struct Lab {
     pub auth: String,
@@ -88,21 +91,43 @@ impl Lab {
     /// Logs `username` in through the real authorization code flow (the lab's headless
     /// browser and `shared::client`, as `oauth-lab flow` does) and returns the tokens.
     pub async fn tokens_for(&self, username: &str, password: &str, scope: &str) -> TokenResponse {
+        self.tokens_for_resource(username, password, scope, None)
+            .await
+    }
+
+    /// [`Lab::tokens_for`], the tokens asked for `resource` (RFC 8707) when one is named.
+    pub async fn tokens_for_resource(
+        &self,
+        username: &str,
+        password: &str,
+        scope: &str,
+        resource: Option<&str>,
+    ) -> TokenResponse {
         let config = ClientConfig::demo(&self.issuer);
         let pending = Pending::generate(ScopeSet::parse(scope).expect("scopes"));
-        let code = Browser::new(&self.auth)
-            .code("/authorize", &config, &pending, (username, password))
+        let mut params = client::authorization_params(&config, &pending);
+        params.extend(resource.map(|resource| ("resource", resource.to_owned())));
+        let mut browser = Browser::new(&self.auth);
+        let page = browser
+            .authorize("/authorize", &params)
+            .await
+            .expect("authorize");
+        let back = browser
+            .log_in_and_approve(page, (username, password))
             .await
             .unwrap_or_else(|why| panic!("a code for {username}: {why}"));
+        let query = back.split_once('?').map_or("", |(_, query)| query);
+        let code = client::check_callback(query, Some(&pending), &config).expect("a code");
+        let mut body = client::token_request_body(&config, &code, &pending.code_verifier);
+        if let Some(resource) = resource {
+            body.push('&');
+            body.push_str(&form_encode([("resource", resource)]));
+        }
         let response = self
             .http
             .post(format!("{}/token", self.auth))
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(client::token_request_body(
-                &config,
-                &code,
-                &pending.code_verifier,
-            ))
+            .body(body)
             .send()
             .await
             .expect("token");
@@ -120,6 +145,16 @@ impl Lab {
             .await
             .expect("sent");
         assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    /// An access token for alice with `scope`, for the MCP endpoint.
+    pub async fn mcp_token(&self, scope: &str) -> String {
+        let (alice, password) = demo::ACCOUNTS[0];
+        self.tokens_for_resource(alice, password, scope, Some(MCP))
+            .await
+            .access_token
+            .secret()
+            .to_owned()
     }
 
     /// An access token for alice with `scope`.

@@ -6,5 +6,6 @@ mod api;
 mod bad_input;
 mod helpers;
 mod introspection;
+mod mcp;
 mod startup;
 mod validation;

@@ -4,6 +4,7 @@
 use shared::{CodeChallenge, CodeVerifier, GrantType, TokenErrorCode, TokenRequestForm};
 
 use crate::error::ApiError;
+use crate::protocol::findings::Finding;
 use crate::protocol::grants::check_same_resource;
 use crate::protocol::tokens::{self, Issue};
 use crate::state::AppState;
@@ -96,6 +97,10 @@ async fn check_not_replayed(state: &AppState, record: &CodeRecord) -> Result<(),
 
 async fn replayed(state: &AppState, record: &CodeRecord) -> ApiError {
     if let Err(error) = store::revoke_grant(&state.db, &record.grant_id).await {
+        return error.into();
+    }
+    let finding = Finding::CodeReplayed;
+    if let Err(error) = store::record_finding(&state.db, &record.client_id, finding, "").await {
         return error.into();
     }
     tracing::warn!(

@@ -4,6 +4,7 @@
 use shared::{ScopeSet, TokenErrorCode, TokenRequestForm, TokenResponse};
 
 use crate::error::ApiError;
+use crate::protocol::findings::Finding;
 use crate::protocol::grants::check_same_resource;
 use crate::protocol::tokens::{self, Issue};
 use crate::state::AppState;
@@ -86,6 +87,10 @@ async fn check_not_reused(state: &AppState, row: &RefreshTokenRow) -> Result<(),
 
 async fn reused(state: &AppState, row: &RefreshTokenRow) -> ApiError {
     if let Err(error) = store::revoke_grant(&state.db, &row.grant_id).await {
+        return error.into();
+    }
+    let finding = Finding::RefreshTokenReplayed;
+    if let Err(error) = store::record_finding(&state.db, &row.client_id, finding, "").await {
         return error.into();
     }
     tracing::warn!(

@@ -1,0 +1,101 @@
+//! `GET /clients/{client_id}/report`: what the server saw a client do that OAuth 2.1 or the
+//! MCP authorization rules advise against (`protocol/findings.rs`). A page, or JSON for a
+//! request that accepts `application/json` (`oauth-lab clients report`). Open to anyone,
+//! like the client's id: it holds no secret, only what the client sent.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::pages::{self, ErrorPage, PageError, ReportLine, ReportPage};
+use crate::state::AppState;
+use crate::store;
+
+/// The report as JSON.
+#[derive(Debug, Serialize)]
+struct Report<'a> {
+    client_id: &'a str,
+    client_name: &'a str,
+    findings: Vec<FindingJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct FindingJson {
+    finding: &'static str,
+    clause: &'static str,
+    count: i64,
+    /// Seconds since 1970.
+    first_seen: i64,
+    last_seen: i64,
+    /// The latest value that showed it (empty when there is nothing to show).
+    detail: String,
+}
+
+pub(crate) async fn report(
+    State(state): State<AppState>,
+    Path(client_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/json"));
+    let Some(client) = store::find_client(&state.db, &client_id).await? else {
+        let description = format!("no client has the id {client_id:?}");
+        if wants_json {
+            let body = serde_json::json!({"error": "not_found", "error_description": description});
+            return Ok((StatusCode::NOT_FOUND, Json(body)).into_response());
+        }
+        return Err(ErrorPage::new(StatusCode::NOT_FOUND, "No such client", description).into());
+    };
+    let found = store::findings_of(&state.db, &client_id).await?;
+    if wants_json {
+        let findings = found
+            .into_iter()
+            .map(|recorded| FindingJson {
+                finding: recorded.finding.name(),
+                clause: recorded.finding.clause(),
+                count: recorded.count,
+                first_seen: recorded.first_seen,
+                last_seen: recorded.last_seen,
+                detail: recorded.detail,
+            })
+            .collect();
+        let report = Report {
+            client_id: &client_id,
+            client_name: &client.name,
+            findings,
+        };
+        return Ok(Json(report).into_response());
+    }
+    let now = server_kit::unix_now();
+    let findings = found
+        .into_iter()
+        .map(|recorded| ReportLine {
+            finding: recorded.finding.name(),
+            clause: recorded.finding.clause(),
+            count: recorded.count,
+            last_seen_ago: ago(now - recorded.last_seen),
+            detail: recorded.detail,
+        })
+        .collect();
+    let page = ReportPage {
+        name: &client.name,
+        client_id: &client_id,
+        self_registered: client.self_registered,
+        findings,
+    };
+    Ok(pages::render(StatusCode::OK, &page)?)
+}
+
+/// `seconds` ago, in the largest unit that fits.
+fn ago(seconds: i64) -> String {
+    match seconds.max(0) {
+        s @ 0..60 => format!("{s} s ago"),
+        s @ 60..3600 => format!("{} min ago", s / 60),
+        s @ 3600..86_400 => format!("{} h ago", s / 3600),
+        s => format!("{} days ago", s / 86_400),
+    }
+}
