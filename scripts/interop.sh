@@ -4,8 +4,8 @@
 # server checking the lab's tokens by introspection) and its MCP client, with the lab as the
 # authorization server, started as `scripts/lab.sh` starts it (any local resource, client
 # metadata documents on this machine); then the SDK's client against the lab resource
-# server's own MCP endpoint, with a scope step-up. The user's part is played by
-# `oauth-lab approve`.
+# server's own MCP endpoint, with a scope step-up; then with a Client ID Metadata Document
+# served over https. The user's part is played by `oauth-lab approve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -14,9 +14,12 @@ cargo build -p auth-server -p resource-server -p lab-cli --locked
 # CI builds into its own CARGO_TARGET_DIR: ask cargo where the binaries are.
 bin=$(target_dir)/debug
 interop=$(mktemp -d)
+# A throwaway CA for the https server of the client metadata document; the authorization
+# server trusts it.
+"$LAB_MCP_VENV/bin/python" scripts/interop/local_ca.py "$interop"
 auth_port=$(free_port)
 RUST_LOG=warn "$bin/auth-server" --addr "127.0.0.1:$auth_port" \
-  --database-url "sqlite://$interop/auth.db" \
+  --database-url "sqlite://$interop/auth.db" --trust-ca "$interop/ca.pem" \
   --any-loopback-resource --client-metadata-documents lab >"$interop/auth.log" 2>&1 &
 auth_pid=$!
 resource_port=$(free_port)
@@ -29,7 +32,7 @@ wait_healthy "http://127.0.0.1:$auth_port" 10 "$interop"
 wait_healthy "http://127.0.0.1:$resource_port" 10 "$interop"
 if ! "$LAB_MCP_VENV/bin/python" scripts/interop/mcp_sdk.py \
   --issuer "http://localhost:$auth_port" --oauth-lab "$bin/oauth-lab" \
-  --lab-mcp "http://localhost:$resource_port/mcp"; then
+  --lab-mcp "http://localhost:$resource_port/mcp" --tls-dir "$interop"; then
   for log in "$interop"/*.log; do
     echo "$log:" >&2
     cat "$log" >&2

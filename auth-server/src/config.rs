@@ -73,6 +73,13 @@ pub struct Config {
     #[arg(long, env = "AUTH_SERVER_ANY_LOOPBACK_RESOURCE", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub any_loopback_resource: bool,
 
+    /// A JSON file of resources with their names, the scopes each understands and the
+    /// lifetime of its access tokens: `{"resources": [{"resource": "http://localhost:3001/mcp",
+    /// "name": "My MCP server", "scopes": "read write", "access_token_ttl": 120}]}`. A
+    /// resource also named by a flag takes its description from here.
+    #[arg(long, env = "AUTH_SERVER_RESOURCES_FILE")]
+    pub resources_file: Option<std::path::PathBuf>,
+
     /// Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document; the
     /// preferred registration of MCP clients): a `client_id` that is a URL is fetched at
     /// `/authorize`, and the client metadata it holds is the client's registration.
@@ -83,6 +90,13 @@ pub struct Config {
         default_value_t = ClientDocuments::On
     )]
     pub client_metadata_documents: ClientDocuments,
+
+    /// A PEM file of root certificates this server trusts, besides the public ones, when it
+    /// fetches a client metadata document over https: the local certificate authority of a
+    /// development setup, so a client under development can serve its document over https
+    /// on this machine (with `--client-metadata-documents lab`).
+    #[arg(long, env = "AUTH_SERVER_TRUST_CA")]
+    pub trust_ca: Option<std::path::PathBuf>,
 
     /// Lifetime of an authorization code, in seconds (RFC 6749 §4.1.2 recommends at most 10 minutes).
     #[arg(long, env = "AUTH_SERVER_CODE_TTL", default_value_t = 600)]

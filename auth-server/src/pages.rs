@@ -147,6 +147,48 @@ pub(crate) struct LogoutPage<'a> {
     pub state: &'a str,
 }
 
+/// The operator's page of protected resources (`routes/resources.rs`).
+#[derive(Debug, Template)]
+#[template(path = "resources.html")]
+pub(crate) struct ResourcesPage<'a> {
+    pub username: &'a str,
+    pub csrf_token: &'a str,
+    pub any_loopback: bool,
+    pub resources: Vec<ResourceLine>,
+    pub max_ttl: i64,
+    pub form: ResourceForm,
+    pub error: Option<&'a str>,
+}
+
+/// One resource on the resources page.
+#[derive(Debug)]
+pub(crate) struct ResourceLine {
+    pub identifier: String,
+    pub name: String,
+    pub default: bool,
+    /// "read write", or "any".
+    pub scopes: String,
+    /// "120 s", or "300 s (the server's)".
+    pub lifetime: String,
+    pub source: &'static str,
+    pub last_seen_ago: Option<String>,
+    /// Recorded in the database (not a flag or the file).
+    pub removable: bool,
+}
+
+/// The resources page's form, as submitted (or empty).
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct ResourceForm {
+    #[serde(default)]
+    pub resource: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub scopes: String,
+    #[serde(default)]
+    pub access_token_ttl: String,
+}
+
 /// A client's report (`routes/report.rs`).
 #[derive(Debug, Template)]
 #[template(path = "report.html")]
@@ -275,4 +317,14 @@ pub(crate) async fn style_sheet() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         include_str!("../assets/style.css"),
     )
+}
+
+/// `seconds` ago, in the largest unit that fits.
+pub(crate) fn ago(seconds: i64) -> String {
+    match seconds.max(0) {
+        s @ 0..60 => format!("{s} s ago"),
+        s @ 60..3600 => format!("{} min ago", s / 60),
+        s @ 3600..86_400 => format!("{} h ago", s / 3600),
+        s => format!("{} days ago", s / 86_400),
+    }
 }

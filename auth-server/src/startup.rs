@@ -13,6 +13,7 @@ use crate::config::{Cli, ClientDocuments, Command, Config};
 use crate::error::Internal;
 use crate::protocol::keys::SigningKeys;
 use crate::protocol::password::Passwords;
+use crate::protocol::resources::{Registry, Resource, ResourcesFile, Source, check_identifier};
 use crate::state::{AppState, Settings};
 use crate::{SERVICE, purge, routes, seed};
 
@@ -32,6 +33,12 @@ pub enum StartupError {
         "--client-metadata-documents lab lets this server fetch documents from this machine, which is safe only when it listens on loopback itself; --addr {0} does not. Listen on 127.0.0.1 or [::1], or use --client-metadata-documents on"
     )]
     LoopbackDocumentsOffLoopback(SocketAddr),
+    #[error(
+        "--trust-ca {path}: {why}; give a PEM file of one or more certificates (-----BEGIN CERTIFICATE-----)"
+    )]
+    TrustCa { path: String, why: String },
+    #[error("{0}")]
+    Resources(String),
     #[error("cannot prepare the database (keys, demo data): {0}")]
     Prepare(#[from] Internal),
 }
@@ -52,6 +59,17 @@ impl Application {
         {
             return Err(StartupError::LoopbackDocumentsOffLoopback(config.addr));
         }
+        let trusted_roots = config
+            .trust_ca
+            .as_deref()
+            .map(trusted_roots)
+            .transpose()?
+            .unwrap_or_default();
+        let resources = Registry::new(
+            configured_resources(&config)?,
+            config.any_loopback_resource,
+            seconds(config.access_token_ttl),
+        );
         let server = Server::bind(config.addr, SERVICE).await?;
         let db = open_database(&config.database_url).await?;
         if config.issuer.is_none() && matches!(db, Db::Postgres(_)) {
@@ -76,17 +94,14 @@ impl Application {
             keys: Arc::new(keys),
             settings: Arc::new(Settings {
                 issuer: issuer.clone(),
-                resources: std::iter::once(config.default_resource.clone())
-                    .chain(config.resources)
-                    .collect(),
-                any_loopback_resource: config.any_loopback_resource,
-                default_resource: config.default_resource,
+                resources,
                 code_ttl: seconds(config.code_ttl),
                 access_token_ttl: seconds(config.access_token_ttl),
                 refresh_token_ttl: seconds(config.refresh_token_ttl),
                 dynamic_registration: config.dynamic_registration,
                 client_metadata_documents: config.client_metadata_documents,
                 trusted_proxies: config.trusted_proxies,
+                trusted_roots,
             }),
             passwords: Arc::new(Passwords::default()),
         };
@@ -171,4 +186,62 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+/// The certificates of the PEM file `path` (`--trust-ca`).
+fn trusted_roots(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, StartupError> {
+    let refuse = |why: String| StartupError::TrustCa {
+        path: path.display().to_string(),
+        why,
+    };
+    let pem = std::fs::read(path).map_err(|e| refuse(format!("cannot read it: {e}")))?;
+    let roots = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| refuse(format!("not PEM certificates: {e}")))?;
+    if roots.is_empty() {
+        return Err(refuse("it holds no certificate".to_owned()));
+    }
+    Ok(roots)
+}
+
+/// The resources of the flags (the default first) and of `--resources-file`: a resource in
+/// both takes its description from the file.
+fn configured_resources(config: &Config) -> Result<Vec<Resource>, StartupError> {
+    let max_ttl = seconds(config.access_token_ttl);
+    let mut described = Vec::new();
+    if let Some(path) = &config.resources_file {
+        let refuse = |why: String| {
+            StartupError::Resources(format!("--resources-file {}: {why}", path.display()))
+        };
+        let text =
+            std::fs::read_to_string(path).map_err(|e| refuse(format!("cannot read it: {e}")))?;
+        let file: ResourcesFile = serde_json::from_str(&text).map_err(|e| {
+            refuse(format!(
+                "{e}; it must be JSON like {{\"resources\": [{{\"resource\": \"http://localhost:3001/mcp\", \"name\": \"My MCP server\", \"scopes\": \"read write\", \"access_token_ttl\": 120}}]}}"
+            ))
+        })?;
+        for resource in &file.resources {
+            described.push(resource.check(Source::File, max_ttl).map_err(refuse)?);
+        }
+    }
+    let mut configured = Vec::new();
+    for identifier in std::iter::once(&config.default_resource).chain(&config.resources) {
+        check_identifier(identifier).map_err(|why| {
+            StartupError::Resources(format!("--default-resource or --resource {why}"))
+        })?;
+        let resource = described
+            .iter()
+            .find(|r| &r.identifier == identifier)
+            .cloned()
+            .unwrap_or_else(|| Resource::named_by(identifier, Source::Flag));
+        configured.push(resource);
+    }
+    for resource in described {
+        if !configured
+            .iter()
+            .any(|r| r.identifier == resource.identifier)
+        {
+            configured.push(resource);
+        }
+    }
+    Ok(configured)
 }

@@ -13,14 +13,21 @@ Then the same SDK client against the lab's own MCP endpoint (the resource server
 tools need read, write or admin, and a call beyond the token's scope is answered 403
 `insufficient_scope`, from which the SDK steps up to a token with the scope it now needs.
 
-Run by scripts/interop.sh: python mcp_sdk.py --issuer URL --oauth-lab PATH --lab-mcp URL
+Last, the same client with a Client ID Metadata Document instead of a registration: the
+document is served over https on this machine, and the lab fetches it at /authorize.
+
+Run by scripts/interop.sh:
+python mcp_sdk.py --issuer URL --oauth-lab PATH --lab-mcp URL --tls-dir DIR
 """
 
 import argparse
 import asyncio
 import base64
+import http.server
 import json
+import pathlib
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -150,6 +157,7 @@ class User:
         self.oauth_lab = oauth_lab
         self.resource = resource
         self.scopes_asked: list[str] = []
+        self.client_ids: list[str] = []
         self.answer: dict[str, str] = {}
 
     async def redirect_handler(self, url: str) -> None:
@@ -157,6 +165,7 @@ class User:
         assert query.get("code_challenge_method") == "S256", query
         assert query.get("resource") == self.resource, query
         self.scopes_asked.append(query.get("scope", ""))
+        self.client_ids.append(query.get("client_id", ""))
         say(
             f"the client opens /authorize (PKCE S256, resource={self.resource}, "
             f"scope={query.get('scope')}); oauth-lab approve plays alice"
@@ -179,13 +188,20 @@ class User:
         )
 
 
-def client_for(resource: str, user: User, storage: MemoryStorage) -> OAuthClientProvider:
-    """The SDK's OAuth client, told nothing but the MCP server's URL."""
+def client_for(
+    resource: str,
+    user: User,
+    storage: MemoryStorage,
+    redirect_uri: str | None = None,
+    client_metadata_url: str | None = None,
+) -> OAuthClientProvider:
+    """The SDK's OAuth client, told nothing but the MCP server's URL (and, for a client with
+    a metadata document, the document's URL)."""
     return OAuthClientProvider(
         server_url=resource,
         client_metadata=OAuthClientMetadata(
             client_name="MCP Python SDK (lab interop)",
-            redirect_uris=[f"http://127.0.0.1:{free_port()}/callback"],
+            redirect_uris=[redirect_uri or f"http://127.0.0.1:{free_port()}/callback"],
             grant_types=["authorization_code", "refresh_token"],
             response_types=["code"],
             token_endpoint_auth_method="none",
@@ -193,7 +209,45 @@ def client_for(resource: str, user: User, storage: MemoryStorage) -> OAuthClient
         storage=storage,
         redirect_handler=user.redirect_handler,
         callback_handler=user.callback_handler,
+        client_metadata_url=client_metadata_url,
     )
+
+
+def serve_document(tls_dir: pathlib.Path, redirect_uri: str) -> str:
+    """Serves the SDK client's metadata document over https on this machine (the
+    certificate is signed by the CA the authorization server trusts, `--trust-ca`); returns
+    its URL, which is the client's id."""
+    port = free_port()
+    url = f"https://127.0.0.1:{port}/mcp-client.json"
+    document = json.dumps(
+        {
+            "client_id": url,
+            "client_name": "MCP Python SDK (metadata document)",
+            "redirect_uris": [redirect_uri],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "none",
+            "application_type": "native",
+        }
+    ).encode()
+
+    class Document(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(document)))
+            self.end_headers()
+            self.wfile.write(document)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Document)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tls_dir / "server.pem", tls_dir / "server.key")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return url
 
 
 async def sdk_server(issuer: str, oauth_lab: str) -> None:
@@ -202,8 +256,8 @@ async def sdk_server(issuer: str, oauth_lab: str) -> None:
     say(f"the SDK's MCP server is at {resource}, protected by {issuer}")
     storage = MemoryStorage()
     auth = client_for(resource, User(oauth_lab, resource), storage)
-    async with create_mcp_http_client(auth=auth) as http:
-        async with streamable_http_client(resource, http_client=http) as (read, write):
+    async with create_mcp_http_client(auth=auth) as http_client:
+        async with streamable_http_client(resource, http_client=http_client) as (read, write):
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 tools = await session.list_tools()
@@ -244,8 +298,8 @@ async def lab_server(mcp: str, oauth_lab: str) -> None:
     user = User(oauth_lab, mcp)
     storage = MemoryStorage()
     auth = client_for(mcp, user, storage)
-    async with create_mcp_http_client(auth=auth) as http:
-        async with streamable_http_client(mcp, http_client=http) as (read, write):
+    async with create_mcp_http_client(auth=auth) as http_client:
+        async with streamable_http_client(mcp, http_client=http_client) as (read, write):
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 tools = await session.list_tools()
@@ -265,9 +319,33 @@ async def lab_server(mcp: str, oauth_lab: str) -> None:
     say(f"add_note answered 403 insufficient_scope; the SDK stepped up to {user.scopes_asked[1]!r}")
 
 
-async def run(issuer: str, oauth_lab: str, lab_mcp: str) -> None:
+async def document_client(mcp: str, oauth_lab: str, tls_dir: pathlib.Path) -> None:
+    """The SDK's client with a Client ID Metadata Document instead of a registration: the
+    lab advertises them, so the SDK sends its document's URL as `client_id`, and the lab
+    fetches the document (over https) before the user sees anything."""
+    redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
+    document = serve_document(tls_dir, redirect_uri)
+    say(f"the client's metadata document is at {document}")
+    user = User(oauth_lab, mcp)
+    storage = MemoryStorage()
+    auth = client_for(mcp, user, storage, redirect_uri, client_metadata_url=document)
+    async with create_mcp_http_client(auth=auth) as http_client:
+        async with streamable_http_client(mcp, http_client=http_client) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                listed = await session.call_tool("list_notes", {})
+                assert not listed.is_error, listed
+    assert storage.client_info is not None and storage.client_info.client_id == document, (
+        storage.client_info
+    )
+    assert user.client_ids == [document], user.client_ids
+    say("no registration: the client's id was its document's URL, and the lab accepted it")
+
+
+async def run(issuer: str, oauth_lab: str, lab_mcp: str, tls_dir: pathlib.Path) -> None:
     await sdk_server(issuer, oauth_lab)
     await lab_server(lab_mcp, oauth_lab)
+    await document_client(lab_mcp, oauth_lab, tls_dir)
 
 
 def main() -> None:
@@ -275,8 +353,15 @@ def main() -> None:
     parser.add_argument("--issuer", required=True)
     parser.add_argument("--oauth-lab", required=True)
     parser.add_argument("--lab-mcp", required=True, help="the lab resource server's /mcp")
+    parser.add_argument(
+        "--tls-dir",
+        required=True,
+        type=pathlib.Path,
+        help="server.pem and server.key, signed by the CA the authorization server trusts",
+    )
     args = parser.parse_args()
-    asyncio.run(asyncio.wait_for(run(args.issuer, args.oauth_lab, args.lab_mcp), timeout=180))
+    run_all = run(args.issuer, args.oauth_lab, args.lab_mcp, args.tls_dir)
+    asyncio.run(asyncio.wait_for(run_all, timeout=180))
     say("passed")
 
 

@@ -96,7 +96,7 @@ pub(crate) async fn client(
         )));
     }
     // 3-4.
-    let fetched = match fetch(&url, lab).await {
+    let fetched = match fetch(&url, lab, &state.settings.trusted_roots).await {
         Ok(fetched) => fetched,
         Err(why) => {
             tracing::info!(
@@ -226,14 +226,22 @@ struct Fetched {
     fresh_secs: i64,
 }
 
-/// 3-4. Resolves and checks the host, then fetches the document from the checked address.
-async fn fetch(url: &url::Url, lab: bool) -> Result<Fetched, String> {
+/// 3-4. Resolves and checks the host, then fetches the document from the checked address
+/// (over https, trusting the public roots and `trusted_roots`).
+async fn fetch(
+    url: &url::Url,
+    lab: bool,
+    trusted_roots: &[reqwest::Certificate],
+) -> Result<Fetched, String> {
     let addresses = reachable_addresses(url, lab).await?;
     let mut http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(FETCH_TIMEOUT)
         .no_proxy()
         .user_agent(concat!("oauth-lab-auth-server/", env!("CARGO_PKG_VERSION")));
+    for root in trusted_roots {
+        http = http.add_root_certificate(root.clone());
+    }
     if let Some(url::Host::Domain(domain)) = url.host() {
         http = http.resolve_to_addrs(domain, &addresses);
     }

@@ -10,5 +10,6 @@ pub(crate) mod findings;
 pub(crate) mod grants;
 pub(crate) mod keys;
 pub(crate) mod password;
+pub(crate) mod resources;
 pub(crate) mod throttle;
 pub(crate) mod tokens;

@@ -56,7 +56,11 @@ pub(crate) async fn issue(
 ) -> Result<Option<TokenResponse>, Internal> {
     let grant = issue.grant;
     let now = server_kit::unix_now();
-    let ttl = state.settings.access_token_ttl;
+    let ttl = state
+        .settings
+        .resources
+        .access_token_ttl(&state.db, &grant.resource)
+        .await?;
     // RFC 9068 §2.2: `sub` is the user, or the client itself for client credentials.
     let sub = grant.user_id.as_deref().unwrap_or(&grant.client_id);
     // RFC 9068 §3 / RFC 8707: the token is for the grant's resource. With `openid` it is

@@ -87,7 +87,9 @@ async fn handle(
     check_response_type(&query).map_err(refuse)?;
     let challenge = check_pkce(&query).map_err(refuse)?;
     let scope = check_scope(&client, &query).map_err(refuse)?;
-    let resource = check_resource(state, &query).map_err(refuse)?;
+    let resource = check_resource(state, &query, &scope)
+        .await?
+        .map_err(refuse)?;
     let prompt = check_prompt(&query).map_err(refuse)?;
     let max_age = check_max_age(&query).map_err(refuse)?;
     tracing::info!(
@@ -366,19 +368,30 @@ fn check_scope(client: &Client, query: &Query) -> Result<ScopeSet, Refusal> {
 }
 
 /// 7. RFC 8707 §2: `resource`, if present, names a resource this server knows; it becomes
-///    the token's audience. Without it, tokens are for the lab's resource server.
-fn check_resource(state: &AppState, query: &Query) -> Result<String, Refusal> {
+///    the token's audience. Without it, tokens are for the default resource. Every scope
+///    asked that is about a resource is one this resource understands (RFC 6749 §3.3).
+async fn check_resource(
+    state: &AppState,
+    query: &Query,
+    scope: &ScopeSet,
+) -> Result<Result<String, Refusal>, Internal> {
     let requested = query.get("resource");
-    state
-        .settings
-        .resource(requested)
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            (
-                AuthorizationErrorCode::InvalidTarget,
-                format!("unknown resource {:?}", requested.unwrap_or_default()),
-            )
-        })
+    let Some(resource) = state.settings.resources.find(&state.db, requested).await? else {
+        return Ok(Err((
+            AuthorizationErrorCode::InvalidTarget,
+            format!("unknown resource {:?}", requested.unwrap_or_default()),
+        )));
+    };
+    if let Some(not_understood) = resource.not_understood(scope) {
+        return Ok(Err((
+            AuthorizationErrorCode::InvalidScope,
+            format!(
+                "the resource {} does not understand the scope {not_understood}",
+                resource.identifier
+            ),
+        )));
+    }
+    Ok(Ok(resource.identifier))
 }
 
 /// What `prompt` asks for (OIDC Core §3.1.2.1).

@@ -361,7 +361,10 @@ fn new_form() -> ClientForm {
     }
 }
 
-async fn user_of(state: &AppState, session: &Session) -> Result<Option<User>, PageError> {
+pub(crate) async fn user_of(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<User>, PageError> {
     match session.user_id.as_deref() {
         Some(id) => Ok(store::find_user(&state.db, id).await?),
         None => Ok(None),
@@ -369,7 +372,7 @@ async fn user_of(state: &AppState, session: &Session) -> Result<Option<User>, Pa
 }
 
 /// A form post from a logged-in session with its CSRF token.
-async fn logged_in(
+pub(crate) async fn logged_in(
     state: &AppState,
     jar: &CookieJar,
     csrf_token: Option<&str>,

@@ -13,6 +13,7 @@ pub(crate) mod page_flow;
 pub(crate) mod redirect;
 mod register;
 mod report;
+mod resources;
 mod revocation;
 mod security;
 pub(crate) mod session;
@@ -72,6 +73,8 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
         .route("/clients/{client_id}/delete", post(clients::delete))
         .route("/clients/{client_id}/report", get(report::report))
         .route("/consents/withdraw", post(clients::withdraw_consent))
+        .route("/resources", get(resources::list).post(resources::save))
+        .route("/resources/delete", post(resources::delete))
         .layer(middleware::map_response(security::page_headers));
     server_kit::api_doc::with_document(api)
         .route("/assets/style.css", get(pages::style_sheet))

@@ -77,7 +77,7 @@ pub(crate) async fn report(
             finding: recorded.finding.name(),
             clause: recorded.finding.clause(),
             count: recorded.count,
-            last_seen_ago: ago(now - recorded.last_seen),
+            last_seen_ago: pages::ago(now - recorded.last_seen),
             detail: recorded.detail,
         })
         .collect();
@@ -88,14 +88,4 @@ pub(crate) async fn report(
         findings,
     };
     Ok(pages::render(StatusCode::OK, &page)?)
-}
-
-/// `seconds` ago, in the largest unit that fits.
-fn ago(seconds: i64) -> String {
-    match seconds.max(0) {
-        s @ 0..60 => format!("{s} s ago"),
-        s @ 60..3600 => format!("{} min ago", s / 60),
-        s @ 3600..86_400 => format!("{} h ago", s / 3600),
-        s => format!("{} days ago", s / 86_400),
-    }
 }

@@ -10,6 +10,7 @@ mod grants;
 mod keys;
 mod pending;
 mod purge;
+mod resources;
 mod sessions;
 mod throttle;
 mod tokens;
@@ -29,6 +30,9 @@ pub(crate) use pending::{
     PendingRequest, find_request, insert_request, move_requests, take_request,
 };
 pub(crate) use purge::purge_expired;
+pub(crate) use resources::{
+    delete_resource, find_resource, save_resource, saw_resource, stored_resources,
+};
 pub(crate) use sessions::{Session, delete_session, find_session, insert_session};
 pub(crate) use throttle::{give_back_unit, reset_units, take_unit};
 pub(crate) use tokens::{

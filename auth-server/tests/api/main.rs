@@ -21,6 +21,7 @@ mod races;
 mod register;
 mod remembered_consent;
 mod replicas;
+mod resource_registry;
 mod resources;
 mod self_registration;
 mod self_service;

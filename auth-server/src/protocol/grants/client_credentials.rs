@@ -37,14 +37,31 @@ pub(crate) async fn client_credentials(
     }
     let resource = state
         .settings
-        .resource(form.resource.as_deref())
+        .resources
+        .find(&state.db, form.resource.as_deref())
+        .await?
         .ok_or_else(|| ApiError::new(TokenErrorCode::InvalidTarget, "unknown resource"))?;
+    if let Some(not_understood) = resource.not_understood(&scope) {
+        return Err(ApiError::new(
+            TokenErrorCode::InvalidScope,
+            format!(
+                "the resource {} does not understand the scope {not_understood}",
+                resource.identifier
+            ),
+        ));
+    }
     // RFC 6749 §4.4: no user authorized anything, so there is no grant to remember: no
     // refresh token hangs off it (§4.4.3) and nothing else can be issued under it. The
     // access-token row alone carries what revocation (RFC 7009), introspection (RFC 7662)
     // and the deletion of the client need, so no grant row is written (one statement less
     // per token).
-    let grant = Grant::new(client.client_id.as_str(), None, &scope, resource, None);
+    let grant = Grant::new(
+        client.client_id.as_str(),
+        None,
+        &scope,
+        &resource.identifier,
+        None,
+    );
     let response = tokens::issue(
         state,
         &Issue {

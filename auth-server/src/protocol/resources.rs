@@ -1,0 +1,338 @@
+//! The protected resources this server issues tokens for (RFC 8707): each with its
+//! identifier (the tokens' `aud`), a name for people, the scopes it understands and the
+//! lifetime of its access tokens. They come from four places, looked up in this order:
+//! the flags (`--default-resource`, `--resource`), the file `--resources-file`, the
+//! operator's page (`/resources`), and, with `--any-loopback-resource`, any resource on
+//! this machine, recorded the first time a client names it so the page shows it.
+
+use serde::Deserialize;
+use server_kit::db::Db;
+use shared::ScopeSet;
+
+use crate::error::Internal;
+use crate::store;
+
+/// Scopes about the user and the session, not about a resource: every resource accepts
+/// tokens that carry them.
+const IDENTITY_SCOPES: [&str; 4] = ["openid", "profile", "email", shared::scope::OFFLINE_ACCESS];
+
+/// Where a resource was configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    Flag,
+    File,
+    /// Added on the `/resources` page.
+    Operator,
+    /// A resource on this machine a client named (`--any-loopback-resource`).
+    Seen,
+}
+
+impl Source {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Flag => "flag",
+            Self::File => "resources file",
+            Self::Operator => "operator",
+            Self::Seen => "seen on this machine",
+        }
+    }
+}
+
+/// A protected resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Resource {
+    pub identifier: String,
+    pub name: String,
+    /// The scopes it understands, besides the identity ones; `None`: any this server knows.
+    pub scopes: Option<ScopeSet>,
+    /// Its access tokens' lifetime in seconds; `None`: `--access-token-ttl`. Never longer
+    /// (a replaced signing key is retired after that long).
+    pub access_token_ttl: Option<i64>,
+    pub source: Source,
+}
+
+impl Resource {
+    /// A resource known by its identifier only.
+    pub(crate) fn named_by(identifier: &str, source: Source) -> Self {
+        Self {
+            identifier: identifier.to_owned(),
+            name: identifier.to_owned(),
+            scopes: None,
+            access_token_ttl: None,
+            source,
+        }
+    }
+
+    /// The scopes of `requested` this resource does not understand, if any.
+    pub(crate) fn not_understood(&self, requested: &ScopeSet) -> Option<ScopeSet> {
+        let understood = self.scopes.as_ref()?;
+        let missing: ScopeSet = requested
+            .iter()
+            .filter(|scope| {
+                !IDENTITY_SCOPES.contains(&scope.as_str()) && !understood.contains(scope.as_str())
+            })
+            .cloned()
+            .collect();
+        (!missing.is_empty()).then_some(missing)
+    }
+}
+
+/// The resources of the flags and the file, and whether any resource on this machine is
+/// accepted.
+#[derive(Debug)]
+pub(crate) struct Registry {
+    /// The default resource first.
+    configured: Vec<Resource>,
+    any_loopback: bool,
+    /// `--access-token-ttl`: no resource's tokens live longer.
+    max_ttl: i64,
+}
+
+impl Registry {
+    pub(crate) fn new(configured: Vec<Resource>, any_loopback: bool, max_ttl: i64) -> Self {
+        Self {
+            configured,
+            any_loopback,
+            max_ttl,
+        }
+    }
+
+    /// The resource tokens are for when a client names none.
+    pub(crate) fn default_resource(&self) -> &Resource {
+        &self.configured[0]
+    }
+
+    /// `--access-token-ttl`: the longest any resource's tokens live.
+    pub(crate) fn max_ttl(&self) -> i64 {
+        self.max_ttl
+    }
+
+    /// Whether any resource on this machine is accepted (`--any-loopback-resource`).
+    pub(crate) fn any_loopback(&self) -> bool {
+        self.any_loopback
+    }
+
+    /// The resources of the flags and the file, the default first.
+    pub(crate) fn configured(&self) -> &[Resource] {
+        &self.configured
+    }
+
+    /// RFC 8707 §2: the resource a client named, or the default. `None` when the server
+    /// does not know it (`invalid_target`). Known: configured (flags, file), added by the
+    /// operator, or, with `--any-loopback-resource`, any resource on this machine (then
+    /// recorded). Compared exactly: a final `/` or another case is another resource.
+    pub(crate) async fn find(
+        &self,
+        db: &Db,
+        requested: Option<&str>,
+    ) -> Result<Option<Resource>, Internal> {
+        let Some(identifier) = requested else {
+            return Ok(Some(self.default_resource().clone()));
+        };
+        if let Some(known) = self.configured.iter().find(|r| r.identifier == identifier) {
+            return Ok(Some(known.clone()));
+        }
+        if let Some(stored) = store::find_resource(db, identifier).await? {
+            if stored.resource.source == Source::Seen {
+                store::saw_resource(db, identifier).await?;
+            }
+            return Ok(Some(stored.resource));
+        }
+        if self.any_loopback && is_loopback_resource(identifier) {
+            tracing::info!(
+                resource = identifier,
+                "a resource on this machine, accepted and recorded (--any-loopback-resource)"
+            );
+            store::saw_resource(db, identifier).await?;
+            return Ok(Some(Resource::named_by(identifier, Source::Seen)));
+        }
+        Ok(None)
+    }
+
+    /// The lifetime of access tokens for the resource `identifier` (its own, capped by
+    /// `--access-token-ttl`, or that).
+    pub(crate) async fn access_token_ttl(
+        &self,
+        db: &Db,
+        identifier: &str,
+    ) -> Result<i64, Internal> {
+        let own = match self.configured.iter().find(|r| r.identifier == identifier) {
+            Some(known) => known.access_token_ttl,
+            None => store::find_resource(db, identifier)
+                .await?
+                .and_then(|stored| stored.resource.access_token_ttl),
+        };
+        Ok(own.map_or(self.max_ttl, |ttl| ttl.clamp(1, self.max_ttl)))
+    }
+}
+
+/// A resource as the file `--resources-file` and the operator's page describe it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Described {
+    pub resource: String,
+    pub name: Option<String>,
+    /// Space-separated; absent: any scope this server knows.
+    pub scopes: Option<String>,
+    pub access_token_ttl: Option<u64>,
+}
+
+/// The file `--resources-file`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResourcesFile {
+    pub resources: Vec<Described>,
+}
+
+/// The longest resource name.
+const MAX_NAME_CHARS: usize = 100;
+
+impl Described {
+    /// The resource, or why it cannot be one: the identifier is an absolute http or https
+    /// URI without a fragment (RFC 8707 §2), written as parsed; the scopes are known ones;
+    /// the lifetime at most `max_ttl`.
+    pub(crate) fn check(&self, source: Source, max_ttl: i64) -> Result<Resource, String> {
+        let identifier = self.resource.trim();
+        check_identifier(identifier)?;
+        let name = self.name.as_deref().map_or(identifier, str::trim);
+        if name.is_empty()
+            || name.chars().count() > MAX_NAME_CHARS
+            || name.chars().any(char::is_control)
+        {
+            return Err(format!(
+                "the name of {identifier} must be 1 to {MAX_NAME_CHARS} characters, without control characters"
+            ));
+        }
+        let scopes = match self.scopes.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(scopes) => {
+                let scopes = ScopeSet::parse(scopes).map_err(|e| format!("{identifier}: {e}"))?;
+                if let Some(unknown) = scopes.first_unknown() {
+                    return Err(format!(
+                        "{identifier}: unknown scope {:?}",
+                        unknown.as_str()
+                    ));
+                }
+                Some(scopes)
+            }
+        };
+        let access_token_ttl = match self.access_token_ttl {
+            None => None,
+            Some(ttl) => match i64::try_from(ttl) {
+                Ok(ttl) if (1..=max_ttl).contains(&ttl) => Some(ttl),
+                _ => {
+                    return Err(format!(
+                        "{identifier}: access_token_ttl must be 1 to {max_ttl} seconds (--access-token-ttl)"
+                    ));
+                }
+            },
+        };
+        Ok(Resource {
+            identifier: identifier.to_owned(),
+            name: name.to_owned(),
+            scopes,
+            access_token_ttl,
+            source,
+        })
+    }
+}
+
+/// RFC 8707 §2: "an absolute URI ... MUST NOT include a fragment component"; http or https,
+/// written as a URL parser reads it (a bare origin may omit the final `/`).
+pub(crate) fn check_identifier(identifier: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(identifier)
+        .map_err(|e| format!("{identifier:?} is not an absolute URI: {e}"))?;
+    let as_parsed = url.as_str() == identifier
+        || (url.path() == "/" && url.as_str() == format!("{identifier}/"));
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{identifier}: a resource is an http or https URI"));
+    }
+    if url.fragment().is_some() {
+        return Err(format!(
+            "{identifier}: a resource has no fragment (RFC 8707 §2)"
+        ));
+    }
+    if !as_parsed || !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "{identifier}: write the URI as a URL parser reads it, without user or password ({url})"
+        ));
+    }
+    Ok(url)
+}
+
+/// An absolute `http` or `https` URI on 127.0.0.1, [::1] or localhost, written as a URL
+/// parser reads it, without credentials or a fragment (RFC 8707 §2).
+fn is_loopback_resource(identifier: &str) -> bool {
+    check_identifier(identifier)
+        .is_ok_and(|url| url.host_str().is_some_and(shared::is_loopback_host))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Described, Resource, Source, check_identifier, is_loopback_resource};
+    use shared::ScopeSet;
+
+    #[test]
+    fn a_resource_understands_its_scopes_and_every_identity_scope() {
+        let resource = Resource {
+            scopes: Some(ScopeSet::parse("read").expect("scopes")),
+            ..Resource::named_by("http://localhost:3001/mcp", Source::File)
+        };
+        let asked = ScopeSet::parse("openid profile offline_access read").expect("scopes");
+        assert_eq!(resource.not_understood(&asked), None);
+        let asked = ScopeSet::parse("read write admin").expect("scopes");
+        assert_eq!(
+            resource.not_understood(&asked),
+            Some(ScopeSet::parse("admin write").expect("scopes"))
+        );
+        let any = Resource::named_by("http://localhost:3001/mcp", Source::Seen);
+        assert_eq!(any.not_understood(&asked), None);
+    }
+
+    #[test]
+    fn a_resource_identifier_is_an_absolute_http_uri_without_fragment_written_as_parsed() {
+        for good in [
+            "http://localhost:8082",
+            "http://localhost:8082/mcp",
+            "https://api.example/v1",
+        ] {
+            assert!(check_identifier(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "localhost:8082",
+            "ftp://files.example/x",
+            "http://localhost:8082/mcp#x",
+            "HTTP://localhost:8082/mcp",
+            "http://user:pw@localhost:8082/",
+            "http://localhost:8082/a/../b",
+        ] {
+            assert!(check_identifier(bad).is_err(), "{bad}");
+        }
+        assert!(is_loopback_resource("http://127.0.0.1:3001/mcp"));
+        assert!(is_loopback_resource("http://[::1]:3001"));
+        assert!(!is_loopback_resource("http://api.example:3001/mcp"));
+        assert!(!is_loopback_resource("http://localhost:3001/mcp#x"));
+    }
+
+    #[test]
+    fn a_described_resource_is_checked_and_its_lifetime_capped_by_the_servers() {
+        let described = |scopes: Option<&str>, ttl: Option<u64>| Described {
+            resource: "http://localhost:3001/mcp".to_owned(),
+            name: Some("My MCP server".to_owned()),
+            scopes: scopes.map(str::to_owned),
+            access_token_ttl: ttl,
+        };
+        let resource = described(Some("read write"), Some(120))
+            .check(Source::File, 300)
+            .expect("valid");
+        assert_eq!(resource.name, "My MCP server");
+        assert_eq!(resource.access_token_ttl, Some(120));
+        assert!(
+            described(Some("read bogus"), None)
+                .check(Source::File, 300)
+                .is_err()
+        );
+        assert!(described(None, Some(301)).check(Source::File, 300).is_err());
+        assert!(described(None, Some(0)).check(Source::File, 300).is_err());
+    }
+}
