@@ -7,6 +7,8 @@ LAB_TOOLS="$HOME/.cache/oauth-lab/tools"
 LAB_VENV="$HOME/.cache/oauth-lab/venv"
 # The interop tests' Python client libraries (scripts/interop/requirements.txt), in theirs.
 LAB_MCP_VENV="$HOME/.cache/oauth-lab/venv-interop"
+# The interop tests' Node client libraries (scripts/interop/package-lock.json pins every one).
+LAB_NODE_INTEROP="$HOME/.cache/oauth-lab/node-interop"
 export PATH="$LAB_TOOLS/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 # A free TCP port on 127.0.0.1, chosen by the kernel.

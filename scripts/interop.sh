@@ -5,7 +5,8 @@
 # authorization server, started as `scripts/lab.sh` starts it (any local resource, client
 # metadata documents on this machine); then the SDK's client against the lab resource
 # server's own MCP endpoint, with a scope step-up; then with a Client ID Metadata Document
-# served over https. The user's part is played by `oauth-lab approve`.
+# served over https; then the official MCP TypeScript SDK's client against the lab's MCP
+# endpoint. The user's part is played by `oauth-lab approve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -30,12 +31,23 @@ resource_pid=$!
 trap 'kill $auth_pid $resource_pid 2>/dev/null || true; rm -rf "$interop"' EXIT
 wait_healthy "http://127.0.0.1:$auth_port" 10 "$interop"
 wait_healthy "http://127.0.0.1:$resource_port" 10 "$interop"
-if ! "$LAB_MCP_VENV/bin/python" scripts/interop/mcp_sdk.py \
-  --issuer "http://localhost:$auth_port" --oauth-lab "$bin/oauth-lab" \
-  --lab-mcp "http://localhost:$resource_port/mcp" --tls-dir "$interop"; then
+show_logs() {
   for log in "$interop"/*.log; do
     echo "$log:" >&2
     cat "$log" >&2
   done
+}
+if ! "$LAB_MCP_VENV/bin/python" scripts/interop/mcp_sdk.py \
+  --issuer "http://localhost:$auth_port" --oauth-lab "$bin/oauth-lab" \
+  --lab-mcp "http://localhost:$resource_port/mcp" --tls-dir "$interop"; then
+  show_logs
+  exit 1
+fi
+# The MCP TypeScript SDK's client against the lab's MCP endpoint. The script runs beside its
+# node_modules (ES modules resolve packages from the importing file's directory).
+cp scripts/interop/mcp_ts_sdk.mjs "$LAB_NODE_INTEROP/"
+if ! node "$LAB_NODE_INTEROP/mcp_ts_sdk.mjs" --issuer "http://localhost:$auth_port" \
+  --oauth-lab "$bin/oauth-lab" --lab-mcp "http://localhost:$resource_port/mcp"; then
+  show_logs
   exit 1
 fi

@@ -113,4 +113,15 @@ else
     -r scripts/interop/requirements.txt
 fi
 
+# The Node ones (the MCP TypeScript SDK), exactly as scripts/interop/package-lock.json says.
+if cmp -s scripts/interop/package-lock.json "$LAB_NODE_INTEROP/package-lock.json" \
+  && [[ -d "$LAB_NODE_INTEROP/node_modules/@modelcontextprotocol/sdk" ]]; then
+  say "interop client libraries (MCP TypeScript SDK $(node -p 'require("./scripts/interop/package.json").dependencies["@modelcontextprotocol/sdk"]')): present"
+else
+  say "interop client libraries: missing, installing from npm into $LAB_NODE_INTEROP"
+  mkdir -p "$LAB_NODE_INTEROP"
+  cp scripts/interop/package.json scripts/interop/package-lock.json "$LAB_NODE_INTEROP/"
+  npm ci --silent --no-audit --no-fund --prefix "$LAB_NODE_INTEROP"
+fi
+
 say "all tools present"
