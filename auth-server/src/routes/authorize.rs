@@ -344,12 +344,15 @@ fn check_pkce(query: &Query) -> Result<CodeChallenge, Refusal> {
     CodeChallenge::parse(challenge).map_err(|e| invalid(e.to_string()))
 }
 
-/// 6. Every requested scope is known and allowed for this client (RFC 6749 §3.3): those it
-///    was registered with, and `offline_access` (OIDC Core §11) for every client. A
-///    self-registered client may also ask for anything within the self-registration
-///    ceiling (never `admin`): an MCP client registers with the scope of its first
-///    challenge and asks for more with the same registration when a tool needs it (MCP
-///    authorization, scope challenge handling); the user's consent decides.
+/// 6. Every requested scope is known (RFC 6749 §3.3), and the client gets only those it
+///    may have: those it was registered with, and `offline_access` (OIDC Core §11) for
+///    every client. A self-registered client may also ask for anything within the
+///    self-registration ceiling (never `admin`): an MCP client registers with the scope of
+///    its first challenge and asks for more with the same registration when a tool needs it
+///    (MCP authorization, scope challenge handling); the user's consent decides. Scopes
+///    beyond that are left out, not refused (§3.3: the server "MAY fully or partially ignore
+///    the scope requested"; MCP clients ask for every scope a resource lists), and the token
+///    response says what was granted; a request left with nothing is `invalid_scope`.
 fn check_scope(client: &Client, query: &Query) -> Result<ScopeSet, Refusal> {
     let invalid = |description: String| (AuthorizationErrorCode::InvalidScope, description);
     let requested = ScopeSet::parse(query.get("scope").unwrap_or(DEFAULT_SCOPE))
@@ -361,10 +364,19 @@ fn check_scope(client: &Client, query: &Query) -> Result<ScopeSet, Refusal> {
     if client.self_registered {
         allowed = allowed.union(&client_metadata::ceiling());
     }
-    if !requested.is_subset(&allowed) {
+    let granted = requested.intersection(&allowed);
+    if granted.is_empty() {
         return Err(invalid(format!("this client may ask only for: {allowed}")));
     }
-    Ok(requested)
+    if granted != requested {
+        tracing::info!(
+            client = %client.client_id,
+            asked = %requested,
+            kept = %granted,
+            "authorize: scopes this client may not have are left out"
+        );
+    }
+    Ok(granted)
 }
 
 /// 7. RFC 8707 §2: `resource`, if present, names a resource this server knows; it becomes

@@ -121,9 +121,51 @@ async fn a_self_registered_client_may_ask_for_more_than_it_registered_within_the
     let path = authorize_path(client_id, "http://127.0.0.1:9000/cb", "read write");
     let response = app.browser().get(&path).await;
     assert_eq!(response.status(), StatusCode::OK, "the login page");
-    let path = authorize_path(client_id, "http://127.0.0.1:9000/cb", "read admin");
-    let response = app.browser().get(&path).await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "never admin");
+}
+
+#[tokio::test]
+async fn a_self_registered_client_asking_for_admin_among_other_scopes_gets_the_others_and_never_admin()
+ {
+    let app = spawn_app().await;
+    let client = app
+        .registered(
+            json!({"client_name": "an MCP client", "token_endpoint_auth_method": "none",
+            "redirect_uris": ["http://127.0.0.1:9000/cb"], "scope": "read"}),
+        )
+        .await;
+    let config = ClientConfig {
+        client_id: client["client_id"].as_str().expect("id").to_owned(),
+        redirect_uri: "http://127.0.0.1:9000/cb".to_owned(),
+        issuer: app.issuer.clone(),
+    };
+    // What MCP clients do: ask for every scope the resource's metadata lists.
+    let scope = ScopeSet::parse("read write admin").expect("scopes");
+    let request = client::authorization_request(&config, "/authorize", &scope);
+    let mut browser = app.browser();
+    let page = browser.get(&request.url).await;
+    assert_eq!(
+        page.status(),
+        StatusCode::OK,
+        "the login page, not a refusal"
+    );
+    let html = page.text().await.expect("login page");
+    let back = browser
+        .log_in_and_decide(&html, "alice", "password123", "approve")
+        .await;
+    let code = crate::helpers::code_sent_to(&back, &config.redirect_uri);
+    let tokens: serde_json::Value = app
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &config.redirect_uri),
+            ("client_id", &config.client_id),
+            ("code_verifier", request.pending.code_verifier.secret()),
+        ])
+        .await
+        .json()
+        .await
+        .expect("tokens");
+    assert_eq!(tokens["scope"], "read write", "{tokens}");
 }
 
 #[tokio::test]
