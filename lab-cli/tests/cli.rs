@@ -117,17 +117,13 @@ async fn approve_logs_in_approves_and_prints_the_redirect_back_with_the_code() {
     let pending = Pending::generate(shared::ScopeSet::parse("openid read").expect("scopes"));
     let query = shared::form::form_encode(&client::authorization_params(&config, &pending));
     let url = format!("{}/authorize?{query}", lab.issuer);
-    let done = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_oauth-lab"))
-            .args(["approve", &url, "--username", "bob"])
-            .output()
-            .expect("oauth-lab runs")
-    })
-    .await
-    .expect("joined");
-    let stderr = String::from_utf8_lossy(&done.stderr);
-    assert!(done.status.success(), "{stderr}");
-    let location = String::from_utf8(done.stdout).expect("UTF-8");
+    let (ok, location, stderr) = oauth_lab(
+        ["approve", &url, "--username", "bob"]
+            .map(str::to_owned)
+            .to_vec(),
+    )
+    .await;
+    assert!(ok, "{stderr}");
     let query = location
         .trim()
         .split_once('?')

@@ -27,11 +27,13 @@ pub(crate) enum Finding {
     CodeReplayed,
     /// A refresh token presented again after it was rotated.
     RefreshTokenReplayed,
+    /// An access token sent in a URL's query string.
+    TokenInQuery,
 }
 
 impl Finding {
     /// Every finding, in the order a report lists them.
-    pub(crate) const ALL: [Self; 7] = [
+    pub(crate) const ALL: [Self; 8] = [
         Self::NoPkce,
         Self::PkcePlain,
         Self::NoResource,
@@ -39,6 +41,7 @@ impl Finding {
         Self::NoApplicationType,
         Self::CodeReplayed,
         Self::RefreshTokenReplayed,
+        Self::TokenInQuery,
     ];
 
     /// The name stored and shown (`no_pkce`, ...).
@@ -51,6 +54,7 @@ impl Finding {
             Self::NoApplicationType => "no_application_type",
             Self::CodeReplayed => "code_replayed",
             Self::RefreshTokenReplayed => "refresh_token_replayed",
+            Self::TokenInQuery => "token_in_query",
         }
     }
 
@@ -81,6 +85,9 @@ impl Finding {
             }
             Self::RefreshTokenReplayed => {
                 "OAuth 2.1 §4.3.1: a rotated refresh token is not used again (the server revoked the whole grant)"
+            }
+            Self::TokenInQuery => {
+                "OAuth 2.1 §5.2.2 and MCP authorization (Token Requirements): access tokens go in the Authorization header, never in the URL"
             }
         }
     }

@@ -2,7 +2,7 @@
 //! for a bearer access token this server issued. Errors per RFC 6750 §3.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -10,6 +10,7 @@ use shared::{BearerErrorCode, ErrorResponse, bearer_challenge};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
+use crate::protocol::findings::Finding;
 use crate::protocol::tokens;
 use crate::state::AppState;
 use crate::store;
@@ -37,6 +38,7 @@ pub(crate) struct UserInfo {
     path = "/userinfo",
     responses(
         (status = 200, description = "Claims about the user (OpenID Connect Core §5.3)", body = UserInfo),
+        (status = 400, description = "A token in the URL, refused (OAuth 2.1 §5.2.2)", body = ErrorResponse<BearerErrorCode>),
         (status = 401, description = "No, or an invalid, bearer token (RFC 6750 §3)", body = ErrorResponse<BearerErrorCode>),
         (status = 403, description = "The token lacks the openid scope", body = ErrorResponse<BearerErrorCode>),
         server_kit::api_doc::LimitRefusals,
@@ -45,7 +47,23 @@ pub(crate) struct UserInfo {
 pub(crate) async fn userinfo(
     State(state): State<AppState>,
     headers: HeaderMap,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
+    // OAuth 2.1 §5.2.2 (RFC 6750 §2.3 is gone): a token in the URL ends up in logs, history
+    // and Referer headers, so it is refused, not read; if it is a live token of this
+    // server, the client it was issued to gets a finding on its report.
+    if let Some(token) = query_token(query.as_deref()) {
+        if let Some(claims) = tokens::verify_access_token(&state, &token).await? {
+            let finding = Finding::TokenInQuery;
+            store::record_finding(&state.db, &claims.client_id, finding, "/userinfo").await?;
+        }
+        return Ok(refuse(
+            StatusCode::BAD_REQUEST,
+            BearerErrorCode::InvalidRequest,
+            "access tokens are not accepted in the URL (they leak through logs and Referer); send Authorization: Bearer <token>",
+            None,
+        ));
+    }
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -112,6 +130,15 @@ pub(crate) async fn userinfo(
         email_verified: email.then_some(user.email_verified),
     };
     Ok(Json(body).into_response())
+}
+
+/// The `access_token` of a query string, if it has one.
+fn query_token(query: Option<&str>) -> Option<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query?)
+        .ok()?
+        .into_iter()
+        .find(|(name, _)| name == "access_token")
+        .map(|(_, token)| token)
 }
 
 fn refuse(

@@ -47,19 +47,6 @@ fn named(pairs: &[(&str, i64)]) -> Vec<(String, i64)> {
     pairs.iter().map(|(n, c)| ((*n).to_owned(), *c)).collect()
 }
 
-/// A public client registered dynamically with `metadata` and a loopback redirect URI.
-async fn mcp_client(app: &TestApp, metadata: Value) -> String {
-    let mut body = json!({"client_name": "an MCP client", "token_endpoint_auth_method": "none",
-        "redirect_uris": ["http://127.0.0.1:9000/cb"]});
-    body.as_object_mut()
-        .expect("an object")
-        .extend(metadata.as_object().expect("an object").clone());
-    app.registered(body).await["client_id"]
-        .as_str()
-        .expect("an id")
-        .to_owned()
-}
-
 /// `GET /authorize` as `client_id` with `params` besides its id, redirect URI and
 /// `response_type`.
 async fn authorize(app: &TestApp, client_id: &str, params: &[(&str, &str)]) -> StatusCode {
@@ -86,7 +73,9 @@ const PKCE: [(&str, &str); 2] = [
 #[tokio::test]
 async fn a_client_that_follows_every_rule_has_an_empty_report() {
     let app = spawn_app().await;
-    let client = mcp_client(&app, json!({"application_type": "native"})).await;
+    let client = app
+        .loopback_client(json!({"application_type": "native"}))
+        .await;
     let mut params = PKCE.to_vec();
     params.push(("resource", "http://localhost:8082"));
     assert_eq!(authorize(&app, &client, &params).await, StatusCode::OK);
@@ -96,7 +85,7 @@ async fn a_client_that_follows_every_rule_has_an_empty_report() {
 #[tokio::test]
 async fn a_registration_without_application_type_is_reported() {
     let app = spawn_app().await;
-    let client = mcp_client(&app, json!({})).await;
+    let client = app.loopback_client(json!({})).await;
     assert_eq!(
         findings(&app, &client).await,
         named(&[("no_application_type", 1)])
@@ -114,7 +103,9 @@ async fn a_registration_without_application_type_is_reported() {
 #[tokio::test]
 async fn an_authorization_request_without_pkce_is_refused_and_reported_each_time() {
     let app = spawn_app().await;
-    let client = mcp_client(&app, json!({"application_type": "native"})).await;
+    let client = app
+        .loopback_client(json!({"application_type": "native"}))
+        .await;
     let params = [("resource", "http://localhost:8082")];
     for _ in 0..2 {
         assert_ne!(authorize(&app, &client, &params).await, StatusCode::OK);
@@ -125,7 +116,9 @@ async fn an_authorization_request_without_pkce_is_refused_and_reported_each_time
 #[tokio::test]
 async fn plain_pkce_and_no_resource_are_reported_with_their_clauses() {
     let app = spawn_app().await;
-    let client = mcp_client(&app, json!({"application_type": "native"})).await;
+    let client = app
+        .loopback_client(json!({"application_type": "native"}))
+        .await;
     let params = [
         ("code_challenge", "x".repeat(43)),
         ("code_challenge_method", "plain".to_owned()),
@@ -149,7 +142,9 @@ async fn plain_pkce_and_no_resource_are_reported_with_their_clauses() {
 #[tokio::test]
 async fn a_resource_with_a_final_slash_is_reported_with_the_value_sent() {
     let app = spawn_app().await;
-    let client = mcp_client(&app, json!({"application_type": "native"})).await;
+    let client = app
+        .loopback_client(json!({"application_type": "native"}))
+        .await;
     let mut params = PKCE.to_vec();
     params.push(("resource", "http://localhost:8082/mcp/"));
     authorize(&app, &client, &params).await;
@@ -186,7 +181,7 @@ async fn a_replayed_code_and_a_replayed_refresh_token_are_on_the_report() {
 #[tokio::test]
 async fn the_report_is_also_a_page_naming_each_finding() {
     let app = spawn_app().await;
-    let client = mcp_client(&app, json!({})).await;
+    let client = app.loopback_client(json!({})).await;
     let response = app
         .browser()
         .get(&format!("/clients/{client}/report"))
@@ -203,4 +198,24 @@ async fn the_report_of_an_unknown_client_is_404() {
     let (status, body) = report(&app, "no-such-client").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"], "not_found");
+}
+
+#[tokio::test]
+async fn an_access_token_in_the_userinfo_url_is_refused_and_reported_against_its_client() {
+    let app = spawn_app().await;
+    let (alice, password) = ACCOUNTS[0];
+    let tokens = app.tokens_for(alice, password, "openid read").await;
+    let mut url = reqwest::Url::parse(&app.url("/userinfo")).expect("a URL");
+    url.query_pairs_mut()
+        .append_pair("access_token", tokens.access_token.secret());
+    let response = app.http.get(url).send().await.expect("sent");
+    assert_eq!(
+        crate::helpers::error_of(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_request".to_owned())
+    );
+    let found = findings(&app, CLIENT_ID).await;
+    assert!(
+        found.contains(&("token_in_query".to_owned(), 1)),
+        "{found:?}"
+    );
 }

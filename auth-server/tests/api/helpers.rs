@@ -144,6 +144,32 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// A public client registered dynamically as an MCP client would be: named "an MCP
+    /// client", redirect URI `http://127.0.0.1:9000/cb`, `metadata` added. Its id.
+    pub async fn loopback_client(&self, metadata: serde_json::Value) -> String {
+        let mut body = serde_json::json!({"client_name": "an MCP client",
+            "token_endpoint_auth_method": "none", "redirect_uris": ["http://127.0.0.1:9000/cb"]});
+        body.as_object_mut()
+            .expect("an object")
+            .extend(metadata.as_object().expect("an object").clone());
+        self.registered(body).await["client_id"]
+            .as_str()
+            .expect("an id")
+            .to_owned()
+    }
+
+    /// A client-credentials token for `resource`, asked by the service client (which may
+    /// have `read`): the response.
+    pub async fn service_token_for(&self, resource: &str) -> Response {
+        self.token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "service-client"),
+            ("client_secret", "service-secret"),
+            ("resource", resource),
+        ])
+        .await
+    }
+
     /// Tokens for `username` asking `scope`: authorize, log in, consent, redeem as the demo
     /// client.
     pub async fn tokens_for(&self, username: &str, password: &str, scope: &str) -> TokenResponse {

@@ -9,17 +9,6 @@ use crate::helpers::{TestApp, error_of, hidden, redirect_params, spawn_app, spaw
 
 const MCP: &str = "http://localhost:3001/mcp";
 
-/// A client-credentials token for `resource` (the service client may have `read`).
-async fn service_token_for(app: &TestApp, resource: &str) -> reqwest::Response {
-    app.token(&[
-        ("grant_type", "client_credentials"),
-        ("client_id", "service-client"),
-        ("client_secret", "service-secret"),
-        ("resource", resource),
-    ])
-    .await
-}
-
 /// A server with `json` as its `--resources-file`.
 async fn with_resources_file(json: &str) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("a directory");
@@ -35,7 +24,7 @@ async fn a_resource_of_the_resources_file_gives_its_tokens_its_own_lifetime() {
         r#"{{"resources": [{{"resource": "{MCP}", "name": "My MCP server", "scopes": "read", "access_token_ttl": 120}}]}}"#
     ))
     .await;
-    let response = service_token_for(&app, MCP).await;
+    let response = app.service_token_for(MCP).await;
     assert_eq!(response.status(), StatusCode::OK);
     let tokens: TokenResponse = response.json().await.expect("tokens");
     assert_eq!(tokens.expires_in, 120);
@@ -107,7 +96,7 @@ async fn operator_page(app: &TestApp) -> (crate::helpers::Browser<'_>, String) {
 async fn an_operator_adds_a_resource_clients_may_then_name_and_removes_it_again() {
     let app = spawn_app().await;
     assert_eq!(
-        error_of(service_token_for(&app, MCP).await).await.1,
+        error_of(app.service_token_for(MCP).await).await.1,
         "invalid_target"
     );
     let (mut browser, html) = operator_page(&app).await;
@@ -125,7 +114,7 @@ async fn an_operator_adds_a_resource_clients_may_then_name_and_removes_it_again(
         )
         .await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
-    let response = service_token_for(&app, MCP).await;
+    let response = app.service_token_for(MCP).await;
     assert_eq!(response.status(), StatusCode::OK);
     let tokens: TokenResponse = response.json().await.expect("tokens");
     assert_eq!(tokens.expires_in, 60);
@@ -140,7 +129,7 @@ async fn an_operator_adds_a_resource_clients_may_then_name_and_removes_it_again(
         .await;
     assert_eq!(removed.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        error_of(service_token_for(&app, MCP).await).await.1,
+        error_of(app.service_token_for(MCP).await).await.1,
         "invalid_target"
     );
 }
@@ -167,7 +156,7 @@ async fn an_operator_cannot_add_a_resource_with_a_fragment_and_is_told_why() {
 async fn a_resource_on_this_machine_named_by_a_client_is_recorded_and_listed_for_the_operator() {
     let app = spawn_app_with(|config| config.any_loopback_resource = true).await;
     assert_eq!(
-        service_token_for(&app, "http://127.0.0.1:4321/mcp")
+        app.service_token_for("http://127.0.0.1:4321/mcp")
             .await
             .status(),
         StatusCode::OK

@@ -115,17 +115,6 @@ async fn a_token_request_for_a_resource_the_grant_does_not_cover_is_invalid_targ
     );
 }
 
-/// A client-credentials token for `resource`: the response.
-async fn service_token_for(app: &TestApp, resource: &str) -> reqwest::Response {
-    app.token(&[
-        ("grant_type", "client_credentials"),
-        ("client_id", "service-client"),
-        ("client_secret", "service-secret"),
-        ("resource", resource),
-    ])
-    .await
-}
-
 #[tokio::test]
 async fn every_resource_given_with_a_repeated_resource_flag_can_be_asked_for() {
     let app = crate::helpers::spawn_app_with(|config| {
@@ -136,12 +125,12 @@ async fn every_resource_given_with_a_repeated_resource_flag_can_be_asked_for() {
     })
     .await;
     for resource in ["http://localhost:9001/mcp", "https://api.example/v1"] {
-        let response = service_token_for(&app, resource).await;
+        let response = app.service_token_for(resource).await;
         assert_eq!(response.status(), StatusCode::OK, "{resource}");
         let tokens: TokenResponse = response.json().await.expect("tokens");
         assert_eq!(claims_of(tokens.access_token.secret())["aud"], resource);
     }
-    let (status, error) = error_of(service_token_for(&app, OTHER).await).await;
+    let (status, error) = error_of(app.service_token_for(OTHER).await).await;
     assert_eq!(
         (status, error.as_str()),
         (StatusCode::BAD_REQUEST, "invalid_target")
@@ -156,7 +145,7 @@ async fn with_any_loopback_resource_a_token_is_issued_for_a_server_on_any_local_
         "http://localhost:3001",
         "https://[::1]:8443/api/",
     ] {
-        let response = service_token_for(&app, resource).await;
+        let response = app.service_token_for(resource).await;
         assert_eq!(response.status(), StatusCode::OK, "{resource}");
         let tokens: TokenResponse = response.json().await.expect("tokens");
         assert_eq!(claims_of(tokens.access_token.secret())["aud"], resource);
@@ -166,8 +155,7 @@ async fn with_any_loopback_resource_a_token_is_issued_for_a_server_on_any_local_
 #[tokio::test]
 async fn an_unknown_loopback_resource_is_invalid_target_without_the_switch() {
     let app = spawn_app().await;
-    let (status, error) =
-        error_of(service_token_for(&app, "http://127.0.0.1:9999/mcp").await).await;
+    let (status, error) = error_of(app.service_token_for("http://127.0.0.1:9999/mcp").await).await;
     assert_eq!(
         (status, error.as_str()),
         (StatusCode::BAD_REQUEST, "invalid_target")
@@ -187,7 +175,7 @@ async fn even_with_the_switch_a_resource_off_this_machine_or_with_a_fragment_is_
         "ftp://127.0.0.1/mcp",
         "/mcp",
     ] {
-        let (status, error) = error_of(service_token_for(&app, resource).await).await;
+        let (status, error) = error_of(app.service_token_for(resource).await).await;
         assert_eq!(
             (status, error.as_str()),
             (StatusCode::BAD_REQUEST, "invalid_target"),

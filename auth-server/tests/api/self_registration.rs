@@ -111,13 +111,7 @@ async fn a_self_registered_client_is_never_allowed_admin() {
 async fn a_self_registered_client_may_ask_for_more_than_it_registered_within_the_ceiling_as_mcp_step_up_does()
  {
     let app = spawn_app().await;
-    let client = app
-        .registered(
-            json!({"client_name": "an MCP client", "token_endpoint_auth_method": "none",
-            "redirect_uris": ["http://127.0.0.1:9000/cb"], "scope": "read"}),
-        )
-        .await;
-    let client_id = client["client_id"].as_str().expect("id");
+    let client_id = &app.loopback_client(json!({"scope": "read"})).await;
     let path = authorize_path(client_id, "http://127.0.0.1:9000/cb", "read write");
     let response = app.browser().get(&path).await;
     assert_eq!(response.status(), StatusCode::OK, "the login page");
@@ -127,14 +121,8 @@ async fn a_self_registered_client_may_ask_for_more_than_it_registered_within_the
 async fn a_self_registered_client_asking_for_admin_among_other_scopes_gets_the_others_and_never_admin()
  {
     let app = spawn_app().await;
-    let client = app
-        .registered(
-            json!({"client_name": "an MCP client", "token_endpoint_auth_method": "none",
-            "redirect_uris": ["http://127.0.0.1:9000/cb"], "scope": "read"}),
-        )
-        .await;
     let config = ClientConfig {
-        client_id: client["client_id"].as_str().expect("id").to_owned(),
+        client_id: app.loopback_client(json!({"scope": "read"})).await,
         redirect_uri: "http://127.0.0.1:9000/cb".to_owned(),
         issuer: app.issuer.clone(),
     };
