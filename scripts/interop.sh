@@ -6,7 +6,10 @@
 # metadata documents on this machine); then the SDK's client against the lab resource
 # server's own MCP endpoint, with a scope step-up; then with a Client ID Metadata Document
 # served over https; then the official MCP TypeScript SDK's client and MCP Inspector against
-# the lab's MCP endpoint. The user's part is played by `oauth-lab approve`.
+# the lab's MCP endpoint; then openid-client, an OpenID Connect relying party, through
+# discovery, registration, the code flow with its ID token verified against the JWKS,
+# UserInfo, refresh, client credentials, introspection and revocation. The user's part is
+# played by `oauth-lab approve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -45,9 +48,16 @@ if ! "$LAB_MCP_VENV/bin/python" scripts/interop/mcp_sdk.py \
 fi
 # The MCP TypeScript SDK's client against the lab's MCP endpoint. The script runs beside its
 # node_modules (ES modules resolve packages from the importing file's directory).
-cp scripts/interop/mcp_ts_sdk.mjs scripts/interop/mcp_inspector.mjs "$LAB_NODE_INTEROP/"
+cp scripts/interop/mcp_ts_sdk.mjs scripts/interop/mcp_inspector.mjs \
+  scripts/interop/oidc_openid_client.mjs "$LAB_NODE_INTEROP/"
 if ! node "$LAB_NODE_INTEROP/mcp_ts_sdk.mjs" --issuer "http://localhost:$auth_port" \
   --oauth-lab "$bin/oauth-lab" --lab-mcp "http://localhost:$resource_port/mcp"; then
+  show_logs
+  exit 1
+fi
+# openid-client, an OpenID Connect relying party: the whole OIDC and OAuth surface.
+if ! node "$LAB_NODE_INTEROP/oidc_openid_client.mjs" --issuer "http://localhost:$auth_port" \
+  --oauth-lab "$bin/oauth-lab"; then
   show_logs
   exit 1
 fi

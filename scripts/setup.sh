@@ -113,11 +113,11 @@ else
     -r scripts/interop/requirements.txt
 fi
 
-# The Node ones (the MCP TypeScript SDK, MCP Inspector), exactly as
+# The Node ones (the MCP TypeScript SDK, MCP Inspector, openid-client), exactly as
 # scripts/interop/package-lock.json says.
 if cmp -s scripts/interop/package-lock.json "$LAB_NODE_INTEROP/package-lock.json" \
   && [[ -d "$LAB_NODE_INTEROP/node_modules/@modelcontextprotocol/sdk" ]]; then
-  say "interop client libraries (MCP TypeScript SDK, MCP Inspector, as scripts/interop/package-lock.json pins them): present"
+  say "interop client libraries (MCP TypeScript SDK, MCP Inspector, openid-client, as scripts/interop/package-lock.json pins them): present"
 else
   say "interop client libraries: missing, installing from npm into $LAB_NODE_INTEROP"
   mkdir -p "$LAB_NODE_INTEROP"
