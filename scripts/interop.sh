@@ -6,7 +6,7 @@
 # metadata documents on this machine); then the SDK's client against the lab resource
 # server's own MCP endpoint, with a scope step-up; then with a Client ID Metadata Document
 # served over https; then the official MCP TypeScript SDK's client and MCP Inspector against
-# the lab's MCP endpoint; then openid-client, an OpenID Connect relying party, through
+# the lab's MCP endpoint; then Authlib (Python) and openid-client (Node), through
 # discovery, registration, the code flow with its ID token verified against the JWKS,
 # UserInfo, refresh, client credentials, introspection and revocation. The user's part is
 # played by `oauth-lab approve`.
@@ -55,7 +55,12 @@ if ! node "$LAB_NODE_INTEROP/mcp_ts_sdk.mjs" --issuer "http://localhost:$auth_po
   show_logs
   exit 1
 fi
-# openid-client, an OpenID Connect relying party: the whole OIDC and OAuth surface.
+# Authlib (Python) and openid-client (Node): the whole OIDC and OAuth surface.
+if ! "$LAB_MCP_VENV/bin/python" scripts/interop/oidc_authlib.py \
+  --issuer "http://localhost:$auth_port" --oauth-lab "$bin/oauth-lab"; then
+  show_logs
+  exit 1
+fi
 if ! node "$LAB_NODE_INTEROP/oidc_openid_client.mjs" --issuer "http://localhost:$auth_port" \
   --oauth-lab "$bin/oauth-lab"; then
   show_logs

@@ -64,7 +64,7 @@ if want contract; then
 fi
 
 if want interop; then
-  step "interop: the MCP Python and TypeScript SDKs, MCP Inspector and openid-client with the lab as authorization server"
+  step "interop: the MCP Python and TypeScript SDKs, MCP Inspector, Authlib and openid-client with the lab as authorization server"
   bash scripts/interop.sh
 fi
 
