@@ -226,6 +226,19 @@ struct Fetched {
     fresh_secs: i64,
 }
 
+/// Why fetching failed, for the page: past the time limit, or the error met while the
+/// document was being `done` ("fetched", "read").
+fn failed(error: &reqwest::Error, done: &str) -> String {
+    if error.is_timeout() {
+        format!(
+            "Fetching the document took longer than {} s.",
+            FETCH_TIMEOUT.as_secs()
+        )
+    } else {
+        format!("The document could not be {done}: {error}.")
+    }
+}
+
 /// 3-4. Resolves and checks the host, then fetches the document from the checked address
 /// (over https, trusting the public roots and `trusted_roots`).
 async fn fetch(
@@ -253,16 +266,7 @@ async fn fetch(
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
         .await
-        .map_err(|e| {
-            if e.is_timeout() {
-                format!(
-                    "Fetching the document took longer than {} s.",
-                    FETCH_TIMEOUT.as_secs()
-                )
-            } else {
-                format!("The document could not be fetched: {e}.")
-            }
-        })?;
+        .map_err(|e| failed(&e, "fetched"))?;
     let status = response.status();
     if status.is_redirection() {
         return Err(format!(
@@ -302,16 +306,7 @@ async fn fetch(
     }
     let fresh_secs = freshness(response.headers());
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| {
-        if e.is_timeout() {
-            format!(
-                "Fetching the document took longer than {} s.",
-                FETCH_TIMEOUT.as_secs()
-            )
-        } else {
-            format!("The document could not be read: {e}.")
-        }
-    })? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| failed(&e, "read"))? {
         if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
             return Err(too_big());
         }

@@ -6,6 +6,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use shared::form::{form_decode, param};
 use shared::{BearerErrorCode, ErrorResponse, bearer_challenge};
 use utoipa::ToSchema;
 
@@ -134,11 +135,7 @@ pub(crate) async fn userinfo(
 
 /// The `access_token` of a query string, if it has one.
 fn query_token(query: Option<&str>) -> Option<String> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(query?)
-        .ok()?
-        .into_iter()
-        .find(|(name, _)| name == "access_token")
-        .map(|(_, token)| token)
+    param(&form_decode(query?), "access_token").map(str::to_owned)
 }
 
 fn refuse(
