@@ -170,6 +170,8 @@ pub(crate) struct ResourceLine {
     pub scopes: String,
     /// "120 s", or "300 s (the server's)".
     pub lifetime: String,
+    /// The access tokens' algorithm.
+    pub alg: &'static str,
     pub source: &'static str,
     pub last_seen_ago: Option<String>,
     /// Recorded in the database (not a flag or the file).
@@ -187,6 +189,9 @@ pub(crate) struct ResourceForm {
     pub scopes: String,
     #[serde(default)]
     pub access_token_ttl: String,
+    /// Empty: the default (EdDSA).
+    #[serde(default)]
+    pub access_token_alg: String,
 }
 
 /// A client's report (`routes/report.rs`).

@@ -11,6 +11,7 @@ use server_kit::db::{Db, Migrations};
 
 use crate::config::{Cli, ClientDocuments, Command, Config};
 use crate::error::Internal;
+pub use crate::protocol::keys::Rotated;
 use crate::protocol::keys::SigningKeys;
 use crate::protocol::password::Passwords;
 use crate::protocol::resources::{Registry, Resource, ResourcesFile, Source, check_identifier};
@@ -143,13 +144,10 @@ fn seconds(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-/// `auth-server rotate-key`: publishes a new signing key in the database at
-/// `database_url` (every replica on it publishes the key at once); it signs new tokens from
-/// `signing_delay` seconds on. Returns its key id and when it starts signing.
-pub async fn rotate_key(
-    database_url: &str,
-    signing_delay: u64,
-) -> Result<(String, i64), StartupError> {
+/// `auth-server rotate-key`: publishes a new signing key of every algorithm in the
+/// database at `database_url` (every replica on it publishes them at once); they sign new
+/// tokens from `signing_delay` seconds on. Returns their key ids and when they start signing.
+pub async fn rotate_key(database_url: &str, signing_delay: u64) -> Result<Rotated, StartupError> {
     let db = open_database(database_url).await?;
     Ok(crate::protocol::keys::rotate(&db, seconds(signing_delay)).await?)
 }
@@ -172,10 +170,15 @@ async fn open_database(url: &str) -> Result<Db, StartupError> {
 pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Some(Command::RotateKey { signing_delay }) => {
-            let (kid, signs_from) = rotate_key(&cli.config.database_url, signing_delay).await?;
+            let rotated = rotate_key(&cli.config.database_url, signing_delay).await?;
+            let mut out = std::io::stdout();
+            for (alg, kid) in &rotated.kids {
+                writeln!(out, "published {alg} key {kid}")?;
+            }
             writeln!(
-                std::io::stdout(),
-                "published key {kid}; it signs new tokens from {signs_from} (in {signing_delay} s)"
+                out,
+                "they sign new tokens from {} (in {signing_delay} s)",
+                rotated.signs_from
             )?;
         }
         None => {

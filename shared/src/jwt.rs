@@ -10,6 +10,45 @@ use serde_json::Value;
 
 use crate::Nonce;
 
+/// The JWS algorithms (RFC 7518 §3.1, RFC 8037 §3.1) the lab's authorization server signs
+/// with, one key each, and the only ones its verifiers accept: asymmetric, so a verifier
+/// holds no secret. Never `none` and never `HS*` (RFC 8725 §2.1, §3.1): with an HMAC
+/// algorithm a published public key could be abused as the secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SigningAlg {
+    /// Ed25519 (RFC 8037): the lab's own default, small and fast.
+    EdDSA,
+    /// ECDSA with P-256 and SHA-256.
+    ES256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256 and a 2048-bit key: the one every OpenID Connect
+    /// party supports (OIDC Core §15.1, Discovery §3).
+    RS256,
+}
+
+impl SigningAlg {
+    pub const ALL: [Self; 3] = [Self::EdDSA, Self::ES256, Self::RS256];
+
+    /// The JOSE `alg` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EdDSA => "EdDSA",
+            Self::ES256 => "ES256",
+            Self::RS256 => "RS256",
+        }
+    }
+
+    /// The algorithm named `alg`, if it is one of [`Self::ALL`] (compared exactly).
+    pub fn parse(alg: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|known| known.as_str() == alg)
+    }
+}
+
+impl std::fmt::Display for SigningAlg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A JWT split and decoded, for display.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecodedJwt {

@@ -138,6 +138,7 @@ pub(crate) async fn client(
             allowed_scopes: &metadata.scope,
             grant_types: &metadata.grant_types,
             application_type: metadata.application_type.as_str(),
+            id_token_alg: metadata.id_token_alg,
             expires_at,
         },
     )
@@ -163,6 +164,7 @@ pub(crate) async fn client(
         grant_types: metadata.grant_types,
         self_registered: true,
         document_expires_at: Some(expires_at),
+        id_token_alg: metadata.id_token_alg,
     }))
 }
 

@@ -7,6 +7,7 @@
 
 use serde::Deserialize;
 use server_kit::db::Db;
+use shared::jwt::SigningAlg;
 use shared::{GrantType, RegistrationErrorCode, ScopeSet};
 
 use crate::error::Internal;
@@ -229,6 +230,7 @@ pub(crate) struct Registration<'a> {
     pub allowed_scopes: &'a ScopeSet,
     pub grant_types: &'a [GrantType],
     pub application_type: ApplicationType,
+    pub id_token_alg: SigningAlg,
     /// The user who registered it on the clients pages; `None` for dynamic registration.
     pub owner_user_id: Option<&'a str>,
 }
@@ -251,6 +253,7 @@ pub(crate) async fn create_client(
             allowed_scopes: registration.allowed_scopes,
             grant_types: registration.grant_types,
             application_type: registration.application_type.as_str(),
+            id_token_alg: registration.id_token_alg,
             owner_user_id: registration.owner_user_id,
         },
     )
@@ -273,6 +276,9 @@ pub(crate) struct Metadata {
     /// `web` (the default) or `native` (OIDC Dynamic Client Registration §2): a native
     /// application registers only loopback http redirect URIs.
     pub application_type: Option<String>,
+    /// The algorithm of the client's ID tokens (OIDC Dynamic Client Registration §2):
+    /// `RS256` (the default), `ES256` or `EdDSA`.
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 /// Client metadata that passed [`check`], as the server will register it.
@@ -284,6 +290,7 @@ pub(crate) struct Checked {
     pub confidential: bool,
     pub scope: ScopeSet,
     pub application_type: ApplicationType,
+    pub id_token_alg: SigningAlg,
 }
 
 /// Where client metadata comes from: it is checked by the same rules, with two differences
@@ -371,6 +378,7 @@ pub(crate) fn check(metadata: &Metadata, source: Source) -> Result<Checked, Refu
     // metadata values"; scopes above the self-registration ceiling are left out, and the
     // response's `scope` says what the client got.
     let (scope, _) = within_ceiling(&check_scope(metadata.scope.as_deref())?);
+    let id_token_alg = check_id_token_alg(metadata.id_token_signed_response_alg.as_deref())?;
     Ok(Checked {
         redirect_uris,
         grant_types,
@@ -378,6 +386,26 @@ pub(crate) fn check(metadata: &Metadata, source: Source) -> Result<Checked, Refu
         confidential,
         scope,
         application_type,
+        id_token_alg,
+    })
+}
+
+/// OIDC Dynamic Client Registration §2 `id_token_signed_response_alg`: "The default, if
+/// omitted, is RS256". One this server signs with ([`SigningAlg`]); `none` never (this
+/// server returns ID tokens only from the token endpoint, but an unsigned one would still
+/// be forgeable by anyone on the way).
+fn check_id_token_alg(requested: Option<&str>) -> Result<SigningAlg, Refusal> {
+    let Some(requested) = requested else {
+        return Ok(SigningAlg::RS256);
+    };
+    SigningAlg::parse(requested).ok_or_else(|| {
+        (
+            RegistrationErrorCode::InvalidClientMetadata,
+            format!(
+                "id_token_signed_response_alg must be one of {} (this server signs with nothing else), not {requested:?}",
+                SigningAlg::ALL.map(SigningAlg::as_str).join(", ")
+            ),
+        )
     })
 }
 

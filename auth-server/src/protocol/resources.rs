@@ -1,6 +1,6 @@
 //! The protected resources this server issues tokens for (RFC 8707): each with its
-//! identifier (the tokens' `aud`), a name for people, the scopes it understands and the
-//! lifetime of its access tokens. They come from four places, looked up in this order:
+//! identifier (the tokens' `aud`), a name for people, the scopes it understands, and the
+//! lifetime and signature algorithm of its access tokens. They come from four places, looked up in this order:
 //! the flags (`--default-resource`, `--resource`), the file `--resources-file`, the
 //! operator's page (`/resources`), and, with `--any-loopback-resource`, any resource on
 //! this machine, recorded the first time a client names it so the page shows it.
@@ -8,6 +8,7 @@
 use serde::Deserialize;
 use server_kit::db::Db;
 use shared::ScopeSet;
+use shared::jwt::SigningAlg;
 
 use crate::error::Internal;
 use crate::store;
@@ -48,7 +49,18 @@ pub(crate) struct Resource {
     /// Its access tokens' lifetime in seconds; `None`: `--access-token-ttl`. Never longer
     /// (a replaced signing key is retired after that long).
     pub access_token_ttl: Option<i64>,
+    /// The algorithm its access tokens are signed with (RFC 9068 §2.1 leaves it to the
+    /// server); `None`: EdDSA.
+    pub access_token_alg: Option<SigningAlg>,
     pub source: Source,
+}
+
+/// How the access tokens for a resource are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TokenPolicy {
+    /// Lifetime in seconds.
+    pub ttl: i64,
+    pub alg: SigningAlg,
 }
 
 impl Resource {
@@ -59,6 +71,7 @@ impl Resource {
             name: identifier.to_owned(),
             scopes: None,
             access_token_ttl: None,
+            access_token_alg: None,
             source,
         }
     }
@@ -149,20 +162,25 @@ impl Registry {
         Ok(None)
     }
 
-    /// The lifetime of access tokens for the resource `identifier` (its own, capped by
-    /// `--access-token-ttl`, or that).
-    pub(crate) async fn access_token_ttl(
+    /// How access tokens for the resource `identifier` are made: its own lifetime, capped
+    /// by `--access-token-ttl`, or that; its own algorithm, or EdDSA.
+    pub(crate) async fn token_policy(
         &self,
         db: &Db,
         identifier: &str,
-    ) -> Result<i64, Internal> {
-        let own = match self.configured.iter().find(|r| r.identifier == identifier) {
-            Some(known) => known.access_token_ttl,
+    ) -> Result<TokenPolicy, Internal> {
+        let (ttl, alg) = match self.configured.iter().find(|r| r.identifier == identifier) {
+            Some(known) => (known.access_token_ttl, known.access_token_alg),
             None => store::find_resource(db, identifier)
                 .await?
-                .and_then(|stored| stored.resource.access_token_ttl),
+                .map_or((None, None), |stored| {
+                    (stored.resource.access_token_ttl, stored.resource.access_token_alg)
+                }),
         };
-        Ok(own.map_or(self.max_ttl, |ttl| ttl.clamp(1, self.max_ttl)))
+        Ok(TokenPolicy {
+            ttl: ttl.map_or(self.max_ttl, |ttl| ttl.clamp(1, self.max_ttl)),
+            alg: alg.unwrap_or(SigningAlg::EdDSA),
+        })
     }
 }
 
@@ -175,6 +193,8 @@ pub(crate) struct Described {
     /// Space-separated; absent: any scope this server knows.
     pub scopes: Option<String>,
     pub access_token_ttl: Option<u64>,
+    /// `EdDSA` (the default), `ES256` or `RS256`.
+    pub access_token_alg: Option<String>,
 }
 
 /// The file `--resources-file`.
@@ -227,11 +247,21 @@ impl Described {
                 }
             },
         };
+        let access_token_alg = match self.access_token_alg.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(alg) => Some(SigningAlg::parse(alg).ok_or_else(|| {
+                format!(
+                    "{identifier}: access_token_alg must be one of {}, not {alg:?}",
+                    SigningAlg::ALL.map(SigningAlg::as_str).join(", ")
+                )
+            })?),
+        };
         Ok(Resource {
             identifier: identifier.to_owned(),
             name: name.to_owned(),
             scopes,
             access_token_ttl,
+            access_token_alg,
             source,
         })
     }
@@ -271,6 +301,7 @@ fn is_loopback_resource(identifier: &str) -> bool {
 mod tests {
     use super::{Described, Resource, Source, check_identifier, is_loopback_resource};
     use shared::ScopeSet;
+    use shared::jwt::SigningAlg;
 
     #[test]
     fn a_resource_understands_its_scopes_and_every_identity_scope() {
@@ -321,6 +352,7 @@ mod tests {
             name: Some("My MCP server".to_owned()),
             scopes: scopes.map(str::to_owned),
             access_token_ttl: ttl,
+            access_token_alg: None,
         };
         let resource = described(Some("read write"), Some(120))
             .check(Source::File, 300)
@@ -334,5 +366,25 @@ mod tests {
         );
         assert!(described(None, Some(301)).check(Source::File, 300).is_err());
         assert!(described(None, Some(0)).check(Source::File, 300).is_err());
+    }
+
+    #[test]
+    fn a_resource_may_name_a_signing_algorithm_the_server_has_and_never_none_or_hmac() {
+        let with_alg = |alg: &str| Described {
+            resource: "http://localhost:3001/mcp".to_owned(),
+            name: None,
+            scopes: None,
+            access_token_ttl: None,
+            access_token_alg: Some(alg.to_owned()),
+        };
+        let resource = with_alg("RS256").check(Source::File, 300).expect("valid");
+        assert_eq!(resource.access_token_alg, Some(SigningAlg::RS256));
+        assert_eq!(
+            with_alg("").check(Source::File, 300).map(|r| r.access_token_alg),
+            Ok(None)
+        );
+        for refused in ["none", "HS256", "rs256", "PS256"] {
+            assert!(with_alg(refused).check(Source::File, 300).is_err(), "{refused}");
+        }
     }
 }

@@ -3,14 +3,14 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest as _, Sha512};
+use sha2::{Digest as _, Sha256, Sha512};
 use shared::{
     AccessToken, AccessTokenClaims, Audience, IdTokenClaims, RefreshToken, ScopeSet, TokenResponse,
     TokenType,
 };
 
 use crate::error::Internal;
-use crate::protocol::keys::SigningKeys;
+use crate::protocol::keys::{SigningAlg, SigningKeys};
 use crate::state::AppState;
 use crate::store::{self, AccessTokenRecord, Grant, NewTokens, RefreshTokenRecord, Spending};
 
@@ -56,10 +56,10 @@ pub(crate) async fn issue(
 ) -> Result<Option<TokenResponse>, Internal> {
     let grant = issue.grant;
     let now = server_kit::unix_now();
-    let ttl = state
+    let policy = state
         .settings
         .resources
-        .access_token_ttl(&state.db, &grant.resource)
+        .token_policy(&state.db, &grant.resource)
         .await?;
     // RFC 9068 §2.2: `sub` is the user, or the client itself for client credentials.
     let sub = grant.user_id.as_deref().unwrap_or(&grant.client_id);
@@ -77,7 +77,7 @@ pub(crate) async fn issue(
         iss: state.settings.issuer.clone(),
         sub: sub.to_owned(),
         aud,
-        exp: now + ttl,
+        exp: now + policy.ttl,
         iat: now,
         jti: shared::random::token(),
         client_id: grant.client_id.clone(),
@@ -87,7 +87,7 @@ pub(crate) async fn issue(
     };
     let access_token = state
         .keys
-        .sign(&state.db, ACCESS_TOKEN_TYP, &claims)
+        .sign(&state.db, policy.alg, ACCESS_TOKEN_TYP, &claims)
         .await?;
     let access = AccessTokenRecord {
         jti: claims.jti,
@@ -124,7 +124,7 @@ pub(crate) async fn issue(
     Ok(Some(TokenResponse {
         access_token: AccessToken::new(access_token),
         token_type: TokenType::Bearer,
-        expires_in: u64::try_from(ttl).unwrap_or(0),
+        expires_in: u64::try_from(policy.ttl).unwrap_or(0),
         scope: Some(issue.scope.clone()),
         refresh_token,
         id_token: None,
@@ -132,10 +132,12 @@ pub(crate) async fn issue(
 }
 
 /// An OpenID Connect ID token for the login behind `grant` (OIDC Core §3.1.3.3), issued
-/// with `access_token` when the `openid` scope was granted.
+/// with `access_token` when the `openid` scope was granted, signed with the algorithm the
+/// client registered (`alg`).
 pub(crate) async fn id_token(
     state: &AppState,
     grant: &Grant,
+    alg: SigningAlg,
     nonce: Option<&str>,
     access_token: &AccessToken,
 ) -> Result<String, Internal> {
@@ -148,9 +150,9 @@ pub(crate) async fn id_token(
         iat: now,
         auth_time: grant.auth_time,
         nonce: nonce.map(str::to_owned),
-        at_hash: Some(at_hash(access_token)),
+        at_hash: Some(at_hash(alg, access_token)),
     };
-    state.keys.sign(&state.db, ID_TOKEN_TYP, &claims).await
+    state.keys.sign(&state.db, alg, ID_TOKEN_TYP, &claims).await
 }
 
 /// The claims of an access token this server signed with a key it still publishes.
@@ -188,9 +190,13 @@ async fn verify_own<T: serde::de::DeserializeOwned>(
 
 /// OIDC Core §3.1.3.6: "the base64url encoding of the left-most half of the hash of the
 /// octets of the ASCII representation of the access_token value, where the hash algorithm
-/// used is the hash algorithm used in the alg Header Parameter". For EdDSA with Ed25519
-/// that hash is SHA-512.
-fn at_hash(access_token: &AccessToken) -> String {
-    let digest = Sha512::digest(access_token.secret().as_bytes());
+/// used is the hash algorithm used in the alg Header Parameter": SHA-256 for ES256 and
+/// RS256; for EdDSA with Ed25519, SHA-512 (the hash inside Ed25519, RFC 8032 §5.1).
+fn at_hash(alg: SigningAlg, access_token: &AccessToken) -> String {
+    let token = access_token.secret().as_bytes();
+    let digest = match alg {
+        SigningAlg::EdDSA => Sha512::digest(token).to_vec(),
+        SigningAlg::ES256 | SigningAlg::RS256 => Sha256::digest(token).to_vec(),
+    };
     URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
 }

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
+use shared::jwt::SigningAlg;
 use shared::{GrantType, ScopeSet};
 
 use crate::pages::{
@@ -152,6 +153,8 @@ pub(crate) async fn create(
             // The clients pages register clients that act for users: code and refresh.
             grant_types: &[GrantType::AuthorizationCode, GrantType::RefreshToken],
             application_type: ApplicationType::Web,
+            // OIDC Dynamic Client Registration §2: the default.
+            id_token_alg: SigningAlg::RS256,
             owner_user_id: Some(&user.id),
         },
     )

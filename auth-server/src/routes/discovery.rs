@@ -7,7 +7,7 @@ use shared::{AuthorizationServerMetadata, CodeChallengeMethod, GrantType};
 
 use crate::config::ClientDocuments;
 use crate::error::ApiError;
-use crate::protocol::keys::{Jwks, SigningKeys};
+use crate::protocol::keys::{Jwks, SigningAlg, SigningKeys};
 use crate::state::AppState;
 
 /// `GET /.well-known/oauth-authorization-server`.
@@ -53,7 +53,11 @@ pub(crate) async fn metadata(State(state): State<AppState>) -> Json<Authorizatio
         authorization_response_iss_parameter_supported: true,
         client_id_metadata_document_supported: state.settings.client_metadata_documents
             != ClientDocuments::Off,
-        id_token_signing_alg_values_supported: vec!["EdDSA".to_owned()],
+        // OIDC Discovery §3: RS256 MUST be listed; a client picks one with
+        // `id_token_signed_response_alg` (OIDC Dynamic Client Registration §2).
+        id_token_signing_alg_values_supported: SigningAlg::ALL
+            .map(|alg| alg.as_str().to_owned())
+            .to_vec(),
         subject_types_supported: vec!["public".to_owned()],
     })
 }

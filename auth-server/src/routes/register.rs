@@ -36,6 +36,7 @@ pub(crate) struct RegisteredClient {
     #[schema(value_type = String)]
     scope: ScopeSet,
     application_type: &'static str,
+    id_token_signed_response_alg: &'static str,
 }
 
 #[utoipa::path(
@@ -103,6 +104,7 @@ pub(crate) async fn register(
             allowed_scopes: &checked.scope,
             grant_types: &checked.grant_types,
             application_type: checked.application_type,
+            id_token_alg: checked.id_token_alg,
             owner_user_id: None,
         },
     )
@@ -135,6 +137,7 @@ pub(crate) async fn register(
         token_endpoint_auth_method: checked.auth_method,
         scope: checked.scope,
         application_type: checked.application_type.as_str(),
+        id_token_signed_response_alg: checked.id_token_alg.as_str(),
     };
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     no_store(&mut response);

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
+use shared::jwt::SigningAlg;
 
 use crate::pages::{self, ErrorPage, PageError, ResourceForm, ResourceLine, ResourcesPage};
 use crate::protocol::resources::{Described, Resource, Source};
@@ -56,6 +57,7 @@ pub(crate) async fn save(
             name: Some(fields.form.name.clone()).filter(|name| !name.trim().is_empty()),
             scopes: Some(fields.form.scopes.clone()),
             access_token_ttl,
+            access_token_alg: Some(fields.form.access_token_alg.clone()),
         }
         .check(Source::Operator, resources.max_ttl())
     })
@@ -148,6 +150,9 @@ async fn page(
             || format!("{} s (the server's)", resources.max_ttl()),
             |ttl| format!("{ttl} s"),
         ),
+        alg: resource
+            .access_token_alg
+            .map_or("EdDSA (the default)", SigningAlg::as_str),
         source: resource.source.as_str(),
         last_seen_ago: last_seen
             .filter(|_| resource.source == Source::Seen)

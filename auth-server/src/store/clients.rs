@@ -3,6 +3,7 @@
 
 use server_kit::db::{Db, Sqlite};
 use server_kit::with_db;
+use shared::jwt::SigningAlg;
 use shared::{ClientId, GrantType, RedirectUri, ScopeSet};
 
 use crate::error::Internal;
@@ -27,6 +28,8 @@ pub(crate) struct Client {
     /// For a client whose id is the URL of its metadata document: until when the stored
     /// copy of the document is fresh. `None` for every other client.
     pub document_expires_at: Option<i64>,
+    /// The algorithm of its ID tokens (`id_token_signed_response_alg`).
+    pub id_token_alg: SigningAlg,
 }
 
 impl Client {
@@ -60,11 +63,13 @@ struct ClientRow {
     grant_types: String,
     self_registered: bool,
     document_expires_at: Option<i64>,
+    id_token_signed_response_alg: String,
 }
 
 const FIND_CLIENT: &str =
     "SELECT client_id, name, secret_hash, redirect_uris, allowed_scopes, can_introspect,
-            post_logout_redirect_uris, grant_types, self_registered, document_expires_at
+            post_logout_redirect_uris, grant_types, self_registered, document_expires_at,
+            id_token_signed_response_alg
      FROM clients WHERE client_id = $1";
 
 /// Read on every token, introspection and revocation request: on SQLite by the owner
@@ -85,6 +90,7 @@ pub(crate) async fn find_client(db: &Db, client_id: &str) -> Result<Option<Clien
                         grant_types: row.get(7)?,
                         self_registered: row.get(8)?,
                         document_expires_at: row.get(9)?,
+                        id_token_signed_response_alg: row.get(10)?,
                     })
                 })
                 .await?
@@ -117,6 +123,14 @@ pub(crate) async fn find_client(db: &Db, client_id: &str) -> Result<Option<Clien
             grant_types,
             self_registered: row.self_registered,
             document_expires_at: row.document_expires_at,
+            id_token_alg: SigningAlg::parse(&row.id_token_signed_response_alg).ok_or_else(
+                || {
+                    Internal::new(format!(
+                        "stored id_token_signed_response_alg {:?}",
+                        row.id_token_signed_response_alg
+                    ))
+                },
+            )?,
         })
     })
     .transpose()
@@ -156,6 +170,7 @@ pub(crate) struct NewClient<'a> {
     pub grant_types: &'a [GrantType],
     /// `web` or `native` (OIDC Dynamic Client Registration §2).
     pub application_type: &'a str,
+    pub id_token_alg: SigningAlg,
     pub owner_user_id: Option<&'a str>,
 }
 
@@ -165,8 +180,8 @@ pub(crate) async fn insert_client(db: &Db, client: &NewClient<'_>) -> Result<(),
     with_db!(db, pool => sqlx::query(
         "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, allowed_scopes, owner_user_id,
                               created_at, grant_types, application_type, post_logout_redirect_uris,
-                              self_registered)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '[]', TRUE)",
+                              self_registered, id_token_signed_response_alg)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '[]', TRUE, $10)",
     )
     .bind(client.client_id)
     .bind(client.name)
@@ -177,6 +192,7 @@ pub(crate) async fn insert_client(db: &Db, client: &NewClient<'_>) -> Result<(),
     .bind(server_kit::unix_now())
     .bind(list_json(&grant_types))
     .bind(client.application_type)
+    .bind(client.id_token_alg.as_str())
     .execute(pool)
     .await.map(|done| done.rows_affected()))?;
     Ok(())
@@ -306,6 +322,7 @@ pub(crate) struct DocumentClient<'a> {
     pub allowed_scopes: &'a ScopeSet,
     pub grant_types: &'a [GrantType],
     pub application_type: &'a str,
+    pub id_token_alg: SigningAlg,
     /// Until when this copy of the document is fresh.
     pub expires_at: i64,
 }
@@ -321,12 +338,13 @@ pub(crate) async fn upsert_document_client(
     with_db!(db, pool => sqlx::query(
         "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, allowed_scopes,
                               created_at, grant_types, application_type, post_logout_redirect_uris,
-                              self_registered, document_expires_at)
-         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, '[]', TRUE, $8)
+                              self_registered, document_expires_at, id_token_signed_response_alg)
+         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, '[]', TRUE, $8, $9)
          ON CONFLICT (client_id) DO UPDATE SET
              name = excluded.name, redirect_uris = excluded.redirect_uris,
              allowed_scopes = excluded.allowed_scopes, grant_types = excluded.grant_types,
              application_type = excluded.application_type,
+             id_token_signed_response_alg = excluded.id_token_signed_response_alg,
              document_expires_at = excluded.document_expires_at
          WHERE clients.document_expires_at IS NOT NULL",
     )
@@ -338,6 +356,7 @@ pub(crate) async fn upsert_document_client(
     .bind(list_json(&grant_types))
     .bind(client.application_type)
     .bind(client.expires_at)
+    .bind(client.id_token_alg.as_str())
     .execute(pool)
     .await.map(|done| done.rows_affected()))?;
     Ok(())

@@ -25,7 +25,7 @@ pub(crate) use codes::{CodeRecord, Redeemable, find_redeemable, insert_code};
 pub(crate) use consents::{consents_of, remember_consent, remembered_scope, withdraw_consent};
 pub(crate) use findings::{findings_of, record_finding};
 pub(crate) use grants::{Grant, find_grant, insert_grant, revoke_grant};
-pub(crate) use keys::{KeyRow, insert_key, public_keys, signing_key_at};
+pub(crate) use keys::{KeyRow, PublicKeyRow, insert_key, public_keys, signing_keys_at};
 pub(crate) use pending::{
     PendingRequest, find_request, insert_request, move_requests, take_request,
 };

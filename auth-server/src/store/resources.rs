@@ -3,6 +3,7 @@
 
 use server_kit::db::Db;
 use server_kit::with_db;
+use shared::jwt::SigningAlg;
 
 use crate::error::Internal;
 use crate::protocol::resources::{Resource, Source};
@@ -15,12 +16,21 @@ pub(crate) struct StoredResource {
     pub last_seen: i64,
 }
 
-type Row = (String, String, Option<String>, Option<i64>, String, i64);
+type Row = (
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    String,
+    i64,
+);
 
-const COLUMNS: &str = "identifier, name, scopes, access_token_ttl, source, last_seen";
+const COLUMNS: &str =
+    "identifier, name, scopes, access_token_ttl, access_token_alg, source, last_seen";
 
 fn from_row(
-    (identifier, name, scopes, access_token_ttl, source, last_seen): Row,
+    (identifier, name, scopes, access_token_ttl, access_token_alg, source, last_seen): Row,
 ) -> Result<StoredResource, Internal> {
     let source = match source.as_str() {
         "operator" => Source::Operator,
@@ -33,6 +43,12 @@ fn from_row(
             name,
             scopes: scopes.as_deref().map(stored_scopes).transpose()?,
             access_token_ttl,
+            access_token_alg: access_token_alg
+                .map(|alg| {
+                    SigningAlg::parse(&alg)
+                        .ok_or_else(|| Internal::new(format!("stored access_token_alg {alg:?}")))
+                })
+                .transpose()?,
             source,
         },
         last_seen,
@@ -85,15 +101,18 @@ pub(crate) async fn saw_resource(db: &Db, identifier: &str) -> Result<(), Intern
 pub(crate) async fn save_resource(db: &Db, resource: &Resource) -> Result<(), Internal> {
     let now = server_kit::unix_now();
     with_db!(db, pool => sqlx::query(
-        "INSERT INTO resources (identifier, name, scopes, access_token_ttl, source, first_seen, last_seen)
-         VALUES ($1, $2, $3, $4, 'operator', $5, $5)
+        "INSERT INTO resources (identifier, name, scopes, access_token_ttl, access_token_alg, source,
+                                first_seen, last_seen)
+         VALUES ($1, $2, $3, $4, $5, 'operator', $6, $6)
          ON CONFLICT (identifier) DO UPDATE SET name = excluded.name, scopes = excluded.scopes,
-           access_token_ttl = excluded.access_token_ttl, source = 'operator'",
+           access_token_ttl = excluded.access_token_ttl,
+           access_token_alg = excluded.access_token_alg, source = 'operator'",
     )
     .bind(&resource.identifier)
     .bind(&resource.name)
     .bind(resource.scopes.as_ref().map(ToString::to_string))
     .bind(resource.access_token_ttl)
+    .bind(resource.access_token_alg.map(SigningAlg::as_str))
     .bind(now)
     .execute(pool)
     .await.map(|done| done.rows_affected()))?;

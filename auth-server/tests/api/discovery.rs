@@ -54,26 +54,60 @@ async fn both_discovery_documents_describe_an_oauth_2_1_server_with_pkce_s256_an
 }
 
 #[tokio::test]
-async fn the_jwks_publishes_one_ed25519_key_with_its_kid() {
+async fn the_jwks_publishes_one_key_per_algorithm_each_with_its_kid_alg_and_public_members() {
     let app = spawn_app().await;
     let jwks = app.jwks().await;
-    let key = &jwks["keys"][0];
-    assert_eq!(key["kty"], "OKP");
-    assert_eq!(key["crv"], "Ed25519");
-    assert_eq!(key["alg"], "EdDSA");
-    assert!(key["kid"].as_str().is_some_and(|kid| !kid.is_empty()));
-    assert!(key.get("d").is_none(), "the private key is never published");
+    let keys = jwks["keys"].as_array().expect("keys");
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    let key_of = |alg: &str| {
+        keys.iter()
+            .find(|key| key["alg"] == alg)
+            .unwrap_or_else(|| panic!("an {alg} key in {keys:?}"))
+    };
+    let b64_len = |value: &serde_json::Value| value.as_str().map_or(0, str::len);
+    let ed = key_of("EdDSA");
+    assert_eq!((&ed["kty"], &ed["crv"]), (&"OKP".into(), &"Ed25519".into()));
+    assert_eq!(b64_len(&ed["x"]), 43, "32 bytes");
+    let ec = key_of("ES256");
+    assert_eq!((&ec["kty"], &ec["crv"]), (&"EC".into(), &"P-256".into()));
+    assert_eq!((b64_len(&ec["x"]), b64_len(&ec["y"])), (43, 43));
+    let rsa = key_of("RS256");
+    assert_eq!(rsa["kty"], "RSA");
+    assert_eq!(b64_len(&rsa["n"]), 342, "a 2048-bit modulus (RFC 7518 §3.3)");
+    assert_eq!(rsa["e"], "AQAB");
+    for key in keys {
+        assert_eq!(key["use"], "sig");
+        assert!(key["kid"].as_str().is_some_and(|kid| !kid.is_empty()));
+        for private in ["d", "p", "q", "dp", "dq", "qi"] {
+            assert!(key.get(private).is_none(), "the private key is never published");
+        }
+    }
 }
 
 #[tokio::test]
-async fn a_restart_on_the_same_database_keeps_the_signing_key() {
+async fn discovery_lists_rs256_es256_and_eddsa_for_id_tokens() {
+    let app = spawn_app().await;
+    let metadata = app.get_json("/.well-known/openid-configuration").await;
+    // OIDC Discovery §3: "The value RS256 MUST be included."
+    assert_eq!(
+        metadata["id_token_signing_alg_values_supported"],
+        serde_json::json!(["EdDSA", "ES256", "RS256"])
+    );
+}
+
+#[tokio::test]
+async fn a_restart_on_the_same_database_keeps_the_signing_keys() {
     let data = tempfile::tempdir().expect("tempdir");
     let url = crate::helpers::database_url(&data).await;
     let kid = |app: crate::helpers::TestApp| async move {
-        app.jwks().await["keys"][0]["kid"]
-            .as_str()
-            .expect("kid")
-            .to_owned()
+        let mut kids: Vec<String> = app.jwks().await["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .map(|key| key["kid"].as_str().expect("kid").to_owned())
+            .collect();
+        kids.sort();
+        kids
     };
     let first = kid(spawn_app_with(|c| c.database_url.clone_from(&url)).await).await;
     let second = kid(spawn_app_with(|c| c.database_url.clone_from(&url)).await).await;

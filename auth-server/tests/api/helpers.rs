@@ -233,8 +233,17 @@ impl TestApp {
         self.get_json("/jwks.json").await
     }
 
-    /// The published key that verifies `token`, found by the token's `kid`.
+    /// The published key that verifies `token`, found by the token's `kid`, read from its
+    /// JWK by `jsonwebtoken` (not by the server's code).
     pub async fn key_for(&self, token: &str) -> jsonwebtoken::DecodingKey {
+        self.published_key_for(token).await.0
+    }
+
+    /// The published key that verifies `token`, and the algorithm the JWK names.
+    pub async fn published_key_for(
+        &self,
+        token: &str,
+    ) -> (jsonwebtoken::DecodingKey, jsonwebtoken::Algorithm) {
         let header = jsonwebtoken::decode_header(token).expect("a JWT header");
         let jwks = self.jwks().await;
         let key = jwks["keys"]
@@ -244,8 +253,16 @@ impl TestApp {
             .find(|k| k["kid"].as_str() == header.kid.as_deref())
             .expect("the token's kid is published")
             .clone();
-        jsonwebtoken::DecodingKey::from_ed_components(key["x"].as_str().expect("x"))
-            .expect("an Ed25519 key")
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(key).expect("a JWK");
+        let alg = jwk
+            .common
+            .key_algorithm
+            .and_then(|alg| alg.to_string().parse().ok())
+            .expect("the JWK names its algorithm");
+        (
+            jsonwebtoken::DecodingKey::from_jwk(&jwk).expect("a public key"),
+            alg,
+        )
     }
 
     /// Direct access to the database, to look at what the server stored.

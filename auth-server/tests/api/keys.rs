@@ -1,19 +1,27 @@
 //! Key rotation (`auth-server rotate-key`): published first, signing after the delay, the
-//! old key published until the tokens it signed have expired.
+//! old key published until the tokens it signed have expired; for every algorithm.
 
 use std::time::{Duration, Instant};
 
 use auth_server::startup::rotate_key;
 use server_kit::with_db;
+use shared::jwt::SigningAlg;
 
 use crate::helpers::{TestApp, claims_of, sign_with_stored_key, spawn_app, userinfo};
 
-/// The `kid`s published in the JWKS.
+/// The `kid`s of the EdDSA keys published in the JWKS (the algorithm of the tokens these
+/// tests sign).
 async fn published(app: &TestApp) -> Vec<String> {
+    published_of(app, SigningAlg::EdDSA).await
+}
+
+/// The `kid`s of the `alg` keys published in the JWKS.
+async fn published_of(app: &TestApp, alg: SigningAlg) -> Vec<String> {
     app.jwks().await["keys"]
         .as_array()
         .expect("keys")
         .iter()
+        .filter(|key| key["alg"] == alg.as_str())
         .map(|key| key["kid"].as_str().expect("a kid").to_owned())
         .collect()
 }
@@ -41,7 +49,8 @@ async fn signing_kid(app: &TestApp) -> String {
 async fn a_rotated_key_is_published_at_once_and_signs_only_after_the_delay() {
     let app = spawn_app().await;
     let old = signing_kid(&app).await;
-    let (new, _) = rotate_key(&app.database_url, 2).await.expect("rotated");
+    let rotated = rotate_key(&app.database_url, 2).await.expect("rotated");
+    let new = rotated.kid(SigningAlg::EdDSA).to_owned();
     assert_ne!(new, old);
     let keys = published(&app).await;
     assert!(keys.contains(&new) && keys.contains(&old), "{keys:?}");
@@ -69,10 +78,32 @@ async fn a_rotated_key_is_published_at_once_and_signs_only_after_the_delay() {
 }
 
 #[tokio::test]
+async fn a_rotation_publishes_a_new_key_for_every_algorithm_beside_the_one_it_replaces() {
+    let app = spawn_app().await;
+    let mut before = Vec::new();
+    for alg in SigningAlg::ALL {
+        let kids = published_of(&app, alg).await;
+        assert_eq!(kids.len(), 1, "one {alg} key from the start: {kids:?}");
+        before.push(kids[0].clone());
+    }
+    let rotated = rotate_key(&app.database_url, 60).await.expect("rotated");
+    for (alg, old) in SigningAlg::ALL.into_iter().zip(before) {
+        let new = rotated.kid(alg);
+        assert!(!new.is_empty() && new != old, "{alg}: a new key");
+        let kids = published_of(&app, alg).await;
+        assert!(
+            kids.contains(&old) && kids.iter().any(|kid| kid == new),
+            "{alg}: both published, {kids:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_replaced_key_leaves_the_jwks_once_the_tokens_it_signed_have_expired() {
     let app = spawn_app().await;
     let old = signing_kid(&app).await;
-    let (new, _) = rotate_key(&app.database_url, 0).await.expect("rotated");
+    let rotated = rotate_key(&app.database_url, 0).await.expect("rotated");
+    let new = rotated.kid(SigningAlg::EdDSA).to_owned();
     // As if the old key had signed from long ago, and the new one had taken over longer
     // ago than a token lives (300 s) plus a minute.
     let db = app.db().await;
@@ -134,7 +165,8 @@ async fn a_token_signed_with_a_key_no_longer_published_is_refused_at_userinfo_an
         "while published"
     );
 
-    let (new, _) = rotate_key(&app.database_url, 0).await.expect("rotated");
+    let rotated = rotate_key(&app.database_url, 0).await.expect("rotated");
+    let new = rotated.kid(SigningAlg::EdDSA).to_owned();
     retire(&app, &old, &new).await;
     assert_eq!(published(&app).await, vec![new]);
     assert_eq!(userinfo(&app, &forged).await.status(), 401);

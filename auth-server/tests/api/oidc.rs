@@ -1,12 +1,16 @@
 //! OpenID Connect: the ID token and the UserInfo endpoint.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, Validation};
 use reqwest::StatusCode;
-use shared::{CodeVerifier, IdTokenClaims, TokenResponse};
+use sha2::Digest as _;
+use shared::client::{self, ClientConfig};
+use shared::{CodeVerifier, IdTokenClaims, ScopeSet, TokenResponse};
 
 use crate::helpers::{
-    CLIENT_ID, TestApp, claims_of, hidden, obtain_code, redirect_params, sign_with_stored_key,
-    spawn_app, userinfo,
+    CLIENT_ID, TestApp, claims_of, code_sent_to, hidden, obtain_code, redirect_params,
+    sign_with_stored_key, spawn_app, userinfo,
 };
 
 async fn tokens_with(app: &TestApp, scope: &str, nonce: Option<&str>) -> TokenResponse {
@@ -369,4 +373,110 @@ async fn a_login_hint_longer_than_512_bytes_is_sent_back_as_invalid_request() {
     let hint = "a".repeat(513);
     let back = authorize_with(&app, false, &[("login_hint", Some(&hint))]).await;
     assert_eq!(redirect_params(&back)["error"], "invalid_request");
+}
+
+/// The ID token a public client registered with `metadata` gets for alice: registration,
+/// the code flow with PKCE, redemption.
+async fn id_token_of_registered_client(app: &TestApp, metadata: serde_json::Value) -> String {
+    let config = ClientConfig {
+        client_id: app.loopback_client(metadata).await,
+        redirect_uri: "http://127.0.0.1:9000/cb".to_owned(),
+        issuer: app.issuer.clone(),
+    };
+    let scope = ScopeSet::parse("openid read").expect("scopes");
+    let request = client::authorization_request(&config, "/authorize", &scope);
+    let mut browser = app.browser();
+    let html = browser
+        .get(&request.url)
+        .await
+        .text()
+        .await
+        .expect("login page");
+    let back = browser
+        .log_in_and_decide(&html, "alice", "password123", "approve")
+        .await;
+    let code = code_sent_to(&back, &config.redirect_uri);
+    let tokens: TokenResponse = app
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &config.redirect_uri),
+            ("client_id", &config.client_id),
+            ("code_verifier", request.pending.code_verifier.secret()),
+        ])
+        .await
+        .json()
+        .await
+        .expect("tokens");
+    let id_token = tokens.id_token.expect("an id_token");
+    // OIDC Core §3.1.3.6: at_hash is the left half of the access token's hash, with the
+    // hash of the ID token's algorithm.
+    let access = tokens.access_token.secret().as_bytes();
+    let alg = jsonwebtoken::decode_header(&id_token).expect("a JWT").alg;
+    let digest = if alg == Algorithm::EdDSA {
+        sha2::Sha512::digest(access).to_vec()
+    } else {
+        sha2::Sha256::digest(access).to_vec()
+    };
+    assert_eq!(
+        claims_of(&id_token)["at_hash"],
+        URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2]),
+        "{alg:?}"
+    );
+    let (key, key_alg) = app.published_key_for(&id_token).await;
+    assert_eq!(alg, key_alg, "signed with the algorithm its key is published for");
+    let mut validation = Validation::new(key_alg);
+    validation.set_issuer(&[&app.issuer]);
+    validation.set_audience(&[&config.client_id]);
+    jsonwebtoken::decode::<IdTokenClaims>(&id_token, &key, &validation).expect("verifies");
+    id_token
+}
+
+#[tokio::test]
+async fn a_client_that_names_no_id_token_algorithm_gets_rs256_the_oidc_default() {
+    let app = spawn_app().await;
+    let id_token = id_token_of_registered_client(&app, serde_json::json!({})).await;
+    let header = jsonwebtoken::decode_header(&id_token).expect("a JWT");
+    assert_eq!(header.alg, Algorithm::RS256);
+}
+
+#[tokio::test]
+async fn each_id_token_signed_response_alg_a_client_registers_signs_its_id_tokens() {
+    let app = spawn_app().await;
+    for (alg, expected) in [
+        ("RS256", Algorithm::RS256),
+        ("ES256", Algorithm::ES256),
+        ("EdDSA", Algorithm::EdDSA),
+    ] {
+        let metadata = serde_json::json!({ "id_token_signed_response_alg": alg });
+        let id_token = id_token_of_registered_client(&app, metadata).await;
+        let header = jsonwebtoken::decode_header(&id_token).expect("a JWT");
+        assert_eq!(header.alg, expected, "{alg}");
+    }
+}
+
+#[tokio::test]
+async fn registration_refuses_an_id_token_algorithm_the_server_does_not_sign_with() {
+    let app = spawn_app().await;
+    for alg in ["none", "HS256", "PS256", "rs256"] {
+        let response = app
+            .register(serde_json::json!({
+                "token_endpoint_auth_method": "none",
+                "redirect_uris": ["http://127.0.0.1:9000/cb"],
+                "id_token_signed_response_alg": alg,
+            }))
+            .await;
+        assert_eq!(
+            crate::helpers::error_of(response).await,
+            (StatusCode::BAD_REQUEST, "invalid_client_metadata".to_owned()),
+            "{alg}"
+        );
+    }
+    let registered = app
+        .registered(serde_json::json!({
+            "token_endpoint_auth_method": "none",
+            "redirect_uris": ["http://127.0.0.1:9000/cb"],
+        }))
+        .await;
+    assert_eq!(registered["id_token_signed_response_alg"], "RS256");
 }

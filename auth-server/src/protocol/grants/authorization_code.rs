@@ -70,6 +70,7 @@ pub(crate) async fn exchange_code(
             tokens::id_token(
                 state,
                 &grant,
+                client.id_token_alg,
                 record.nonce.as_deref(),
                 &response.access_token,
             )
