@@ -164,14 +164,14 @@ impl Attack {
             Self::TamperedToken => Description {
                 title: "Tampered token",
                 scenario: "The attacker edits the access token's payload to add the admin scope, keeps the original signature, and calls the admin endpoint.",
-                rule: "The resource server verifies the EdDSA signature against the authorization server's published JWKS before it trusts any claim.",
+                rule: "The resource server verifies the signature against the authorization server's published JWKS before it trusts any claim.",
                 spec: "RFC 9068 §4, RFC 7515 §5.2",
                 without: "Anyone could give themselves any scope, user or lifetime.",
             },
             Self::ForgedAlgorithm => Description {
                 title: "alg: none and HS256 with the public key",
                 scenario: "The attacker strips the signature (alg none), then signs the token with HS256 using the server's public key, which anyone can download from the JWKS, as the HMAC secret.",
-                rule: "An algorithm allow-list (EdDSA only), checked before any key is used: the algorithm is never taken from the token.",
+                rule: "An algorithm allow-list (the asymmetric algorithms of the published keys: EdDSA, ES256, RS256), checked before any key is used; and the token's alg must be the one its key is published for: the algorithm is never taken from the token.",
                 spec: "RFC 8725 §2.1, §3.1",
                 without: "A verifier that trusts the token's alg header would accept an unsigned token, or one signed with a key everyone has.",
             },

@@ -2,9 +2,10 @@
 //! the way the resource server does. Decoding and the claims' explanations are
 //! `shared::jwt`, the same the SPA shows.
 
+use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
-use shared::jwt::{self, DecodedJwt};
+use shared::jwt::{self, DecodedJwt, SigningAlg};
 
 /// One line of the report: a check and its result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,11 +26,22 @@ pub fn check(token: &str, jwks: &Value, issuer: &str, audience: &str) -> Vec<Che
         });
         return checks;
     };
+    let keys = jwks["keys"].as_array().map_or(&[][..], Vec::as_slice);
+    let published = |alg: SigningAlg| keys.iter().any(|k| k["alg"] == alg.as_str());
     let alg = header["alg"].as_str().unwrap_or_default();
+    let allowed = SigningAlg::parse(alg).filter(|alg| published(*alg));
+    let allow_list: Vec<&str> = SigningAlg::ALL
+        .into_iter()
+        .filter(|alg| published(*alg))
+        .map(SigningAlg::as_str)
+        .collect();
     checks.push(Check {
         name: "alg",
-        ok: alg == "EdDSA",
-        detail: format!("{alg} (only EdDSA is accepted)"),
+        ok: allowed.is_some(),
+        detail: format!(
+            "{alg} (accepted: {}, the algorithms of the published keys)",
+            allow_list.join(", ")
+        ),
     });
     let typ = header["typ"].as_str().unwrap_or_default();
     checks.push(Check {
@@ -38,15 +50,15 @@ pub fn check(token: &str, jwks: &Value, issuer: &str, audience: &str) -> Vec<Che
         detail: format!("{typ} (an access token is at+jwt)"),
     });
     let kid = header["kid"].as_str().unwrap_or_default();
-    let key = jwks["keys"]
-        .as_array()
-        .and_then(|keys| keys.iter().find(|k| k["kid"].as_str() == Some(kid)))
-        .and_then(|k| DecodingKey::from_ed_components(k["x"].as_str()?).ok());
-    let Some(key) = key else {
+    let key = keys
+        .iter()
+        .find(|k| k["kid"].as_str() == Some(kid))
+        .and_then(|k| published_key(k, allowed?));
+    let Some((key, algorithm)) = key else {
         checks.push(Check {
             name: "kid",
             ok: false,
-            detail: format!("{kid:?} is not a published key"),
+            detail: format!("{kid:?} is not a published key of the token's algorithm"),
         });
         return checks;
     };
@@ -56,7 +68,7 @@ pub fn check(token: &str, jwks: &Value, issuer: &str, audience: &str) -> Vec<Che
         detail: format!("{kid} is published"),
     });
     // Each claim check on its own, so the report says which one fails.
-    let mut signature_only = Validation::new(Algorithm::EdDSA);
+    let mut signature_only = Validation::new(algorithm);
     signature_only.validate_exp = false;
     signature_only.validate_aud = false;
     signature_only.required_spec_claims.clear();
@@ -99,4 +111,17 @@ pub fn check(token: &str, jwks: &Value, issuer: &str, audience: &str) -> Vec<Che
         },
     });
     checks
+}
+
+/// The key of the JWK `jwk` if it is published for `alg` (the algorithm comes from the key,
+/// never from the token alone: RFC 8725 §3.1), with `jsonwebtoken`'s name for it.
+fn published_key(jwk: &Value, alg: SigningAlg) -> Option<(DecodingKey, Algorithm)> {
+    if jwk["alg"] != alg.as_str() {
+        return None;
+    }
+    let jwk: Jwk = serde_json::from_value(jwk.clone()).ok()?;
+    Some((
+        DecodingKey::from_jwk(&jwk).ok()?,
+        alg.as_str().parse().ok()?,
+    ))
 }

@@ -6,14 +6,20 @@
 pub(crate) enum Refusal {
     #[error("the token is not a well-formed JWT")]
     Malformed,
-    #[error("the signature algorithm {0} is not allowed (only EdDSA)")]
-    AlgorithmNotAllowed(String),
+    #[error(
+        "the signature algorithm {0} is not allowed (only {1}, the algorithms of the keys the authorization server publishes)"
+    )]
+    AlgorithmNotAllowed(String, String),
     #[error("the token's typ is {0}, not at+jwt: it is not an access token (RFC 9068 section 4)")]
     NotAnAccessToken(String),
     #[error("the token names no key id (kid)")]
     NoKeyId,
     #[error("the token was signed with an unknown key")]
     UnknownKey,
+    #[error(
+        "the token says {0} but its key {1} is published for {2}: the algorithm comes from the key, never from the token"
+    )]
+    KeyAlgorithmMismatch(String, String, String),
     #[error(
         "the signature does not verify: the token was altered or not issued by the authorization server"
     )]
@@ -40,10 +46,11 @@ impl Refusal {
     pub(crate) fn reason(&self) -> &'static str {
         match self {
             Self::Malformed => "malformed",
-            Self::AlgorithmNotAllowed(_) => "algorithm_not_allowed",
+            Self::AlgorithmNotAllowed(..) => "algorithm_not_allowed",
             Self::NotAnAccessToken(_) => "not_an_access_token",
             Self::NoKeyId => "no_key_id",
             Self::UnknownKey => "unknown_key",
+            Self::KeyAlgorithmMismatch(..) => "key_algorithm_mismatch",
             Self::BadSignature => "bad_signature",
             Self::Expired => "expired",
             Self::NotYetValid => "not_yet_valid",

@@ -11,15 +11,11 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 use shared::AccessTokenClaims;
+use shared::jwt::SigningAlg;
 
 use crate::introspect::Introspector;
 use crate::jwks::KeySet;
 pub(crate) use crate::refusal::Refusal;
-
-/// The only signature algorithm accepted. An allow-list, not a deny-list: `none`, every
-/// `HS*` (with which a public key could be abused as an HMAC secret) and anything new are
-/// refused (RFC 8725 §3.1, §2.1).
-const ALLOWED_ALG: &str = "EdDSA";
 
 /// Clock skew tolerated for `exp` and `nbf`, in seconds.
 const LEEWAY_SECS: u64 = 30;
@@ -90,6 +86,7 @@ impl JwtValidator {
     /// A validator of tokens from `issuer` meant for one of `audiences` (this server's
     /// resources; which one a request needs is checked per request, [`Validator::validate`]).
     pub(crate) fn new(keys: KeySet, issuer: &str, audiences: &[&str]) -> Self {
+        // The algorithm is set per token, to its key's (`verify`).
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer]);
         validation.set_audience(audiences);
@@ -136,11 +133,19 @@ impl JwtValidator {
 
     async fn verify(&self, token: &str) -> Result<AccessTokenClaims, Refusal> {
         let header = read_header(token)?;
-        // 1. The algorithm comes from an allow-list, never from the token alone.
-        let alg = header.alg.unwrap_or_default();
-        if alg != ALLOWED_ALG {
-            return Err(Refusal::AlgorithmNotAllowed(alg));
-        }
+        // 1. The algorithm comes from an allow-list, never from the token alone: the
+        //    asymmetric algorithms of the keys the issuer publishes. `none`, every `HS*`
+        //    (with which a public key could be abused as an HMAC secret) and anything new
+        //    are refused (RFC 8725 §3.1, §2.1).
+        let named = header.alg.unwrap_or_default();
+        let alg = match SigningAlg::parse(&named) {
+            Some(alg) if self.keys.publishes(alg).await => alg,
+            _ => {
+                let allowed = self.keys.algorithms().await;
+                let allowed: Vec<&str> = allowed.iter().map(|alg| alg.as_str()).collect();
+                return Err(Refusal::AlgorithmNotAllowed(named, allowed.join(", ")));
+            }
+        };
         // 2. RFC 9068 §4: "Resource servers MUST verify that the "typ" header value is
         //    "at+jwt" or "application/at+jwt" and reject tokens carrying any other value."
         let typ = header.typ.unwrap_or_default();
@@ -150,8 +155,19 @@ impl JwtValidator {
         // 3. The key the authorization server published under this kid.
         let kid = header.kid.ok_or(Refusal::NoKeyId)?;
         let key = self.keys.key(&kid).await.ok_or(Refusal::UnknownKey)?;
-        // 4. Signature, then iss, aud, exp, nbf (RFC 9068 §4).
-        jsonwebtoken::decode::<AccessTokenClaims>(token, &key, &self.validation)
+        // 4. The key's algorithm is the token's (RFC 8725 §3.1: "each key MUST be used with
+        //    exactly one algorithm"): a token cannot pick how its key is read.
+        if key.alg != alg {
+            return Err(Refusal::KeyAlgorithmMismatch(
+                alg.to_string(),
+                kid,
+                key.alg.to_string(),
+            ));
+        }
+        // 5. Signature, then iss, aud, exp, nbf (RFC 9068 §4).
+        let mut validation = self.validation.clone();
+        validation.algorithms = vec![alg.as_str().parse().map_err(|_| Refusal::Malformed)?];
+        jsonwebtoken::decode::<AccessTokenClaims>(token, &key.decoding, &validation)
             .map(|data| data.claims)
             .map_err(|error| match error.kind() {
                 ErrorKind::InvalidSignature => Refusal::BadSignature,

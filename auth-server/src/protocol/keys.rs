@@ -172,8 +172,13 @@ impl Signer {
                 .to_vec()),
             PrivateKey::Rs(key) => {
                 let mut signature = vec![0; key.public().modulus_len()];
-                key.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut signature)
-                    .map_err(failed)?;
+                key.sign(
+                    &RSA_PKCS1_SHA256,
+                    &SystemRandom::new(),
+                    message,
+                    &mut signature,
+                )
+                .map_err(failed)?;
                 Ok(signature)
             }
         }
@@ -196,19 +201,22 @@ fn generate(alg: SigningAlg) -> Result<(Vec<u8>, Vec<u8>), Internal> {
             let random = SystemRandom::new();
             let private = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &random)
                 .map_err(|_| Internal::new("cannot generate a P-256 key"))?;
-            let pair =
-                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, private.as_ref(), &random)
-                    .map_err(|e| Internal::new(e.to_string()))?;
-            Ok((private.as_ref().to_vec(), pair.public_key().as_ref().to_vec()))
+            let pair = EcdsaKeyPair::from_pkcs8(
+                &ECDSA_P256_SHA256_FIXED_SIGNING,
+                private.as_ref(),
+                &random,
+            )
+            .map_err(|e| Internal::new(e.to_string()))?;
+            Ok((
+                private.as_ref().to_vec(),
+                pair.public_key().as_ref().to_vec(),
+            ))
         }
         SigningAlg::RS256 => {
             let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, RSA_BITS)
                 .map_err(Internal::new)?;
             let private = key.to_pkcs8_der().map_err(Internal::new)?;
-            let public = key
-                .to_public_key()
-                .to_pkcs1_der()
-                .map_err(Internal::new)?;
+            let public = key.to_public_key().to_pkcs1_der().map_err(Internal::new)?;
             Ok((private.as_bytes().to_vec(), public.as_bytes().to_vec()))
         }
     }
@@ -223,11 +231,7 @@ async fn create(db: &Db, alg: SigningAlg, signs_from: i64) -> Result<KeyRow, Int
     // The key id: a short hash of the public key, stable across restarts.
     let kid = shared::digest::sha256_hex(&public)[..16].to_owned();
     store::insert_key(db, &kid, alg, &private, &public, signs_from).await?;
-    Ok(KeyRow {
-        kid,
-        alg,
-        private,
-    })
+    Ok(KeyRow { kid, alg, private })
 }
 
 /// One key per algorithm that `auth-server rotate-key` published.
@@ -290,10 +294,10 @@ impl SigningKeys {
         let now = server_kit::unix_now();
         let mut signers = signers_at(db, now).await?;
         for alg in SigningAlg::ALL {
-            if !signers.contains_key(&alg) {
+            if let std::collections::hash_map::Entry::Vacant(missing) = signers.entry(alg) {
                 let row = create(db, alg, now).await?;
                 tracing::info!(kid = row.kid, %alg, "generated a new signing key");
-                signers.insert(alg, Arc::new(Signer::new(&row)?));
+                missing.insert(Arc::new(Signer::new(&row)?));
             }
         }
         Ok(Self {

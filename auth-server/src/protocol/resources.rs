@@ -174,7 +174,10 @@ impl Registry {
             None => store::find_resource(db, identifier)
                 .await?
                 .map_or((None, None), |stored| {
-                    (stored.resource.access_token_ttl, stored.resource.access_token_alg)
+                    (
+                        stored.resource.access_token_ttl,
+                        stored.resource.access_token_alg,
+                    )
                 }),
         };
         Ok(TokenPolicy {
@@ -380,11 +383,16 @@ mod tests {
         let resource = with_alg("RS256").check(Source::File, 300).expect("valid");
         assert_eq!(resource.access_token_alg, Some(SigningAlg::RS256));
         assert_eq!(
-            with_alg("").check(Source::File, 300).map(|r| r.access_token_alg),
+            with_alg("")
+                .check(Source::File, 300)
+                .map(|r| r.access_token_alg),
             Ok(None)
         );
         for refused in ["none", "HS256", "rs256", "PS256"] {
-            assert!(with_alg(refused).check(Source::File, 300).is_err(), "{refused}");
+            assert!(
+                with_alg(refused).check(Source::File, 300).is_err(),
+                "{refused}"
+            );
         }
     }
 }

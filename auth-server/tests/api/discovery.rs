@@ -73,13 +73,20 @@ async fn the_jwks_publishes_one_key_per_algorithm_each_with_its_kid_alg_and_publ
     assert_eq!((b64_len(&ec["x"]), b64_len(&ec["y"])), (43, 43));
     let rsa = key_of("RS256");
     assert_eq!(rsa["kty"], "RSA");
-    assert_eq!(b64_len(&rsa["n"]), 342, "a 2048-bit modulus (RFC 7518 §3.3)");
+    assert_eq!(
+        b64_len(&rsa["n"]),
+        342,
+        "a 2048-bit modulus (RFC 7518 §3.3)"
+    );
     assert_eq!(rsa["e"], "AQAB");
     for key in keys {
         assert_eq!(key["use"], "sig");
         assert!(key["kid"].as_str().is_some_and(|kid| !kid.is_empty()));
         for private in ["d", "p", "q", "dp", "dq", "qi"] {
-            assert!(key.get(private).is_none(), "the private key is never published");
+            assert!(
+                key.get(private).is_none(),
+                "the private key is never published"
+            );
         }
     }
 }

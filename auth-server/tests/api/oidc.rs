@@ -424,7 +424,10 @@ async fn id_token_of_registered_client(app: &TestApp, metadata: serde_json::Valu
         "{alg:?}"
     );
     let (key, key_alg) = app.published_key_for(&id_token).await;
-    assert_eq!(alg, key_alg, "signed with the algorithm its key is published for");
+    assert_eq!(
+        alg, key_alg,
+        "signed with the algorithm its key is published for"
+    );
     let mut validation = Validation::new(key_alg);
     validation.set_issuer(&[&app.issuer]);
     validation.set_audience(&[&config.client_id]);
@@ -468,7 +471,10 @@ async fn registration_refuses_an_id_token_algorithm_the_server_does_not_sign_wit
             .await;
         assert_eq!(
             crate::helpers::error_of(response).await,
-            (StatusCode::BAD_REQUEST, "invalid_client_metadata".to_owned()),
+            (
+                StatusCode::BAD_REQUEST,
+                "invalid_client_metadata".to_owned()
+            ),
             "{alg}"
         );
     }

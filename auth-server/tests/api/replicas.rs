@@ -242,7 +242,11 @@ async fn a_key_rotated_on_the_shared_database_is_published_by_both_replicas_at_o
             .filter_map(|key| key["kid"].as_str())
             .collect();
         // Each algorithm's key and its successor.
-        assert_eq!(kids.len(), 2 * shared::jwt::SigningAlg::ALL.len(), "{kids:?}");
+        assert_eq!(
+            kids.len(),
+            2 * shared::jwt::SigningAlg::ALL.len(),
+            "{kids:?}"
+        );
         for (_, kid) in &rotated.kids {
             assert!(kids.contains(&kid.as_str()), "{kids:?}");
         }

@@ -37,6 +37,38 @@ async fn a_resource_of_the_resources_file_gives_its_tokens_its_own_lifetime() {
 }
 
 #[tokio::test]
+async fn a_resource_of_the_resources_file_gets_access_tokens_signed_with_its_algorithm() {
+    for alg in ["RS256", "ES256"] {
+        let (app, _dir) = with_resources_file(&format!(
+            r#"{{"resources": [{{"resource": "{MCP}", "access_token_alg": "{alg}"}}]}}"#
+        ))
+        .await;
+        let tokens: TokenResponse = app
+            .service_token_for(MCP)
+            .await
+            .json()
+            .await
+            .expect("tokens");
+        let token = tokens.access_token.secret();
+        let (key, key_alg) = app.published_key_for(token).await;
+        assert_eq!(format!("{key_alg:?}"), alg);
+        let mut validation = jsonwebtoken::Validation::new(key_alg);
+        validation.set_audience(&[MCP]);
+        jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
+            .expect("verifies against the JWKS");
+        // The default resource keeps EdDSA.
+        let tokens: TokenResponse = app
+            .service_token_for("http://localhost:8082")
+            .await
+            .json()
+            .await
+            .expect("tokens");
+        let header = jsonwebtoken::decode_header(tokens.access_token.secret()).expect("a JWT");
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
+    }
+}
+
+#[tokio::test]
 async fn a_scope_the_named_resource_does_not_understand_is_sent_back_as_invalid_scope() {
     let (app, _dir) = with_resources_file(&format!(
         r#"{{"resources": [{{"resource": "{MCP}", "scopes": "read"}}]}}"#
@@ -68,6 +100,7 @@ async fn a_malformed_resources_file_stops_the_server_with_a_message_naming_the_f
         r#"{"resources": [{"resource": "http://localhost:3001/mcp", "scopes": "bogus"}]}"#,
         r#"{"resources": [{"resource": "http://localhost:3001/mcp", "access_token_ttl": 86400}]}"#,
         r#"{"resources": [{"resource": "http://localhost:3001/mcp", "colour": "red"}]}"#,
+        r#"{"resources": [{"resource": "http://localhost:3001/mcp", "access_token_alg": "HS256"}]}"#,
     ] {
         let data = tempfile::tempdir().expect("a directory");
         let path = data.path().join("resources.json");

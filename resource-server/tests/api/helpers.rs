@@ -13,6 +13,7 @@ use server_kit::db::Db;
 use server_kit::with_db;
 use shared::client::{self, ClientConfig, Pending};
 use shared::form::form_encode;
+use shared::jwt::SigningAlg;
 use shared::{ScopeSet, TokenResponse, demo};
 
 pub const AUDIENCE: &str = "http://localhost:8082";
@@ -183,16 +184,35 @@ impl Lab {
         self.call(reqwest::Method::GET, path, token).await
     }
 
-    /// The authorization server's signing key, read from its database: what an attacker
-    /// would need, and what tests use to forge tokens that differ in one claim only.
+    /// The authorization server's EdDSA signing key, read from its database: what an
+    /// attacker would need, and what tests use to forge tokens that differ in one claim
+    /// only.
     pub async fn signing_key(&self) -> (String, EncodingKey, Vec<u8>) {
+        self.signing_key_of(SigningAlg::EdDSA).await
+    }
+
+    /// The authorization server's signing key of `alg`: its id, the private key, and the
+    /// public key as stored.
+    pub async fn signing_key_of(&self, alg: SigningAlg) -> (String, EncodingKey, Vec<u8>) {
         let db = Db::connect(&self.auth_db).await.expect("database");
         let (kid, private, public): (String, Vec<u8>, Vec<u8>) = with_db!(&db, pool =>
-            sqlx::query_as("SELECT kid, private_pkcs8, public_key FROM signing_keys ORDER BY created_at DESC LIMIT 1")
+            sqlx::query_as("SELECT kid, private_pkcs8, public_key FROM signing_keys WHERE alg = $1 ORDER BY created_at DESC LIMIT 1")
+                .bind(alg.as_str())
                 .fetch_one(pool)
                 .await)
             .expect("a signing key");
-        (kid, EncodingKey::from_ed_der(&private), public)
+        let key = match alg {
+            SigningAlg::EdDSA => EncodingKey::from_ed_der(&private),
+            SigningAlg::ES256 => EncodingKey::from_ec_der(&private),
+            SigningAlg::RS256 => {
+                // jsonwebtoken reads an RSA key as PKCS#1.
+                use rsa::pkcs1::EncodeRsaPrivateKey as _;
+                use rsa::pkcs8::DecodePrivateKey as _;
+                let key = rsa::RsaPrivateKey::from_pkcs8_der(&private).expect("an RSA key");
+                EncodingKey::from_rsa_der(key.to_pkcs1_der().expect("PKCS#1").as_bytes())
+            }
+        };
+        (kid, key, public)
     }
 
     /// Adds a new key to the authorization server (a key rotation) and returns it.
@@ -240,7 +260,6 @@ impl Lab {
     }
 }
 
-/// Signs `claims` with `key` as an access token (`typ: at+jwt`, EdDSA) under `kid`.
 /// `token` with one bit of its signature flipped.
 pub fn with_broken_signature(token: &str) -> String {
     let (head, signature) = token.rsplit_once('.').expect("three parts");
@@ -249,8 +268,14 @@ pub fn with_broken_signature(token: &str) -> String {
     format!("{head}.{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// Signs `claims` with `key` as an access token (`typ: at+jwt`, EdDSA) under `kid`.
 pub fn sign(claims: &serde_json::Value, kid: &str, key: &EncodingKey) -> String {
-    let mut header = Header::new(Algorithm::EdDSA);
+    sign_as(Algorithm::EdDSA, claims, kid, key)
+}
+
+/// Signs `claims` with `key` as an access token of `alg` under `kid`.
+pub fn sign_as(alg: Algorithm, claims: &serde_json::Value, kid: &str, key: &EncodingKey) -> String {
+    let mut header = Header::new(alg);
     header.typ = Some("at+jwt".to_owned());
     header.kid = Some(kid.to_owned());
     jsonwebtoken::encode(&header, claims, key).expect("signed")

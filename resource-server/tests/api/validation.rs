@@ -5,7 +5,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 
-use crate::helpers::{answer, sign, spawn_lab, spawn_lab_with, with_broken_signature};
+use shared::jwt::SigningAlg;
+
+use crate::helpers::{answer, sign, sign_as, spawn_lab, spawn_lab_with, with_broken_signature};
 
 /// Asserts `401 invalid_token` whose description contains `why`, in the header and the body.
 async fn assert_invalid_token(response: reqwest::Response, why: &str) {
@@ -125,6 +127,106 @@ async fn an_hs256_token_signed_with_the_public_key_is_refused_by_the_algorithm_a
     assert_invalid_token(
         lab.get("/api/profile", Some(&token)).await,
         "algorithm HS256 is not allowed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_token_signed_with_the_published_key_of_each_algorithm_is_accepted() {
+    let lab = spawn_lab().await;
+    for alg in SigningAlg::ALL {
+        let (kid, key, _) = lab.signing_key_of(alg).await;
+        let jwt_alg = alg.as_str().parse().expect("a jsonwebtoken algorithm");
+        let token = sign_as(jwt_alg, &lab.claims("read"), &kid, &key);
+        assert_eq!(
+            lab.get("/api/profile", Some(&token)).await.status(),
+            StatusCode::OK,
+            "{alg}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_hs256_token_signed_with_any_published_public_key_is_refused_by_the_algorithm_allow_list()
+ {
+    let lab = spawn_lab().await;
+    let jwks: serde_json::Value = reqwest::get(format!("{}/jwks.json", lab.auth))
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("a JWK Set");
+    for alg in SigningAlg::ALL {
+        let (kid, _, public) = lab.signing_key_of(alg).await;
+        let jwk = jwks["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .find(|key| key["kid"] == kid.as_str())
+            .expect("published")
+            .to_string();
+        // Every form of the public key an attacker might try as the HMAC secret: the raw
+        // key, and the JWK as published.
+        for secret in [public, jwk.into_bytes()] {
+            let mut header = Header::new(Algorithm::HS256);
+            header.typ = Some("at+jwt".to_owned());
+            header.kid = Some(kid.clone());
+            let token = jsonwebtoken::encode(
+                &header,
+                &lab.claims("read admin"),
+                &EncodingKey::from_secret(&secret),
+            )
+            .expect("signed");
+            assert_invalid_token(
+                lab.get("/api/profile", Some(&token)).await,
+                "algorithm HS256 is not allowed",
+            )
+            .await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_token_whose_alg_is_not_the_algorithm_its_key_is_published_for_is_refused() {
+    let lab = spawn_lab().await;
+    let (rsa_kid, _, _) = lab.signing_key_of(SigningAlg::RS256).await;
+    let (_, p256_key, _) = lab.signing_key_of(SigningAlg::ES256).await;
+    let (ed25519_kid, ed25519_key, _) = lab.signing_key_of(SigningAlg::EdDSA).await;
+    // A valid ES256 signature, under the RSA key's kid; an EdDSA one under... the same.
+    for (alg, key) in [
+        (Algorithm::ES256, &p256_key),
+        (Algorithm::EdDSA, &ed25519_key),
+    ] {
+        let token = sign_as(alg, &lab.claims("read"), &rsa_kid, key);
+        assert_invalid_token(
+            lab.get("/api/profile", Some(&token)).await,
+            &format!("its key {rsa_kid} is published for RS256"),
+        )
+        .await;
+    }
+    let token = sign_as(
+        Algorithm::ES256,
+        &lab.claims("read"),
+        &ed25519_kid,
+        &p256_key,
+    );
+    assert_invalid_token(
+        lab.get("/api/profile", Some(&token)).await,
+        "is published for EdDSA",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_asymmetric_algorithm_the_issuer_publishes_no_key_for_is_refused() {
+    let lab = spawn_lab().await;
+    // PS256, validly signed with the issuer's own RSA key: the key is published for RS256
+    // only, and no key is published for PS256.
+    let (kid, key, _) = lab.signing_key_of(SigningAlg::RS256).await;
+    let token = sign_as(Algorithm::PS256, &lab.claims("read"), &kid, &key);
+    assert_invalid_token(
+        lab.get("/api/profile", Some(&token)).await,
+        "algorithm PS256 is not allowed (only EdDSA, ES256, RS256",
     )
     .await;
 }
