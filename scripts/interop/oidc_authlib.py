@@ -3,10 +3,11 @@ OpenID Connect client, against the lab's authorization server: discovery, the co
 PKCE S256 (the state checked by the library, `iss` by the application as RFC 9207 asks), the
 ID token verified by the library against the published JWKS (signature, `iss`, `aud`,
 `nonce`, `at_hash`), UserInfo, a refresh with rotation, client credentials, introspection and
-revocation. Registration is a plain RFC 7591 POST (Authlib has no registration client). The
-user is `oauth-lab approve`.
+revocation. Registration is a plain RFC 7591 POST (Authlib has no registration client),
+asking for ID tokens signed with `--alg`. The user is `oauth-lab approve`. Over https, the
+lab's certificate authority is trusted through SSL_CERT_FILE (httpx reads it).
 
-Run by scripts/interop.sh: python oidc_authlib.py --issuer URL --oauth-lab PATH
+Run by scripts/interop.sh: python oidc_authlib.py --issuer URL --oauth-lab PATH --alg ALG
 """
 
 import argparse
@@ -35,7 +36,7 @@ def say(message: str) -> None:
     print(f"[authlib] {message}", flush=True)
 
 
-def run(issuer: str, oauth_lab: str) -> None:
+def run(issuer: str, oauth_lab: str, alg: str) -> None:
     metadata = httpx.get(f"{issuer}/.well-known/openid-configuration").raise_for_status().json()
     assert metadata["issuer"] == issuer, metadata
     registered = httpx.post(
@@ -48,10 +49,11 @@ def run(issuer: str, oauth_lab: str) -> None:
             "token_endpoint_auth_method": "none",
             "application_type": "native",
             "scope": SCOPE,
+            "id_token_signed_response_alg": alg,
         },
     ).raise_for_status().json()
     client_id = registered["client_id"]
-    say(f"discovered {issuer}; registered as {client_id}")
+    say(f"discovered {issuer}; registered as {client_id}, ID tokens in {alg}")
 
     client = OAuth2Client(
         client_id,
@@ -89,7 +91,8 @@ def run(issuer: str, oauth_lab: str) -> None:
         claims_params={"nonce": nonce, "client_id": client_id, "access_token": token["access_token"]},
     )
     claims.validate()
-    say(f"code flow: an ID token for {claims['sub']}, verified against the JWKS (iss, aud, nonce, at_hash)")
+    assert claims.header["alg"] == alg, claims.header
+    say(f"code flow: an {alg} ID token for {claims['sub']}, verified against the JWKS (iss, aud, nonce, at_hash)")
 
     info = client.get(metadata["userinfo_endpoint"]).raise_for_status().json()
     assert info["sub"] == claims["sub"] and info["preferred_username"] == "alice", info
@@ -127,8 +130,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--issuer", required=True)
     parser.add_argument("--oauth-lab", required=True)
+    parser.add_argument("--alg", required=True, choices=["RS256", "ES256", "EdDSA"])
     args = parser.parse_args()
-    run(args.issuer, args.oauth_lab)
+    run(args.issuer, args.oauth_lab, args.alg)
     say("passed")
 
 
