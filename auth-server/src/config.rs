@@ -16,9 +16,21 @@ pub struct Config {
 
     /// Issuer identifier (RFC 8414 §2): the base URL clients reach this server at. It is the
     /// `iss` of every token and redirect, and the prefix of every endpoint in discovery.
-    /// [default: http://localhost:<port of --addr>]
+    /// [default: http://localhost:<port of --addr>, https with --tls]
     #[arg(long, env = "AUTH_SERVER_ISSUER")]
     pub issuer: Option<String>,
+
+    /// Serve https on localhost. On first start a local certificate authority and a
+    /// certificate for localhost, 127.0.0.1 and ::1 are made in --tls-dir; trust its `ca.pem`
+    /// in the browser and in clients (README, "HTTPS on localhost"). The default issuer
+    /// becomes https://localhost:<port>, so cookies get `Secure` and the `__Host-` prefix.
+    #[arg(long, env = "AUTH_SERVER_TLS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub tls: bool,
+
+    /// Where --tls keeps the certificate authority and the certificate (shared with the
+    /// resource server). [default: `tls` beside the SQLite database, or `data/tls`]
+    #[arg(long, env = "AUTH_SERVER_TLS_DIR")]
+    pub tls_dir: Option<std::path::PathBuf>,
 
     /// Database URL: `sqlite://<file>` (created on first start) or
     /// `postgres://user:password@host:port/database` (shared by several replicas). Migrated

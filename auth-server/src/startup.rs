@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use server_kit::Server;
 use server_kit::db::{Db, Migrations};
+use server_kit::tls::LocalTls;
 
 use crate::config::{Cli, ClientDocuments, Command, Config};
 use crate::error::Internal;
@@ -42,6 +43,8 @@ pub enum StartupError {
     Resources(String),
     #[error("cannot prepare the database (keys, demo data): {0}")]
     Prepare(#[from] Internal),
+    #[error("--tls: {0}")]
+    Tls(#[from] server_kit::tls::TlsError),
 }
 
 /// A bound, ready-to-run authorization server.
@@ -71,7 +74,14 @@ impl Application {
             config.any_loopback_resource,
             seconds(config.access_token_ttl),
         );
-        let server = Server::bind(config.addr, SERVICE).await?;
+        let mut server = Server::bind(config.addr, SERVICE).await?;
+        let mut scheme = "http";
+        if config.tls {
+            let dir = (config.tls_dir.clone())
+                .unwrap_or_else(|| server_kit::tls::default_dir(&config.database_url));
+            server = server.with_tls(&LocalTls::load_or_create(&dir)?);
+            scheme = "https";
+        }
         let db = open_database(&config.database_url).await?;
         if config.issuer.is_none() && matches!(db, Db::Postgres(_)) {
             tracing::warn!(
@@ -80,7 +90,7 @@ impl Application {
             );
         }
         let issuer = config.issuer.map_or_else(
-            || format!("http://localhost:{}", server.local_addr().port()),
+            || format!("{scheme}://localhost:{}", server.local_addr().port()),
             |issuer| issuer.trim_end_matches('/').to_owned(),
         );
         seed::seed(

@@ -48,10 +48,9 @@ impl Browser {
     /// A new browser with no cookies, talking to the server at `base` (`http://host:port`).
     pub fn new(base: &str) -> Self {
         Self {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap_or_default(),
+            http: http_client(
+                reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()),
+            ),
             base: base.trim_end_matches('/').to_owned(),
             cookies: BTreeMap::new(),
         }
@@ -313,4 +312,29 @@ pub fn location(response: &Response) -> Option<String> {
         .get(LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
+}
+
+/// An HTTP client from `builder` that also trusts the certificates of the PEM file named by
+/// `SSL_CERT_FILE`: the lab's local certificate authority when the servers run with `--tls`
+/// (`SSL_CERT_FILE=data/tls/ca.pem`, as for Python clients). A file that cannot be read is
+/// said once on stderr and left out.
+pub fn http_client(builder: reqwest::ClientBuilder) -> reqwest::Client {
+    let mut builder = builder;
+    if let Some(path) = std::env::var_os("SSL_CERT_FILE") {
+        let roots = std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| e.to_string()));
+        match roots {
+            Ok(roots) => {
+                for root in roots {
+                    builder = builder.add_root_certificate(root);
+                }
+            }
+            Err(why) => eprintln!(
+                "SSL_CERT_FILE={}: cannot read certificates ({why}); ignored",
+                std::path::Path::new(&path).display()
+            ),
+        }
+    }
+    builder.build().unwrap_or_default()
 }

@@ -121,7 +121,7 @@ async fn report(client_id: &str, auth_url: &str, strict: bool) -> ExitCode {
     if let Ok(mut path) = url.path_segments_mut() {
         path.pop_if_empty().extend(["clients", client_id, "report"]);
     }
-    let answer = reqwest::Client::new()
+    let answer = crate::browser::http_client(reqwest::Client::builder())
         .get(url.clone())
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
@@ -358,7 +358,11 @@ async fn inspect_token(token: &str, auth_url: &str, audience: &str) -> ExitCode 
         }
     }
     let issuer = auth_url.trim_end_matches('/');
-    let jwks = match reqwest::get(format!("{issuer}/jwks.json")).await {
+    let jwks = match crate::browser::http_client(reqwest::Client::builder())
+        .get(format!("{issuer}/jwks.json"))
+        .send()
+        .await
+    {
         Ok(response) => response.json().await.unwrap_or_default(),
         Err(error) => {
             eprintln!(

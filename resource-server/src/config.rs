@@ -27,12 +27,20 @@ pub struct Config {
 
     /// The authorization server's issuer identifier. Its metadata is read from
     /// `<issuer>/.well-known/oauth-authorization-server`, and tokens must carry it as `iss`.
-    #[arg(
-        long,
-        env = "RESOURCE_SERVER_ISSUER",
-        default_value = "http://localhost:8081"
-    )]
-    pub issuer: String,
+    /// [default: http://localhost:8081, https with --tls]
+    #[arg(long, env = "RESOURCE_SERVER_ISSUER")]
+    pub issuer: Option<String>,
+
+    /// Serve https on localhost with the certificate the authorization server's --tls made
+    /// (or make it, if this server starts first), and trust its certificate authority when
+    /// calling the authorization server. The default issuer and audience become https.
+    #[arg(long, env = "RESOURCE_SERVER_TLS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub tls: bool,
+
+    /// Where --tls finds the certificate authority and the certificate. [default: `tls`
+    /// beside the SQLite database, or `data/tls`]
+    #[arg(long, env = "RESOURCE_SERVER_TLS_DIR")]
+    pub tls_dir: Option<std::path::PathBuf>,
 
     /// This server's resource identifier: tokens must name it in `aud` (RFC 9068 §4).
     /// [default: http://localhost:<port of --addr>]

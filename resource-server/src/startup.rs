@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::Router;
 use server_kit::Server;
 use server_kit::db::{Db, Migrations};
+use server_kit::tls::LocalTls;
 
 use crate::config::Config;
 use crate::discovery::Connection;
@@ -29,6 +30,10 @@ pub enum StartupError {
     },
     #[error("cannot make an HTTP client: {0}")]
     Http(#[from] reqwest::Error),
+    #[error("--tls: {0}")]
+    Tls(#[from] server_kit::tls::TlsError),
+    #[error("--tls: cannot read the certificate authority {path}: {why}")]
+    TrustCa { path: String, why: String },
 }
 
 /// A bound, ready-to-run resource server.
@@ -57,12 +62,33 @@ impl Application {
     /// Binds and opens the database; the authorization server is found in the background
     /// (it may not be up yet), while the server already answers.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        let server = Server::bind(config.addr, SERVICE).await?;
+        let mut server = Server::bind(config.addr, SERVICE).await?;
         let cors = server_kit::cors(&config.spa_origins)?;
+        let mut http = reqwest::Client::builder().timeout(Duration::from_secs(10));
+        let mut scheme = "http";
+        if config.tls {
+            let dir = (config.tls_dir.clone())
+                .unwrap_or_else(|| server_kit::tls::default_dir(&config.database_url));
+            let tls = LocalTls::load_or_create(&dir)?;
+            server = server.with_tls(&tls);
+            // The authorization server serves the same certificate: trust its authority.
+            let trust_ca = |why: String| StartupError::TrustCa {
+                path: tls.ca_path.display().to_string(),
+                why,
+            };
+            let pem = std::fs::read(&tls.ca_path).map_err(|e| trust_ca(e.to_string()))?;
+            http = http.add_root_certificate(
+                reqwest::Certificate::from_pem(&pem).map_err(|e| trust_ca(e.to_string()))?,
+            );
+            scheme = "https";
+        }
         let audience = config
             .audience
-            .unwrap_or_else(|| format!("http://localhost:{}", server.local_addr().port()));
-        let issuer = config.issuer.trim_end_matches('/').to_owned();
+            .unwrap_or_else(|| format!("{scheme}://localhost:{}", server.local_addr().port()));
+        let issuer = config.issuer.map_or_else(
+            || format!("{scheme}://localhost:8081"),
+            |issuer| issuer.trim_end_matches('/').to_owned(),
+        );
         let migrations = Migrations {
             sqlite: sqlx::migrate!("./migrations/sqlite"),
             postgres: sqlx::migrate!("./migrations/postgres"),
@@ -73,9 +99,7 @@ impl Application {
                 url: server_kit::db::redacted(&config.database_url),
                 source,
             })?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()?;
+        let http = http.build()?;
         // The MCP endpoint is a resource of its own, on this server's origin.
         let mcp = format!("{}{}", metadata::split_origin(&audience).0, mcp::PATH);
         tracing::info!(issuer, audience, mcp, validation = ?config.validation, "accepting access tokens from {issuer} meant for {audience} (the API) or {mcp} (the MCP endpoint)");

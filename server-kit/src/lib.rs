@@ -3,12 +3,14 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt as _;
 use axum::{Json, Router};
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -21,6 +23,7 @@ pub mod db;
 pub mod metrics;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tls;
 
 /// Why a server could not start listening, worded for the person who started it.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +51,7 @@ pub struct Server {
     service: &'static str,
     listener: TcpListener,
     local_addr: SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Server {
@@ -67,7 +71,15 @@ impl Server {
             service,
             listener,
             local_addr,
+            tls: None,
         })
+    }
+
+    /// Serves https with `tls` instead of plain http (`--tls`, [`tls::LocalTls`]).
+    #[must_use]
+    pub fn with_tls(mut self, tls: &tls::LocalTls) -> Self {
+        self.tls = Some(Arc::clone(&tls.config));
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -76,14 +88,22 @@ impl Server {
 
     /// Serves `router` until Ctrl-C or SIGTERM, then lets requests in flight finish.
     pub async fn serve(self, router: Router) -> io::Result<()> {
-        tracing::info!("{} listening on http://{}", self.service, self.local_addr);
         // The peer address reaches handlers (`ConnectInfo`), e.g. to log failed logins.
-        axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal(self.service))
-        .await
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let stopped = shutdown_signal(self.service);
+        if let Some(config) = self.tls {
+            tracing::info!("{} listening on https://{}", self.service, self.local_addr);
+            // `tap_io` only makes axum hand the peer address on, as it does for TCP.
+            let listener = tls::TlsListener::new(self.listener, config).tap_io(|_| {});
+            axum::serve(listener, service)
+                .with_graceful_shutdown(stopped)
+                .await
+        } else {
+            tracing::info!("{} listening on http://{}", self.service, self.local_addr);
+            axum::serve(self.listener, service)
+                .with_graceful_shutdown(stopped)
+                .await
+        }
     }
 }
 

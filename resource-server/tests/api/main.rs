@@ -8,4 +8,5 @@ mod helpers;
 mod introspection;
 mod mcp;
 mod startup;
+mod tls;
 mod validation;
