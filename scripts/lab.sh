@@ -2,15 +2,33 @@
 # README command one: installs what is missing, builds, and starts the whole lab:
 #   auth-server (:8081) → resource-server (:8082) → the SPA with trunk serve (:8080),
 # each once the previous one answers its health check. Ctrl-C stops all three.
+# With --tls all three serve https, with a certificate authority made on first start in
+# data/tls (README, "HTTPS on localhost").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+tls=false
+for arg in "$@"; do
+  case $arg in
+    --tls) tls=true ;;
+    -h|--help) echo "usage: bash scripts/lab.sh [--tls]"; exit 0 ;;
+    *) echo "unknown option $arg (usage: bash scripts/lab.sh [--tls])" >&2; exit 2 ;;
+  esac
+done
 
 bash scripts/setup.sh
 source scripts/env.sh
 
-AUTH_URL="http://localhost:8081"
-RESOURCE_URL="http://localhost:8082"
-SPA_URL="http://localhost:8080"
+scheme=http
+curl_trust=()
+if $tls; then
+  scheme=https
+  TLS_DIR="data/tls"
+  curl_trust=(--cacert "$TLS_DIR/ca.pem")
+fi
+AUTH_URL="$scheme://localhost:8081"
+RESOURCE_URL="$scheme://localhost:8082"
+SPA_URL="$scheme://localhost:8080"
 
 say()  { printf '\033[1;36m[lab]\033[0m %s\n' "$*"; }
 fail() { printf '\033[1;31m[lab]\033[0m %s\n' "$*" >&2; exit 1; }
@@ -65,7 +83,7 @@ start() {
 # Waits until `url` answers, showing progress; fails if the component has exited.
 wait_for() {
   local name=$1 url=$2 pid=$3 limit=$4 waited=0
-  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
+  until curl -fsS "${curl_trust[@]}" -o /dev/null "$url" 2>/dev/null; do
     kill -0 "$pid" 2>/dev/null || fail "$name exited before answering $url (see its log lines above)."
     ((waited >= limit)) && fail "$name did not answer $url within ${limit}s."
     if ((waited % 10 == 0 && waited > 0)); then say "waiting for $name ($waited s)"; fi
@@ -85,12 +103,23 @@ bin_dir="${CARGO_TARGET_DIR:-target}/debug"
 # Tokens for any resource on this machine: an MCP server or API started on any port gets
 # tokens meant for it without restarting the authorization server. And a client under
 # development may name itself by a metadata document it serves on this machine.
-start auth 32 "$bin_dir/auth-server" --any-loopback-resource --client-metadata-documents lab
+auth_args=(--any-loopback-resource --client-metadata-documents lab)
+resource_args=()
+spa_args=()
+if $tls; then
+  # The lab's own resources are https too; the authorization server makes the certificate
+  # authority on its first start, and the others serve its localhost certificate.
+  auth_args+=(--tls --default-resource "$RESOURCE_URL"
+    --resource "$RESOURCE_URL/mcp,$scheme://localhost:8083")
+  resource_args+=(--tls)
+  spa_args+=(--tls-key-path "$TLS_DIR/localhost-key.pem" --tls-cert-path "$TLS_DIR/localhost.pem")
+fi
+start auth 32 "$bin_dir/auth-server" "${auth_args[@]}"
 wait_for auth-server "$AUTH_URL/health" "${pids[-1]}" 60
-start resource 33 "$bin_dir/resource-server"
+start resource 33 "$bin_dir/resource-server" "${resource_args[@]}"
 wait_for resource-server "$RESOURCE_URL/health" "${pids[-1]}" 60
 say "building and serving the SPA with trunk (the first wasm build takes a few minutes)"
-start spa 35 trunk serve
+start spa 35 trunk serve "${spa_args[@]}"
 wait_for "the SPA" "$SPA_URL/" "${pids[-1]}" 900
 
 cat <<MSG
@@ -107,6 +136,22 @@ cat <<MSG
   Press Ctrl-C to stop everything.
 
 MSG
+if $tls; then
+  ca="$PWD/$TLS_DIR/ca.pem"
+  cat <<MSG
+  Over https, with a certificate authority made for this machine: $ca
+  Trust it once (its private key was never written to disk, so it vouches for nothing else):
+    Chromium/Chrome   Settings → Privacy and security → Security → Manage certificates →
+                      Authorities → Import → $ca ("Trust this certificate for identifying websites")
+    Firefox           Settings → Privacy & Security → Certificates → View Certificates →
+                      Authorities → Import → $ca
+    curl              curl --cacert $ca $AUTH_URL/.well-known/openid-configuration
+    Python (httpx, requests, Authlib)   SSL_CERT_FILE=$ca
+    Node (openid-client, MCP SDKs)      NODE_EXTRA_CA_CERTS=$ca
+    oauth-lab                           SSL_CERT_FILE=$ca oauth-lab flow --auth-url $AUTH_URL ...
+
+MSG
+fi
 # A supervisor ends cleanly when its component stopped on a signal (Ctrl-C), and with an
 # error when the component kept crashing.
 if wait -n "${pids[@]}"; then

@@ -58,13 +58,23 @@ pub(crate) async fn seed(
     let resource_server_secret = client_auth::hash_secret(resource_server_secret);
     for client in [
         // The SPA: a public client (no secret), redirecting to the SPA's `/callback` on
-        // either loopback name.
+        // either loopback name, over http or, with `scripts/lab.sh --tls`, https.
         OperatorClient {
             client_id: demo::CLIENT_ID,
             name: "OAuth 2.1 lab SPA",
             secret_hash: None,
-            redirect_uris: &[demo::REDIRECT_URI, "http://127.0.0.1:8080/callback"],
-            post_logout_redirect_uris: &["http://localhost:8080/", "http://127.0.0.1:8080/"],
+            redirect_uris: &[
+                demo::REDIRECT_URI,
+                "http://127.0.0.1:8080/callback",
+                "https://localhost:8080/callback",
+                "https://127.0.0.1:8080/callback",
+            ],
+            post_logout_redirect_uris: &[
+                "http://localhost:8080/",
+                "http://127.0.0.1:8080/",
+                "https://localhost:8080/",
+                "https://127.0.0.1:8080/",
+            ],
             allowed_scopes: "openid profile email read write admin",
             grant_types: &[GrantType::AuthorizationCode, GrantType::RefreshToken],
             can_introspect: false,

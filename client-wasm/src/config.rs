@@ -5,11 +5,27 @@ use leptos::prelude::window;
 use shared::client::ClientConfig;
 use shared::demo;
 
-/// The lab's authorization server (the issuer) and resource server.
-pub const ISSUER: &str = "http://localhost:8081";
-pub const RESOURCE_SERVER: &str = "http://localhost:8082";
+/// The lab's server on `port` of localhost, with the scheme this page was served with:
+/// when the lab runs over https (`scripts/lab.sh --tls`), every server does.
+fn lab_server(port: u16) -> String {
+    let https = window().location().protocol().is_ok_and(|p| p == "https:");
+    format!("{}://localhost:{port}", if https { "https" } else { "http" })
+}
+
+/// The lab's authorization server (the issuer).
+pub fn issuer() -> String {
+    lab_server(8081)
+}
+
+/// The lab's resource server.
+pub fn resource_server() -> String {
+    lab_server(8082)
+}
+
 /// Another resource the authorization server knows (RFC 8707); nothing listens there.
-pub const OTHER_RESOURCE: &str = "http://localhost:8083";
+pub fn other_resource() -> String {
+    lab_server(8083)
+}
 
 /// sessionStorage key of the pending authorization request.
 pub const PENDING_KEY: &str = "oauth-lab.pending";
@@ -25,6 +41,6 @@ pub fn client_config() -> ClientConfig {
     ClientConfig {
         client_id: demo::CLIENT_ID.to_owned(),
         redirect_uri: format!("{origin}/callback"),
-        issuer: ISSUER.to_owned(),
+        issuer: issuer(),
     }
 }

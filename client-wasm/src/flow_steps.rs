@@ -11,7 +11,7 @@ use crate::attacks::AttackLeg;
 use crate::attacks::runner;
 use crate::browser::session_storage;
 use crate::browser::{discover, leave};
-use crate::config::{AUTHORIZE_URL_KEY, PENDING_KEY, RESOURCE_SERVER, client_config};
+use crate::config::{AUTHORIZE_URL_KEY, PENDING_KEY, client_config, resource_server};
 use crate::context::{Lab, Tokens};
 use crate::oauth::pkce::PkceSteps;
 use crate::timeline::{Detail, Step};
@@ -134,7 +134,7 @@ pub async fn call_api(lab: Lab, method: &'static str, path: &str, body: Option<S
     else {
         return;
     };
-    let url = format!("{RESOURCE_SERVER}{path}");
+    let url = format!("{}{path}", resource_server());
     let exchange: Exchange = match (method, body) {
         ("POST", Some(body)) => api::post_json(&url, &token, body).await,
         _ => api::get(&url, Some(&token)).await,

@@ -62,7 +62,7 @@ pub struct Config {
         long = "spa-origin",
         env = "RESOURCE_SERVER_SPA_ORIGINS",
         value_delimiter = ',',
-        default_values_t = [String::from("http://localhost:8080"), String::from("http://127.0.0.1:8080")]
+        default_values_t = [String::from("http://localhost:8080"), String::from("http://127.0.0.1:8080"), String::from("https://localhost:8080"), String::from("https://127.0.0.1:8080")]
     )]
     pub spa_origins: Vec<String>,
 

@@ -285,8 +285,9 @@ pub(crate) struct OperatorClient<'a> {
     pub can_introspect: bool,
 }
 
-/// Creates an operator's client, or, if it exists, sets its secret (the configuration's
-/// secret applies on every start); anything else an operator changed stays.
+/// Creates an operator's client, or, if it exists, sets its secret and its redirect URIs
+/// (the configuration applies on every start: a new version of the lab may add a URI);
+/// anything else an operator changed stays.
 pub(crate) async fn upsert_operator_client(
     db: &Db,
     client: &OperatorClient<'_>,
@@ -296,7 +297,9 @@ pub(crate) async fn upsert_operator_client(
         "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, allowed_scopes, can_introspect,
                               created_at, post_logout_redirect_uris, grant_types, self_registered)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, FALSE)
-         ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash",
+         ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash,
+             redirect_uris = excluded.redirect_uris,
+             post_logout_redirect_uris = excluded.post_logout_redirect_uris",
     )
     .bind(client.client_id)
     .bind(client.name)

@@ -10,7 +10,7 @@ use crate::attacks::probe::{Expect, Probe, Send, keep};
 use crate::attacks::tokens::with_token;
 use crate::attacks::{Actor, Attack};
 use crate::browser::discover;
-use crate::config::{OTHER_RESOURCE, client_config};
+use crate::config::{client_config, other_resource};
 use crate::context::Lab;
 
 /// Attacks that start with a real code, fresh from the victim's authorization.
@@ -32,7 +32,7 @@ pub(super) async fn with_code(lab: Lab, attack: Attack, code: &str, pending: &Pe
         Attack::RefreshReplay => refresh_replay(lab, &victim).await,
         _ => {
             let remark = if attack == Attack::WrongAudience {
-                format!(" (the request named resource={OTHER_RESOURCE})")
+                format!(" (the request named resource={})", other_resource())
             } else {
                 String::new()
             };

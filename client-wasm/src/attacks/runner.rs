@@ -12,7 +12,7 @@ use crate::attacks::probe::{ATTACKER_ISSUER, VICTIM_SCOPE, record};
 use crate::attacks::tokens::with_token;
 use crate::attacks::{Actor, Attack, AttackLeg, Needs, Verdict};
 use crate::browser::{discover, leave};
-use crate::config::{OTHER_RESOURCE, client_config};
+use crate::config::{client_config, other_resource};
 use crate::context::{Lab, Page};
 use crate::oauth::forge;
 use crate::timeline::Detail;
@@ -63,7 +63,7 @@ pub(super) async fn leave_for_authorization(lab: Lab, leg: AttackLeg) {
             &[("code_challenge", None), ("code_challenge_method", None)],
         ),
         Attack::WrongAudience => {
-            forge::with_params(&request.url, &[("resource", Some(OTHER_RESOURCE))])
+            forge::with_params(&request.url, &[("resource", Some(&other_resource()))])
         }
         _ => request.url.clone(),
     };

@@ -8,7 +8,7 @@ use crate::attacks::probe::{Expect, Probe, Send, record};
 use crate::attacks::{Actor, Attack, Verdict};
 use crate::browser::discover;
 use crate::browser::now_secs;
-use crate::config::RESOURCE_SERVER;
+use crate::config::resource_server;
 use crate::context::Lab;
 use crate::oauth::forge;
 use crate::timeline::Detail;
@@ -19,7 +19,7 @@ const LEEWAY_SECS: i64 = 30;
 
 /// Attacks on an access token: the resource server must refuse each forgery.
 pub(super) async fn with_token(lab: Lab, attack: Attack, token: String) {
-    let profile = format!("{RESOURCE_SERVER}/api/profile");
+    let profile = format!("{}/api/profile", resource_server());
     let invalid_token = Expect::Refusal(401, "invalid_token");
     let attacker = |action: &str, send| Probe {
         actor: Actor::Attacker,
@@ -32,7 +32,7 @@ pub(super) async fn with_token(lab: Lab, attack: Attack, token: String) {
             if let Some(forged) = forge::with_added_scope(&token, "admin") {
                 attacker(
                     "Add admin to the token's scope claim, keep the signature, and call the admin endpoint",
-                    Send::Get(format!("{RESOURCE_SERVER}/api/admin/stats"), Some(forged)),
+                    Send::Get(format!("{}/api/admin/stats", resource_server()), Some(forged)),
                 )
                 .tokens(lab, attack)
                 .await;
@@ -77,7 +77,7 @@ pub(super) async fn with_token(lab: Lab, attack: Attack, token: String) {
                 .map(|d| d.claims["aud"].to_string())
                 .unwrap_or_default();
             attacker(
-                &format!("Present this real token, aud = {audience}, to the resource server at {RESOURCE_SERVER}"),
+                &format!("Present this real token, aud = {audience}, to the resource server at {}", resource_server()),
                 Send::Get(profile, Some(token)),
             )
             .tokens(lab, attack)
@@ -109,7 +109,7 @@ fn replay_after_expiry(lab: Lab, token: String) {
     let replay = Probe {
         actor: Actor::Attacker,
         action: "Replay a real access token after it has expired".to_owned(),
-        send: Send::Get(format!("{RESOURCE_SERVER}/api/profile"), Some(token)),
+        send: Send::Get(format!("{}/api/profile", resource_server()), Some(token)),
         expect: Expect::Refusal(401, "invalid_token"),
     };
     record(
