@@ -6,7 +6,8 @@
 # metadata documents on this machine); then the SDK's client against the lab resource
 # server's own MCP endpoint, with a scope step-up; then with a Client ID Metadata Document
 # served over https; then the official MCP TypeScript SDK's client and MCP Inspector against
-# the lab's MCP endpoint; then Authlib (Python) and openid-client (Node), through
+# the lab's MCP endpoint; then Authlib (Python), openid-client (Node) and openidconnect
+# (Rust), through
 # discovery, registration, the code flow with its ID token verified against the JWKS,
 # UserInfo, refresh, client credentials, introspection and revocation, once per ID-token
 # signing algorithm. The whole suite runs over http, then again over https (`--tls` on both
@@ -17,7 +18,12 @@ source scripts/env.sh
 
 cargo build -p auth-server -p resource-server -p lab-cli --locked
 # CI builds into its own CARGO_TARGET_DIR: ask cargo where the binaries are.
-bin=$(target_dir)/debug
+target=$(target_dir)
+bin=$target/debug
+# The Rust OpenID Connect client: a project of its own (scripts/interop/rust-openidconnect),
+# built into the same target directory.
+cargo build --locked --manifest-path scripts/interop/rust-openidconnect/Cargo.toml \
+  --target-dir "$target"
 interop=$(mktemp -d)
 # A throwaway CA for the https server of the client metadata document; the authorization
 # server trusts it.
@@ -60,9 +66,11 @@ suite() {
   # The MCP TypeScript SDK's client against the lab's MCP endpoint.
   run "$dir" node "$LAB_NODE_INTEROP/mcp_ts_sdk.mjs" --issuer "$issuer" \
     --oauth-lab "$bin/oauth-lab" --lab-mcp "$mcp"
-  # Authlib (Python) and openid-client (Node): the whole OIDC and OAuth surface, once per
-  # signing algorithm of the ID token.
+  # Authlib (Python), openid-client (Node) and openidconnect (Rust): the whole OIDC and
+  # OAuth surface, once per signing algorithm of the ID token.
   for alg in RS256 ES256 EdDSA; do
+    run "$dir" "$bin/oidc-openidconnect" --issuer "$issuer" --oauth-lab "$bin/oauth-lab" \
+      --alg "$alg"
     run "$dir" "$LAB_MCP_VENV/bin/python" scripts/interop/oidc_authlib.py \
       --issuer "$issuer" --oauth-lab "$bin/oauth-lab" --alg "$alg"
     run "$dir" node "$LAB_NODE_INTEROP/oidc_openid_client.mjs" --issuer "$issuer" \

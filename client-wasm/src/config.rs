@@ -9,7 +9,10 @@ use shared::demo;
 /// when the lab runs over https (`scripts/lab.sh --tls`), every server does.
 fn lab_server(port: u16) -> String {
     let https = window().location().protocol().is_ok_and(|p| p == "https:");
-    format!("{}://localhost:{port}", if https { "https" } else { "http" })
+    format!(
+        "{}://localhost:{port}",
+        if https { "https" } else { "http" }
+    )
 }
 
 /// The lab's authorization server (the issuer).

@@ -9,7 +9,7 @@ mod common;
 use common::{Servers, start_servers};
 
 async fn spawn_lab() -> Servers {
-    start_servers("127.0.0.1:0", "127.0.0.1:0", &[]).await
+    start_servers(false, "127.0.0.1:0", "127.0.0.1:0", &[]).await
 }
 
 fn config(lab: &Servers, username: &str, password: &str) -> FlowConfig {

@@ -21,6 +21,8 @@ const ISSUER: &str = "http://localhost:8081";
 struct Lab {
     browser: Client,
     chromedriver: Child,
+    /// The SPA's origin: http or https://localhost:8080.
+    spa: String,
     _servers: Servers,
 }
 
@@ -47,6 +49,17 @@ fn free_port() -> u16 {
 }
 
 async fn start_lab() -> Lab {
+    start_lab_over(false).await
+}
+
+/// The lab, over https with `tls`: both servers with `--tls` and the SPA served with the
+/// same localhost certificate. Chromium is told to accept it (`acceptInsecureCerts`), as it
+/// does once the authority is imported (README, "HTTPS on localhost"); that clients which
+/// trust the authority reach the servers is proven by `resource-server/tests/api/tls.rs`
+/// and the interop stage.
+async fn start_lab_over(tls: bool) -> Lab {
+    let scheme = if tls { "https" } else { "http" };
+    let spa_origin = format!("{scheme}://localhost:8080");
     for port in [8080, 8081, 8082] {
         assert!(
             TcpListener::bind(("127.0.0.1", port)).is_ok(),
@@ -59,22 +72,35 @@ async fn start_lab() -> Lab {
         "no SPA release build in {}: run `trunk build --release --dist target/dist-release` (scripts/test.sh does)",
         dist.display()
     );
-    let servers = start_servers("127.0.0.1:8081", "127.0.0.1:8082", &[SPA]).await;
+    let servers = start_servers(tls, "127.0.0.1:8081", "127.0.0.1:8082", &[&spa_origin]).await;
     assert_eq!(
-        servers.issuer, ISSUER,
-        "the SPA knows the authorization server as {ISSUER}"
+        servers.issuer,
+        format!("{scheme}://localhost:8081"),
+        "the SPA knows the authorization server on port 8081, over its own scheme"
     );
-    assert_eq!(servers.resource, "http://127.0.0.1:8082");
+    assert_eq!(servers.resource, format!("{scheme}://127.0.0.1:8082"));
     // The SPA: its release build, with every unknown path (like /callback) answered by
     // index.html, as trunk serve does.
     let spa =
         axum::Router::new().fallback_service(tower_http::services::ServeDir::new(&dist).fallback(
             tower_http::services::ServeFile::new(dist.join("index.html")),
         ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:8080")
-        .await
-        .expect("port 8080");
-    tokio::spawn(async move { axum::serve(listener, spa).await });
+    let mut accept_insecure_certs = false;
+    if tls {
+        let tls = server_kit::tls::LocalTls::load_or_create(&servers.data.path().join("tls"))
+            .expect("the servers' localhost certificate");
+        let spa_server = server_kit::Server::bind(([127, 0, 0, 1], 8080).into(), "spa")
+            .await
+            .expect("port 8080")
+            .with_tls(&tls);
+        tokio::spawn(spa_server.serve(spa));
+        accept_insecure_certs = true;
+    } else {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:8080")
+            .await
+            .expect("port 8080");
+        tokio::spawn(async move { axum::serve(listener, spa).await });
+    }
 
     let port = free_port();
     let chromedriver = Command::new(
@@ -94,15 +120,27 @@ async fn start_lab() -> Lab {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let mut args: Vec<String> = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,1600",
+    ]
+    .map(str::to_owned)
+    .to_vec();
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".to_owned(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", "--window-size=1280,1600"],
-        }),
+        serde_json::json!({ "binary": "/usr/bin/chromium", "args": args }),
+    );
+    capabilities.insert(
+        "acceptInsecureCerts".to_owned(),
+        accept_insecure_certs.into(),
     );
     let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(capabilities)
@@ -112,6 +150,7 @@ async fn start_lab() -> Lab {
     Lab {
         browser,
         chromedriver,
+        spa: spa_origin,
         _servers: servers,
     }
 }
@@ -125,7 +164,9 @@ impl Lab {
             .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
-    /// Waits (up to 20 s) for `css` to appear; navigations in between are retried.
+    /// Waits (up to 20 s) for `css` to appear; navigations in between are retried. If it
+    /// never does, the panic says where the browser was and what the page said, and a
+    /// screenshot goes to `target/e2e/failed.png`.
     async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
         let mut last_error = String::new();
         for _ in 0..100 {
@@ -135,7 +176,12 @@ impl Lab {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        panic!("{css} never appeared: {last_error}");
+        self.screenshot("failed").await;
+        let url = self.browser.current_url().await.map(String::from);
+        panic!(
+            "{css} never appeared at {url:?}: {last_error}\npage: {}",
+            self.body_text().await
+        );
     }
 
     /// The page's text; empty while a navigation has no body yet.
@@ -182,7 +228,7 @@ impl Lab {
 
     /// From the SPA's first page to the authorization server's consent page, logged in.
     async fn log_in(&self, username: &str, password: &str, extra_scope: Option<&str>) {
-        self.browser.goto(SPA).await.expect("the SPA loads");
+        self.browser.goto(&self.spa).await.expect("the SPA loads");
         if let Some(scope) = extra_scope {
             self.click(&format!("#scope-{scope}")).await;
         }
@@ -221,6 +267,30 @@ async fn alice_logs_in_through_the_spa_approves_and_sees_her_profile_from_the_re
         "/",
         "the code left the address bar"
     );
+}
+
+#[tokio::test]
+async fn over_https_alice_logs_in_through_the_spa_and_sees_her_profile_with_a_host_prefixed_session()
+ {
+    let lab = start_lab_over(true).await;
+    lab.log_in("alice", "password123", None).await;
+    let cookies = lab.browser.get_all_cookies().await.expect("cookies");
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.name() == "__Host-lab_session" && c.secure() == Some(true)),
+        "{cookies:?}"
+    );
+    lab.click("button[value=approve]").await;
+    lab.wait_for("#call-profile").await;
+    lab.click("#call-profile").await;
+    let page = lab.wait_for_text("Resource server: GET /api/profile").await;
+    assert!(page.contains("\"username\":\"alice\""), "{page}");
+    assert!(
+        page.contains("https://localhost:8081/token"),
+        "the SPA talked to the https issuer: {page}"
+    );
+    lab.screenshot("tls-dashboard").await;
 }
 
 #[tokio::test]

@@ -77,7 +77,10 @@ pub(super) async fn with_token(lab: Lab, attack: Attack, token: String) {
                 .map(|d| d.claims["aud"].to_string())
                 .unwrap_or_default();
             attacker(
-                &format!("Present this real token, aud = {audience}, to the resource server at {}", resource_server()),
+                &format!(
+                    "Present this real token, aud = {audience}, to the resource server at {}",
+                    resource_server()
+                ),
                 Send::Get(profile, Some(token)),
             )
             .tokens(lab, attack)
