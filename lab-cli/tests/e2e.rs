@@ -120,23 +120,15 @@ async fn start_lab_over(tls: bool) -> Lab {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let mut args: Vec<String> = [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1280,1600",
-    ]
-    .map(str::to_owned)
-    .to_vec();
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".to_owned(),
-        serde_json::json!({ "binary": "/usr/bin/chromium", "args": args }),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", "--window-size=1280,1600"],
+        }),
     );
     capabilities.insert(
         "acceptInsecureCerts".to_owned(),
