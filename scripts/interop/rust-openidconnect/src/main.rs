@@ -20,22 +20,23 @@ use openidconnect::core::{
     CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm,
     CoreResponseMode, CoreResponseType, CoreRevocableToken, CoreSubjectIdentifierType,
 };
+use openidconnect::registration::EmptyAdditionalClientMetadata;
 use openidconnect::{
     AdditionalProviderMetadata, AuthenticationFlow, AuthorizationCode, ClientId, ClientName,
-    ClientSecret, ConfigurationError, CsrfToken, EmptyAdditionalClientMetadata, IntrospectionUrl,
-    IssuerUrl, Nonce, OAuth2TokenResponse as _, PkceCodeChallenge, ProviderMetadata, RedirectUrl,
-    RevocationUrl, Scope, TokenIntrospectionResponse as _, TokenResponse as _, reqwest,
+    ClientSecret, ConfigurationError, CsrfToken, IntrospectionUrl, IssuerUrl, Nonce,
+    OAuth2TokenResponse as _, PkceCodeChallenge, ProviderMetadata, RedirectUrl, RevocationUrl,
+    Scope, TokenIntrospectionResponse as _, TokenResponse as _, reqwest,
 };
 use serde::{Deserialize, Serialize};
 
 const REDIRECT_URI: &str = "http://127.0.0.1:34569/callback";
 
-/// The endpoints of RFC 8414 the core metadata type leaves out.
+/// The endpoints of RFC 8414 the core metadata type leaves out (it has the registration
+/// endpoint of OpenID Connect Discovery).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 struct LabMetadata {
     revocation_endpoint: String,
     introspection_endpoint: String,
-    registration_endpoint: String,
 }
 impl AdditionalProviderMetadata for LabMetadata {}
 
@@ -102,9 +103,12 @@ async fn run(issuer: &str, oauth_lab: &str, alg_name: &str) -> Result<(), Failur
         EmptyAdditionalClientMetadata::default(),
     )
     .set_client_name(Some(
-        [(None, ClientName::new("openidconnect-rs (lab interop)".to_owned()))]
-            .into_iter()
-            .collect(),
+        [(
+            None,
+            ClientName::new("openidconnect-rs (lab interop)".to_owned()),
+        )]
+        .into_iter()
+        .collect(),
     ))
     .set_application_type(Some(CoreApplicationType::Native))
     .set_grant_types(Some(vec![
@@ -114,7 +118,9 @@ async fn run(issuer: &str, oauth_lab: &str, alg_name: &str) -> Result<(), Failur
     .set_token_endpoint_auth_method(Some(CoreClientAuthMethod::None))
     .set_id_token_signed_response_alg(Some(alg.clone()))
     .register_async(
-        &openidconnect::RegistrationUrl::new(extra.registration_endpoint.clone())?,
+        metadata
+            .registration_endpoint()
+            .ok_or("discovery names no registration endpoint")?,
         &http,
     )
     .await?;
@@ -155,7 +161,10 @@ async fn run(issuer: &str, oauth_lab: &str, alg_name: &str) -> Result<(), Failur
     };
     // The application's checks of the redirect: state (CSRF) and iss (RFC 9207).
     check(param("state").as_deref() == Some(state.secret()), "state")?;
-    check(param("iss").as_deref() == Some(issuer), "iss in the redirect")?;
+    check(
+        param("iss").as_deref() == Some(issuer),
+        "iss in the redirect",
+    )?;
     let code = AuthorizationCode::new(param("code").ok_or("no code in the redirect")?);
     let tokens = client
         .exchange_code(code)?
@@ -171,7 +180,10 @@ async fn run(issuer: &str, oauth_lab: &str, alg_name: &str) -> Result<(), Failur
     ));
 
     let info: openidconnect::core::CoreUserInfoClaims = client
-        .user_info(tokens.access_token().clone(), Some(claims.subject().clone()))?
+        .user_info(
+            tokens.access_token().clone(),
+            Some(claims.subject().clone()),
+        )?
         .request_async(&http)
         .await?;
     let username = info
@@ -186,7 +198,9 @@ async fn run(issuer: &str, oauth_lab: &str, alg_name: &str) -> Result<(), Failur
         .exchange_refresh_token(first_refresh)?
         .request_async(&http)
         .await?;
-    let rotated = refreshed.refresh_token().ok_or("no rotated refresh token")?;
+    let rotated = refreshed
+        .refresh_token()
+        .ok_or("no rotated refresh token")?;
     check(rotated.secret() != first_refresh.secret(), "rotated")?;
     say("refresh: a new access token and a new refresh token");
 
@@ -212,7 +226,7 @@ async fn run(issuer: &str, oauth_lab: &str, alg_name: &str) -> Result<(), Failur
         .request_async(&http)
         .await?;
     check(
-        active.active() && active.client_id().map(ClientId::as_str) == Some("service-client"),
+        active.active() && active.client_id().map(|id| id.as_str()) == Some("service-client"),
         "introspection: the client-credentials token is active",
     )?;
     say("client credentials: a token for read; introspection says active");
@@ -249,7 +263,9 @@ async fn main() -> ExitCode {
     let (Some(issuer), Some(oauth_lab), Some(alg)) =
         (value("--issuer"), value("--oauth-lab"), value("--alg"))
     else {
-        eprintln!("usage: oidc-openidconnect --issuer URL --oauth-lab PATH --alg RS256|ES256|EdDSA");
+        eprintln!(
+            "usage: oidc-openidconnect --issuer URL --oauth-lab PATH --alg RS256|ES256|EdDSA"
+        );
         return ExitCode::from(2);
     };
     match run(&issuer, &oauth_lab, &alg).await {
