@@ -316,25 +316,34 @@ pub fn location(response: &Response) -> Option<String> {
 
 /// An HTTP client from `builder` that also trusts the certificates of the PEM file named by
 /// `SSL_CERT_FILE`: the lab's local certificate authority when the servers run with `--tls`
-/// (`SSL_CERT_FILE=data/tls/ca.pem`, as for Python clients). A file that cannot be read is
-/// said once on stderr and left out.
+/// (`SSL_CERT_FILE=data/tls/ca.pem`, as for Python clients).
 pub fn http_client(builder: reqwest::ClientBuilder) -> reqwest::Client {
-    let mut builder = builder;
-    if let Some(path) = std::env::var_os("SSL_CERT_FILE") {
-        let roots = std::fs::read(&path)
+    extra_roots()
+        .iter()
+        .fold(builder, |builder, root| {
+            builder.add_root_certificate(root.clone())
+        })
+        .build()
+        .unwrap_or_default()
+}
+
+/// The certificates of `SSL_CERT_FILE`, read once per process (the benchmark makes a client
+/// per simulated browser). A file that cannot be read is said once on stderr and left out.
+fn extra_roots() -> &'static [reqwest::Certificate] {
+    static ROOTS: std::sync::OnceLock<Vec<reqwest::Certificate>> = std::sync::OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let Some(path) = std::env::var_os("SSL_CERT_FILE") else {
+            return Vec::new();
+        };
+        std::fs::read(&path)
             .map_err(|e| e.to_string())
-            .and_then(|pem| reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| e.to_string()));
-        match roots {
-            Ok(roots) => {
-                for root in roots {
-                    builder = builder.add_root_certificate(root);
-                }
-            }
-            Err(why) => eprintln!(
-                "SSL_CERT_FILE={}: cannot read certificates ({why}); ignored",
-                std::path::Path::new(&path).display()
-            ),
-        }
-    }
-    builder.build().unwrap_or_default()
+            .and_then(|pem| reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| e.to_string()))
+            .unwrap_or_else(|why| {
+                eprintln!(
+                    "SSL_CERT_FILE={}: cannot read certificates ({why}); ignored",
+                    std::path::Path::new(&path).display()
+                );
+                Vec::new()
+            })
+    })
 }
