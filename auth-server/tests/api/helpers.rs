@@ -158,6 +158,48 @@ impl TestApp {
             .to_owned()
     }
 
+    /// A loopback client registered with `metadata` ([`TestApp::loopback_client`]) runs the
+    /// code flow with PKCE asking `scope`; alice logs in and approves. Its id, and the token
+    /// endpoint's JSON answer.
+    pub async fn loopback_client_tokens(
+        &self,
+        metadata: serde_json::Value,
+        scope: &str,
+    ) -> (String, serde_json::Value) {
+        let config = ClientConfig {
+            client_id: self.loopback_client(metadata).await,
+            redirect_uri: "http://127.0.0.1:9000/cb".to_owned(),
+            issuer: self.issuer.clone(),
+        };
+        let scope = ScopeSet::parse(scope).expect("scopes");
+        let request = client::authorization_request(&config, "/authorize", &scope);
+        let mut browser = self.browser();
+        let page = browser.get(&request.url).await;
+        assert_eq!(
+            page.status(),
+            StatusCode::OK,
+            "the login page, not a refusal"
+        );
+        let html = page.text().await.expect("login page");
+        let back = browser
+            .log_in_and_decide(&html, "alice", "password123", "approve")
+            .await;
+        let code = code_sent_to(&back, &config.redirect_uri);
+        let tokens = self
+            .token(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", &config.redirect_uri),
+                ("client_id", &config.client_id),
+                ("code_verifier", request.pending.code_verifier.secret()),
+            ])
+            .await
+            .json()
+            .await
+            .expect("tokens");
+        (config.client_id, tokens)
+    }
+
     /// A client-credentials token for `resource`, asked by the service client (which may
     /// have `read`): the response.
     pub async fn service_token_for(&self, resource: &str) -> Response {

@@ -5,12 +5,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, Validation};
 use reqwest::StatusCode;
 use sha2::Digest as _;
-use shared::client::{self, ClientConfig};
-use shared::{CodeVerifier, IdTokenClaims, ScopeSet, TokenResponse};
+use shared::{CodeVerifier, IdTokenClaims, TokenResponse};
 
 use crate::helpers::{
-    CLIENT_ID, TestApp, claims_of, code_sent_to, hidden, obtain_code, redirect_params,
-    sign_with_stored_key, spawn_app, userinfo,
+    CLIENT_ID, TestApp, claims_of, hidden, obtain_code, redirect_params, sign_with_stored_key,
+    spawn_app, userinfo,
 };
 
 async fn tokens_with(app: &TestApp, scope: &str, nonce: Option<&str>) -> TokenResponse {
@@ -378,36 +377,8 @@ async fn a_login_hint_longer_than_512_bytes_is_sent_back_as_invalid_request() {
 /// The ID token a public client registered with `metadata` gets for alice: registration,
 /// the code flow with PKCE, redemption.
 async fn id_token_of_registered_client(app: &TestApp, metadata: serde_json::Value) -> String {
-    let config = ClientConfig {
-        client_id: app.loopback_client(metadata).await,
-        redirect_uri: "http://127.0.0.1:9000/cb".to_owned(),
-        issuer: app.issuer.clone(),
-    };
-    let scope = ScopeSet::parse("openid read").expect("scopes");
-    let request = client::authorization_request(&config, "/authorize", &scope);
-    let mut browser = app.browser();
-    let html = browser
-        .get(&request.url)
-        .await
-        .text()
-        .await
-        .expect("login page");
-    let back = browser
-        .log_in_and_decide(&html, "alice", "password123", "approve")
-        .await;
-    let code = code_sent_to(&back, &config.redirect_uri);
-    let tokens: TokenResponse = app
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &config.redirect_uri),
-            ("client_id", &config.client_id),
-            ("code_verifier", request.pending.code_verifier.secret()),
-        ])
-        .await
-        .json()
-        .await
-        .expect("tokens");
+    let (client_id, tokens) = app.loopback_client_tokens(metadata, "openid read").await;
+    let tokens: TokenResponse = serde_json::from_value(tokens).expect("tokens");
     let id_token = tokens.id_token.expect("an id_token");
     // OIDC Core §3.1.3.6: at_hash is the left half of the access token's hash, with the
     // hash of the ID token's algorithm.
@@ -430,7 +401,7 @@ async fn id_token_of_registered_client(app: &TestApp, metadata: serde_json::Valu
     );
     let mut validation = Validation::new(key_alg);
     validation.set_issuer(&[&app.issuer]);
-    validation.set_audience(&[&config.client_id]);
+    validation.set_audience(&[&client_id]);
     jsonwebtoken::decode::<IdTokenClaims>(&id_token, &key, &validation).expect("verifies");
     id_token
 }

@@ -121,38 +121,10 @@ async fn a_self_registered_client_may_ask_for_more_than_it_registered_within_the
 async fn a_self_registered_client_asking_for_admin_among_other_scopes_gets_the_others_and_never_admin()
  {
     let app = spawn_app().await;
-    let config = ClientConfig {
-        client_id: app.loopback_client(json!({"scope": "read"})).await,
-        redirect_uri: "http://127.0.0.1:9000/cb".to_owned(),
-        issuer: app.issuer.clone(),
-    };
     // What MCP clients do: ask for every scope the resource's metadata lists.
-    let scope = ScopeSet::parse("read write admin").expect("scopes");
-    let request = client::authorization_request(&config, "/authorize", &scope);
-    let mut browser = app.browser();
-    let page = browser.get(&request.url).await;
-    assert_eq!(
-        page.status(),
-        StatusCode::OK,
-        "the login page, not a refusal"
-    );
-    let html = page.text().await.expect("login page");
-    let back = browser
-        .log_in_and_decide(&html, "alice", "password123", "approve")
+    let (_, tokens) = app
+        .loopback_client_tokens(json!({"scope": "read"}), "read write admin")
         .await;
-    let code = crate::helpers::code_sent_to(&back, &config.redirect_uri);
-    let tokens: serde_json::Value = app
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &config.redirect_uri),
-            ("client_id", &config.client_id),
-            ("code_verifier", request.pending.code_verifier.secret()),
-        ])
-        .await
-        .json()
-        .await
-        .expect("tokens");
     assert_eq!(tokens["scope"], "read write", "{tokens}");
 }
 
