@@ -42,7 +42,9 @@ async fn a_redirect_uri_that_is_not_exactly_a_registered_one_gets_an_error_page_
     let app = spawn_app().await;
     for variant in [
         "http://localhost:8080/callback/",
-        "https://localhost:8080/callback",
+        // (https://localhost:8080/callback is registered too: the SPA over `--tls`.)
+        "http://localhost:8080/Callback",
+        "https://localhost:8081/callback",
         "http://[::1]:8080/callback",
         // The lab's SPA is a web app the operator configured: no other port, even on
         // loopback (that leniency is for self-registered native apps: `loopback.rs`).
