@@ -64,7 +64,7 @@ if want contract; then
 fi
 
 if want interop; then
-  step "interop: the MCP Python and TypeScript SDKs, MCP Inspector, Authlib and openid-client with the lab as authorization server"
+  step "interop: the MCP Python and TypeScript SDKs, MCP Inspector, Authlib, openid-client and openidconnect (Rust) with the lab as authorization server, over http and https"
   bash scripts/interop.sh
 fi
 
