@@ -75,12 +75,10 @@ impl Application {
             seconds(config.access_token_ttl),
         );
         let mut server = Server::bind(config.addr, SERVICE).await?;
-        let mut scheme = "http";
         if config.tls {
             let dir = (config.tls_dir.clone())
                 .unwrap_or_else(|| server_kit::tls::default_dir(&config.database_url));
             server = server.with_tls(&LocalTls::load_or_create(&dir)?);
-            scheme = "https";
         }
         let db = open_database(&config.database_url).await?;
         if config.issuer.is_none() && matches!(db, Db::Postgres(_)) {
@@ -90,7 +88,13 @@ impl Application {
             );
         }
         let issuer = config.issuer.map_or_else(
-            || format!("{scheme}://localhost:{}", server.local_addr().port()),
+            || {
+                format!(
+                    "{}://localhost:{}",
+                    server.scheme(),
+                    server.local_addr().port()
+                )
+            },
             |issuer| issuer.trim_end_matches('/').to_owned(),
         );
         seed::seed(

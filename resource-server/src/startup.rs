@@ -65,23 +65,21 @@ impl Application {
         let mut server = Server::bind(config.addr, SERVICE).await?;
         let cors = server_kit::cors(&config.spa_origins)?;
         let mut http = reqwest::Client::builder().timeout(Duration::from_secs(10));
-        let mut scheme = "http";
         if config.tls {
             let dir = (config.tls_dir.clone())
                 .unwrap_or_else(|| server_kit::tls::default_dir(&config.database_url));
             let tls = LocalTls::load_or_create(&dir)?;
             server = server.with_tls(&tls);
             // The authorization server serves the same certificate: trust its authority.
-            let trust_ca = |why: String| StartupError::TrustCa {
-                path: tls.ca_path.display().to_string(),
-                why,
-            };
-            let pem = std::fs::read(&tls.ca_path).map_err(|e| trust_ca(e.to_string()))?;
-            http = http.add_root_certificate(
-                reqwest::Certificate::from_pem(&pem).map_err(|e| trust_ca(e.to_string()))?,
-            );
-            scheme = "https";
+            let ca = reqwest::Certificate::from_pem(tls.ca_pem.as_bytes()).map_err(|e| {
+                StartupError::TrustCa {
+                    path: tls.ca_path.display().to_string(),
+                    why: e.to_string(),
+                }
+            })?;
+            http = http.add_root_certificate(ca);
         }
+        let scheme = server.scheme();
         let audience = config
             .audience
             .unwrap_or_else(|| format!("{scheme}://localhost:{}", server.local_addr().port()));

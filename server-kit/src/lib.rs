@@ -86,20 +86,29 @@ impl Server {
         self.local_addr
     }
 
+    /// `https` when it serves with TLS ([`Server::with_tls`]), else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
+
     /// Serves `router` until Ctrl-C or SIGTERM, then lets requests in flight finish.
     pub async fn serve(self, router: Router) -> io::Result<()> {
         // The peer address reaches handlers (`ConnectInfo`), e.g. to log failed logins.
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let stopped = shutdown_signal(self.service);
+        tracing::info!(
+            "{} listening on {}://{}",
+            self.service,
+            self.scheme(),
+            self.local_addr
+        );
         if let Some(config) = self.tls {
-            tracing::info!("{} listening on https://{}", self.service, self.local_addr);
             // `tap_io` only makes axum hand the peer address on, as it does for TCP.
             let listener = tls::TlsListener::new(self.listener, config).tap_io(|_| {});
             axum::serve(listener, service)
                 .with_graceful_shutdown(stopped)
                 .await
         } else {
-            tracing::info!("{} listening on http://{}", self.service, self.local_addr);
             axum::serve(self.listener, service)
                 .with_graceful_shutdown(stopped)
                 .await

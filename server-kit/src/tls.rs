@@ -56,6 +56,8 @@ pub enum TlsError {
 pub struct LocalTls {
     /// `ca.pem`: trust it in the browser (or `SSL_CERT_FILE`, `NODE_EXTRA_CA_CERTS`).
     pub ca_path: PathBuf,
+    /// Its contents, for a server of the lab that calls another one.
+    pub ca_pem: String,
     pub config: Arc<rustls::ServerConfig>,
 }
 
@@ -121,16 +123,18 @@ impl LocalTls {
                 .map_err(|e| read(CERT_FILE, e.to_string()))?;
         let key = PrivateKeyDer::from_pem_file(dir.join(KEY_FILE))
             .map_err(|e| read(KEY_FILE, e.to_string()))?;
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        let ca_pem =
+            std::fs::read_to_string(dir.join(CA_FILE)).map_err(|e| read(CA_FILE, e.to_string()))?;
+        let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
         .with_safe_default_protocol_versions()
         .and_then(|builder| builder.with_no_client_auth().with_single_cert(certs, key))
         .map_err(|e| read(CERT_FILE, e.to_string()))?;
-        let mut config = config;
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Self {
             ca_path: dir.join(CA_FILE),
+            ca_pem,
             config: Arc::new(config),
         })
     }
