@@ -102,9 +102,10 @@ bin_dir="${CARGO_TARGET_DIR:-target}/debug"
 
 # Tokens for any resource on this machine: an MCP server or API started on any port gets
 # tokens meant for it without restarting the authorization server. And a client under
-# development may name itself by a metadata document it serves on this machine.
-auth_args=(--any-loopback-resource --client-metadata-documents lab)
-resource_args=()
+# development may name itself by a metadata document it serves on this machine. Both
+# servers record their decisions for the SPA and `oauth-lab watch` (--lab-traces).
+auth_args=(--any-loopback-resource --client-metadata-documents lab --lab-traces)
+resource_args=(--lab-traces)
 spa_args=()
 if $tls; then
   # The lab's own resources are https too; the authorization server makes the certificate
@@ -133,6 +134,8 @@ cat <<MSG
   for resource=<its URL> and the tokens are meant for it (--any-loopback-resource).
   A client may use the URL of its metadata document as client_id, on this machine too
   (--client-metadata-documents lab).
+  Every check both servers make is shown in the SPA beside its request, and live in a
+  terminal with: cargo run -p lab-cli -- watch   (--lab-traces)
   Press Ctrl-C to stop everything.
 
 MSG

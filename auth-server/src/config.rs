@@ -9,6 +9,10 @@ use std::net::{IpAddr, SocketAddr};
     version,
     about = "The OAuth 2.1 lab's authorization server"
 )]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent command-line switches, each its own flag"
+)]
 pub struct Config {
     /// Address to listen on (use port 0 for any free port).
     #[arg(long, env = "AUTH_SERVER_ADDR", default_value = "127.0.0.1:8081")]
@@ -121,6 +125,13 @@ pub struct Config {
     /// Lifetime of a refresh token, in seconds (each refresh issues a new one).
     #[arg(long, env = "AUTH_SERVER_REFRESH_TOKEN_TTL", default_value_t = 86_400)]
     pub refresh_token_ttl: u64,
+
+    /// Record every decision for the learner: each request's checks in order, shown by the
+    /// SPA and `oauth-lab watch`. Adds the `x-lab-trace` response header,
+    /// `GET /lab/traces/{id}`, `GET /lab/traces?state=…` and `GET /lab/events`; kept in
+    /// memory (the last 1,000 requests, 30 minutes). `scripts/lab.sh` turns it on.
+    #[arg(long, env = "AUTH_SERVER_LAB_TRACES", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub lab_traces: bool,
 
     /// Accept RFC 7591 dynamic client registration at `/register` (on for a local lab;
     /// `--dynamic-registration false` turns it off).

@@ -62,6 +62,21 @@ impl ApiError {
     }
 }
 
+/// The refusal in the words the response carries (`error: error_description`), for the
+/// decision trace; an internal failure is only `server_error`, as in the response.
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Protocol(body) => match &body.error_description {
+                Some(description) => write!(f, "{}: {description}", body.error.as_str()),
+                None => f.write_str(body.error.as_str()),
+            },
+            Self::InvalidClient(reason) => write!(f, "invalid_client: {reason}"),
+            Self::Internal(_) => f.write_str("server_error"),
+        }
+    }
+}
+
 impl<E: Into<Internal>> From<E> for ApiError {
     fn from(error: E) -> Self {
         Self::Internal(error.into())

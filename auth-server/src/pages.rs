@@ -267,6 +267,16 @@ pub(crate) enum PageError {
     Internal(Internal),
 }
 
+/// The page's title and message, for the decision trace: what the user reads, no more.
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Page(page) => write!(f, "{}: {}", page.title, page.message),
+            Self::Internal(_) => f.write_str("server_error"),
+        }
+    }
+}
+
 impl From<ErrorPage> for PageError {
     fn from(page: ErrorPage) -> Self {
         Self::Page(page)

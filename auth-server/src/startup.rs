@@ -128,8 +128,9 @@ impl Application {
             timeout: Duration::from_secs(config.request_timeout),
             ..server_kit::Limits::DEFAULT
         };
-        let router =
-            server_kit::metrics::measured(server_kit::limited(routes::router(state, cors), limits));
+        let router = routes::router(state, cors.clone());
+        let router = server_kit::trace::lab_traces(router, SERVICE, config.lab_traces, cors);
+        let router = server_kit::metrics::measured(server_kit::limited(router, limits));
         Ok(Self {
             server,
             router,

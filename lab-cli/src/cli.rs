@@ -10,6 +10,7 @@ use shared::jwt::{self, DecodedJwt};
 use crate::browser::Browser;
 use crate::flow::{self, FlowConfig};
 use crate::inspect;
+use crate::traces;
 
 /// The OAuth 2.1 lab from the command line.
 #[derive(Debug, Parser)]
@@ -68,6 +69,18 @@ enum Command {
         /// The password; without it, it is asked for without echo.
         #[arg(long)]
         password: Option<String>,
+    },
+    /// Print every decision both servers make, as they make it: each request, then each
+    /// check in order with its rule (the servers must run with --lab-traces, as
+    /// scripts/lab.sh starts them). For a terminal beside the browser; Ctrl-C stops it.
+    Watch {
+        #[arg(long, default_value = "http://localhost:8081")]
+        auth_url: String,
+        #[arg(long, default_value = "http://localhost:8082")]
+        resource_url: String,
+        /// Stop after this many decisions (default: never).
+        #[arg(long)]
+        count: Option<usize>,
     },
     /// Decode a JWT, explain its claims, and check it against the lab's JWKS.
     Inspect {
@@ -321,11 +334,50 @@ pub async fn run(cli: Cli) -> ExitCode {
             auth_url,
             audience,
         } => inspect_token(&token, &auth_url, &audience).await,
+        Command::Watch {
+            auth_url,
+            resource_url,
+            count,
+        } => watch(&auth_url, &resource_url, count).await,
     }
 }
 
+/// `oauth-lab watch`: both servers' live streams, merged, until `count` decisions (or
+/// Ctrl-C).
+async fn watch(auth_url: &str, resource_url: &str, count: Option<usize>) -> ExitCode {
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let http = crate::browser::http_client(reqwest::Client::builder());
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    let each = |trace: shared::trace::Trace| {
+        let mut out = std::io::stdout().lock();
+        traces::print_trace(&mut out, &trace, colour);
+        let _ = out.flush();
+        let seen = seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        count.is_none_or(|count| seen < count)
+    };
+    let _ = writeln!(
+        std::io::stderr(),
+        "watching the decisions of {auth_url} and {resource_url} (Ctrl-C stops)"
+    );
+    // The first stream to end (enough decisions, or a server that records none) ends both.
+    let ended = tokio::select! {
+        ended = traces::watch(&http, auth_url, &each) => ended,
+        ended = traces::watch(&http, resource_url, &each) => ended,
+    };
+    match ended {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Each step of `report`, and under it what the server checked to answer it (when the
+/// server records its decisions).
 fn narrate(report: &flow::FlowReport) {
     let mut out = std::io::stdout();
+    let colour = std::io::IsTerminal::is_terminal(&out);
     let _ = writeln!(out, "\n== {} ==", report.username);
     for step in &report.steps {
         let mark = if step.ok { "ok  " } else { "FAIL" };
@@ -334,6 +386,7 @@ fn narrate(report: &flow::FlowReport) {
             "{mark} {:<36} {:>5} ms  {}",
             step.step, step.millis, step.detail
         );
+        traces::print_checks(&mut out, &step.checks, colour);
     }
     if !report.ok {
         let failed = report

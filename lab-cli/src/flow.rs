@@ -10,6 +10,7 @@ use shared::client::{self, ClientConfig, Pending};
 use shared::{AuthorizationServerMetadata, ScopeSet, TokenResponse};
 
 use crate::browser::{self, Browser, BrowserError};
+use crate::traces;
 
 /// Where the servers are, and who logs in asking for what.
 #[derive(Debug, Clone)]
@@ -29,6 +30,9 @@ pub struct StepResult {
     pub status: Option<u16>,
     pub millis: u128,
     pub detail: String,
+    /// What the server checked to answer this step, in order (with `--lab-traces` on the
+    /// server; empty otherwise, and for the client's own checks).
+    pub checks: Vec<shared::trace::Check>,
 }
 
 /// A whole run for one account.
@@ -270,8 +274,15 @@ impl Runner<'_> {
         })?;
         let status = response.status();
         let location = browser::location(&response).unwrap_or_default();
+        let trace = traces::trace_url(&response);
         let body = response.text().await.unwrap_or_default();
         self.record(step, started, Some(status), true, format!("{status}"));
+        if let Some(url) = trace
+            && let Some(trace) = traces::fetch(self.browser.request(Method::GET, &url)).await
+            && let Some(step) = self.steps.last_mut()
+        {
+            step.checks = trace.checks;
+        }
         Ok((location, body))
     }
 
@@ -289,6 +300,7 @@ impl Runner<'_> {
             status: status.map(|s| s.as_u16()),
             millis: started.elapsed().as_millis(),
             detail,
+            checks: Vec::new(),
         });
     }
 

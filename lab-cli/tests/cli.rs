@@ -1,8 +1,9 @@
 //! The command-line flow and the token inspector against the real servers.
 
 use lab_cli::flow::{self, FlowConfig};
-use lab_cli::inspect;
+use lab_cli::{inspect, traces};
 use shared::demo::ACCOUNTS as DEMO_ACCOUNTS;
+use shared::trace::Outcome;
 
 mod common;
 
@@ -32,6 +33,119 @@ async fn the_whole_flow_passes_every_step_for_every_demo_account() {
         assert_eq!(steps.len(), 10, "{steps:?}");
         assert_eq!(steps.last(), Some(&"revocation"));
     }
+}
+
+#[tokio::test]
+async fn the_flow_shows_under_each_step_what_the_server_checked() {
+    let lab = spawn_lab().await;
+    let report = flow::run(&config(&lab, "alice", "password123")).await;
+    assert!(report.ok, "{:#?}", report.steps);
+    let checks_of = |step: &str| -> Vec<(String, Outcome)> {
+        report
+            .steps
+            .iter()
+            .find(|s| s.step == step)
+            .map(|s| {
+                s.checks
+                    .iter()
+                    .map(|c| (c.name.clone(), c.outcome))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(
+        checks_of("token exchange (PKCE)").contains(&("pkce_verifier".to_owned(), Outcome::Passed))
+    );
+    assert!(checks_of("login").contains(&("credentials".to_owned(), Outcome::Passed)));
+    assert!(
+        checks_of("resource call (GET /api/profile)")
+            .contains(&("signature".to_owned(), Outcome::Passed))
+    );
+    assert!(
+        checks_of("redirect (state, iss, code)").is_empty(),
+        "the client's own step"
+    );
+    let json = serde_json::to_value(&report).expect("serializes");
+    let exchange = &json["steps"][6];
+    assert_eq!(exchange["step"], "token exchange (PKCE)");
+    assert_eq!(exchange["checks"][9]["name"], "pkce_verifier");
+    assert_eq!(exchange["checks"][9]["outcome"], "passed");
+}
+
+#[tokio::test]
+async fn watch_prints_each_decision_of_the_servers_as_it_is_made() {
+    let lab = spawn_lab().await;
+    let http = reqwest::Client::new();
+    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let issuer = lab.issuer.clone();
+    let watcher = tokio::spawn(async move {
+        let http = reqwest::Client::new();
+        traces::watch(&http, &issuer, |trace| {
+            let _ = sender.send(trace);
+            true
+        })
+        .await
+    });
+    // The stream is open once a request made now arrives on it.
+    let trace = loop {
+        http.post(format!("{}/token", lab.issuer))
+            .form(&[("grant_type", "password")])
+            .send()
+            .await
+            .expect("sent");
+        if let Ok(Some(trace)) =
+            tokio::time::timeout(std::time::Duration::from_millis(500), received.recv()).await
+        {
+            break trace;
+        }
+    };
+    assert_eq!(
+        (trace.method.as_str(), trace.path.as_str()),
+        ("POST", "/token")
+    );
+    assert_eq!(
+        trace.refused_by().map(|c| c.name.as_str()),
+        Some("grant_type")
+    );
+    let mut printed = Vec::new();
+    traces::print_trace(&mut printed, &trace, false);
+    let printed = String::from_utf8(printed).expect("UTF-8");
+    assert!(
+        printed.starts_with("auth-server POST /token → 400"),
+        "{printed}"
+    );
+    assert!(printed.contains("✘ grant_type"), "{printed}");
+    watcher.abort();
+}
+
+#[tokio::test]
+async fn watch_says_how_to_turn_traces_on_when_a_server_records_none() {
+    let lab = auth_server_without_traces().await;
+    let http = reqwest::Client::new();
+    let error = traces::watch(&http, &lab.0, |_| true)
+        .await
+        .expect_err("nothing to watch");
+    assert!(
+        error.to_string().contains("start it with --lab-traces"),
+        "{error}"
+    );
+}
+
+/// An authorization server as it starts without the lab's flags: its URL.
+async fn auth_server_without_traces() -> (String, tempfile::TempDir) {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let mut config = <auth_server::config::Config as clap::Parser>::parse_from([
+        "auth-server",
+        "--addr",
+        "127.0.0.1:0",
+    ]);
+    config.database_url = format!("sqlite://{}/auth.db", data.path().display());
+    let app = auth_server::startup::Application::build(config)
+        .await
+        .expect("the authorization server starts");
+    let url = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until_stopped());
+    (url, data)
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ use std::sync::atomic::Ordering;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
+use server_kit::trace::{Check, Recorder};
 use shared::AccessTokenClaims;
 
 use crate::error::ApiError;
@@ -78,22 +79,35 @@ impl<S: Scope> FromRequestParts<AppState> for Caller<S> {
     }
 }
 
-/// The checks of every protected request, in order: the token's place (header only, once),
-/// its form, [`crate::validate`] for `resource`, then `scope`. The claims of a token that
-/// passed them all, or the refusal of the first that failed.
-pub(crate) async fn admit(
-    state: &AppState,
+const NOT_IN_URL: Check = Check::new(
+    "token_not_in_url",
+    "OAuth 2.1 §5.2.2",
+    "No access token in the URL, where logs, history and Referer would keep it.",
+);
+const BEARER: Check = Check::new(
+    "bearer_header",
+    "RFC 6750 §2.1",
+    "One Authorization: Bearer header carries the token.",
+);
+const READY: Check = Check::new(
+    "issuer_reached",
+    "RFC 8414 §3",
+    "This server has read the authorization server's metadata and keys.",
+);
+const SCOPE: Check = Check::new(
+    "scope",
+    "RFC 6750 §3.1",
+    "The token carries the scope this endpoint needs.",
+);
+
+/// The bearer token of a request: never in the URL, one `Authorization: Bearer` header.
+/// A refusal comes with the reason to log.
+fn bearer_token(
     parts: &Parts,
+    trace: &Recorder,
     resource: &Protected,
     scope: &'static str,
-) -> Result<Arc<AccessTokenClaims>, ApiError> {
-    let method = &parts.method;
-    let path = parts.uri.path();
-    let refuse = |error: ApiError, why: &str| {
-        refused(state, method, path, None, why);
-        error
-    };
-
+) -> Result<String, (ApiError, String)> {
     // OAuth 2.1 §5.2.2 (RFC 6750 §2.3 is gone): a token in the URL ends up in logs,
     // browser history and Referer headers, so it is refused, not read.
     let query = parts.uri.query().unwrap_or("");
@@ -102,24 +116,30 @@ pub(crate) async fn admit(
         .any(|pair| pair.split('=').next() == Some("access_token"))
     {
         let why = "access tokens are not accepted in the URL (they leak through logs and Referer); send Authorization: Bearer <token>";
-        return Err(refuse(
+        trace.refused(&NOT_IN_URL, || why.to_owned());
+        return Err((
             ApiError::BadRequest(why.to_owned()),
-            "token in the query string",
+            "token in the query string".to_owned(),
         ));
     }
+    trace.passed(&NOT_IN_URL, || NOT_IN_URL.passes.to_owned());
 
     let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
         if parts.headers.contains_key(header::AUTHORIZATION) {
             let why = "more than one Authorization header";
-            return Err(refuse(ApiError::BadRequest(why.to_owned()), why));
+            trace.refused(&BEARER, || why.to_owned());
+            return Err((ApiError::BadRequest(why.to_owned()), why.to_owned()));
         }
-        return Err(refuse(
+        trace.refused(&BEARER, || {
+            "No access token: the answer is 401 with a challenge that names the resource metadata (RFC 9728 §5.1).".to_owned()
+        });
+        return Err((
             ApiError::NoToken {
                 resource_metadata: Arc::clone(&resource.metadata_url),
                 scope,
             },
-            "no access token",
+            "no access token".to_owned(),
         ));
     };
     // RFC 6750 §2.1: `Authorization: Bearer <token>`; the scheme is case-insensitive.
@@ -131,17 +151,45 @@ pub(crate) async fn admit(
         .map(|(_, token)| token.trim().to_owned());
     let Some(token) = token else {
         let why = "the Authorization header must be \"Bearer <token>\"";
-        return Err(refuse(ApiError::BadRequest(why.to_owned()), why));
+        trace.refused(&BEARER, || why.to_owned());
+        return Err((ApiError::BadRequest(why.to_owned()), why.to_owned()));
     };
+    trace.passed(&BEARER, || BEARER.passes.to_owned());
+    Ok(token)
+}
+
+/// The checks of every protected request, in order: the token's place (header only, once),
+/// its form, [`crate::validate`] for `resource`, then `scope`. The claims of a token that
+/// passed them all, or the refusal of the first that failed.
+pub(crate) async fn admit(
+    state: &AppState,
+    parts: &Parts,
+    resource: &Protected,
+    scope: &'static str,
+) -> Result<Arc<AccessTokenClaims>, ApiError> {
+    let method = &parts.method;
+    let path = parts.uri.path();
+    let trace = Recorder::of(parts);
+    let refuse = |error: ApiError, why: &str| {
+        refused(state, method, path, None, why);
+        error
+    };
+
+    let token =
+        bearer_token(parts, &trace, resource, scope).map_err(|(error, why)| refuse(error, &why))?;
 
     let Some(validator) = state.validator.get() else {
         let why = format!(
             "not ready: this resource server has not reached the authorization server at {} yet; try again in a few seconds",
             state.issuer
         );
+        trace.refused(&READY, || why.clone());
         return Err(refuse(ApiError::Unavailable(why.clone()), &why));
     };
-    match validator.validate(&token, &resource.identifier).await {
+    match validator
+        .validate(&trace, &token, &resource.identifier)
+        .await
+    {
         Ok(claims) => {
             // One write per user and process, not per request.
             if state.stats.first_sight(&claims.sub) {
@@ -152,12 +200,21 @@ pub(crate) async fn admit(
             // request.
             if !claims.scope.contains(scope) {
                 let why = format!("missing scope {scope}");
+                trace.refused(&SCOPE, || {
+                    format!(
+                        "insufficient_scope: this endpoint needs {scope}; the token has {}",
+                        claims.scope
+                    )
+                });
                 refused(state, method, path, Some(&claims), &why);
                 return Err(ApiError::InsufficientScope {
                     scope,
                     resource_metadata: Arc::clone(&resource.metadata_url),
                 });
             }
+            trace.passed(&SCOPE, || {
+                format!("The token carries {scope}, which this endpoint needs.")
+            });
             state.stats.allowed.fetch_add(1, Ordering::Relaxed);
             tracing::info!(
                 sub = claims.sub,

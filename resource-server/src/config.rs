@@ -31,6 +31,13 @@ pub struct Config {
     #[arg(long, env = "RESOURCE_SERVER_ISSUER")]
     pub issuer: Option<String>,
 
+    /// Record every decision for the learner: each request's checks in order, shown by the
+    /// SPA and `oauth-lab watch`. Adds the `x-lab-trace` response header,
+    /// `GET /lab/traces/{id}` and `GET /lab/events`; kept in memory (the last 1,000
+    /// requests, 30 minutes). `scripts/lab.sh` turns it on.
+    #[arg(long, env = "RESOURCE_SERVER_LAB_TRACES", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub lab_traces: bool,
+
     /// Serve https on localhost with the certificate the authorization server's --tls made
     /// (or make it, if this server starts first), and trust its certificate authority when
     /// calling the authorization server. The default issuer and audience become https.

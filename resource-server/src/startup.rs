@@ -125,7 +125,8 @@ impl Application {
                 jwks_refresh: Duration::from_secs(config.jwks_refresh.max(1)),
             },
         ));
-        let router = routes::router(state).layer(cors);
+        let router = routes::router(state).layer(cors.clone());
+        let router = server_kit::trace::lab_traces(router, SERVICE, config.lab_traces, cors);
         let limits = server_kit::Limits {
             timeout: Duration::from_secs(config.request_timeout),
             ..server_kit::Limits::DEFAULT

@@ -10,6 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
+use server_kit::trace::{Check, Recorder};
 use shared::AccessTokenClaims;
 use shared::jwt::SigningAlg;
 
@@ -48,29 +49,35 @@ impl Validator {
     /// other way round, RFC 8707 §2).
     pub(crate) async fn validate(
         &self,
+        trace: &Recorder,
         token: &str,
         audience: &str,
     ) -> Result<Arc<AccessTokenClaims>, Refusal> {
         let claims = match self {
-            Self::Jwt(validator) => validator.validate(token).await?,
+            Self::Jwt(validator) => validator.validate(trace, token).await?,
             Self::Introspect {
                 introspector,
                 issuer,
             } => {
-                let claims = introspector.claims(token).await?;
+                let claims = trace.check(&INTROSPECTION, introspector.claims(token).await)?;
                 // The authorization server vouches for the token; whether it is meant for
                 // *this* server from *that* issuer is still ours to check (RFC 7662 §4).
-                if &claims.iss != issuer {
-                    return Err(Refusal::WrongIssuer);
-                }
+                let same_issuer = if &claims.iss == issuer {
+                    Ok(())
+                } else {
+                    Err(Refusal::WrongIssuer)
+                };
+                trace.check(&ISSUER, same_issuer)?;
                 Arc::new(claims)
             }
         };
         // RFC 9068 §4: `aud` must name the resource called.
-        if !claims.aud.contains(audience) {
-            return Err(Refusal::WrongAudience);
-        }
-        Ok(claims)
+        let audience = if claims.aud.contains(audience) {
+            Ok(claims)
+        } else {
+            Err(Refusal::WrongAudience)
+        };
+        trace.check(&AUDIENCE, audience)
     }
 }
 
@@ -122,52 +129,75 @@ impl JwtValidator {
         }
     }
 
-    async fn validate(&self, token: &str) -> Result<Arc<AccessTokenClaims>, Refusal> {
+    async fn validate(
+        &self,
+        trace: &Recorder,
+        token: &str,
+    ) -> Result<Arc<AccessTokenClaims>, Refusal> {
         if let Some(claims) = self.verified.get(token) {
+            trace.passed(&VERIFIED_BEFORE, || VERIFIED_BEFORE.passes.to_owned());
             return Ok(claims);
         }
-        let claims = Arc::new(self.verify(token).await?);
+        let claims = Arc::new(self.verify(trace, token).await?);
         self.verified.insert(token, &claims);
         Ok(claims)
     }
 
-    async fn verify(&self, token: &str) -> Result<AccessTokenClaims, Refusal> {
-        let header = read_header(token)?;
+    async fn verify(&self, trace: &Recorder, token: &str) -> Result<AccessTokenClaims, Refusal> {
+        let header = trace.check(&FORM, read_header(token))?;
         // 1. The algorithm comes from an allow-list, never from the token alone: the
         //    asymmetric algorithms of the keys the issuer publishes. `none`, every `HS*`
         //    (with which a public key could be abused as an HMAC secret) and anything new
         //    are refused (RFC 8725 §3.1, §2.1).
         let named = header.alg.unwrap_or_default();
         let alg = match SigningAlg::parse(&named) {
-            Some(alg) if self.keys.publishes(alg).await => alg,
+            Some(alg) if self.keys.publishes(alg).await => Ok(alg),
             _ => {
                 let allowed = self.keys.algorithms().await;
                 let allowed: Vec<&str> = allowed.iter().map(|alg| alg.as_str()).collect();
-                return Err(Refusal::AlgorithmNotAllowed(named, allowed.join(", ")));
+                Err(Refusal::AlgorithmNotAllowed(named, allowed.join(", ")))
             }
         };
+        let alg = trace.check(&ALGORITHM, alg)?;
         // 2. RFC 9068 §4: "Resource servers MUST verify that the "typ" header value is
         //    "at+jwt" or "application/at+jwt" and reject tokens carrying any other value."
         let typ = header.typ.unwrap_or_default();
-        if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("application/at+jwt") {
-            return Err(Refusal::NotAnAccessToken(typ));
-        }
+        let typ = if typ.eq_ignore_ascii_case("at+jwt")
+            || typ.eq_ignore_ascii_case("application/at+jwt")
+        {
+            Ok(())
+        } else {
+            Err(Refusal::NotAnAccessToken(typ))
+        };
+        trace.check(&TYP, typ)?;
         // 3. The key the authorization server published under this kid.
-        let kid = header.kid.ok_or(Refusal::NoKeyId)?;
-        let key = self.keys.key(&kid).await.ok_or(Refusal::UnknownKey)?;
+        let key = match header.kid {
+            None => Err(Refusal::NoKeyId),
+            Some(kid) => self
+                .keys
+                .key(&kid)
+                .await
+                .map(|key| (kid, key))
+                .ok_or(Refusal::UnknownKey),
+        };
+        let (kid, key) = trace.check(&KEY, key)?;
         // 4. The key's algorithm is the token's (RFC 8725 §3.1: "each key MUST be used with
         //    exactly one algorithm"): a token cannot pick how its key is read.
-        if key.alg != alg {
-            return Err(Refusal::KeyAlgorithmMismatch(
+        let same_alg = if key.alg == alg {
+            Ok(())
+        } else {
+            Err(Refusal::KeyAlgorithmMismatch(
                 alg.to_string(),
                 kid,
                 key.alg.to_string(),
-            ));
-        }
-        // 5. Signature, then iss, aud, exp, nbf (RFC 9068 §4).
+            ))
+        };
+        trace.check(&KEY_ALGORITHM, same_alg)?;
+        // 5. Signature, then iss, aud, exp, nbf (RFC 9068 §4), in one pass of the library:
+        //    which check refused is read from its error.
         let mut validation = self.validation.clone();
         validation.algorithms = vec![alg.as_str().parse().map_err(|_| Refusal::Malformed)?];
-        jsonwebtoken::decode::<AccessTokenClaims>(token, &key.decoding, &validation)
+        let decoded = jsonwebtoken::decode::<AccessTokenClaims>(token, &key.decoding, &validation)
             .map(|data| data.claims)
             .map_err(|error| match error.kind() {
                 ErrorKind::InvalidSignature => Refusal::BadSignature,
@@ -177,9 +207,70 @@ impl JwtValidator {
                 ErrorKind::InvalidAudience => Refusal::WrongAudience,
                 ErrorKind::MissingRequiredClaim(_) | ErrorKind::Json(_) => Refusal::BadClaims,
                 _ => Refusal::Malformed,
-            })
+            });
+        if let Err(Refusal::BadSignature | Refusal::Malformed) = &decoded {
+            return trace.check(&SIGNATURE, decoded);
+        }
+        trace.passed(&SIGNATURE, || SIGNATURE.passes.to_owned());
+        trace.check(&CLAIMS, decoded)
     }
 }
+
+const FORM: Check = Check::new(
+    "jwt_form",
+    "RFC 7519 §7.2",
+    "The token is a JWT: three base64url parts, with a readable JOSE header.",
+);
+const ALGORITHM: Check = Check::new(
+    "algorithm_allowed",
+    "RFC 8725 §3.1",
+    "alg is one of the asymmetric algorithms of the keys the issuer publishes (never none, never HMAC).",
+);
+const TYP: Check = Check::new(
+    "typ_at_jwt",
+    "RFC 9068 §4",
+    "typ is at+jwt: an access token, not an ID token or another JWT.",
+);
+const KEY: Check = Check::new(
+    "key_published",
+    "RFC 7515 §4.1.4",
+    "kid names a key the authorization server publishes at its jwks_uri.",
+);
+const KEY_ALGORITHM: Check = Check::new(
+    "key_algorithm",
+    "RFC 8725 §3.1",
+    "The key is published for the algorithm the token names: the algorithm comes from the key.",
+);
+const SIGNATURE: Check = Check::new(
+    "signature",
+    "RFC 9068 §4",
+    "The signature verifies with the published key: the authorization server issued this token, unaltered.",
+);
+const CLAIMS: Check = Check::new(
+    "claims",
+    "RFC 9068 §4",
+    "iss is the expected issuer, exp and nbf hold (30 s leeway), sub and aud are present.",
+);
+const VERIFIED_BEFORE: Check = Check::new(
+    "verified_before",
+    "RFC 9068 §4",
+    "These exact bytes passed every check before (signature included) and have not expired: no need to verify again.",
+);
+const INTROSPECTION: Check = Check::new(
+    "introspection",
+    "RFC 7662 §2.2",
+    "The authorization server says the token is an active access token.",
+);
+const ISSUER: Check = Check::new(
+    "issuer",
+    "RFC 7662 §4",
+    "The token was issued by the expected authorization server.",
+);
+const AUDIENCE: Check = Check::new(
+    "audience",
+    "RFC 8707 §2",
+    "aud names the resource called: a token for another resource is refused here.",
+);
 
 /// Tokens that passed every check, kept until they expire. A JWT cannot change: the same
 /// bytes verified once verify again, with the same key, issuer and audiences (which of them

@@ -1,5 +1,6 @@
 //! Plumbing the authorization server and the resource server share. Nothing in here knows
-//! OAuth; the protocol lives in `shared` and in the servers themselves.
+//! OAuth; the protocol lives in `shared` and in the servers themselves (`trace` records
+//! their checks without knowing what they check).
 
 use std::io;
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ pub mod metrics;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tls;
+pub mod trace;
 
 /// Why a server could not start listening, worded for the person who started it.
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +147,7 @@ async fn shutdown_signal(service: &'static str) {
         () = terminate => {},
     }
     tracing::info!("{service} is shutting down: finishing requests in flight");
+    trace::stop_streams();
 }
 
 /// The exit status of a server's `main`: success, or the reason it could not start or run,
@@ -182,7 +185,8 @@ pub struct InvalidOrigin(pub String);
 /// CORS for the registered SPA origins only, without credentials (the SPA sends no cookies
 /// to these servers). A preflight from any other origin gets no
 /// `Access-Control-Allow-Origin`, so the browser blocks the call. `WWW-Authenticate` is
-/// exposed so the SPA can show why a bearer token was refused (RFC 6750 §3).
+/// exposed so the SPA can show why a bearer token was refused (RFC 6750 §3), and the trace id
+/// header so it can show what the server checked (`trace`, with `--lab-traces`).
 pub fn cors(origins: &[String]) -> Result<CorsLayer, InvalidOrigin> {
     let origins = origins
         .iter()
@@ -198,7 +202,10 @@ pub fn cors(origins: &[String]) -> Result<CorsLayer, InvalidOrigin> {
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
-        .expose_headers([header::WWW_AUTHENTICATE]))
+        .expose_headers([
+            header::WWW_AUTHENTICATE,
+            header::HeaderName::from_static(shared::trace::TRACE_HEADER),
+        ]))
 }
 
 /// Wall-clock time as the protocols use it: whole seconds since the Unix epoch.
@@ -206,13 +213,6 @@ pub fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-/// The first four characters of a secret and an ellipsis, for log lines: enough to follow
-/// one value through the log, too little to use it.
-pub fn shorten(secret: &str) -> String {
-    let head: String = secret.chars().take(4).collect();
-    format!("{head}…")
 }
 
 /// The body of `GET /health`.

@@ -25,6 +25,7 @@ pub mod pkce;
 pub mod random;
 pub mod scope;
 pub mod token;
+pub mod trace;
 pub mod values;
 
 pub use claims::{AccessTokenClaims, Audience, IdTokenClaims};

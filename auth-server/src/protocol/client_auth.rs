@@ -4,6 +4,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use server_kit::trace::Check;
 use shared::TokenErrorCode;
 use subtle::ConstantTimeEq as _;
 
@@ -25,6 +26,13 @@ pub(crate) enum Method {
 pub(crate) fn hash_secret(secret: &str) -> String {
     shared::digest::sha256_hex(secret.as_bytes())
 }
+
+/// The check [`authenticate`] makes, for the decision trace.
+pub(crate) const CLIENT_AUTHENTICATED: Check = Check::new(
+    "client_authenticated",
+    "RFC 6749 §2.3.1",
+    "The client is registered here and proved it with its secret, or is a public client that names itself by client_id alone.",
+);
 
 /// Identifies and authenticates the client of a request from its `Authorization` header
 /// (the raw value, if any) and the form's `client_id` / `client_secret`.

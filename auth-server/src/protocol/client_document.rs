@@ -491,7 +491,9 @@ fn check_document(url: &str, body: &[u8]) -> Result<CheckedDocument, String> {
         }
     }
     let name = document.metadata.client_name.clone();
-    let metadata = client_metadata::check(&document.metadata, Source::Document)
+    // Checked once per fetch, not per request: the document's checks are in no trace.
+    let unrecorded = server_kit::trace::Recorder::default();
+    let metadata = client_metadata::check(&unrecorded, &document.metadata, Source::Document)
         .map_err(|(_, why)| format!("The document's metadata is refused: {why}."))?;
     Ok(CheckedDocument { name, metadata })
 }

@@ -7,6 +7,7 @@
 
 use serde::Deserialize;
 use server_kit::db::Db;
+use server_kit::trace::{Check, Recorder};
 use shared::jwt::SigningAlg;
 use shared::{GrantType, RegistrationErrorCode, ScopeSet};
 
@@ -309,9 +310,87 @@ pub(crate) enum Source {
     Document,
 }
 
-/// RFC 7591 §2 and §3.2.2, in order.
-pub(crate) fn check(metadata: &Metadata, source: Source) -> Result<Checked, Refusal> {
-    let invalid = |why: &str| (RegistrationErrorCode::InvalidClientMetadata, why.to_owned());
+/// RFC 7591 §2 and §3.2.2, in order, each recorded in `trace`.
+pub(crate) fn check(
+    trace: &Recorder,
+    metadata: &Metadata,
+    source: Source,
+) -> Result<Checked, Refusal> {
+    let (auth_method, confidential) =
+        trace.check_by(&AUTH_METHOD, check_auth_method(metadata), says)?;
+    let grant_types = trace.check_by(
+        &GRANT_TYPES,
+        check_grant_types(metadata, confidential, source),
+        says,
+    )?;
+    trace.check_by(&RESPONSE_TYPES, check_response_types(metadata), says)?;
+    let (redirect_uris, application_type) = trace.check_by(
+        &REDIRECT_URIS,
+        check_redirect_uris(metadata, &grant_types, source),
+        says,
+    )?;
+    // RFC 7591 §3.2.1: the server "MAY reject or replace any of the client's requested
+    // metadata values"; scopes above the self-registration ceiling are left out, and the
+    // response's `scope` says what the client got.
+    let scope = trace.check_by(
+        &SCOPE,
+        check_scope(metadata.scope.as_deref()).map(|scope| within_ceiling(&scope).0),
+        says,
+    )?;
+    let id_token_alg = trace.check_by(
+        &ID_TOKEN_ALG,
+        check_id_token_alg(metadata.id_token_signed_response_alg.as_deref()),
+        says,
+    )?;
+    Ok(Checked {
+        redirect_uris,
+        grant_types,
+        auth_method,
+        confidential,
+        scope,
+        application_type,
+        id_token_alg,
+    })
+}
+
+/// A refusal in the words of its error response, for the decision trace.
+pub(crate) fn says((code, why): &Refusal) -> String {
+    format!("{}: {why}", code.as_str())
+}
+
+const AUTH_METHOD: Check = Check::new(
+    "token_endpoint_auth_method",
+    "RFC 7591 §2",
+    "token_endpoint_auth_method is none (a public client) or a client secret method.",
+);
+const GRANT_TYPES: Check = Check::new(
+    "grant_types",
+    "RFC 7591 §2",
+    "grant_types holds only grants a self-registered client may use (no implicit, no password, no client_credentials).",
+);
+const RESPONSE_TYPES: Check = Check::new(
+    "response_types",
+    "OAuth 2.1 §4.1.1",
+    "response_types holds only code.",
+);
+const REDIRECT_URIS: Check = Check::new(
+    "redirect_uris",
+    "RFC 7591 §2",
+    "Every redirect URI is https or loopback http, without a fragment, as the application type allows.",
+);
+const SCOPE: Check = Check::new(
+    "scope",
+    "RFC 7591 §2",
+    "Every scope is known; scopes above the self-registration ceiling are left out.",
+);
+const ID_TOKEN_ALG: Check = Check::new(
+    "id_token_signed_response_alg",
+    "OIDC Registration §2",
+    "ID tokens will be signed with an algorithm this server has (RS256 when none is named).",
+);
+
+/// `token_endpoint_auth_method` (RFC 7591 §2), and whether the client is confidential.
+fn check_auth_method(metadata: &Metadata) -> Result<(String, bool), Refusal> {
     let auth_method = metadata
         .token_endpoint_auth_method
         .clone()
@@ -325,6 +404,18 @@ pub(crate) fn check(metadata: &Metadata, source: Source) -> Result<Checked, Refu
             ));
         }
     };
+    Ok((auth_method, confidential))
+}
+
+fn invalid(why: &str) -> Refusal {
+    (RegistrationErrorCode::InvalidClientMetadata, why.to_owned())
+}
+
+fn check_grant_types(
+    metadata: &Metadata,
+    confidential: bool,
+    source: Source,
+) -> Result<Vec<GrantType>, Refusal> {
     let requested = metadata
         .grant_types
         .clone()
@@ -353,6 +444,10 @@ pub(crate) fn check(metadata: &Metadata, source: Source) -> Result<Checked, Refu
             }
         }
     }
+    Ok(grant_types)
+}
+
+fn check_response_types(metadata: &Metadata) -> Result<(), Refusal> {
     if metadata
         .response_types
         .as_ref()
@@ -360,6 +455,14 @@ pub(crate) fn check(metadata: &Metadata, source: Source) -> Result<Checked, Refu
     {
         return Err(invalid("response_types may only hold \"code\""));
     }
+    Ok(())
+}
+
+fn check_redirect_uris(
+    metadata: &Metadata,
+    grant_types: &[GrantType],
+    source: Source,
+) -> Result<(Vec<String>, ApplicationType), Refusal> {
     let redirect_uris = metadata.redirect_uris.clone().unwrap_or_default();
     if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
         return Err((
@@ -374,20 +477,7 @@ pub(crate) fn check(metadata: &Metadata, source: Source) -> Result<Checked, Refu
             application_type.check_redirect_uri(uri)?;
         }
     }
-    // RFC 7591 §3.2.1: the server "MAY reject or replace any of the client's requested
-    // metadata values"; scopes above the self-registration ceiling are left out, and the
-    // response's `scope` says what the client got.
-    let (scope, _) = within_ceiling(&check_scope(metadata.scope.as_deref())?);
-    let id_token_alg = check_id_token_alg(metadata.id_token_signed_response_alg.as_deref())?;
-    Ok(Checked {
-        redirect_uris,
-        grant_types,
-        auth_method,
-        confidential,
-        scope,
-        application_type,
-        id_token_alg,
-    })
+    Ok((redirect_uris, application_type))
 }
 
 /// OIDC Dynamic Client Registration §2 `id_token_signed_response_alg`: "The default, if

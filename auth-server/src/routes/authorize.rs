@@ -10,6 +10,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
+use server_kit::trace::{Check, Recorder};
 use shared::pkce::CodeChallengeMethod;
 use shared::{AuthorizationErrorCode, CodeChallenge, RedirectUri, ScopeSet};
 
@@ -35,11 +36,12 @@ const DEFAULT_SCOPE: &str = "read";
 
 pub(crate) async fn authorize(
     State(state): State<AppState>,
+    trace: Recorder,
     address: ClientAddress,
     jar: CookieJar,
     RawQuery(query): RawQuery,
 ) -> Response {
-    match handle(&state, jar, address, query.as_deref().unwrap_or("")).await {
+    match handle(&state, &trace, jar, address, query.as_deref().unwrap_or("")).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }
@@ -47,14 +49,19 @@ pub(crate) async fn authorize(
 
 async fn handle(
     state: &AppState,
+    trace: &Recorder,
     jar: CookieJar,
     address: ClientAddress,
     raw_query: &str,
 ) -> Result<Response, AuthorizeError> {
-    let query = Query::parse(raw_query)?;
+    let query = trace.check(&QUERY, Query::parse(raw_query))?;
+    // The SPA finds this request's trace, and those of its login and consent, by `state`.
+    if let Some(state) = query.get("state") {
+        trace.key("state", state);
+    }
     // 1-2: who is asking, and where the answer goes. Failures here are pages.
-    let client = check_client(state, &query, address).await?;
-    let redirect_uri = check_redirect_uri(&client, &query)?;
+    let client = trace.check(&CLIENT, check_client(state, &query, address).await)?;
+    let redirect_uri = trace.check(&REDIRECT_URI, check_redirect_uri(&client, &query))?;
     // From here on the redirect URI is the client's own: errors go back to it. For a client
     // anyone could have registered, not automatically: RFC 9700 §4.11.2 (the server "MAY
     // decide to only automatically redirect the user agent to a trusted redirect URI") and
@@ -69,29 +76,31 @@ async fn handle(
     let refuse =
         |(code, description): Refusal| AuthorizeError::Redirect(back.with(code, description));
     // The client's report: what this request shows of it, whether or not it goes on.
-    let graded = findings::of_authorization_request(
-        query.get("code_challenge"),
-        query.get("code_challenge_method"),
-        query.get("resource"),
-    );
-    for finding in graded {
-        let detail = match finding {
-            Finding::ResourceNotCanonical => query.get("resource").unwrap_or_default(),
-            _ => "",
-        };
-        store::record_finding(&state.db, client.client_id.as_str(), finding, detail).await?;
-    }
+    record_findings(state, &client, &query).await?;
     // 3-9: what is asked for.
-    check_no_repeated_parameter(&query).map_err(refuse)?;
-    check_lengths(&query).map_err(refuse)?;
-    check_response_type(&query).map_err(refuse)?;
-    let challenge = check_pkce(&query).map_err(refuse)?;
-    let scope = check_scope(&client, &query).map_err(refuse)?;
-    let resource = check_resource(state, &query, &scope)
-        .await?
+    trace
+        .check_by(&NO_REPEATS, check_no_repeated_parameter(&query), says)
         .map_err(refuse)?;
-    let prompt = check_prompt(&query).map_err(refuse)?;
-    let max_age = check_max_age(&query).map_err(refuse)?;
+    trace
+        .check_by(&LENGTHS, check_lengths(&query), says)
+        .map_err(refuse)?;
+    trace
+        .check_by(&RESPONSE_TYPE, check_response_type(&query), says)
+        .map_err(refuse)?;
+    let challenge = trace
+        .check_by(&PKCE, check_pkce(&query), says)
+        .map_err(refuse)?;
+    let scope = trace
+        .check_by(&SCOPE, check_scope(&client, &query), says)
+        .map_err(refuse)?;
+    let resource = check_resource(state, &query, &scope).await?;
+    let resource = trace.check_by(&RESOURCE, resource, says).map_err(refuse)?;
+    let prompt = trace
+        .check_by(&PROMPT, check_prompt(&query), says)
+        .map_err(refuse)?;
+    let max_age = trace
+        .check_by(&MAX_AGE, check_max_age(&query), says)
+        .map_err(refuse)?;
     tracing::info!(
         client = %client.client_id,
         redirect_uri = ?redirect_uri.as_str(),
@@ -110,6 +119,7 @@ async fn handle(
         resource,
         prompt_consent: prompt.consent,
     };
+    trace.key("request_id", &request.id);
 
     // 10: the user. Log in first if this browser has no logged-in session, or if the
     // client asks for a new login (`prompt=login`, `select_account`) or for one more recent
@@ -118,30 +128,10 @@ async fn handle(
     // (`consent::remembered`). With `prompt=none` nothing may be shown (§3.1.2.6): a code
     // at once if the login will do and consent is remembered, otherwise an error at once.
     if prompt.none {
-        // Read only: a browser without a session gets an error, not a session row.
-        let current = session::current(state, &jar).await?;
-        let Some(session) = current.filter(|session| login_will_do(session, &prompt, max_age))
-        else {
-            return Err(refuse((
-                AuthorizationErrorCode::LoginRequired,
-                "prompt=none, but the user would have to log in".to_owned(),
-            )));
-        };
-        let user = match session.user_id.as_deref() {
-            Some(user_id) => store::find_user(&state.db, user_id).await?,
-            None => None,
-        };
-        if let Some(user) = user
-            && let Some(granted) = consent::remembered(state, &client, &user, &request).await?
-        {
-            tracing::info!(client = %client.client_id, "authorize: prompt=none, logged in and consent remembered; sending a code at once");
-            let auth_time = session.auth_time.unwrap_or_else(server_kit::unix_now);
-            return Ok(consent::send_code(state, &request, &user, &granted, auth_time).await?);
-        }
-        return Err(refuse((
-            AuthorizationErrorCode::ConsentRequired,
-            "prompt=none, but the user has not approved these scopes for this client before (or this client cannot have its consent remembered)".to_owned(),
-        )));
+        return answer_at_once(
+            state, trace, &jar, &client, &request, &prompt, max_age, &back,
+        )
+        .await;
     }
     let (session, new_cookie) = session::current_or_new(state, &jar).await?;
 
@@ -151,9 +141,15 @@ async fn handle(
         None => jar,
     };
     let next = if login_will_do(&session, &prompt, max_age) {
+        trace.passed(&USER, || {
+            "The user is logged in, recently enough for this request: on to consent.".to_owned()
+        });
         tracing::info!(client = %client.client_id, "authorize: user already logged in; asking for consent");
         see_other(&format!("/consent?request_id={}", request.id))
     } else {
+        trace.passed(&USER, || {
+            "Nobody is logged in in this browser, or the client asked for a new login: the login page.".to_owned()
+        });
         tracing::info!(client = %client.client_id, "authorize: no session, or a new login asked for; showing the login page");
         let client = ClientIdentity::new(&client, &request.redirect_uri);
         // OIDC Core §3.1.2.1: `login_hint`, the login identifier the user might use,
@@ -168,6 +164,133 @@ async fn handle(
         pages::render(StatusCode::OK, &page)?
     };
     Ok((jar, next).into_response())
+}
+
+const QUERY: Check = Check::new(
+    "query",
+    "RFC 6749 §4.1.1",
+    "The query string is readable form-encoded parameters.",
+);
+const CLIENT: Check = Check::new(
+    "client",
+    "RFC 6749 §4.1.2.1",
+    "client_id names a client registered here (or a client metadata document that passes its checks).",
+);
+const REDIRECT_URI: Check = Check::new(
+    "redirect_uri_exact",
+    "OAuth 2.1 §2.3.1",
+    "redirect_uri is, character for character, one the client registered: errors may now go back to it.",
+);
+const NO_REPEATS: Check = Check::new(
+    "no_repeated_parameter",
+    "RFC 6749 §3.1",
+    "No parameter appears twice.",
+);
+const LENGTHS: Check = Check::new(
+    "lengths",
+    "RFC 6749 §10.10",
+    "state, nonce and login_hint are at most 512 bytes.",
+);
+const RESPONSE_TYPE: Check = Check::new(
+    "response_type",
+    "OAuth 2.1 §4.1.1",
+    "response_type is code (the implicit grant is gone).",
+);
+const PKCE: Check = Check::new(
+    "pkce_challenge",
+    "RFC 7636 §4.3",
+    "A code_challenge with method S256 came along: the token request will have to prove it.",
+);
+const SCOPE: Check = Check::new(
+    "scope",
+    "RFC 6749 §3.3",
+    "Every scope is known, and the client may ask for what it keeps.",
+);
+const RESOURCE: Check = Check::new(
+    "resource",
+    "RFC 8707 §2",
+    "The token will be for a resource this server knows, which understands the scopes asked for.",
+);
+const PROMPT: Check = Check::new(
+    "prompt",
+    "OIDC Core §3.1.2.1",
+    "prompt, if any, holds none, login, consent or select_account (none alone).",
+);
+const MAX_AGE: Check = Check::new(
+    "max_age",
+    "OIDC Core §3.1.2.1",
+    "max_age, if any, is a number of seconds.",
+);
+const USER: Check = Check::new(
+    "user",
+    "OIDC Core §3.1.2.3",
+    "Who the user is decides what comes next: login, consent, or a code at once.",
+);
+
+/// 10 with `prompt=none` (OIDC Core §3.1.2.6): nothing may be shown, so a code at once if
+/// the login will do and consent is remembered, otherwise an error at once.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the checked request, as `handle` holds it"
+)]
+async fn answer_at_once(
+    state: &AppState,
+    trace: &Recorder,
+    jar: &CookieJar,
+    client: &Client,
+    request: &PendingRequest,
+    prompt: &Prompt,
+    max_age: Option<i64>,
+    back: &ErrorRedirect,
+) -> Result<Response, AuthorizeError> {
+    // Read only: a browser without a session gets an error, not a session row.
+    let current = session::current(state, jar).await?;
+    let Some(session) = current.filter(|session| login_will_do(session, prompt, max_age)) else {
+        let refusal = (
+            AuthorizationErrorCode::LoginRequired,
+            "prompt=none, but the user would have to log in".to_owned(),
+        );
+        trace.refused(&USER, || says(&refusal));
+        return Err(AuthorizeError::Redirect(back.with(refusal.0, refusal.1)));
+    };
+    let user = match session.user_id.as_deref() {
+        Some(user_id) => store::find_user(&state.db, user_id).await?,
+        None => None,
+    };
+    if let Some(user) = user
+        && let Some(granted) = consent::remembered(state, client, &user, request).await?
+    {
+        trace.passed(&USER, || {
+            "prompt=none: logged in, and the user approved these scopes before; a code goes back at once".to_owned()
+        });
+        tracing::info!(client = %client.client_id, "authorize: prompt=none, logged in and consent remembered; sending a code at once");
+        let auth_time = session.auth_time.unwrap_or_else(server_kit::unix_now);
+        return Ok(consent::send_code(state, trace, request, &user, &granted, auth_time).await?);
+    }
+    let refusal = (
+        AuthorizationErrorCode::ConsentRequired,
+        "prompt=none, but the user has not approved these scopes for this client before (or this client cannot have its consent remembered)".to_owned(),
+    );
+    trace.refused(&USER, || says(&refusal));
+    Err(AuthorizeError::Redirect(back.with(refusal.0, refusal.1)))
+}
+
+/// The client's report (`protocol/findings.rs`): what this request shows of its PKCE and
+/// `resource`, whether or not it goes on.
+async fn record_findings(state: &AppState, client: &Client, query: &Query) -> Result<(), Internal> {
+    let graded = findings::of_authorization_request(
+        query.get("code_challenge"),
+        query.get("code_challenge_method"),
+        query.get("resource"),
+    );
+    for finding in graded {
+        let detail = match finding {
+            Finding::ResourceNotCanonical => query.get("resource").unwrap_or_default(),
+            _ => "",
+        };
+        store::record_finding(&state.db, client.client_id.as_str(), finding, detail).await?;
+    }
+    Ok(())
 }
 
 /// The query string as name/value pairs, in order, repeats kept (so they can be refused).
@@ -286,6 +409,11 @@ fn check_redirect_uri(client: &Client, query: &Query) -> Result<RedirectUri, Aut
 
 /// Why a request is refused, sent back to the client.
 type Refusal = (AuthorizationErrorCode, String);
+
+/// A refusal in the words of the error sent back, for the decision trace.
+fn says((code, why): &Refusal) -> String {
+    format!("{}: {why}", code.as_str())
+}
 
 /// 3. RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once."
 fn check_no_repeated_parameter(query: &Query) -> Result<(), Refusal> {
@@ -483,6 +611,17 @@ enum AuthorizeError {
 impl From<Internal> for AuthorizeError {
     fn from(error: Internal) -> Self {
         Self::Internal(error)
+    }
+}
+
+/// The refusal in the words the page or the redirect carries, for the decision trace.
+impl std::fmt::Display for AuthorizeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Page(page) => write!(f, "{}: {}", page.title, page.message),
+            Self::Redirect(_) => f.write_str("refused; the error goes back to the client"),
+            Self::Internal(_) => f.write_str("server_error"),
+        }
     }
 }
 

@@ -8,11 +8,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
+use server_kit::trace::{Check, Recorder};
 use shared::{AuthorizationCode, AuthorizationErrorCode, RedirectUri, ScopeSet};
 
 use crate::error::Internal;
 use crate::pages::{self, ClientIdentity, ConsentPage, ErrorPage, PageError, ScopeLine};
-use crate::routes::page_flow::{bad_form, checked_session, expired_request};
+use crate::routes::page_flow::{
+    PENDING_REQUEST, SESSION_CSRF, bad_form, checked_session, expired_request,
+};
 use crate::routes::redirect::{AuthorizationRedirect, ErrorRedirect};
 use crate::routes::session::{self, Session};
 use crate::state::AppState;
@@ -25,25 +28,29 @@ pub(crate) struct ConsentQuery {
 
 pub(crate) async fn show(
     State(state): State<AppState>,
+    trace: Recorder,
     jar: CookieJar,
     query: Result<Query<ConsentQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
     let Query(query) = query.map_err(|_| bad_form())?;
-    let session = session::current(&state, &jar)
-        .await?
-        .ok_or_else(expired_request)?;
-    let user = logged_in_user(&state, &session).await?;
-    let request = store::find_request(
-        &state.db,
-        query.request_id.as_deref().unwrap_or(""),
-        &session.id_hash,
-    )
-    .await?
-    .ok_or_else(expired_request)?;
+    let request_id = query.request_id.as_deref().unwrap_or("");
+    trace.key("request_id", request_id);
+    let logged_in = async {
+        let session = session::current(&state, &jar)
+            .await?
+            .ok_or_else(expired_request)?;
+        let user = logged_in_user(&state, &session).await?;
+        Ok::<_, PageError>((session, user))
+    };
+    let (session, user) = trace.check(&LOGGED_IN, logged_in.await)?;
+    let request = pending(&state, &trace, request_id, &session, false).await?;
     let client = store::find_client(&state.db, &request.client_id)
         .await?
         .ok_or_else(expired_request)?;
     if let Some(granted) = remembered(&state, &client, &user, &request).await? {
+        trace.passed(&REMEMBERED, || {
+            format!("The user approved {granted} for this client before: no page, a code at once.")
+        });
         // Taken out, as a decision would: the request is answered once.
         let request = store::take_request(&state.db, &request.id, &session.id_hash)
             .await?
@@ -55,8 +62,12 @@ pub(crate) async fn show(
             "consent: remembered from an earlier approval; not asking again"
         );
         let auth_time = session.auth_time.unwrap_or_else(server_kit::unix_now);
-        return Ok(send_code(&state, &request, &user, &granted, auth_time).await?);
+        return Ok(send_code(&state, &trace, &request, &user, &granted, auth_time).await?);
     }
+    trace.not_applicable(
+        &REMEMBERED,
+        "no remembered approval covers this request: the user is asked",
+    );
     let grantable = user.allowed_scopes()?.with_offline_access();
     let scopes = request
         .scopes()?
@@ -108,20 +119,18 @@ pub(crate) struct ConsentForm {
 
 pub(crate) async fn decide(
     State(state): State<AppState>,
+    trace: Recorder,
     jar: CookieJar,
     form: Result<Form<ConsentForm>, FormRejection>,
 ) -> Result<Response, PageError> {
     let Form(form) = form.map_err(|_| bad_form())?;
-    let session = checked_session(&state, &jar, form.csrf_token.as_deref()).await?;
-    let user = logged_in_user(&state, &session).await?;
+    let request_id = form.request_id.as_deref().unwrap_or("");
+    trace.key("request_id", request_id);
+    let session = checked_session(&state, &jar, form.csrf_token.as_deref()).await;
+    let session = trace.check(&SESSION_CSRF, session)?;
+    let user = trace.check(&LOGGED_IN, logged_in_user(&state, &session).await)?;
     // Taking the request out makes the decision single use: a second submit finds nothing.
-    let request = store::take_request(
-        &state.db,
-        form.request_id.as_deref().unwrap_or(""),
-        &session.id_hash,
-    )
-    .await?
-    .ok_or_else(expired_request)?;
+    let request = pending(&state, &trace, request_id, &session, true).await?;
     let back = ErrorRedirect {
         redirect_uri: RedirectUri::new(&request.redirect_uri),
         state: request.state.clone(),
@@ -133,8 +142,11 @@ pub(crate) async fn decide(
         |code, description: &str| Ok(back.with(code, description.to_owned()).into_response());
 
     match form.decision.as_deref() {
-        Some("approve") => {}
+        Some("approve") => trace.passed(&DECISION, || "The user approved.".to_owned()),
         Some("deny") => {
+            trace.refused(&DECISION, || {
+                "access_denied: the user denied the request".to_owned()
+            });
             tracing::info!(
                 username = user.username,
                 client = request.client_id,
@@ -146,6 +158,9 @@ pub(crate) async fn decide(
             );
         }
         _ => {
+            trace.refused(&DECISION, || {
+                "invalid_request: the consent form had no decision".to_owned()
+            });
             return refuse(
                 AuthorizationErrorCode::InvalidRequest,
                 "the consent form had no decision",
@@ -159,11 +174,11 @@ pub(crate) async fn decide(
         .scopes()?
         .intersection(&user.allowed_scopes()?.with_offline_access());
     if granted.is_empty() {
-        return refuse(
-            AuthorizationErrorCode::AccessDenied,
-            "this account may not grant any of the requested scopes",
-        );
+        let why = "this account may not grant any of the requested scopes";
+        trace.refused(&GRANTABLE, || format!("access_denied: {why}"));
+        return refuse(AuthorizationErrorCode::AccessDenied, why);
     }
+    trace.passed(&GRANTABLE, || format!("Granted: {granted}."));
     let client = store::find_client(&state.db, &request.client_id)
         .await?
         .ok_or_else(expired_request)?;
@@ -171,7 +186,57 @@ pub(crate) async fn decide(
         store::remember_consent(&state.db, &user.id, &request.client_id, &granted).await?;
     }
     let auth_time = session.auth_time.unwrap_or_else(server_kit::unix_now);
-    Ok(send_code(&state, &request, &user, &granted, auth_time).await?)
+    Ok(send_code(&state, &trace, &request, &user, &granted, auth_time).await?)
+}
+
+const LOGGED_IN: Check = Check::new(
+    "logged_in",
+    "OIDC Core §3.1.2.3",
+    "This browser's session belongs to a logged-in user.",
+);
+const REMEMBERED: Check = Check::new(
+    "consent_remembered",
+    "RFC 6749 §4.1.1",
+    "The user approved these scopes for this client before.",
+);
+const DECISION: Check = Check::new(
+    "decision",
+    "RFC 6749 §4.1.2.1",
+    "The user approved the request.",
+);
+const GRANTABLE: Check = Check::new(
+    "scope_grantable",
+    "RFC 6749 §3.3",
+    "The user may grant at least one of the scopes asked for.",
+);
+const CODE_ISSUED: Check = Check::new(
+    "code_issued",
+    "RFC 6749 §4.1.2",
+    "A single-use code, bound to this client, redirect URI and PKCE challenge, goes back with state and iss.",
+);
+
+/// The pending authorization request `id` of `session` (taken out with `take`, so it is
+/// answered once), with its `state` as a key of the trace.
+async fn pending(
+    state: &AppState,
+    trace: &Recorder,
+    id: &str,
+    session: &Session,
+    take: bool,
+) -> Result<PendingRequest, PageError> {
+    let found = if take {
+        store::take_request(&state.db, id, &session.id_hash).await?
+    } else {
+        store::find_request(&state.db, id, &session.id_hash).await?
+    };
+    let request = trace.check(
+        &PENDING_REQUEST,
+        found.ok_or_else(|| PageError::from(expired_request())),
+    )?;
+    if let Some(value) = request.state.as_deref() {
+        trace.key("state", value);
+    }
+    Ok(request)
 }
 
 /// Answers `request` with a code: a grant of `granted` from `user`, and a code bound to
@@ -179,6 +244,7 @@ pub(crate) async fn decide(
 /// (RFC 6749 §4.1.2, RFC 9207).
 pub(crate) async fn send_code(
     state: &AppState,
+    trace: &Recorder,
     request: &PendingRequest,
     user: &User,
     granted: &ScopeSet,
@@ -213,9 +279,16 @@ pub(crate) async fn send_code(
         username = user.username,
         client = request.client_id,
         scope = %granted,
-        code = %server_kit::shorten(code.secret()),
+        code = %server_kit::trace::mask(code.secret()),
         "consent: approved; sending an authorization code back to the client"
     );
+    trace.passed(&CODE_ISSUED, || {
+        format!(
+            "Code {} (single use, {} s), bound to this client, its redirect URI and the PKCE challenge, goes back with state and iss.",
+            server_kit::trace::mask(code.secret()),
+            state.settings.code_ttl
+        )
+    });
     let mut params = vec![("code", code.secret().to_owned())];
     params.extend(request.state.clone().map(|s| ("state", s)));
     params.push(("iss", state.settings.issuer.clone()));

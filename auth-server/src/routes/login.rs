@@ -6,39 +6,71 @@ use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
+use server_kit::trace::{Check, Recorder};
 
 use crate::pages::{self, ClientIdentity, LoginPage, PageError};
 use crate::protocol::throttle::{self, LOGIN_PER_ADDRESS, LOGIN_PER_USER_AND_ADDRESS};
 use crate::routes::address::ClientAddress;
 use crate::routes::page_flow::{
-    CredentialsForm, after_login, bad_form, busy, checked_session, expired_request, see_other,
-    throttled,
+    CredentialsForm, PENDING_REQUEST, SESSION_CSRF, after_login, bad_form, busy, checked_session,
+    expired_request, see_other, throttled,
 };
-use crate::routes::session;
+use crate::routes::session::{self, Session};
 use crate::state::AppState;
-use crate::store;
+use crate::store::{self, PendingRequest};
 
 /// The one message for every failed login: it does not say whether the username exists.
 const LOGIN_FAILED: &str = "Wrong username or password.";
 
+/// The authorization request a login continues, if it names one (the clients pages log in
+/// without); its `request_id` and `state` find the login's trace.
+async fn pending_request(
+    state: &AppState,
+    trace: &Recorder,
+    request_id: Option<&str>,
+    session: &Session,
+) -> Result<Option<PendingRequest>, PageError> {
+    let Some(id) = request_id.filter(|id| !id.is_empty()) else {
+        trace.not_applicable(
+            &PENDING_REQUEST,
+            "a login for the clients pages, not for an authorization request",
+        );
+        return Ok(None);
+    };
+    trace.key("request_id", id);
+    let found = store::find_request(&state.db, id, &session.id_hash).await?;
+    let found = found.ok_or_else(|| PageError::from(expired_request()));
+    let request = trace.check(&PENDING_REQUEST, found)?;
+    if let Some(value) = request.state.as_deref() {
+        trace.key("state", value);
+    }
+    Ok(Some(request))
+}
+
+const THROTTLE: Check = Check::new(
+    "login_throttle",
+    "RFC 6749 §10.10",
+    "Neither this address, nor this username from this address, has failed too often lately.",
+);
+const CREDENTIALS: Check = Check::new(
+    "credentials",
+    "RFC 6749 §10.10",
+    "The username and password match (bcrypt); the session now belongs to this user, under a new id.",
+);
+
 pub(crate) async fn login(
     State(state): State<AppState>,
+    trace: Recorder,
     address: ClientAddress,
     jar: CookieJar,
     form: Result<Form<CredentialsForm>, FormRejection>,
 ) -> Result<Response, PageError> {
     let Form(form) = form.map_err(|_| bad_form())?;
-    let session = checked_session(&state, &jar, form.csrf_token.as_deref()).await?;
+    let session = checked_session(&state, &jar, form.csrf_token.as_deref()).await;
+    let session = trace.check(&SESSION_CSRF, session)?;
     // With a pending authorization request, login continues to consent; without one (the
     // clients pages), to the clients list.
-    let request = match form.request_id.as_deref().filter(|id| !id.is_empty()) {
-        Some(id) => Some(
-            store::find_request(&state.db, id, &session.id_hash)
-                .await?
-                .ok_or_else(expired_request)?,
-        ),
-        None => None,
-    };
+    let request = pending_request(&state, &trace, form.request_id.as_deref(), &session).await?;
     let client = match &request {
         Some(request) => Some(
             store::find_client(&state.db, &request.client_id)
@@ -73,9 +105,16 @@ pub(crate) async fn login(
                 "login throttled: {}",
                 limit.what
             );
+            trace.refused(&THROTTLE, || {
+                format!(
+                    "Too many failed logins: {}; try again in {wait} s.",
+                    limit.what
+                )
+            });
             return Ok(throttled(limit, wait));
         }
     }
+    trace.passed(&THROTTLE, || THROTTLE.passes.to_owned());
     let user = store::find_user_by_name(&state.db, &username).await?;
     let password = form.password.unwrap_or_default();
     let Ok(valid) = state.passwords.verify(user.as_ref(), password).await? else {
@@ -88,9 +127,14 @@ pub(crate) async fn login(
             ip,
             "login refused: the password queue is full"
         );
+        trace.refused(&CREDENTIALS, || {
+            "The server is busy checking other passwords; try again shortly.".to_owned()
+        });
         return Ok(busy());
     };
     let Some(user) = user.filter(|_| valid) else {
+        // As much as the page says: not which half was wrong.
+        trace.refused(&CREDENTIALS, || "Credentials rejected.".to_owned());
         tracing::warn!(
             username,
             client = client_id,
@@ -111,6 +155,7 @@ pub(crate) async fn login(
     // of the address's count.
     throttle::reset(&state.db, &LOGIN_PER_USER_AND_ADDRESS, &per_user).await?;
     throttle::give_back(&state.db, &LOGIN_PER_ADDRESS, &per_address).await?;
+    trace.passed(&CREDENTIALS, || CREDENTIALS.passes.to_owned());
     let cookie = session::log_in(&state, &session, &user.id).await?;
     tracing::info!(
         username = user.username,

@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
+use server_kit::trace::Check;
 
 use crate::pages::{ErrorPage, PageError};
 use crate::protocol::throttle::Limit;
@@ -77,6 +78,20 @@ fn with_retry_after(mut response: Response, wait_secs: i64) -> Response {
 
 /// The browser's session, provided the form carries its CSRF token (a form posted from
 /// another site cannot know it).
+/// The check [`checked_session`] makes, for the decision trace.
+pub(crate) const SESSION_CSRF: Check = Check::new(
+    "session_csrf",
+    "RFC 6749 §10.12",
+    "The form comes with this browser's session and its anti-CSRF token: another site cannot submit it.",
+);
+
+/// The check of a pending authorization request, for the decision trace.
+pub(crate) const PENDING_REQUEST: Check = Check::new(
+    "pending_request",
+    "RFC 6749 §4.1.1",
+    "The authorization request this step continues is still pending, and was started in this browser.",
+);
+
 pub(crate) async fn checked_session(
     state: &AppState,
     jar: &CookieJar,

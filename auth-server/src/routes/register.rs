@@ -6,6 +6,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use server_kit::trace::{Check, Recorder};
 use shared::{AuthorizationErrorCode, ErrorResponse, RegistrationErrorCode, ScopeSet};
 use utoipa::ToSchema;
 
@@ -53,16 +54,17 @@ pub(crate) struct RegisteredClient {
 )]
 pub(crate) async fn register(
     State(state): State<AppState>,
+    trace: Recorder,
     address: ClientAddress,
     body: Result<Json<Metadata>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     if !state.settings.dynamic_registration {
-        let body = ErrorResponse::new(
-            AuthorizationErrorCode::AccessDenied,
-            "dynamic client registration is turned off on this server",
-        );
+        let description = "dynamic client registration is turned off on this server";
+        trace.refused(&OPEN, || format!("access_denied: {description}"));
+        let body = ErrorResponse::new(AuthorizationErrorCode::AccessDenied, description);
         return Ok((StatusCode::FORBIDDEN, Json(body)).into_response());
     }
+    trace.passed(&OPEN, || OPEN.passes.to_owned());
     let refused = |(code, description): Refusal| {
         tracing::info!(
             error = code.as_str(),
@@ -75,25 +77,38 @@ pub(crate) async fn register(
         )
             .into_response()
     };
-    let Ok(Json(metadata)) = body else {
-        return Ok(refused((
+    let body = body.map(|Json(metadata)| metadata).map_err(|_| {
+        (
             RegistrationErrorCode::InvalidClientMetadata,
             "the body must be a JSON object of client metadata".to_owned(),
-        )));
+        )
+    });
+    let metadata = match trace.check_by(&BODY, body, client_metadata::says) {
+        Ok(metadata) => metadata,
+        Err(refusal) => return Ok(refused(refusal)),
     };
-    let checked = match client_metadata::check(&metadata, Source::Registration) {
+    let checked = match client_metadata::check(&trace, &metadata, Source::Registration) {
         Ok(checked) => checked,
         Err(refusal) => return Ok(refused(refusal)),
     };
-    if let Some(name) = metadata.client_name.as_deref()
-        && let Err(refusal) = client_metadata::check_name(&state.db, name, "", true).await?
-    {
-        return Ok(refused(refusal));
+    match metadata.client_name.as_deref() {
+        Some(name) => {
+            let unique = client_metadata::check_name(&state.db, name, "", true).await?;
+            if let Err(refusal) = trace.check_by(&NAME, unique, client_metadata::says) {
+                return Ok(refused(refusal));
+            }
+        }
+        None => trace.not_applicable(&NAME, "no client_name: the client is named by its id"),
     }
     // RFC 7591 §3: open registration may be rate-limited; every client is a row.
     if let Some(refusal) = throttled(&state, &address).await? {
+        trace.refused(&RATE, || {
+            "temporarily_unavailable: too many clients registered from this address lately"
+                .to_owned()
+        });
         return Ok(refusal);
     }
+    trace.passed(&RATE, || RATE.passes.to_owned());
 
     let (client_id, secret) = client_metadata::create_client(
         &state.db,
@@ -143,6 +158,27 @@ pub(crate) async fn register(
     no_store(&mut response);
     Ok(response)
 }
+
+const OPEN: Check = Check::new(
+    "registration_open",
+    "RFC 7591 §3",
+    "This server accepts dynamic client registration.",
+);
+const BODY: Check = Check::new(
+    "json_body",
+    "RFC 7591 §3.1",
+    "The body is a JSON object of client metadata.",
+);
+const NAME: Check = Check::new(
+    "client_name",
+    "RFC 7591 §2",
+    "client_name is a readable name that no other client has, so users can tell clients apart on the consent page.",
+);
+const RATE: Check = Check::new(
+    "registration_rate",
+    "RFC 7591 §3",
+    "This address has not registered too many clients lately (every client is a row).",
+);
 
 /// `429` with `Retry-After` if `address` registered too many clients lately; else counts
 /// this registration against it.

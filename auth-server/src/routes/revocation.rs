@@ -8,6 +8,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use server_kit::trace::{Check, Recorder};
 use shared::{Audience, ErrorResponse, TokenErrorCode, TokenType};
 use utoipa::ToSchema;
 
@@ -65,18 +66,55 @@ pub(crate) struct Introspection {
 /// §2.1 and RFC 7662 §2.1 ask), with how it did.
 async fn authenticated_form(
     state: &AppState,
+    trace: &Recorder,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(TokenForm, Client, client_auth::Method), ApiError> {
-    let form: TokenForm = parse_form(headers, body)?;
-    let (client, method) = client_auth::authenticate(
+    let form: TokenForm = trace.check(&FORM, parse_form(headers, body))?;
+    let authenticated = client_auth::authenticate(
         state,
         authorization(headers),
         form.client_id.as_deref(),
         form.client_secret.as_deref(),
     )
-    .await?;
+    .await;
+    let (client, method) = trace.check(&client_auth::CLIENT_AUTHENTICATED, authenticated)?;
     Ok((form, client, method))
+}
+
+/// RFC 7009 §2.1, RFC 7662 §2.1: a POST form, each parameter once.
+const FORM: Check = Check::new(
+    "form",
+    "RFC 7009 §2.1",
+    "A form body (application/x-www-form-urlencoded) with every parameter at most once.",
+);
+const TOKEN_PRESENT: Check = Check::new(
+    "token_present",
+    "RFC 7009 §2.1",
+    "The form names the token.",
+);
+const ISSUED_TO: Check = Check::new(
+    "token_issued_to_client",
+    "RFC 7009 §2.1",
+    "The token was issued to the client asking to revoke it.",
+);
+const REVOKED: Check = Check::new("revoked", "RFC 7009 §2.2", "The token no longer works.");
+const MAY_INTROSPECT: Check = Check::new(
+    "client_may_introspect",
+    "RFC 7662 §2.1",
+    "The client authenticated with a secret and is registered to introspect tokens.",
+);
+const ACTIVE: Check = Check::new(
+    "token_active",
+    "RFC 7662 §2.2",
+    "The token is active: issued here, not revoked, not expired.",
+);
+
+/// The form's `token`.
+fn token_of(form: &TokenForm) -> Result<&str, ApiError> {
+    form.token
+        .as_deref()
+        .ok_or_else(|| ApiError::new(TokenErrorCode::InvalidRequest, "token is missing"))
 }
 
 /// A token this server issued, found by its value.
@@ -116,35 +154,54 @@ async fn find(state: &AppState, token: &str) -> Result<Option<Found>, Internal> 
 )]
 pub(crate) async fn revoke(
     State(state): State<AppState>,
+    trace: Recorder,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let (form, client, _) = authenticated_form(&state, &headers, body).await?;
-    let token = form
-        .token
-        .as_deref()
-        .ok_or_else(|| ApiError::new(TokenErrorCode::InvalidRequest, "token is missing"))?;
+    let (form, client, _) = authenticated_form(&state, &trace, &headers, body).await?;
+    let token = trace.check(&TOKEN_PRESENT, token_of(&form))?;
     let hint = form.token_type_hint.as_deref().unwrap_or("none");
-    match find(&state, token).await? {
-        // RFC 7009 §2.1: the server "verifies whether the token was issued to the client
-        // making the revocation request. If this validation fails, the request is refused".
-        Some(Found::Refresh(row)) if row.client_id != client.client_id.as_str() => {
-            return Err(not_yours());
+    let found = find(&state, token).await?;
+    // RFC 7009 §2.1: the server "verifies whether the token was issued to the client
+    // making the revocation request. If this validation fails, the request is refused".
+    let owner = match &found {
+        Some(Found::Refresh(row)) => Some(row.client_id.as_str()),
+        Some(Found::Access(_, row)) => Some(row.client_id.as_str()),
+        None => None,
+    };
+    match owner {
+        Some(owner) => {
+            let yours = if owner == client.client_id.as_str() {
+                Ok(())
+            } else {
+                Err(not_yours())
+            };
+            trace.check(&ISSUED_TO, yours)?;
         }
-        Some(Found::Access(_, row)) if row.client_id != client.client_id.as_str() => {
-            return Err(not_yours());
-        }
+        None => trace.not_applicable(&ISSUED_TO, "the token is not one this server knows"),
+    }
+    match found {
         // RFC 7009 §2.1: revoking a refresh token "SHOULD also invalidate all access tokens
         // based on the same authorization grant": the whole family goes.
         Some(Found::Refresh(row)) => {
             store::revoke_grant(&state.db, &row.grant_id).await?;
+            trace.passed(&REVOKED, || {
+                "A refresh token: it and every token of its grant no longer work.".to_owned()
+            });
             tracing::info!(client = %client.client_id, hint, "revoke: refresh token revoked with its whole grant");
         }
         Some(Found::Access(claims, _)) => {
             store::revoke_access_token(&state.db, &claims.jti).await?;
+            trace.passed(&REVOKED, || {
+                "An access token: it no longer works.".to_owned()
+            });
             tracing::info!(client = %client.client_id, hint, "revoke: access token revoked");
         }
         None => {
+            trace.not_applicable(
+                &REVOKED,
+                "an unknown token: nothing to revoke, and the answer is 200 all the same",
+            );
             tracing::info!(client = %client.client_id, hint, "revoke: unknown token; nothing to do");
         }
     }
@@ -175,29 +232,39 @@ fn not_yours() -> ApiError {
 )]
 pub(crate) async fn introspect(
     State(state): State<AppState>,
+    trace: Recorder,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let (form, client, method) = authenticated_form(&state, &headers, body).await?;
+    let (form, client, method) = authenticated_form(&state, &trace, &headers, body).await?;
     // RFC 7662 §2.1: "the endpoint MUST also require some form of authorization"; a public
     // client proves nothing, and only clients registered for it may ask.
     if method == client_auth::Method::None {
-        return Err(ApiError::InvalidClient(
-            "introspection requires client authentication".to_owned(),
-        ));
+        let why = "introspection requires client authentication";
+        trace.refused(&MAY_INTROSPECT, || format!("invalid_client: {why}"));
+        return Err(ApiError::InvalidClient(why.to_owned()));
     }
     if !client.can_introspect {
         let body = ErrorResponse::new(
             TokenErrorCode::UnauthorizedClient,
             "this client may not introspect tokens",
         );
+        trace.refused(&MAY_INTROSPECT, || {
+            "unauthorized_client: this client may not introspect tokens".to_owned()
+        });
         return Ok((StatusCode::FORBIDDEN, Json(body)).into_response());
     }
-    let token = form
-        .token
-        .as_deref()
-        .ok_or_else(|| ApiError::new(TokenErrorCode::InvalidRequest, "token is missing"))?;
+    trace.passed(&MAY_INTROSPECT, || MAY_INTROSPECT.passes.to_owned());
+    let token = trace.check(&TOKEN_PRESENT, token_of(&form))?;
     let answer = describe(&state, token).await?;
+    if answer.active {
+        trace.passed(&ACTIVE, || ACTIVE.passes.to_owned());
+    } else {
+        // As much as the answer says (RFC 7662 §2.2), no more.
+        trace.refused(&ACTIVE, || {
+            "Not active (revoked, expired, unknown or not issued here): the answer is {\"active\": false} and nothing more.".to_owned()
+        });
+    }
     tracing::info!(client = %client.client_id, active = answer.active, "introspect");
     let mut response = Json(answer).into_response();
     no_store(&mut response);

@@ -9,6 +9,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use server_kit::metrics::Outcome;
+use server_kit::trace::{Check, Recorder};
 use shared::{GrantType, TokenErrorCode, TokenRequestForm};
 
 use crate::error::{ApiError, no_store};
@@ -17,6 +18,7 @@ use crate::protocol::grants::{authorization_code, client_credentials, refresh_to
 use crate::routes::api_doc;
 use crate::routes::form::{authorization, parse_form};
 use crate::state::AppState;
+use crate::store::Client;
 
 #[utoipa::path(
     post,
@@ -30,42 +32,72 @@ use crate::state::AppState;
 )]
 pub(crate) async fn token(
     State(state): State<AppState>,
+    trace: Recorder,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let form = parse_form(&headers, body)?;
-    let grant_type = check_grant_type(&form)?;
-    let (client, _) = client_auth::authenticate(
+    let form = trace.check(&FORM, parse_form(&headers, body))?;
+    let grant_type = trace.check(&GRANT_TYPE, check_grant_type(&form))?;
+    let authenticated = client_auth::authenticate(
         &state,
         authorization(&headers),
         form.client_id.as_deref(),
         form.client_secret.as_deref(),
     )
-    .await?;
-    // RFC 6749 §5.2 `unauthorized_client`: "The authenticated client is not authorized to
-    // use this authorization grant type." A client uses only the grants it was registered
-    // for (RFC 7591 §2 `grant_types`); client_credentials only clients the operator set up.
-    if !client.may_use(grant_type) {
-        return Err(ApiError::new(
-            TokenErrorCode::UnauthorizedClient,
-            format!(
-                "this client is not registered for the {} grant",
-                grant_type.as_str()
-            ),
-        ));
-    }
+    .await;
+    let (client, _) = trace.check(&client_auth::CLIENT_AUTHENTICATED, authenticated)?;
+    trace.check(&GRANT_ALLOWED, check_grant_allowed(&client, grant_type))?;
     let response = match grant_type {
         GrantType::AuthorizationCode => {
-            authorization_code::exchange_code(&state, &client, &form).await?
+            authorization_code::exchange_code(&state, &trace, &client, &form).await?
         }
-        GrantType::RefreshToken => refresh_token::refresh(&state, &client, &form).await?,
+        GrantType::RefreshToken => refresh_token::refresh(&state, &trace, &client, &form).await?,
         GrantType::ClientCredentials => {
-            client_credentials::client_credentials(&state, &client, &form).await?
+            client_credentials::client_credentials(&state, &trace, &client, &form).await?
         }
     };
     let mut response = Outcome::Issued(grant_type.as_str()).tag(Json(response).into_response());
     no_store(&mut response);
     Ok(response)
+}
+
+/// 1. RFC 6749 §3.2: a POST with an `application/x-www-form-urlencoded` body, each
+///    parameter once (§3.1).
+const FORM: Check = Check::new(
+    "form",
+    "RFC 6749 §3.2",
+    "A form body (application/x-www-form-urlencoded) with every parameter at most once.",
+);
+
+/// 2. A grant type this server has; OAuth 2.1 removed implicit and password (§10).
+const GRANT_TYPE: Check = Check::new(
+    "grant_type",
+    "OAuth 2.1 §3.2.2",
+    "grant_type names a grant this server supports.",
+);
+
+/// 4. RFC 6749 §5.2 `unauthorized_client`: "The authenticated client is not authorized to
+///    use this authorization grant type."
+const GRANT_ALLOWED: Check = Check::new(
+    "grant_allowed",
+    "RFC 6749 §5.2",
+    "The client is registered for this grant type.",
+);
+
+/// A client uses only the grants it was registered for (RFC 7591 §2 `grant_types`);
+/// client_credentials only clients the operator set up.
+fn check_grant_allowed(client: &Client, grant_type: GrantType) -> Result<(), ApiError> {
+    if client.may_use(grant_type) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            TokenErrorCode::UnauthorizedClient,
+            format!(
+                "this client is not registered for the {} grant",
+                grant_type.as_str()
+            ),
+        ))
+    }
 }
 
 fn check_grant_type(form: &TokenRequestForm) -> Result<GrantType, ApiError> {

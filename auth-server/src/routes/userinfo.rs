@@ -6,11 +6,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use server_kit::trace::{Check, Recorder};
 use shared::form::{form_decode, param};
 use shared::{BearerErrorCode, ErrorResponse, bearer_challenge};
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Internal};
 use crate::protocol::findings::Finding;
 use crate::protocol::tokens;
 use crate::state::AppState;
@@ -47,79 +48,88 @@ pub(crate) struct UserInfo {
 )]
 pub(crate) async fn userinfo(
     State(state): State<AppState>,
+    trace: Recorder,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
+) -> Result<Response, UserInfoError> {
     // OAuth 2.1 §5.2.2 (RFC 6750 §2.3 is gone): a token in the URL ends up in logs, history
     // and Referer headers, so it is refused, not read; if it is a live token of this
     // server, the client it was issued to gets a finding on its report.
-    if let Some(token) = query_token(query.as_deref()) {
-        if let Some(claims) = tokens::verify_access_token(&state, &token).await? {
-            let finding = Finding::TokenInQuery;
-            store::record_finding(&state.db, &claims.client_id, finding, "/userinfo").await?;
-        }
-        return Ok(refuse(
-            StatusCode::BAD_REQUEST,
-            BearerErrorCode::InvalidRequest,
-            "access tokens are not accepted in the URL (they leak through logs and Referer); send Authorization: Bearer <token>",
-            None,
-        ));
+    let in_url = query_token(query.as_deref());
+    if let Some(token) = &in_url
+        && let Some(claims) = tokens::verify_access_token(&state, token).await?
+    {
+        let finding = Finding::TokenInQuery;
+        store::record_finding(&state.db, &claims.client_id, finding, "/userinfo").await?;
     }
+    trace.check(
+        &NOT_IN_URL,
+        match in_url {
+            Some(_) => Err(UserInfoError::refuse(
+                StatusCode::BAD_REQUEST,
+                BearerErrorCode::InvalidRequest,
+                "access tokens are not accepted in the URL (they leak through logs and Referer); send Authorization: Bearer <token>",
+            )),
+            None => Ok(()),
+        },
+    )?;
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim().to_owned());
-    let Some(token) = token else {
-        return Ok(refuse(
-            StatusCode::UNAUTHORIZED,
-            BearerErrorCode::InvalidRequest,
-            "send Authorization: Bearer <access token>",
-            None,
-        ));
-    };
+    let token = trace.check(
+        &BEARER,
+        token.ok_or_else(|| {
+            UserInfoError::refuse(
+                StatusCode::UNAUTHORIZED,
+                BearerErrorCode::InvalidRequest,
+                "send Authorization: Bearer <access token>",
+            )
+        }),
+    )?;
     let invalid = || {
-        refuse(
+        UserInfoError::refuse(
             StatusCode::UNAUTHORIZED,
             BearerErrorCode::InvalidToken,
             "the access token is invalid, expired or revoked",
-            None,
         )
     };
-    let Some(claims) = tokens::verify_access_token(&state, &token).await? else {
-        return Ok(invalid());
-    };
+    let verified = tokens::verify_access_token(&state, &token).await?;
+    let claims = trace.check(&SIGNATURE, verified.ok_or_else(invalid))?;
     // What the server stored decides, not what the token says: revoked, or past the expiry
     // recorded when it was issued.
     let live = store::find_access_token(&state.db, &claims.jti)
         .await?
         .is_some_and(|row| row.is_live(server_kit::unix_now()));
-    if !live {
-        return Ok(invalid());
-    }
+    trace.check(&LIVE, if live { Ok(()) } else { Err(invalid()) })?;
     // OIDC Core §5.3: the UserInfo endpoint serves tokens obtained with the openid scope.
-    if !claims.scope.contains("openid") {
-        return Ok(refuse(
-            StatusCode::FORBIDDEN,
-            BearerErrorCode::InsufficientScope,
-            "this endpoint needs the openid scope",
-            Some("openid"),
-        ));
-    }
+    let openid = if claims.scope.contains("openid") {
+        Ok(())
+    } else {
+        Err(UserInfoError::Refused {
+            status: StatusCode::FORBIDDEN,
+            code: BearerErrorCode::InsufficientScope,
+            description: "this endpoint needs the openid scope",
+            scope: Some("openid"),
+        })
+    };
+    trace.check(&OPENID, openid)?;
     // RFC 9068 §4 / RFC 8707: only a token issued for this endpoint (with `openid`) is
     // accepted; a token meant for a resource server, replayed here, is not.
-    if !claims.aud.contains(&state.settings.userinfo_audience()) {
-        return Ok(refuse(
+    let audience = if claims.aud.contains(&state.settings.userinfo_audience()) {
+        Ok(())
+    } else {
+        Err(UserInfoError::refuse(
             StatusCode::UNAUTHORIZED,
             BearerErrorCode::InvalidToken,
             "the access token is not meant for the UserInfo endpoint (aud)",
-            None,
-        ));
-    }
-    let Some(user) = store::find_user(&state.db, &claims.sub).await? else {
-        return Ok(invalid());
+        ))
     };
+    trace.check(&AUDIENCE, audience)?;
+    let user = store::find_user(&state.db, &claims.sub).await?;
+    let user = trace.check(&USER, user.ok_or_else(invalid))?;
     // OIDC Core §5.4: claims by scope.
     let profile = claims.scope.contains("profile");
     let email = claims.scope.contains("email");
@@ -133,24 +143,106 @@ pub(crate) async fn userinfo(
     Ok(Json(body).into_response())
 }
 
+const NOT_IN_URL: Check = Check::new(
+    "token_not_in_url",
+    "OAuth 2.1 §5.2.2",
+    "No access token in the URL, where logs, history and Referer would keep it.",
+);
+const BEARER: Check = Check::new(
+    "bearer_header",
+    "RFC 6750 §2.1",
+    "The token came in an Authorization: Bearer header.",
+);
+const SIGNATURE: Check = Check::new(
+    "token_signature",
+    "RFC 9068 §4",
+    "The token is an access token signed with one of this server's published keys.",
+);
+const LIVE: Check = Check::new(
+    "token_live",
+    "RFC 7009 §2.2",
+    "The token is not revoked, and not past the expiry stored when it was issued.",
+);
+const OPENID: Check = Check::new(
+    "openid_scope",
+    "OIDC Core §5.3",
+    "The token carries the openid scope.",
+);
+const AUDIENCE: Check = Check::new(
+    "audience",
+    "RFC 8707 §2",
+    "The token was issued for the UserInfo endpoint (its aud names it).",
+);
+const USER: Check = Check::new(
+    "user_exists",
+    "OIDC Core §5.3",
+    "The user the token is about still exists.",
+);
+
+/// How `/userinfo` fails: a bearer-token error (RFC 6750 §3), or a failure on our side.
+#[derive(Debug)]
+pub(crate) enum UserInfoError {
+    Refused {
+        status: StatusCode,
+        code: BearerErrorCode,
+        description: &'static str,
+        /// The scope that would do, for `insufficient_scope`.
+        scope: Option<&'static str>,
+    },
+    Internal(Internal),
+}
+
+impl UserInfoError {
+    fn refuse(status: StatusCode, code: BearerErrorCode, description: &'static str) -> Self {
+        Self::Refused {
+            status,
+            code,
+            description,
+            scope: None,
+        }
+    }
+}
+
+impl<E: Into<Internal>> From<E> for UserInfoError {
+    fn from(error: E) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+impl std::fmt::Display for UserInfoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Refused {
+                code, description, ..
+            } => write!(f, "{}: {description}", code.as_str()),
+            Self::Internal(_) => f.write_str("server_error"),
+        }
+    }
+}
+
+impl IntoResponse for UserInfoError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Refused {
+                status,
+                code,
+                description,
+                scope,
+            } => (
+                status,
+                [(
+                    header::WWW_AUTHENTICATE,
+                    bearer_challenge(REALM, code, description, scope),
+                )],
+                Json(ErrorResponse::new(code, description)),
+            )
+                .into_response(),
+            Self::Internal(error) => ApiError::Internal(error).into_response(),
+        }
+    }
+}
+
 /// The `access_token` of a query string, if it has one.
 fn query_token(query: Option<&str>) -> Option<String> {
     param(&form_decode(query?), "access_token").map(str::to_owned)
-}
-
-fn refuse(
-    status: StatusCode,
-    code: BearerErrorCode,
-    description: &str,
-    scope: Option<&str>,
-) -> Response {
-    (
-        status,
-        [(
-            header::WWW_AUTHENTICATE,
-            bearer_challenge(REALM, code, description, scope),
-        )],
-        Json(ErrorResponse::new(code, description)),
-    )
-        .into_response()
 }

@@ -28,3 +28,4 @@ mod self_service;
 mod storage;
 mod throttling;
 mod token;
+mod traces;

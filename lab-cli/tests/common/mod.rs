@@ -39,6 +39,8 @@ pub async fn start_servers(
     auth_config.spa_origins.clone_from(&origins);
     auth_config.tls = tls;
     auth_config.tls_dir = Some(data.path().join("tls"));
+    // Recording decisions, as scripts/lab.sh starts the lab.
+    auth_config.lab_traces = true;
     let auth = auth_server::startup::Application::build(auth_config)
         .await
         .expect("the authorization server starts");
@@ -57,6 +59,7 @@ pub async fn start_servers(
     resource_config.spa_origins = origins;
     resource_config.tls = tls;
     resource_config.tls_dir = Some(data.path().join("tls"));
+    resource_config.lab_traces = true;
     let resource = resource_server::startup::Application::build(resource_config)
         .await
         .expect("the resource server starts");

@@ -9,4 +9,5 @@ mod introspection;
 mod mcp;
 mod startup;
 mod tls;
+mod traces;
 mod validation;

@@ -1,6 +1,7 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6, OAuth 2.1 §4.1.3): a
 //! code and its PKCE verifier for tokens.
 
+use server_kit::trace::{Check, Recorder};
 use shared::{CodeChallenge, CodeVerifier, GrantType, TokenErrorCode, TokenRequestForm};
 
 use crate::error::ApiError;
@@ -15,41 +16,52 @@ use crate::store::{self, Client, CodeRecord, Redeemable, Spending};
 /// the authorization request, or was issued to another client").
 pub(crate) async fn exchange_code(
     state: &AppState,
+    trace: &Recorder,
     client: &Client,
     form: &TokenRequestForm,
 ) -> Result<shared::TokenResponse, ApiError> {
     let invalid_grant =
         |description: &str| ApiError::new(TokenErrorCode::InvalidGrant, description);
-    let code = form
-        .code
-        .as_deref()
-        .ok_or_else(|| ApiError::new(TokenErrorCode::InvalidRequest, "code is missing"))?;
-    let code_hash = shared::digest::sha256_hex(code.as_bytes());
+    let (code_hash, found) = trace.check(&CODE_KNOWN, find_code(state, form).await)?;
     let Redeemable {
         code: record,
         grant,
         username,
-    } = store::find_redeemable(&state.db, &code_hash)
-        .await?
-        .ok_or_else(|| invalid_grant("unknown authorization code"))?;
+    } = found;
 
     // The client proves the code is its own before a replay may revoke anything: otherwise
     // anyone holding a spent code could end the victim's grant without its credentials.
-    check_issued_to(&record, client).map_err(invalid_grant)?;
-    check_not_replayed(state, &record).await?;
-    check_not_expired(&record).map_err(invalid_grant)?;
-    check_same_redirect_uri(&record, form).map_err(invalid_grant)?;
-    check_code_verifier(&record, form).map_err(invalid_grant)?;
+    trace.check(
+        &ISSUED_TO,
+        check_issued_to(&record, client).map_err(invalid_grant),
+    )?;
+    let not_replayed = check_not_replayed(state, &record).await;
+    trace.check(&NOT_REPLAYED, not_replayed)?;
+    trace.check(
+        &NOT_EXPIRED,
+        check_not_expired(&record).map_err(invalid_grant),
+    )?;
+    trace.check(
+        &SAME_REDIRECT_URI,
+        check_same_redirect_uri(&record, form).map_err(invalid_grant),
+    )?;
+    trace.check(
+        &PKCE_VERIFIER,
+        check_code_verifier(&record, form).map_err(invalid_grant),
+    )?;
 
     let scope = record.scopes()?;
-    let grant = grant.ok_or_else(|| invalid_grant("the grant of this code no longer exists"))?;
-    check_same_resource(&grant, form)?;
-    let username =
-        username.ok_or_else(|| invalid_grant("the user of this code no longer exists"))?;
+    let (grant, username) = trace.check(
+        &GRANT_EXISTS,
+        grant
+            .zip(username)
+            .ok_or_else(|| invalid_grant("the grant of this code, or its user, no longer exists")),
+    )?;
+    check_same_resource(trace, &grant, form)?;
     // Single use, atomically: the code is marked used in the transaction that stores the
     // tokens, so of concurrent redemptions exactly one gets them. The others are replays
     // (OAuth 2.1 §4.1.3) and revoke the grant like any replay.
-    let Some(mut response) = tokens::issue(
+    let issued = tokens::issue(
         state,
         &Issue {
             grant: &grant,
@@ -61,10 +73,12 @@ pub(crate) async fn exchange_code(
         },
         Spending::Code(&code_hash),
     )
-    .await?
-    else {
-        return Err(replayed(state, &record).await);
+    .await?;
+    let spent = match issued {
+        Some(response) => Ok(response),
+        None => Err(replayed(state, &record).await),
     };
+    let mut response = trace.check(&SPENT_ONCE, spent)?;
     if scope.contains("openid") {
         response.id_token = Some(
             tokens::id_token(
@@ -84,6 +98,63 @@ pub(crate) async fn exchange_code(
         "token: code redeemed, PKCE verified; tokens issued"
     );
     Ok(response)
+}
+
+const CODE_KNOWN: Check = Check::new(
+    "code_known",
+    "RFC 6749 §4.1.3",
+    "The code is one this server issued (it keeps only its hash).",
+);
+const ISSUED_TO: Check = Check::new(
+    "code_issued_to_client",
+    "RFC 6749 §4.1.3",
+    "The code was issued to the client that presents it.",
+);
+const NOT_REPLAYED: Check = Check::new(
+    "code_not_used_before",
+    "OAuth 2.1 §4.1.3",
+    "The code has not been redeemed before.",
+);
+const NOT_EXPIRED: Check = Check::new(
+    "code_not_expired",
+    "RFC 6749 §4.1.2",
+    "The code is younger than its lifetime.",
+);
+const SAME_REDIRECT_URI: Check = Check::new(
+    "redirect_uri_same",
+    "RFC 6749 §4.1.3",
+    "redirect_uri is identical to the one of the authorization request.",
+);
+const PKCE_VERIFIER: Check = Check::new(
+    "pkce_verifier",
+    "RFC 7636 §4.6",
+    "BASE64URL(SHA-256(code_verifier)) equals the code_challenge sent to /authorize: whoever redeems the code started the flow.",
+);
+const GRANT_EXISTS: Check = Check::new(
+    "grant_exists",
+    "RFC 6749 §4.1.3",
+    "The user's approval behind the code, and the user, still exist.",
+);
+const SPENT_ONCE: Check = Check::new(
+    "code_spent_once",
+    "OAuth 2.1 §4.1.3",
+    "The code was marked used in the same transaction that stored the tokens: no concurrent redemption got any.",
+);
+
+/// The code's hash and what it was issued for, if the form names a code this server issued.
+async fn find_code(
+    state: &AppState,
+    form: &TokenRequestForm,
+) -> Result<(String, Redeemable), ApiError> {
+    let code = form
+        .code
+        .as_deref()
+        .ok_or_else(|| ApiError::new(TokenErrorCode::InvalidRequest, "code is missing"))?;
+    let code_hash = shared::digest::sha256_hex(code.as_bytes());
+    let found = store::find_redeemable(&state.db, &code_hash)
+        .await?
+        .ok_or_else(|| ApiError::new(TokenErrorCode::InvalidGrant, "unknown authorization code"))?;
+    Ok((code_hash, found))
 }
 
 /// OAuth 2.1 §4.1.3: "If an authorization code is used more than once, the authorization

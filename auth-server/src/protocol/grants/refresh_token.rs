@@ -1,6 +1,7 @@
 //! `grant_type=refresh_token` (RFC 6749 §6, OAuth 2.1 §4.3): refresh tokens rotate on every
 //! use, and a refresh token used twice revokes its whole family.
 
+use server_kit::trace::{Check, Recorder};
 use shared::{ScopeSet, TokenErrorCode, TokenRequestForm, TokenResponse};
 
 use crate::error::ApiError;
@@ -13,49 +14,58 @@ use crate::store::{self, Client, RefreshTokenRow, Spending};
 /// The checks of a refresh, in order. Every failure but a malformed request is `invalid_grant`.
 pub(crate) async fn refresh(
     state: &AppState,
+    trace: &Recorder,
     client: &Client,
     form: &TokenRequestForm,
 ) -> Result<TokenResponse, ApiError> {
     let invalid_grant =
         |description: &str| ApiError::new(TokenErrorCode::InvalidGrant, description);
-    let token = form
-        .refresh_token
-        .as_deref()
-        .ok_or_else(|| ApiError::new(TokenErrorCode::InvalidRequest, "refresh_token is missing"))?;
-    let token_hash = shared::digest::sha256_hex(token.as_bytes());
-    let row = store::find_refresh_token(&state.db, &token_hash)
-        .await?
-        .ok_or_else(|| invalid_grant("unknown refresh token"))?;
-
+    let (token_hash, row) = trace.check(&KNOWN, find_refresh_token(state, form).await)?;
     // RFC 6749 §6: the refresh token is bound to the client it was issued to.
-    if row.client_id != client.client_id.as_str() {
-        return Err(invalid_grant(
+    let issued_to = if row.client_id == client.client_id.as_str() {
+        Ok(())
+    } else {
+        Err(invalid_grant(
             "the refresh token was issued to another client",
-        ));
-    }
-    check_not_reused(state, &row).await?;
-    let grant = store::find_grant(&state.db, &row.grant_id)
-        .await?
-        .ok_or_else(|| invalid_grant("the grant of this refresh token no longer exists"))?;
-    check_same_resource(&grant, form)?;
-    if row.revoked_at.is_some() || grant.revoked_at.is_some() {
-        return Err(invalid_grant("the refresh token has been revoked"));
-    }
-    if server_kit::unix_now() >= row.expires_at {
-        return Err(invalid_grant("the refresh token has expired"));
-    }
-    let scope = narrowed_scope(&row, form.scope.as_deref())?;
+        ))
+    };
+    trace.check(&ISSUED_TO, issued_to)?;
+    let not_reused = check_not_reused(state, &row).await;
+    trace.check(&NOT_REUSED, not_reused)?;
+    let grant = store::find_grant(&state.db, &row.grant_id).await?;
+    let user = match &grant {
+        Some(grant) => {
+            store::find_user(&state.db, grant.user_id.as_deref().unwrap_or_default()).await?
+        }
+        None => None,
+    };
+    let (grant, user) = trace.check(
+        &GRANT_EXISTS,
+        grant.zip(user).ok_or_else(|| {
+            invalid_grant("the grant of this refresh token, or its user, no longer exists")
+        }),
+    )?;
+    check_same_resource(trace, &grant, form)?;
+    let not_revoked = if row.revoked_at.is_some() || grant.revoked_at.is_some() {
+        Err(invalid_grant("the refresh token has been revoked"))
+    } else {
+        Ok(())
+    };
+    trace.check(&NOT_REVOKED, not_revoked)?;
+    let not_expired = if server_kit::unix_now() < row.expires_at {
+        Ok(())
+    } else {
+        Err(invalid_grant("the refresh token has expired"))
+    };
+    trace.check(&NOT_EXPIRED, not_expired)?;
+    let scope = trace.check(&SCOPE, narrowed_scope(&row, form.scope.as_deref()))?;
 
-    let user_id = grant.user_id.clone().unwrap_or_default();
-    let user = store::find_user(&state.db, &user_id)
-        .await?
-        .ok_or_else(|| invalid_grant("the user of this refresh token no longer exists"))?;
     // Rotation, atomically: the old token is marked used in the transaction that stores the
     // new tokens, so of two refreshes racing with the same token exactly one gets them. The
     // loser cannot be told apart from an attacker replaying a stolen token, so it is
     // treated as one: `invalid_grant`, and the family (the winner's new tokens too) is
     // revoked. A client must not refresh twice in parallel.
-    let Some(response) = tokens::issue(
+    let issued = tokens::issue(
         state,
         &Issue {
             grant: &grant,
@@ -67,12 +77,71 @@ pub(crate) async fn refresh(
         },
         Spending::RefreshToken(&token_hash),
     )
-    .await?
-    else {
-        return Err(reused(state, &row).await);
+    .await?;
+    let rotated = match issued {
+        Some(response) => Ok(response),
+        None => Err(reused(state, &row).await),
     };
+    let response = trace.check(&ROTATED, rotated)?;
     tracing::info!(client = row.client_id, scope = %scope, "token: refresh token rotated; the old one no longer works");
     Ok(response)
+}
+
+const KNOWN: Check = Check::new(
+    "refresh_token_known",
+    "RFC 6749 §6",
+    "The refresh token is one this server issued (it keeps only its hash).",
+);
+const ISSUED_TO: Check = Check::new(
+    "refresh_token_issued_to_client",
+    "RFC 6749 §6",
+    "The refresh token was issued to the client that presents it.",
+);
+const NOT_REUSED: Check = Check::new(
+    "refresh_token_not_reused",
+    "OAuth 2.1 §4.3.1",
+    "The refresh token has not been rotated away already (a reused one would revoke its whole family).",
+);
+const GRANT_EXISTS: Check = Check::new(
+    "grant_exists",
+    "RFC 6749 §6",
+    "The user's approval behind the token, and the user, still exist.",
+);
+const NOT_REVOKED: Check = Check::new(
+    "refresh_token_not_revoked",
+    "RFC 7009 §2.2",
+    "Neither the token nor its grant has been revoked.",
+);
+const NOT_EXPIRED: Check = Check::new(
+    "refresh_token_not_expired",
+    "RFC 6749 §6",
+    "The refresh token is younger than its lifetime.",
+);
+const SCOPE: Check = Check::new(
+    "scope_not_widened",
+    "RFC 6749 §6",
+    "The scope asked for is the granted one or narrower.",
+);
+const ROTATED: Check = Check::new(
+    "refresh_token_rotated",
+    "OAuth 2.1 §4.3.1",
+    "The old refresh token was marked used in the same transaction that stored the new one.",
+);
+
+/// The refresh token's hash and row, if the form names one this server issued.
+async fn find_refresh_token(
+    state: &AppState,
+    form: &TokenRequestForm,
+) -> Result<(String, RefreshTokenRow), ApiError> {
+    let token = form
+        .refresh_token
+        .as_deref()
+        .ok_or_else(|| ApiError::new(TokenErrorCode::InvalidRequest, "refresh_token is missing"))?;
+    let token_hash = shared::digest::sha256_hex(token.as_bytes());
+    let row = store::find_refresh_token(&state.db, &token_hash)
+        .await?
+        .ok_or_else(|| ApiError::new(TokenErrorCode::InvalidGrant, "unknown refresh token"))?;
+    Ok((token_hash, row))
 }
 
 /// OAuth 2.1 §4.3.1 / RFC 9700 §4.14.2: a refresh token that was already rotated is being
