@@ -1,7 +1,8 @@
 //! HTTP from the browser (fetch, through gloo-net), recording each exchange exactly as it
-//! went so the timeline can show it.
+//! went so the timeline can show it, with what the server checked to answer it.
 
 use gloo_net::http::{Request, RequestBuilder};
+use shared::trace::{TRACE_HEADER, Trace};
 
 /// One request and its response (or why there was none).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +15,8 @@ pub struct Exchange {
     pub status: Option<u16>,
     pub response_headers: Vec<(String, String)>,
     pub response_body: String,
+    /// What the server checked, in order, when it records its decisions (`--lab-traces`).
+    pub trace: Option<Trace>,
 }
 
 impl Exchange {
@@ -95,6 +98,7 @@ async fn send(
         status: None,
         response_headers: Vec::new(),
         response_body: String::new(),
+        trace: None,
     };
     let sent = match body {
         Some(body) => match request.body(body) {
@@ -108,6 +112,9 @@ async fn send(
             exchange.status = Some(response.status());
             exchange.response_headers = response.headers().entries().collect();
             exchange.response_body = response.text().await.unwrap_or_default();
+            if let Some(id) = response.headers().get(TRACE_HEADER) {
+                exchange.trace = trace(&format!("{}/lab/traces/{id}", origin_of(url))).await;
+            }
         }
         Err(_) => {
             exchange.response_body = format!(
@@ -116,4 +123,36 @@ async fn send(
         }
     }
     exchange
+}
+
+/// The server's traces at `url` (`/lab/traces/{id}` or `/lab/traces?state=…`): one trace,
+/// or a list.
+async fn read<T: serde::de::DeserializeOwned>(url: &str) -> Option<T> {
+    let response = Request::get(url).send().await.ok()?;
+    if !response.ok() {
+        return None;
+    }
+    serde_json::from_str(&response.text().await.ok()?).ok()
+}
+
+async fn trace(url: &str) -> Option<Trace> {
+    read(url).await
+}
+
+/// What the authorization server decided at the front-channel steps of the authorization
+/// request sent with `state` (authorize, login, consent), in order; empty when it does not
+/// record its decisions.
+pub async fn front_channel_traces(issuer: &str, state: &str) -> Vec<Trace> {
+    let query = shared::form::form_encode(&[("state", state)]);
+    read(&format!("{issuer}/lab/traces?{query}"))
+        .await
+        .unwrap_or_default()
+}
+
+/// `scheme://host:port` of `url`.
+fn origin_of(url: &str) -> &str {
+    let start = url.find("://").map_or(0, |at| at + 3);
+    url[start..]
+        .find('/')
+        .map_or(url, |end| &url[..start + end])
 }

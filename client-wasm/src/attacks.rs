@@ -12,7 +12,8 @@ pub mod verdict;
 
 use serde::{Deserialize, Serialize};
 
-use crate::timeline::Detail;
+use crate::config::lane_of;
+use crate::timeline::{Detail, Lane, Step};
 
 /// One attack of the lab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -230,6 +231,16 @@ pub enum Actor {
     Check,
 }
 
+impl Actor {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Victim => "Victim",
+            Self::Attacker => "Attacker",
+            Self::Check => "Check",
+        }
+    }
+}
+
 /// What came of an attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -255,4 +266,26 @@ pub struct Attempt {
     /// What was sent and what came back.
     pub detail: Detail,
     pub verdict: Verdict,
+}
+
+impl Attempt {
+    /// The attempt as a message of the attack's sequence diagram: the page (victim or
+    /// attacker) calling a server, or the browser landing on the callback.
+    pub fn step(&self) -> Step {
+        let actor = self.actor.name();
+        let (from, to, trace) = match &self.detail {
+            Detail::Http(exchange) => (Lane::Spa, lane_of(&exchange.url), exchange.trace.clone()),
+            Detail::Url(_) => (Lane::Browser, Lane::Spa, None),
+            Detail::Refused(_) | Detail::Checked(_) => (Lane::Spa, Lane::Spa, None),
+        };
+        Step {
+            title: format!("{actor}: {}", self.action),
+            why: self.attack.description().rule,
+            rule: self.attack.description().spec,
+            detail: self.detail.clone(),
+            from,
+            to,
+            trace,
+        }
+    }
 }

@@ -9,7 +9,7 @@ use shared::client::Pending;
 use crate::api;
 use crate::config::{AUTHORIZE_URL_KEY, PENDING_KEY, client_config};
 use crate::context::Lab;
-use crate::timeline::{Detail, Step};
+use crate::timeline::{Lane, Step};
 
 /// Reads the discovery document (RFC 8414 §3): every endpoint comes from it.
 pub async fn discover(lab: Lab) -> Option<AuthorizationServerMetadata> {
@@ -28,12 +28,13 @@ pub async fn discover(lab: Lab) -> Option<AuthorizationServerMetadata> {
         .ok()
         .then(|| serde_json::from_str(&exchange.response_body).ok())
         .flatten();
-    lab.push(Step {
-        title: "Discovery: read the authorization server's metadata".to_owned(),
-        why: "The client hard-codes only the issuer. Every endpoint, and the methods the server supports (S256, iss in the response), comes from this document.",
-        rule: "RFC 8414 §3",
-        detail: Detail::Http(exchange),
-    });
+    lab.push(Step::call(
+        "Discovery: read the authorization server's metadata",
+        "The client hard-codes only the issuer. Every endpoint, and the methods the server supports (S256, iss in the response), comes from this document.",
+        "RFC 8414 §3",
+        exchange,
+        Lane::AuthorizationServer,
+    ));
     if metadata.is_none() {
         lab.notice.set(Some(format!(
             "The authorization server at {} does not answer. Start the lab with: bash scripts/lab.sh",

@@ -2,6 +2,7 @@
 
 pub mod attacks;
 pub mod dashboard;
+pub mod diagram;
 pub mod pkce_panel;
 pub mod start;
 pub mod timeline;

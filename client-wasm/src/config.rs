@@ -5,6 +5,8 @@ use leptos::prelude::window;
 use shared::client::ClientConfig;
 use shared::demo;
 
+use crate::timeline::Lane;
+
 /// The lab's server on `port` of localhost, with the scheme this page was served with:
 /// when the lab runs over https (`scripts/lab.sh --tls`), every server does.
 fn lab_server(port: u16) -> String {
@@ -28,6 +30,18 @@ pub fn resource_server() -> String {
 /// Another resource the authorization server knows (RFC 8707); nothing listens there.
 pub fn other_resource() -> String {
     lab_server(8083)
+}
+
+/// Which of the lab's parties `url` is at: the authorization server, the resource server,
+/// or (anything else) this page.
+pub fn lane_of(url: &str) -> Lane {
+    if url.starts_with(&issuer()) {
+        Lane::AuthorizationServer
+    } else if url.starts_with(&resource_server()) {
+        Lane::ResourceServer
+    } else {
+        Lane::Spa
+    }
 }
 
 /// sessionStorage key of the pending authorization request.

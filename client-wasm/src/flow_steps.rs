@@ -1,7 +1,7 @@
 //! The flow's steps as the app runs them: each does the real request and records a card.
 
 use leptos::prelude::*;
-use shared::client::{self as flow, Pending};
+use shared::client::{self as flow, ClientConfig, Pending};
 use shared::form::form_encode;
 use shared::jwt;
 use shared::{ScopeSet, TokenResponse};
@@ -14,7 +14,7 @@ use crate::browser::{discover, leave};
 use crate::config::{AUTHORIZE_URL_KEY, PENDING_KEY, client_config, resource_server};
 use crate::context::{Lab, Tokens};
 use crate::oauth::pkce::PkceSteps;
-use crate::timeline::{Detail, Step};
+use crate::timeline::{Detail, Lane, Step};
 
 /// Starts the flow: PKCE, state and nonce made here, remembered in sessionStorage only, then
 /// the browser goes to the authorization endpoint.
@@ -35,22 +35,18 @@ pub async fn callback(lab: Lab, query: String) {
         .as_ref()
         .and_then(|s| s.get_item(PENDING_KEY).ok().flatten())
         .and_then(|json| serde_json::from_str(&json).ok());
-    if let Some(url) = storage
+    let authorize_url = storage
         .as_ref()
-        .and_then(|s| s.get_item(AUTHORIZE_URL_KEY).ok().flatten())
-    {
-        lab.push(Step {
-            title: "Front channel: the browser went to the authorization endpoint".to_owned(),
-            why: "Only public values travel here: the code_challenge (a hash), state, nonce. The verifier stayed in this tab's sessionStorage.",
-            rule: "RFC 6749 §4.1.1, RFC 7636 §4.3",
-            detail: Detail::Url(url),
-        });
-    }
+        .and_then(|s| s.get_item(AUTHORIZE_URL_KEY).ok().flatten());
+    front_channel(lab, &config, authorize_url, pending.as_ref()).await;
     lab.push(Step {
         title: "Front channel: the authorization server sent the browser back".to_owned(),
         why: "The redirect carries a short-lived, single-use code, the state this tab sent, and iss, the server that answered.",
         rule: "RFC 6749 §4.1.2, RFC 9207 §2",
         detail: Detail::Url(format!("{}{query}", config.redirect_uri)),
+        from: Lane::Browser,
+        to: Lane::Spa,
+        trace: None,
     });
     // The pending request is single use, whatever happens next.
     if let Some(storage) = &storage {
@@ -68,14 +64,22 @@ pub async fn callback(lab: Lab, query: String) {
         return;
     }
     let code = match checked {
-        Ok(code) => code,
+        Ok(code) => {
+            lab.push(Step::own_check(
+                "The client checked the response: state and iss",
+                "Before it uses the code, the client checks that state is the one this tab sent (the response answers its own request) and iss the server it asked (no mix-up).",
+                "RFC 6749 §10.12, RFC 9207 §2.4",
+                Detail::Checked("state and iss match: the code may be used".to_owned()),
+            ));
+            code
+        }
         Err(refusal) => {
-            lab.push(Step {
-                title: "The client refused the response: no token request was made".to_owned(),
-                why: "A client must check state (is this the response to my request?) and iss (from the server I asked?) before it uses a code.",
-                rule: "RFC 6749 §10.12, RFC 9207 §2.4",
-                detail: Detail::Refused(refusal.to_string()),
-            });
+            lab.push(Step::own_check(
+                "The client refused the response: no token request was made",
+                "A client must check state (is this the response to my request?) and iss (from the server I asked?) before it uses a code.",
+                "RFC 6749 §10.12, RFC 9207 §2.4",
+                Detail::Refused(refusal.to_string()),
+            ));
             lab.notice.set(Some(refusal.to_string()));
             return;
         }
@@ -89,12 +93,13 @@ pub async fn callback(lab: Lab, query: String) {
         flow::token_request_body(&config, &code, &pending.code_verifier),
     )
     .await;
-    lab.push(Step {
-        title: "Back channel: the code and the PKCE verifier, traded for tokens".to_owned(),
-        why: "The server hashes the verifier and compares it with the challenge it stored: only the tab that started the flow can redeem the code. The call goes straight from this page to the token endpoint (CORS).",
-        rule: "RFC 6749 §4.1.3, RFC 7636 §4.6",
-        detail: Detail::Http(exchange),
-    });
+    lab.push(Step::call(
+        "Back channel: the code and the PKCE verifier, traded for tokens",
+        "The server hashes the verifier and compares it with the challenge it stored: only the tab that started the flow can redeem the code. The call goes straight from this page to the token endpoint (CORS).",
+        "RFC 6749 §4.1.3, RFC 7636 §4.6",
+        exchange,
+        Lane::AuthorizationServer,
+    ));
     let Some(tokens) = tokens else {
         lab.notice.set(Some(
             "The token request failed; its card in the timeline shows the server's answer."
@@ -105,15 +110,15 @@ pub async fn callback(lab: Lab, query: String) {
     if let Some(id_token) = &tokens.id_token {
         let verdict =
             jwt::check_id_token(id_token, &config.issuer, &config.client_id, &pending.nonce);
-        lab.push(Step {
-            title: "ID token checked: issuer, audience and nonce".to_owned(),
-            why: "The ID token is for this client. Its nonce must be the one this tab sent, so an ID token from another login cannot be replayed here.",
-            rule: "OpenID Connect Core §3.1.3.7",
-            detail: match &verdict {
-                Ok(_) => Detail::Url("iss, aud and nonce match".to_owned()),
+        lab.push(Step::own_check(
+            "ID token checked: issuer, audience and nonce",
+            "The ID token is for this client. Its nonce must be the one this tab sent, so an ID token from another login cannot be replayed here.",
+            "OIDC Core §3.1.3.7",
+            match &verdict {
+                Ok(_) => Detail::Checked("iss, aud and nonce match".to_owned()),
                 Err(refusal) => Detail::Refused(refusal.to_string()),
             },
-        });
+        ));
         if let Err(refusal) = verdict {
             lab.notice.set(Some(refusal.to_string()));
             return;
@@ -139,12 +144,13 @@ pub async fn call_api(lab: Lab, method: &'static str, path: &str, body: Option<S
         ("POST", Some(body)) => api::post_json(&url, &token, body).await,
         _ => api::get(&url, Some(&token)).await,
     };
-    lab.push(Step {
-        title: format!("Resource server: {method} {path}"),
-        why: "The resource server checks the token itself: signature against the published keys, issuer, audience, expiry, then the scope this endpoint needs. A refusal says why in WWW-Authenticate.",
-        rule: "RFC 6750 §2.1, §3; RFC 9068 §4",
-        detail: Detail::Http(exchange),
-    });
+    lab.push(Step::call(
+        format!("Resource server: {method} {path}"),
+        "The resource server checks the token itself: signature against the published keys, issuer, audience, expiry, then the scope this endpoint needs. A refusal says why in WWW-Authenticate.",
+        "RFC 6750 §2.1, §3; RFC 9068 §4",
+        exchange,
+        Lane::ResourceServer,
+    ));
 }
 
 /// Refreshes: the answer carries a new refresh token; the old one is dead from now on.
@@ -168,12 +174,13 @@ pub async fn refresh(lab: Lab) {
         flow::refresh_request_body(&client_config(), &old),
     )
     .await;
-    lab.push(Step {
-        title: "Back channel: refresh, with rotation".to_owned(),
-        why: "Each refresh returns a new refresh token and kills the old one. If the old one is ever used again, someone has a copy: the server then revokes the whole family.",
-        rule: "OAuth 2.1 §4.3.1, RFC 9700 §4.14.2",
-        detail: Detail::Http(exchange),
-    });
+    lab.push(Step::call(
+        "Back channel: refresh, with rotation",
+        "Each refresh returns a new refresh token and kills the old one. If the old one is ever used again, someone has a copy: the server then revokes the whole family.",
+        "OAuth 2.1 §4.3.1, RFC 9700 §4.14.2",
+        exchange,
+        Lane::AuthorizationServer,
+    ));
     if let Some(tokens) = tokens {
         lab.tokens.set(Some(Tokens {
             response: tokens,
@@ -195,12 +202,13 @@ pub async fn log_out(lab: Lab) {
         let body =
             flow::revocation_request_body(&client_config(), refresh.secret(), "refresh_token");
         let exchange = api::post_form(&endpoint, body).await;
-        lab.push(Step {
-            title: "Back channel: revoke the refresh token".to_owned(),
-            why: "Revoking the refresh token revokes its whole grant, access tokens included, so nothing issued to this login keeps working.",
-            rule: "RFC 7009 §2.1",
-            detail: Detail::Http(exchange),
-        });
+        lab.push(Step::call(
+            "Back channel: revoke the refresh token",
+            "Revoking the refresh token revokes its whole grant, access tokens included, so nothing issued to this login keeps working.",
+            "RFC 7009 §2.1",
+            exchange,
+            Lane::AuthorizationServer,
+        ));
     }
     lab.tokens.set(None);
     if let Some(end_session) = metadata.end_session_endpoint {
@@ -217,6 +225,65 @@ pub async fn log_out(lab: Lab) {
         let _ = window()
             .location()
             .set_href(&format!("{end_session}?{query}"));
+    }
+}
+
+/// The front channel of the flow, as the authorization server decided it while the user
+/// was away from this page: the authorization request (its URL, kept before leaving), the
+/// login form and the consent, each with the server's checks (found by the request's
+/// `state`, when the server records its decisions).
+async fn front_channel(
+    lab: Lab,
+    config: &ClientConfig,
+    authorize_url: Option<String>,
+    pending: Option<&Pending>,
+) {
+    let mut traces = match pending {
+        Some(pending) => api::front_channel_traces(&config.issuer, pending.state.secret()).await,
+        None => Vec::new(),
+    }
+    .into_iter();
+    if let Some(url) = authorize_url {
+        lab.push(Step {
+            title: "Front channel: the browser went to the authorization endpoint".to_owned(),
+            why: "Only public values travel here: the code_challenge (a hash), state, nonce. The verifier stayed in this tab's sessionStorage.",
+            rule: "RFC 6749 §4.1.1, RFC 7636 §4.3",
+            detail: Detail::Url(url),
+            from: Lane::Browser,
+            to: Lane::AuthorizationServer,
+            trace: traces.next(),
+        });
+    }
+    for trace in traces {
+        let (title, why, rule) = match (trace.method.as_str(), trace.path.as_str()) {
+            ("POST", "/login") => (
+                "Front channel: the login form, sent to the authorization server",
+                "The user types the password into the authorization server's own page: this app never sees it, and only gets a code for what the user approves.",
+                "RFC 6749 §1.1, RFC 9700 §2.4",
+            ),
+            ("GET", "/consent") => (
+                "Front channel: the consent page",
+                "The authorization server asks the user, on its own page, whether this client may have the scopes it asked for.",
+                "RFC 6749 §4.1.1",
+            ),
+            _ => (
+                "Front channel: the user's decision",
+                "The server records the decision and answers with a redirect to the client's registered redirect URI: a single-use code, state and iss.",
+                "RFC 6749 §4.1.2, RFC 9207 §2",
+            ),
+        };
+        lab.push(Step {
+            title: title.to_owned(),
+            why,
+            rule,
+            detail: Detail::Checked(format!(
+                "{} {} on the authorization server; this page saw none of it",
+                trace.method, trace.path
+            )),
+            from: Lane::Browser,
+            to: Lane::AuthorizationServer,
+            trace: Some(trace),
+        });
     }
 }
 

@@ -39,6 +39,7 @@ fn answer(status: u16, body: &str, headers: &[(&str, &str)]) -> Exchange {
             .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
             .collect(),
         response_body: body.to_owned(),
+        trace: None,
     }
 }
 

@@ -261,6 +261,73 @@ async fn alice_logs_in_through_the_spa_approves_and_sees_her_profile_from_the_re
     );
 }
 
+impl Lab {
+    /// The labels of the arrows of the diagram `id`, in order (SVG text, read by script:
+    /// WebDriver's text of an SVG element is not reliable).
+    async fn arrows(&self, id: &str) -> Vec<String> {
+        let script = format!(
+            "return Array.from(document.querySelectorAll('#{id} g.arrow text')).map(t => t.textContent)"
+        );
+        let labels = self
+            .browser
+            .execute(&script, vec![])
+            .await
+            .expect("a script");
+        serde_json::from_value(labels).expect("strings")
+    }
+}
+
+#[tokio::test]
+async fn after_a_login_the_diagram_draws_each_exchange_in_order_and_the_token_request_shows_pkce_verified_by_the_server()
+ {
+    let lab = start_lab().await;
+    lab.log_in("alice", "password123", None).await;
+    lab.click("button[value=approve]").await;
+    lab.wait_for("#call-profile").await;
+    lab.wait_for("#flow-diagram g.arrow").await;
+    assert_eq!(
+        lab.arrows("flow-diagram").await,
+        [
+            "GET /authorize → 200",
+            "POST /login → 303",
+            "GET /consent → 200",
+            "POST /consent → 302",
+            "GET /callback",
+            "The client checked the response: state and iss",
+            "GET /.well-known/oauth-authorization-server → 200",
+            "POST /token → 200",
+            "ID token checked: issuer, audience and nonce",
+        ],
+        "one arrow per exchange, in the order they happened"
+    );
+    // The server's checks of the authorization request, found by its state after the
+    // redirect back.
+    lab.click("#flow-diagram-arrow-0").await;
+    lab.wait_for(".selected li.check.passed[data-check=pkce_challenge]")
+        .await;
+    lab.wait_for(".selected li.check.passed[data-check=redirect_uri_exact]")
+        .await;
+    lab.screenshot("glass-box-authorize").await;
+    lab.click("#flow-diagram-arrow-7").await;
+    let pkce = lab
+        .wait_for(".selected li.check.passed[data-check=pkce_verifier]")
+        .await;
+    let said = pkce.text().await.expect("text");
+    assert!(said.contains("RFC 7636 §4.6"), "{said}");
+    let link = lab
+        .wait_for(".selected li[data-check=pkce_verifier] a.rule")
+        .await;
+    assert_eq!(
+        link.attr("href").await.expect("href").as_deref(),
+        Some("https://www.rfc-editor.org/rfc/rfc7636#section-4.6")
+    );
+    lab.wait_for(".selected details.curl").await;
+    lab.screenshot("glass-box-token").await;
+    // The card list says the same in text.
+    lab.wait_for("#timeline li.check[data-check=pkce_verifier]")
+        .await;
+}
+
 #[tokio::test]
 async fn over_https_alice_logs_in_through_the_spa_and_sees_her_profile_with_a_host_prefixed_session()
  {
@@ -444,6 +511,37 @@ async fn attack_1_a_stolen_code_without_the_verifier_is_refused_through_the_atta
         text.contains("the code still works for its owner"),
         "{text}"
     );
+    // Both of the attacker's redemptions were stopped by the PKCE check, and the page
+    // says so in the server's own checklist.
+    let refusing = lab
+        .browser
+        .find_all(Locator::Css(
+            "#attack-stolen-code li.attempt li.check.refused",
+        ))
+        .await
+        .expect("a query");
+    let mut names = Vec::new();
+    for check in refusing {
+        names.push(
+            check
+                .attr("data-check")
+                .await
+                .expect("attr")
+                .unwrap_or_default(),
+        );
+    }
+    assert_eq!(names, ["pkce_verifier", "pkce_verifier"]);
+    assert_eq!(
+        lab.arrows("stolen-code").await,
+        [
+            "POST /token → 400",
+            "POST /token → 400",
+            "POST /token → 200"
+        ]
+    );
+    lab.click("#stolen-code-arrow-1").await;
+    lab.wait_for(".selected li.check.refused[data-check=pkce_verifier]")
+        .await;
     lab.screenshot("7-attack-stolen-code").await;
 }
 

@@ -2,9 +2,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::attacks::runner;
-use crate::attacks::{Actor, Attack, Attempt, Needs, Verdict};
+use crate::attacks::{Attack, Attempt, Needs, Verdict};
+use crate::components::diagram::{Checklist, Diagram};
 use crate::components::timeline::StepDetail;
 use crate::context::use_lab;
+use crate::timeline::Detail;
 
 /// The Attacks page: each attack, a button that runs it against the real servers, and its
 /// cards.
@@ -55,6 +57,10 @@ fn AttackCard(
                 "Run the attack"
             </button>
             {leaves.map(|why| view! { <span class="hint">" ("{why}")"</span> })}
+            {move || (!attempts().is_empty()).then(|| {
+                let steps = Signal::derive(move || attempts().iter().map(Attempt::step).collect::<Vec<_>>());
+                view! { <Diagram steps id=attack.slug() /> }
+            })}
             <ol class="timeline">
                 {move || attempts().into_iter().map(|attempt| view! { <AttemptCard attempt /> }).collect_view()}
             </ol>
@@ -74,11 +80,7 @@ fn AttemptCard(
     /// The attempt shown.
     attempt: Attempt,
 ) -> impl IntoView {
-    let actor = match attempt.actor {
-        Actor::Victim => "Victim",
-        Actor::Attacker => "Attacker",
-        Actor::Check => "Check",
-    };
+    let actor = attempt.actor.name();
     let (class, verdict) = match attempt.verdict {
         Verdict::Stopped(how) => ("verdict stopped", format!("Stopped: {how}")),
         Verdict::NotStopped(what) => ("verdict not-stopped", format!("NOT stopped: {what}")),
@@ -86,10 +88,15 @@ fn AttemptCard(
         Verdict::Failed(why) => ("verdict failed", format!("Failed: {why}")),
         Verdict::Waiting(when) => ("verdict waiting", format!("Waiting: {when}")),
     };
+    let trace = match &attempt.detail {
+        Detail::Http(exchange) => exchange.trace.clone(),
+        _ => None,
+    };
     view! {
         <li class="step attempt">
             <h3><span class="actor">{actor}": "</span>{attempt.action}</h3>
             <StepDetail detail=attempt.detail />
+            {trace.map(|trace| view! { <Checklist trace /> })}
             <p class=class>{verdict}</p>
         </li>
     }

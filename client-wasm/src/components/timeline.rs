@@ -2,16 +2,22 @@ use leptos::prelude::*;
 use shared::jwt::mask;
 
 use crate::api::Exchange;
+use crate::components::diagram::{Checklist, Diagram, Rules};
 use crate::context::use_lab;
 use crate::timeline::{Detail, Step};
 
-/// Every step of the flow as a card: what went over the wire, and why the rule exists.
+/// The flow as it really went: the sequence diagram, then every step as a card (the text
+/// alternative, and what narrow screens show): what went over the wire, what the server
+/// checked, and why the rule exists.
 #[component]
 pub fn Timeline() -> impl IntoView {
     let lab = use_lab();
+    let steps = Signal::derive(move || lab.timeline.get());
     view! {
         <section class="card" aria-labelledby="timeline-title">
-            <h2 id="timeline-title">"The flow, step by step"</h2>
+            <h2 id="timeline-title">"The flow, as it went"</h2>
+            {move || (!lab.timeline.with(Vec::is_empty)).then(|| view! { <Diagram steps id="flow-diagram" /> })}
+            <h3>"Step by step"</h3>
             <ol class="timeline" id="timeline">
                 {move || lab.timeline.get().into_iter().map(|step| view! { <Card step /> }).collect_view()}
             </ol>
@@ -29,7 +35,8 @@ fn Card(
         <li class="step">
             <h3>{step.title}</h3>
             <StepDetail detail=step.detail />
-            <p class="why">{step.why}" "<span class="rule">"("{step.rule}")"</span></p>
+            {step.trace.map(|trace| view! { <Checklist trace /> })}
+            <p class="why">{step.why}" "<Rules rule=step.rule /></p>
         </li>
     }
 }
@@ -44,6 +51,7 @@ pub fn StepDetail(
         Detail::Url(url) => view! { <p><code class="url">{url}</code></p> }.into_any(),
         Detail::Http(exchange) => view! { <HttpExchange exchange /> }.into_any(),
         Detail::Refused(why) => view! { <p class="refused">{why}</p> }.into_any(),
+        Detail::Checked(what) => view! { <p class="ok">{what}</p> }.into_any(),
     }
 }
 

@@ -40,23 +40,21 @@ pub fn TokenView() -> impl IntoView {
 
 /// A decoded JWT: header, and each claim with what it means.
 #[component]
-fn Claims(
+pub fn Claims(
     /// The JWT to show.
     decoded: DecodedJwt,
 ) -> impl IntoView {
-    let expiry = decoded.claims["exp"].as_i64();
-    let claims: Vec<(String, String)> = decoded
-        .claims
-        .as_object()
-        .map(|object| {
-            object
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_string()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let DecodedJwt { header, claims } = decoded;
+    let expiry = claims["exp"].as_i64();
+    let claims: Vec<(String, String)> = match claims {
+        serde_json::Value::Object(object) => object
+            .into_iter()
+            .map(|(k, v)| (k, v.to_string()))
+            .collect(),
+        _ => Vec::new(),
+    };
     view! {
-        <p class="hint">"Header: " <code>{decoded.header.to_string()}</code></p>
+        <p class="hint">"Header: " <code>{header.to_string()}</code></p>
         {expiry.map(|exp| view! { <Countdown exp /> })}
         <dl class="claims">
             {claims.into_iter().map(|(name, value)| view! {
