@@ -23,7 +23,7 @@ use crate::components::attacks::Attacks;
 use crate::components::dashboard::Dashboard;
 use crate::components::pkce_panel::PkcePanel;
 use crate::components::start::Start;
-use crate::components::timeline::Timeline;
+use crate::components::timeline::{FlowDiagram, Timeline};
 use crate::components::tokens::TokenView;
 use crate::context::{Lab, Page};
 
@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
             <div hidden=move || lab.page.get() != Page::Flow>
                 <Start />
                 <Dashboard />
+                <FlowDiagram />
                 <TokenView />
                 <PkcePanel />
                 <Timeline />

@@ -1,6 +1,10 @@
+use std::fmt::Write as _;
+
 use leptos::prelude::*;
+
 use shared::jwt;
 use shared::trace::{Outcome, Trace, rule_link};
+use wasm_bindgen::JsCast as _;
 
 use crate::api::Exchange;
 use crate::components::timeline::StepDetail;
@@ -20,8 +24,11 @@ fn lane_x(lane: Lane) -> usize {
 }
 
 /// The steps as a sequence diagram, drawn in SVG: a lane per party, an arrow per message
-/// in time order; selecting an arrow opens its detail below. The card list stays the text
-/// alternative (and what narrow screens show).
+/// in time order; selecting an arrow (click, or Enter on it) opens its detail below. The
+/// card list stays the text alternative (and what narrow screens show).
+///
+/// The drawing is one string of SVG (see [`svg`]): a view per line and label would cost the
+/// SPA's size budget far more than the text it draws.
 #[component]
 pub fn Diagram(
     /// The steps drawn.
@@ -31,25 +38,24 @@ pub fn Diagram(
     id: &'static str,
 ) -> impl IntoView {
     let selected = RwSignal::new(None::<usize>);
-    let height = move || TOP + steps.with(Vec::len) * ROW + 10;
+    let pick = move |target: Option<web_sys::EventTarget>| {
+        let arrow = target
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.closest("[data-index]").ok().flatten());
+        if let Some(index) = arrow
+            .and_then(|a| a.get_attribute("data-index"))
+            .and_then(|i| i.parse().ok())
+        {
+            selected.set(Some(index));
+        }
+    };
     view! {
         <figure class="diagram" id=id>
-            <svg
-                viewBox=move || format!("0 0 {WIDTH} {}", height())
-                role="img"
-                aria-label="Sequence diagram of the messages; the list of steps below says the same in text"
-            >
-                {Lane::ALL.into_iter().map(|lane| {
-                    let x = lane_x(lane);
-                    view! {
-                        <text class="lane" x=x y="20" text-anchor="middle">{lane.name()}</text>
-                        <line class="lifeline" x1=x x2=x y1="30" y2=height />
-                    }
-                }).collect_view()}
-                {move || steps.get().into_iter().enumerate().map(|(index, step)| {
-                    view! { <Arrow step index selected id /> }
-                }).collect_view()}
-            </svg>
+            <div
+                inner_html=move || svg(&steps.get(), id, selected.get())
+                on:click=move |ev| pick(ev.target())
+                on:keydown=move |ev| if ev.key() == "Enter" || ev.key() == " " { pick(ev.target()) }
+            />
             <figcaption class="hint">"Select an arrow to see the message, what the server checked, and why the step exists."</figcaption>
         </figure>
         {move || {
@@ -60,60 +66,74 @@ pub fn Diagram(
     }
 }
 
-/// One message: an arrow from its sender's lane to its receiver's, or a note on its lane
-/// for a check of its own.
-#[component]
-fn Arrow(
-    step: Step,
-    index: usize,
-    selected: RwSignal<Option<usize>>,
-    id: &'static str,
-) -> impl IntoView {
-    let y = TOP + index * ROW;
-    let (from, to) = (lane_x(step.from), lane_x(step.to));
-    let class = if step.refused() {
-        "arrow refused"
-    } else {
-        "arrow"
-    };
-    let label = step.label();
-    let shape = if from == to {
-        // A check of its own: a note beside the lane.
-        view! {
-            <rect class="note" x=from - 8 y=y - 12 width="16" height="16" />
-            <text x=from + 16 y=y + 1>{label}</text>
-        }
-        .into_any()
-    } else {
-        let (left, right) = (from.min(to), from.max(to));
-        let tip = if to > from {
-            format!("{},{} {},{} {},{}", to, y, to - 10, y - 5, to - 10, y + 5)
-        } else {
-            format!("{},{} {},{} {},{}", to, y, to + 10, y - 5, to + 10, y + 5)
-        };
-        view! {
-            <line x1=from x2=to y1=y y2=y />
-            <polygon points=tip />
-            <text x=usize::midpoint(left, right) y=y - 5 text-anchor="middle">{label}</text>
-        }
-        .into_any()
-    };
-    let choose = move || selected.set(Some(index));
-    view! {
-        <g
-            class=class
-            class:selected=move || selected.get() == Some(index)
-            id=format!("{id}-arrow-{index}")
-            tabindex="0"
-            role="button"
-            aria-label=step.title.clone()
-            on:click=move |_| choose()
-            on:keydown=move |ev| if ev.key() == "Enter" || ev.key() == " " { choose() }
-        >
-            <rect class="hit" x="0" y=y - ROW / 2 width=WIDTH height=ROW />
-            {shape}
-        </g>
+/// The diagram of `steps` as SVG markup; every text from a message is escaped.
+pub fn svg(steps: &[Step], id: &str, selected: Option<usize>) -> String {
+    let height = TOP + steps.len() * ROW + 10;
+    let mut svg = format!(
+        r#"<svg viewBox="0 0 {WIDTH} {height}" role="img" aria-label="Sequence diagram of the messages; the list of steps says the same in text">"#
+    );
+    for lane in Lane::ALL {
+        let x = lane_x(lane);
+        let _ = write!(
+            svg,
+            r#"<text class="lane" x="{x}" y="20" text-anchor="middle">{}</text><line class="lifeline" x1="{x}" x2="{x}" y1="30" y2="{height}"/>"#,
+            lane.name()
+        );
     }
+    for (index, step) in steps.iter().enumerate() {
+        let y = TOP + index * ROW;
+        let (from, to) = (lane_x(step.from), lane_x(step.to));
+        let label = escape(&step.label());
+        let shape = if from == to {
+            // A check of its own: a note beside the lane.
+            format!(
+                r#"<rect class="note" x="{}" y="{}" width="16" height="16"/><text x="{}" y="{}">{label}</text>"#,
+                from - 8,
+                y - 12,
+                from + 16,
+                y + 1
+            )
+        } else {
+            let back = if to > from { to - 10 } else { to + 10 };
+            format!(
+                r#"<line x1="{from}" x2="{to}" y1="{y}" y2="{y}"/><polygon points="{to},{y} {back},{} {back},{}"/><text x="{}" y="{}" text-anchor="middle">{label}</text>"#,
+                y - 5,
+                y + 5,
+                usize::midpoint(from, to),
+                y - 5
+            )
+        };
+        let class = match (step.refused(), selected == Some(index)) {
+            (true, true) => "arrow refused selected",
+            (true, false) => "arrow refused",
+            (false, true) => "arrow selected",
+            (false, false) => "arrow",
+        };
+        let _ = write!(
+            svg,
+            r#"<g class="{class}" id="{id}-arrow-{index}" data-index="{index}" tabindex="0" role="button" aria-label="{}"><rect class="hit" x="0" y="{}" width="{WIDTH}" height="{ROW}"/>{shape}</g>"#,
+            escape(&step.title),
+            y - ROW / 2
+        );
+    }
+    svg + "</svg>"
+}
+
+/// `text` safe inside SVG or HTML text and attribute values: a server's words may echo
+/// what an attacker sent (a redirect URI, a scope).
+pub fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 /// The detail of the selected message.
@@ -242,6 +262,14 @@ pub fn curl_of(exchange: &Exchange) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_server_says_cannot_become_markup() {
+        assert_eq!(
+            escape(r#"<img src=x onerror="alert('x')">&"#),
+            "&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt;&amp;"
+        );
+    }
 
     #[test]
     fn a_request_becomes_a_curl_command_with_its_headers_and_body_quoted() {
