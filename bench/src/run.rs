@@ -53,6 +53,21 @@ const AUTH_PORT: u16 = 18_081;
 const RESOURCE_PORT: u16 = 18_082;
 const BASELINE_PORT: u16 = 18_090;
 
+fn resource_args(database: &str) -> Vec<String> {
+    [
+        "--addr",
+        &format!("127.0.0.1:{RESOURCE_PORT}"),
+        "--issuer",
+        &format!("http://127.0.0.1:{AUTH_PORT}"),
+        "--audience",
+        &format!("http://127.0.0.1:{RESOURCE_PORT}"),
+        "--database-url",
+        database,
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
 fn auth_args(database: &str) -> Vec<String> {
     [
         "--addr",
@@ -115,21 +130,10 @@ pub async fn bench(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         &format!("{auth_url}/health"),
     )
     .await;
-    let resource_args: Vec<String> = [
-        "--addr",
-        &format!("127.0.0.1:{RESOURCE_PORT}"),
-        "--issuer",
-        &auth_url,
-        "--audience",
-        &resource_url,
-        "--database-url",
-        &format!("sqlite://{}/resource.db", data.path().display()),
-    ]
-    .map(str::to_owned)
-    .to_vec();
+    let resource_database = format!("sqlite://{}/resource.db", data.path().display());
     let (resource, resource_start) = Server::start(
         &bin.join("resource-server"),
-        &resource_args,
+        &resource_args(&resource_database),
         &format!("{resource_url}/health"),
     )
     .await;
@@ -283,8 +287,109 @@ pub async fn bench(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
             auth.rss_mib()
         );
     }
+    drop((auth, resource));
+    let traces = traces_cost(&load, &database, &resource_database, code_count).await?;
+    let _ = write!(report, "\n{traces}");
     std::io::stdout().write_all(report.as_bytes())?;
     Ok(())
+}
+
+/// What recording decisions (`--lab-traces`) costs: both servers started again on the same
+/// databases without it, then with it, each time under the same loads (resource calls,
+/// client credentials, code redemption, introspection); and what the full ring weighs.
+async fn traces_cost(
+    load: &Load,
+    database: &str,
+    resource_database: &str,
+    code_count: usize,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let bin = release_dir();
+    let auth_url = format!("http://127.0.0.1:{AUTH_PORT}");
+    let resource_url = format!("http://127.0.0.1:{RESOURCE_PORT}");
+    let http = reqwest::Client::new();
+    let mut measured = Vec::new();
+    let mut ring = String::new();
+    for traced in [false, true] {
+        let flag = |mut args: Vec<String>| {
+            if traced {
+                args.push("--lab-traces".to_owned());
+            }
+            args
+        };
+        let which = if traced { "on" } else { "off" };
+        say!("decision traces {which}: starting both servers again");
+        let (auth, _) = Server::start(
+            &bin.join("auth-server"),
+            &flag(auth_args(database)),
+            &format!("{auth_url}/health"),
+        )
+        .await;
+        let (resource, _) = Server::start(
+            &bin.join("resource-server"),
+            &flag(resource_args(resource_database)),
+            &format!("{resource_url}/health"),
+        )
+        .await;
+        let token = client_credentials_token(&http, &auth_url).await;
+        let verifier = CodeVerifier::generate();
+        say!("decision traces {which}: minting {code_count} codes");
+        let codes = browser::mint_codes(&auth_url, &verifier, code_count, 8).await;
+        say!("decision traces {which}: resource server GET /api/profile");
+        let profile = load.get(&format!("{resource_url}/api/profile"), Some(&token))?;
+        let tokens = load.token_loads(
+            &format!("decision traces {which}"),
+            &TokenServer {
+                base: &auth_url,
+                introspection_path: "/introspect",
+                introspected: &token,
+            },
+            &codes,
+            &verifier,
+        )?;
+        if traced {
+            let kept = http.get(format!("{auth_url}/lab/traces")).send().await?.text().await?;
+            let count = serde_json::from_str::<Vec<serde_json::Value>>(&kept)?.len();
+            let _ = writeln!(
+                ring,
+                "- the authorization server's ring after the loads: {count} traces, {} KiB as JSON",
+                kept.len() / 1024
+            );
+        }
+        let _ = writeln!(
+            ring,
+            "- RSS after these loads with traces {which}: auth-server {:.1} MiB, resource-server {:.1} MiB",
+            auth.rss_mib(),
+            resource.rss_mib()
+        );
+        measured.push([
+            profile,
+            tokens.credentials,
+            tokens.redemption,
+            tokens.introspection,
+        ]);
+    }
+    let mut report = String::from(
+        "Decision traces (`--lab-traces`), the same loads with the flag off and on (new processes, same databases):\n\n| load | off | on | on / off |\n|---|---|---|---|\n",
+    );
+    let names = [
+        "resource server GET /api/profile",
+        "/token client credentials",
+        "/token code + PKCE redemption",
+        "/introspect",
+    ];
+    for (index, name) in names.iter().enumerate() {
+        let (off, on) = (&measured[0][index], &measured[1][index]);
+        let _ = writeln!(
+            report,
+            "| {name} | {} | {} | {:.3} |",
+            off.ok_rate(),
+            on.ok_rate(),
+            on.ok_per_sec() / off.ok_per_sec()
+        );
+    }
+    report.push('\n');
+    report.push_str(&ring);
+    Ok(report)
 }
 
 async fn client_credentials_token(http: &reqwest::Client, auth_url: &str) -> String {
