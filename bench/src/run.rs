@@ -347,7 +347,12 @@ async fn traces_cost(
             &verifier,
         )?;
         if traced {
-            let kept = http.get(format!("{auth_url}/lab/traces")).send().await?.text().await?;
+            let kept = http
+                .get(format!("{auth_url}/lab/traces"))
+                .send()
+                .await?
+                .text()
+                .await?;
             let count = serde_json::from_str::<Vec<serde_json::Value>>(&kept)?.len();
             let _ = writeln!(
                 ring,

@@ -262,6 +262,16 @@ async fn alice_logs_in_through_the_spa_approves_and_sees_her_profile_from_the_re
 }
 
 impl Lab {
+    /// Scrolls the page so that `css` is at the top, for a screenshot.
+    async fn scroll_to(&self, css: &str) {
+        self.wait_for(css).await;
+        let script = format!("document.querySelector('{css}').scrollIntoView()");
+        self.browser
+            .execute(&script, vec![])
+            .await
+            .expect("a script");
+    }
+
     /// The labels of the arrows of the diagram `id`, in order (SVG text, read by script:
     /// WebDriver's text of an SVG element is not reliable).
     async fn arrows(&self, id: &str) -> Vec<String> {

@@ -15,16 +15,18 @@
 //! Without `--lab-traces` none of this is mounted: the routes are 404 and every
 //! [`Recorder`] is off, so `check` only hands the result back.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt::Display;
 use std::io::IsTerminal as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -57,19 +59,33 @@ pub struct Recorder(Option<Arc<Mutex<Record>>>);
 
 #[derive(Debug, Default)]
 struct Record {
-    checks: Vec<shared::trace::Check>,
+    checks: Vec<Checked>,
     /// Values the trace can be found by (`state`, the pending request's id); never shown.
     keys: Vec<(&'static str, String)>,
+}
+
+/// One check as recorded: the check itself (static), and what it found. A passed check
+/// says its static sentence, so recording it allocates nothing; the wire form
+/// ([`shared::trace::Check`]) is made only when a trace is read.
+#[derive(Debug)]
+struct Checked {
+    check: &'static Check,
+    outcome: Outcome,
+    says: Cow<'static, str>,
 }
 
 impl Recorder {
     /// Records `check` as passed or refused by `result` (the refusal's own words, the ones
     /// the response carries), and hands `result` back.
-    pub fn check<T, E: Display>(&self, check: &Check, result: Result<T, E>) -> Result<T, E> {
+    pub fn check<T, E: Display>(
+        &self,
+        check: &'static Check,
+        result: Result<T, E>,
+    ) -> Result<T, E> {
         if self.is_on() {
             match &result {
-                Ok(_) => self.push(check, Outcome::Passed, check.passes.to_owned()),
-                Err(why) => self.push(check, Outcome::Refused, why.to_string()),
+                Ok(_) => self.push(check, Outcome::Passed, Cow::Borrowed(check.passes)),
+                Err(why) => self.push(check, Outcome::Refused, Cow::Owned(why.to_string())),
             }
         }
         result
@@ -78,37 +94,37 @@ impl Recorder {
     /// [`check`](Self::check) for a refusal that is not `Display`: `says` words it.
     pub fn check_by<T, E>(
         &self,
-        check: &Check,
+        check: &'static Check,
         result: Result<T, E>,
         says: impl FnOnce(&E) -> String,
     ) -> Result<T, E> {
         if self.is_on() {
             match &result {
-                Ok(_) => self.push(check, Outcome::Passed, check.passes.to_owned()),
-                Err(why) => self.push(check, Outcome::Refused, says(why)),
+                Ok(_) => self.push(check, Outcome::Passed, Cow::Borrowed(check.passes)),
+                Err(why) => self.push(check, Outcome::Refused, Cow::Owned(says(why))),
             }
         }
         result
     }
 
     /// Records `check` as passed, in words made only when traces are on.
-    pub fn passed(&self, check: &Check, says: impl FnOnce() -> String) {
+    pub fn passed(&self, check: &'static Check, says: impl FnOnce() -> String) {
         if self.is_on() {
-            self.push(check, Outcome::Passed, says());
+            self.push(check, Outcome::Passed, Cow::Owned(says()));
         }
     }
 
     /// Records `check` as the one that refused the request.
-    pub fn refused(&self, check: &Check, says: impl FnOnce() -> String) {
+    pub fn refused(&self, check: &'static Check, says: impl FnOnce() -> String) {
         if self.is_on() {
-            self.push(check, Outcome::Refused, says());
+            self.push(check, Outcome::Refused, Cow::Owned(says()));
         }
     }
 
     /// Records that `check` does not apply to this request, and why.
-    pub fn not_applicable(&self, check: &Check, why: &'static str) {
+    pub fn not_applicable(&self, check: &'static Check, why: &'static str) {
         if self.is_on() {
-            self.push(check, Outcome::NotApplicable, why.to_owned());
+            self.push(check, Outcome::NotApplicable, Cow::Borrowed(why));
         }
     }
 
@@ -130,15 +146,14 @@ impl Recorder {
         self.0.is_some()
     }
 
-    fn push(&self, check: &Check, outcome: Outcome, says: String) {
+    fn push(&self, check: &'static Check, outcome: Outcome, says: Cow<'static, str>) {
         if let Some(record) = &self.0
             && let Ok(mut record) = record.lock()
         {
-            record.checks.push(shared::trace::Check {
-                name: check.name.to_owned(),
+            record.checks.push(Checked {
+                check,
                 outcome,
                 says,
-                rule: check.rule.to_owned(),
             });
         }
     }
@@ -183,17 +198,49 @@ impl RingLimits {
     };
 }
 
+/// One request as kept in the ring, in the compact form recorded; [`Kept::trace`] makes
+/// the [`Trace`] a reader gets.
+#[derive(Debug)]
 struct Kept {
-    trace: Arc<Trace>,
+    id: String,
+    at_ms: u64,
+    method: Method,
+    path: String,
+    status: u16,
+    checks: Vec<Checked>,
     keys: Vec<(&'static str, String)>,
+}
+
+impl Kept {
+    /// The trace as `server` answers it.
+    fn trace(&self, server: &str) -> Trace {
+        Trace {
+            id: self.id.clone(),
+            server: server.to_owned(),
+            at_ms: self.at_ms,
+            method: self.method.to_string(),
+            path: self.path.clone(),
+            status: self.status,
+            checks: self
+                .checks
+                .iter()
+                .map(|checked| shared::trace::Check {
+                    name: checked.check.name.to_owned(),
+                    outcome: checked.outcome,
+                    says: checked.says.clone().into_owned(),
+                    rule: checked.check.rule.to_owned(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The traces of one server: the ring, and the live stream.
 pub struct Traces {
     server: &'static str,
     limits: RingLimits,
-    ring: Mutex<VecDeque<Kept>>,
-    live: broadcast::Sender<Arc<Trace>>,
+    ring: Mutex<VecDeque<Arc<Kept>>>,
+    live: broadcast::Sender<Arc<Kept>>,
 }
 
 impl std::fmt::Debug for Traces {
@@ -206,7 +253,7 @@ impl std::fmt::Debug for Traces {
 }
 
 impl Traces {
-    /// The traces of `server` (`authorization server`, `resource server`).
+    /// The traces of `server` (`auth-server`, `resource-server`).
     pub fn new(server: &'static str, limits: RingLimits) -> Arc<Self> {
         let (live, _) = broadcast::channel(256);
         Arc::new(Self {
@@ -226,37 +273,37 @@ impl Traces {
         self.len() == 0
     }
 
-    fn keep(&self, trace: Trace, keys: Vec<(&'static str, String)>) {
-        let trace = Arc::new(trace);
+    fn keep(&self, kept: Kept) {
+        let kept = Arc::new(kept);
         if let Ok(mut ring) = self.ring.lock() {
             let oldest = now_ms().saturating_sub(millis(self.limits.age));
             while ring
                 .front()
-                .is_some_and(|kept| ring.len() >= self.limits.count || kept.trace.at_ms < oldest)
+                .is_some_and(|front| ring.len() >= self.limits.count || front.at_ms < oldest)
             {
                 ring.pop_front();
             }
-            ring.push_back(Kept {
-                trace: Arc::clone(&trace),
-                keys,
-            });
+            ring.push_back(Arc::clone(&kept));
         }
-        // Nobody listening is not an error.
-        let _ = self.live.send(trace);
+        if self.live.receiver_count() > 0 {
+            // A listener that left meanwhile is not an error.
+            let _ = self.live.send(kept);
+        }
     }
 
     /// The traces still young enough, oldest first, that `wanted` keeps.
-    fn find(&self, wanted: impl Fn(&Kept) -> bool) -> Vec<Arc<Trace>> {
+    fn find(&self, wanted: impl Fn(&Kept) -> bool) -> Vec<Trace> {
         let oldest = now_ms().saturating_sub(millis(self.limits.age));
-        self.ring.lock().map_or_else(
+        let kept: Vec<Arc<Kept>> = self.ring.lock().map_or_else(
             |_| Vec::new(),
             |ring| {
                 ring.iter()
-                    .filter(|kept| kept.trace.at_ms >= oldest && wanted(kept))
-                    .map(|kept| Arc::clone(&kept.trace))
+                    .filter(|kept| kept.at_ms >= oldest && wanted(kept))
+                    .cloned()
                     .collect()
             },
-        )
+        );
+        kept.iter().map(|kept| kept.trace(self.server)).collect()
     }
 
     /// `GET /lab/traces/{id}`, `GET /lab/traces[?state=…|?request_id=…]`, `GET /lab/events`.
@@ -289,11 +336,12 @@ pub fn traced(router: Router, traces: &Arc<Traces>) -> Router {
 }
 
 async fn record(traces: Arc<Traces>, mut request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
+    let path = request.uri().path();
     if path.starts_with("/lab/") || path == "/metrics" || path == "/health" {
         return next.run(request).await;
     }
-    let method = request.method().to_string();
+    let path = path.to_owned();
+    let method = request.method().clone();
     let at_ms = now_ms();
     let recorder = Recorder(Some(Arc::default()));
     request.extensions_mut().insert(recorder.clone());
@@ -303,33 +351,34 @@ async fn record(traces: Arc<Traces>, mut request: Request, next: Next) -> Respon
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(TRACE_HEADER, value);
     }
-    let trace = Trace {
+    let kept = Kept {
         id,
-        server: traces.server.to_owned(),
         at_ms,
         method,
         path,
         status: response.status().as_u16(),
         checks,
+        keys,
     };
-    narrate(&trace);
-    traces.keep(trace, keys);
+    narrate(&kept);
+    traces.keep(kept);
     response
 }
 
-/// 16 random bytes as hex: unique, and says nothing about the request.
+/// A random prefix drawn once per process, and a counter: unique, and says nothing about
+/// the request (no random bytes drawn per request).
 fn trace_id() -> String {
-    use std::fmt::Write as _;
-    shared::random::bytes()[..16]
-        .iter()
-        .fold(String::with_capacity(32), |mut id, byte| {
-            let _ = write!(id, "{byte:02x}");
-            id
-        })
+    static PREFIX: LazyLock<String> = LazyLock::new(|| {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&shared::random::bytes()[..8]);
+        format!("{:016x}", u64::from_le_bytes(word))
+    });
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("{}{:08x}", *PREFIX, NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// One console line per check, coloured when the console is a terminal.
-fn narrate(trace: &Trace) {
+fn narrate(trace: &Kept) {
     static COLOUR: LazyLock<bool> = LazyLock::new(|| std::io::stdout().is_terminal());
     if trace.checks.is_empty() || !tracing::enabled!(tracing::Level::INFO) {
         return;
@@ -351,9 +400,9 @@ fn narrate(trace: &Trace) {
             "{} {} {mark} {}: {} {}",
             trace.method,
             trace.path,
-            check.name,
+            check.check.name,
             check.says,
-            colour("2", &format!("({})", check.rule)),
+            colour("2", &format!("({})", check.check.rule)),
         );
     }
 }
@@ -391,7 +440,7 @@ async fn list(State(traces): State<Arc<Traces>>, Query(lookup): Query<Lookup>) -
 }
 
 async fn one(State(traces): State<Arc<Traces>>, Path(id): Path<String>) -> Response {
-    match traces.find(|kept| kept.trace.id == id).pop() {
+    match traces.find(|kept| kept.id == id).pop() {
         Some(trace) => Json(trace).into_response(),
         None => (
             StatusCode::NOT_FOUND,
@@ -406,18 +455,20 @@ async fn one(State(traces): State<Arc<Traces>>, Path(id): Path<String>) -> Respo
 
 async fn events(State(traces): State<Arc<Traces>>) -> Response {
     let listener = traces.live.subscribe();
+    let server = traces.server;
     let stopping = stopping();
     let stream = futures::stream::unfold(
         (listener, stopping),
-        |(mut listener, mut stopping)| async move {
+        move |(mut listener, mut stopping)| async move {
             loop {
                 let next = tokio::select! {
                     next = listener.recv() => next,
                     _ = stopping.wait_for(|stopping| *stopping) => return None,
                 };
                 match next {
-                    Ok(trace) => {
-                        let event = Event::default().event("trace").json_data(&*trace).ok()?;
+                    Ok(kept) => {
+                        let trace = kept.trace(server);
+                        let event = Event::default().event("trace").json_data(&trace).ok()?;
                         return Some((Ok::<_, Infallible>(event), (listener, stopping)));
                     }
                     // A listener too slow for the stream misses some traces, not all.
@@ -458,15 +509,15 @@ mod tests {
         }
     }
 
-    fn trace(id: &str, at_ms: u64) -> Trace {
-        Trace {
+    fn kept(id: &str, at_ms: u64) -> Kept {
+        Kept {
             id: id.to_owned(),
-            server: "test".to_owned(),
             at_ms,
-            method: "GET".to_owned(),
+            method: Method::GET,
             path: "/".to_owned(),
             status: 200,
             checks: Vec::new(),
+            keys: Vec::new(),
         }
     }
 
@@ -480,7 +531,7 @@ mod tests {
             },
         );
         for n in 0..1_000 {
-            traces.keep(trace(&n.to_string(), now_ms()), Vec::new());
+            traces.keep(kept(&n.to_string(), now_ms()));
         }
         assert_eq!(traces.len(), 10);
         let kept = traces.find(|_| true);
@@ -497,21 +548,21 @@ mod tests {
                 age: Duration::from_secs(60),
             },
         );
-        traces.keep(trace("old", now_ms() - 61_000), Vec::new());
+        traces.keep(kept("old", now_ms() - 61_000));
         assert!(traces.find(|_| true).is_empty(), "too old to be shown");
-        traces.keep(trace("new", now_ms()), Vec::new());
+        traces.keep(kept("new", now_ms()));
         assert_eq!(traces.len(), 1, "too old to be kept");
     }
 
     #[test]
     fn a_recorder_that_is_off_records_nothing_and_hands_the_result_back() {
+        const CHECK: Check = Check::new("c", "RFC 6749 §3.1", "fine");
         let off = Recorder::default();
-        let check = Check::new("c", "RFC 6749 §3.1", "fine");
-        assert_eq!(off.check(&check, Err::<(), _>("no")), Err("no"));
+        assert_eq!(off.check(&CHECK, Err::<(), _>("no")), Err("no"));
         assert!(off.take().checks.is_empty());
         let on = Recorder(Some(Arc::default()));
-        assert_eq!(on.check(&check, Ok::<_, &str>(1)), Ok(1));
-        on.check(&check, Err::<(), _>("no")).ok();
+        assert_eq!(on.check(&CHECK, Ok::<_, &str>(1)), Ok(1));
+        on.check(&CHECK, Err::<(), _>("no")).ok();
         let outcomes: Vec<Outcome> = on.take().checks.iter().map(|c| c.outcome).collect();
         assert_eq!(outcomes, [Outcome::Passed, Outcome::Refused]);
     }
