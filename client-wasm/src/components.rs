@@ -3,6 +3,7 @@
 pub mod attacks;
 pub mod dashboard;
 pub mod diagram;
+pub mod message;
 pub mod pkce_panel;
 pub mod start;
 pub mod timeline;

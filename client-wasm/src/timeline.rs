@@ -40,7 +40,7 @@ pub enum Detail {
     /// A front-channel step: the URL the browser went to or came back with.
     Url(String),
     /// A back-channel call, as it really went.
-    Http(Exchange),
+    Http(Box<Exchange>),
     /// The client refused to go on; why.
     Refused(String),
     /// A check the client made itself, and what it found.
@@ -78,7 +78,7 @@ impl Step {
             why,
             rule,
             trace: exchange.trace.clone(),
-            detail: Detail::Http(exchange),
+            detail: Detail::Http(Box::new(exchange)),
             from: Lane::Spa,
             to,
         }

@@ -332,10 +332,36 @@ async fn after_a_login_the_diagram_draws_each_exchange_in_order_and_the_token_re
         Some("https://www.rfc-editor.org/rfc/rfc7636#section-4.6")
     );
     lab.wait_for(".selected details.curl").await;
-    lab.screenshot("glass-box-token").await;
+    lab.scroll_to("#flow-diagram").await;
+    lab.screenshot("glass-box-diagram").await;
+    lab.scroll_to(".selected .checklist").await;
+    lab.screenshot("glass-box-checklist").await;
     // The card list says the same in text.
     lab.wait_for("#timeline li.check[data-check=pkce_verifier]")
         .await;
+    // On a laptop the whole flow fits without scrolling sideways; on a phone the diagram
+    // gives way to the cards.
+    let fits =
+        "return document.documentElement.scrollWidth <= document.documentElement.clientWidth";
+    assert_eq!(
+        lab.browser.execute(fits, vec![]).await.expect("a script"),
+        true
+    );
+    lab.browser
+        .set_window_size(400, 900)
+        .await
+        .expect("resized");
+    let diagram = lab.wait_for("#flow-diagram").await;
+    assert!(
+        !diagram.is_displayed().await.expect("displayed?"),
+        "no diagram at 400 px"
+    );
+    let cards = lab.wait_for("#timeline").await;
+    assert!(cards.is_displayed().await.expect("displayed?"));
+    assert_eq!(
+        lab.browser.execute(fits, vec![]).await.expect("a script"),
+        true
+    );
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ use std::sync::atomic::Ordering;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
+use server_kit::trace::bearer::{HEADER as BEARER, NOT_IN_URL};
 use server_kit::trace::{Check, Recorder};
 use shared::AccessTokenClaims;
 
@@ -79,16 +80,6 @@ impl<S: Scope> FromRequestParts<AppState> for Caller<S> {
     }
 }
 
-const NOT_IN_URL: Check = Check::new(
-    "token_not_in_url",
-    "OAuth 2.1 §5.2.2",
-    "No access token in the URL, where logs, history and Referer would keep it.",
-);
-const BEARER: Check = Check::new(
-    "bearer_header",
-    "RFC 6750 §2.1",
-    "One Authorization: Bearer header carries the token.",
-);
 const READY: Check = Check::new(
     "issuer_reached",
     "RFC 8414 §3",

@@ -52,6 +52,27 @@ impl Check {
     }
 }
 
+/// The first two checks of every endpoint that takes a bearer token (the resource server's
+/// API and MCP endpoint, the authorization server's `/userinfo`).
+pub mod bearer {
+    use super::Check;
+
+    /// OAuth 2.1 §5.2.2 (RFC 6750 §2.3 is gone): a token in the URL ends up in logs,
+    /// history and Referer headers, so it is refused, not read.
+    pub const NOT_IN_URL: Check = Check::new(
+        "token_not_in_url",
+        "OAuth 2.1 §5.2.2",
+        "No access token in the URL, where logs, history and Referer would keep it.",
+    );
+
+    /// RFC 6750 §2.1: one `Authorization: Bearer <token>` header.
+    pub const HEADER: Check = Check::new(
+        "bearer_header",
+        "RFC 6750 §2.1",
+        "One Authorization: Bearer header carries the token.",
+    );
+}
+
 /// What one request's checks record. Off (no `--lab-traces`, or a request outside
 /// [`traced`]) it records nothing and costs a branch.
 #[derive(Debug, Clone, Default)]

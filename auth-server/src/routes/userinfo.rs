@@ -6,6 +6,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use server_kit::trace::bearer::{HEADER as BEARER, NOT_IN_URL};
 use server_kit::trace::{Check, Recorder};
 use shared::form::{form_decode, param};
 use shared::{BearerErrorCode, ErrorResponse, bearer_challenge};
@@ -143,16 +144,6 @@ pub(crate) async fn userinfo(
     Ok(Json(body).into_response())
 }
 
-const NOT_IN_URL: Check = Check::new(
-    "token_not_in_url",
-    "OAuth 2.1 §5.2.2",
-    "No access token in the URL, where logs, history and Referer would keep it.",
-);
-const BEARER: Check = Check::new(
-    "bearer_header",
-    "RFC 6750 §2.1",
-    "The token came in an Authorization: Bearer header.",
-);
 const SIGNATURE: Check = Check::new(
     "token_signature",
     "RFC 9068 §4",

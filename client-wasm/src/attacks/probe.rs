@@ -68,7 +68,7 @@ impl Probe {
             attack,
             self.actor,
             self.action,
-            Detail::Http(exchange.clone()),
+            Detail::Http(Box::new(exchange.clone())),
             verdict,
         );
         exchange

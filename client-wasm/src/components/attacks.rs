@@ -4,7 +4,7 @@ use leptos::task::spawn_local;
 use crate::attacks::runner;
 use crate::attacks::{Attack, Attempt, Needs, Verdict};
 use crate::components::diagram::{Checklist, Diagram};
-use crate::components::timeline::StepDetail;
+use crate::components::message::StepDetail;
 use crate::context::use_lab;
 use crate::timeline::Detail;
 

@@ -7,7 +7,7 @@ use shared::trace::{Outcome, Trace, rule_link};
 use wasm_bindgen::JsCast as _;
 
 use crate::api::Exchange;
-use crate::components::timeline::StepDetail;
+use crate::components::message::StepDetail;
 use crate::components::tokens::Claims;
 use crate::timeline::{Detail, Lane, Step};
 
@@ -140,7 +140,7 @@ pub fn escape(text: &str) -> String {
 #[component]
 fn Selected(step: Step) -> impl IntoView {
     let exchange = match &step.detail {
-        Detail::Http(exchange) => Some(exchange.clone()),
+        Detail::Http(exchange) => Some(Exchange::clone(exchange)),
         _ => None,
     };
     view! {

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use shared::jwt::{self, DecodedJwt};
 
 use crate::browser::now_secs;
-use crate::components::timeline::Secret;
+use crate::components::message::Secret;
 use crate::context::use_lab;
 
 /// The tokens, decoded, each claim explained.
