@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use shared::CodeVerifier;
 
 use crate::database::{access_token_rows, seed_rows};
-use crate::requests::CLIENT_CREDENTIALS;
+use crate::requests::{CLIENT_CREDENTIALS, RESOURCE_SERVER_BASIC};
 use crate::server::{Server, release_dir};
 use crate::wrk::{Load, Run, TokenServer};
 use crate::{browser, peer};
@@ -334,18 +334,33 @@ async fn traces_cost(
         let verifier = CodeVerifier::generate();
         say!("decision traces {which}: minting {code_count} codes");
         let codes = browser::mint_codes(&auth_url, &verifier, code_count, 8).await;
+        // Each load with the CPU time it cost the server that answered it.
+        let costed = |server: &Server, run: &dyn Fn() -> Result<Run, String>| {
+            let before = server.cpu_seconds();
+            run().map(|run| {
+                let cpu = server.cpu_seconds() - before;
+                (run, cpu)
+            })
+        };
         say!("decision traces {which}: resource server GET /api/profile");
-        let profile = load.get(&format!("{resource_url}/api/profile"), Some(&token))?;
-        let tokens = load.token_loads(
-            &format!("decision traces {which}"),
-            &TokenServer {
-                base: &auth_url,
-                introspection_path: "/introspect",
-                introspected: &token,
-            },
-            &codes,
-            &verifier,
-        )?;
+        let profile = costed(&resource, &|| {
+            load.get(&format!("{resource_url}/api/profile"), Some(&token))
+        })?;
+        say!("decision traces {which}: client credentials");
+        let token_url = format!("{auth_url}/token");
+        let credentials = costed(&auth, &|| load.post(&token_url, CLIENT_CREDENTIALS, None))?;
+        say!("decision traces {which}: code + PKCE redemption");
+        let redemption = costed(&auth, &|| {
+            load.redeem(&token_url, &codes, &auth_url, &verifier)
+        })?;
+        say!("decision traces {which}: introspection");
+        let introspection = costed(&auth, &|| {
+            load.post(
+                &format!("{auth_url}/introspect"),
+                &format!("token={token}"),
+                Some(RESOURCE_SERVER_BASIC),
+            )
+        })?;
         if traced {
             let kept = http
                 .get(format!("{auth_url}/lab/traces"))
@@ -366,15 +381,18 @@ async fn traces_cost(
             auth.rss_mib(),
             resource.rss_mib()
         );
-        measured.push([
-            profile,
-            tokens.credentials,
-            tokens.redemption,
-            tokens.introspection,
-        ]);
+        measured.push([profile, credentials, redemption, introspection]);
     }
+    let mut report = traces_table(&measured);
+    report.push_str(&ring);
+    Ok(report)
+}
+
+/// The table of [`traces_cost`]: each load without and with traces, its throughput and
+/// the CPU time it cost the server per request.
+fn traces_table(measured: &[[(Run, f64); 4]]) -> String {
     let mut report = String::from(
-        "Decision traces (`--lab-traces`), the same loads with the flag off and on (new processes, same databases):\n\n| load | off | on | on / off |\n|---|---|---|---|\n",
+        "Decision traces (`--lab-traces`), the same loads with the flag off and on (new processes, same databases); requests/s, and the server's CPU time per request (user + system, from /proc: what the load cost it, whatever else ran):\n\n| load | off | on | on / off | CPU per request off | on | on / off |\n|---|---|---|---|---|---|---|\n",
     );
     let names = [
         "resource server GET /api/profile",
@@ -383,18 +401,22 @@ async fn traces_cost(
         "/introspect",
     ];
     for (index, name) in names.iter().enumerate() {
-        let (off, on) = (&measured[0][index], &measured[1][index]);
+        let ((off, off_cpu), (on, on_cpu)) = (&measured[0][index], &measured[1][index]);
+        let (off_micros, on_micros) = (
+            off.cpu_micros_per_request(*off_cpu),
+            on.cpu_micros_per_request(*on_cpu),
+        );
         let _ = writeln!(
             report,
-            "| {name} | {} | {} | {:.3} |",
+            "| {name} | {} | {} | {:.3} | {off_micros:.1} µs | {on_micros:.1} µs | {:.3} |",
             off.ok_rate(),
             on.ok_rate(),
-            on.ok_per_sec() / off.ok_per_sec()
+            on.ok_per_sec() / off.ok_per_sec(),
+            on_micros / off_micros
         );
     }
     report.push('\n');
-    report.push_str(&ring);
-    Ok(report)
+    report
 }
 
 async fn client_credentials_token(http: &reqwest::Client, auth_url: &str) -> String {

@@ -60,6 +60,27 @@ impl Server {
         panic!("{} did not become healthy at {health}", program.display());
     }
 
+    /// CPU time the process has used so far (user and system), from `/proc`: what a load
+    /// cost the server, however busy the machine was with the load generator.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // After the command name (which may hold spaces), field 3 onwards; utime and stime
+        // are fields 14 and 15, in clock ticks (USER_HZ: 100 on Linux, a fixed ABI).
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .collect();
+        let ticks = |index: usize| -> f64 {
+            fields
+                .get(index)
+                .and_then(|v| v.parse::<u32>().ok())
+                .map_or(0.0, f64::from)
+        };
+        (ticks(11) + ticks(12)) / 100.0
+    }
+
     /// Resident memory, from `/proc`.
     pub fn rss_mib(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))

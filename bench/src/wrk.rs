@@ -44,6 +44,15 @@ impl Run {
     pub fn ok_rate(&self) -> String {
         format!("{:.0}", self.ok_per_sec())
     }
+
+    /// Microseconds of a server's CPU time per request, of `cpu` seconds spent on this run.
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "request counts are far below 2^52"
+    )]
+    pub fn cpu_micros_per_request(&self, cpu: f64) -> f64 {
+        cpu * 1e6 / self.requests as f64
+    }
 }
 
 /// The three loads the comparison with the peer is about, against one server.
