@@ -113,7 +113,7 @@ fn bearer_token(
             "token in the query string".to_owned(),
         ));
     }
-    trace.passed(&NOT_IN_URL, || NOT_IN_URL.passes.to_owned());
+    trace.pass(&NOT_IN_URL);
 
     let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
@@ -145,7 +145,7 @@ fn bearer_token(
         trace.refused(&BEARER, || why.to_owned());
         return Err((ApiError::BadRequest(why.to_owned()), why.to_owned()));
     };
-    trace.passed(&BEARER, || BEARER.passes.to_owned());
+    trace.pass(&BEARER);
     Ok(token)
 }
 

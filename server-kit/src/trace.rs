@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt::Display;
 use std::io::IsTerminal as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -126,6 +126,13 @@ impl Recorder {
             }
         }
         result
+    }
+
+    /// Records `check` as passed, in its own sentence.
+    pub fn pass(&self, check: &'static Check) {
+        if self.is_on() {
+            self.push(check, Outcome::Passed, Cow::Borrowed(check.passes));
+        }
     }
 
     /// Records `check` as passed, in words made only when traces are on.
@@ -262,6 +269,9 @@ pub struct Traces {
     limits: RingLimits,
     ring: Mutex<VecDeque<Arc<Kept>>>,
     live: broadcast::Sender<Arc<Kept>>,
+    /// How many `/lab/events` streams are open: without one, nothing is sent (and the
+    /// channel's lock is not taken per request).
+    listeners: AtomicUsize,
 }
 
 impl std::fmt::Debug for Traces {
@@ -282,6 +292,7 @@ impl Traces {
             limits,
             ring: Mutex::new(VecDeque::with_capacity(limits.count)),
             live,
+            listeners: AtomicUsize::new(0),
         })
     }
 
@@ -306,7 +317,7 @@ impl Traces {
             }
             ring.push_back(Arc::clone(&kept));
         }
-        if self.live.receiver_count() > 0 {
+        if self.listeners.load(Ordering::Relaxed) > 0 {
             // A listener that left meanwhile is not an error.
             let _ = self.live.send(kept);
         }
@@ -474,13 +485,30 @@ async fn one(State(traces): State<Arc<Traces>>, Path(id): Path<String>) -> Respo
     }
 }
 
+/// An open `/lab/events` stream, counted in [`Traces::listeners`] while it lives.
+struct Listening(Arc<Traces>);
+
+impl Listening {
+    fn new(traces: &Arc<Traces>) -> Self {
+        traces.listeners.fetch_add(1, Ordering::Relaxed);
+        Self(Arc::clone(traces))
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.0.listeners.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 async fn events(State(traces): State<Arc<Traces>>) -> Response {
+    let listening = Listening::new(&traces);
     let listener = traces.live.subscribe();
     let server = traces.server;
     let stopping = stopping();
     let stream = futures::stream::unfold(
-        (listener, stopping),
-        move |(mut listener, mut stopping)| async move {
+        (listener, stopping, listening),
+        move |(mut listener, mut stopping, listening)| async move {
             loop {
                 let next = tokio::select! {
                     next = listener.recv() => next,
@@ -490,7 +518,7 @@ async fn events(State(traces): State<Arc<Traces>>) -> Response {
                     Ok(kept) => {
                         let trace = kept.trace(server);
                         let event = Event::default().event("trace").json_data(&trace).ok()?;
-                        return Some((Ok::<_, Infallible>(event), (listener, stopping)));
+                        return Some((Ok::<_, Infallible>(event), (listener, stopping, listening)));
                     }
                     // A listener too slow for the stream misses some traces, not all.
                     Err(broadcast::error::RecvError::Lagged(_)) => {}

@@ -114,7 +114,7 @@ pub(crate) async fn login(
             return Ok(throttled(limit, wait));
         }
     }
-    trace.passed(&THROTTLE, || THROTTLE.passes.to_owned());
+    trace.pass(&THROTTLE);
     let user = store::find_user_by_name(&state.db, &username).await?;
     let password = form.password.unwrap_or_default();
     let Ok(valid) = state.passwords.verify(user.as_ref(), password).await? else {
@@ -155,7 +155,7 @@ pub(crate) async fn login(
     // of the address's count.
     throttle::reset(&state.db, &LOGIN_PER_USER_AND_ADDRESS, &per_user).await?;
     throttle::give_back(&state.db, &LOGIN_PER_ADDRESS, &per_address).await?;
-    trace.passed(&CREDENTIALS, || CREDENTIALS.passes.to_owned());
+    trace.pass(&CREDENTIALS);
     let cookie = session::log_in(&state, &session, &user.id).await?;
     tracing::info!(
         username = user.username,

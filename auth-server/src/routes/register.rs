@@ -64,7 +64,7 @@ pub(crate) async fn register(
         let body = ErrorResponse::new(AuthorizationErrorCode::AccessDenied, description);
         return Ok((StatusCode::FORBIDDEN, Json(body)).into_response());
     }
-    trace.passed(&OPEN, || OPEN.passes.to_owned());
+    trace.pass(&OPEN);
     let refused = |(code, description): Refusal| {
         tracing::info!(
             error = code.as_str(),
@@ -108,7 +108,7 @@ pub(crate) async fn register(
         });
         return Ok(refusal);
     }
-    trace.passed(&RATE, || RATE.passes.to_owned());
+    trace.pass(&RATE);
 
     let (client_id, secret) = client_metadata::create_client(
         &state.db,

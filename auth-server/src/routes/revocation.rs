@@ -254,11 +254,11 @@ pub(crate) async fn introspect(
         });
         return Ok((StatusCode::FORBIDDEN, Json(body)).into_response());
     }
-    trace.passed(&MAY_INTROSPECT, || MAY_INTROSPECT.passes.to_owned());
+    trace.pass(&MAY_INTROSPECT);
     let token = trace.check(&TOKEN_PRESENT, token_of(&form))?;
     let answer = describe(&state, token).await?;
     if answer.active {
-        trace.passed(&ACTIVE, || ACTIVE.passes.to_owned());
+        trace.pass(&ACTIVE);
     } else {
         // As much as the answer says (RFC 7662 §2.2), no more.
         trace.refused(&ACTIVE, || {
