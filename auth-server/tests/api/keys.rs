@@ -54,23 +54,27 @@ async fn a_rotated_key_is_published_at_once_and_signs_only_after_the_delay() {
     assert_ne!(new, old);
     let keys = published(&app).await;
     assert!(keys.contains(&new) && keys.contains(&old), "{keys:?}");
-    assert_eq!(
-        signing_kid(&app).await,
-        old,
-        "the new key does not sign yet"
-    );
+    // The old key signs until `signs_from`, the new one from then on, never before,
+    // however long the rotation itself took on a busy machine (it makes an RSA key).
     let started = Instant::now();
-    while signing_kid(&app).await != new {
+    loop {
+        let kid = signing_kid(&app).await;
+        let answered_at = server_kit::unix_now();
+        if kid == new {
+            assert!(
+                answered_at >= rotated.signs_from,
+                "not before the delay: signed with the new key at {answered_at}, it signs from {}",
+                rotated.signs_from
+            );
+            break;
+        }
+        assert_eq!(kid, old, "until then, the old key signs");
         assert!(
-            started.elapsed() < Duration::from_secs(10),
+            started.elapsed() < Duration::from_secs(15),
             "the new key never took over"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert!(
-        started.elapsed() >= Duration::from_millis(500),
-        "not before the delay"
-    );
     assert!(
         published(&app).await.contains(&old),
         "the old key stays published while its tokens live"
