@@ -129,8 +129,9 @@ impl Application {
             ..server_kit::Limits::DEFAULT
         };
         let router = routes::router(state, cors.clone());
-        let router = server_kit::trace::lab_traces(router, SERVICE, config.lab_traces, cors);
-        let router = server_kit::metrics::measured(server_kit::limited(router, limits));
+        let (router, traces) =
+            server_kit::trace::lab_traces(router, SERVICE, config.lab_traces, cors);
+        let router = server_kit::served(router, limits, traces);
         Ok(Self {
             server,
             router,

@@ -27,14 +27,32 @@ pub(crate) trait Scope: Send + Sync + 'static {
 }
 
 macro_rules! scopes {
-    ($($(#[$doc:meta])* $name:ident = $value:literal;)+) => {$(
-        $(#[$doc])*
-        #[derive(Debug)]
-        pub(crate) struct $name;
-        impl Scope for $name {
-            const NAME: &'static str = $value;
+    ($($(#[$doc:meta])* $name:ident = $value:literal;)+) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug)]
+            pub(crate) struct $name;
+            impl Scope for $name {
+                const NAME: &'static str = $value;
+            }
+        )+
+
+        /// The `scope` check as it passes for `scope`, in a sentence that names it (made at
+        /// compile time: nothing to format per request).
+        fn carried(scope: &str) -> &'static Check {
+            $(
+                if scope == $value {
+                    const CARRIED: Check = Check::new(
+                        SCOPE.name,
+                        SCOPE.rule,
+                        concat!("The token carries ", $value, ", which this endpoint needs."),
+                    );
+                    return &CARRIED;
+                }
+            )+
+            &SCOPE
         }
-    )+};
+    };
 }
 scopes! {
     /// `read`: the caller's profile and notes.
@@ -160,7 +178,7 @@ pub(crate) async fn admit(
 ) -> Result<Arc<AccessTokenClaims>, ApiError> {
     let method = &parts.method;
     let path = parts.uri.path();
-    let trace = Recorder::of(parts);
+    let trace = Recorder::current();
     let refuse = |error: ApiError, why: &str| {
         refused(state, method, path, None, why);
         error
@@ -203,9 +221,7 @@ pub(crate) async fn admit(
                     resource_metadata: Arc::clone(&resource.metadata_url),
                 });
             }
-            trace.passed(&SCOPE, || {
-                format!("The token carries {scope}, which this endpoint needs.")
-            });
+            trace.pass(carried(scope));
             state.stats.allowed.fetch_add(1, Ordering::Relaxed);
             tracing::info!(
                 sub = claims.sub,

@@ -126,12 +126,13 @@ impl Application {
             },
         ));
         let router = routes::router(state).layer(cors.clone());
-        let router = server_kit::trace::lab_traces(router, SERVICE, config.lab_traces, cors);
+        let (router, traces) =
+            server_kit::trace::lab_traces(router, SERVICE, config.lab_traces, cors);
         let limits = server_kit::Limits {
             timeout: Duration::from_secs(config.request_timeout),
             ..server_kit::Limits::DEFAULT
         };
-        let router = server_kit::metrics::measured(server_kit::limited(router, limits));
+        let router = server_kit::served(router, limits, traces);
         Ok(Self {
             server,
             router,

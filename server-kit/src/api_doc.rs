@@ -17,7 +17,7 @@ pub struct LimitError {
     pub error_description: String,
 }
 
-/// The answers of [`crate::limited`], possible on every endpoint.
+/// The answers of [`crate::served`], possible on every endpoint.
 #[derive(Debug, IntoResponses)]
 pub enum LimitRefusals {
     /// The request was not complete in time.

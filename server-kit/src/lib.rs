@@ -15,6 +15,7 @@ use axum::serve::ListenerExt as _;
 use axum::{Json, Router};
 use serde::Serialize;
 use tokio::net::TcpListener;
+use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -252,21 +253,34 @@ impl Limits {
     };
 }
 
-/// Wraps `router` in `limits`. Each refusal says which limit was hit: an OAuth-shaped JSON
-/// error (`invalid_request`, RFC 6749 §5.2) for programs, a short page for browsers.
-pub fn limited(router: Router, limits: Limits) -> Router {
-    router
-        // One body limit for every route: a body announced larger is refused before it is
-        // read, a chunked one as soon as it passes the limit (axum's extractors see the
-        // limited body and answer 413 too).
-        .layer(RequestBodyLimitLayer::new(limits.body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            limits.timeout,
-        ))
-        .layer(middleware::from_fn(move |request: Request, next: Next| {
-            guard(limits, request, next)
-        }))
+/// Every lab server's routes with the middleware each of their requests passes, outermost
+/// first: counted (`GET /metrics`, [`metrics`]), held to `limits`, and traced when `traces`
+/// is given (`--lab-traces`, [`trace::lab_traces`]). Each limit's refusal says which limit was
+/// hit: an OAuth-shaped JSON error (`invalid_request`, RFC 6749 §5.2) for programs, a short
+/// page for browsers.
+///
+/// The middleware is one layer: axum wraps every route in each `Router::layer` separately
+/// and clones what is under it per request, so a layer per concern would cost each request
+/// a clone of the whole stack below it, once per concern.
+pub fn served(router: Router, limits: Limits, traces: Option<Arc<trace::Traces>>) -> Router {
+    let (router, counted) = metrics::measured(router);
+    router.layer(
+        ServiceBuilder::new()
+            .layer(middleware::from_fn_with_state(counted, metrics::count))
+            .layer(middleware::from_fn(move |request: Request, next: Next| {
+                guard(limits, request, next)
+            }))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                limits.timeout,
+            ))
+            // One body limit for every route: a body announced larger is refused before it
+            // is read, a chunked one as soon as it passes the limit (axum's extractors see
+            // the limited body and answer 413 too).
+            .map_response(IntoResponse::into_response)
+            .layer(RequestBodyLimitLayer::new(limits.body_bytes))
+            .layer(trace::Tracing(traces)),
+    )
 }
 
 async fn guard(limits: Limits, request: Request, next: Next) -> Response {

@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{Method, header};
-use axum::middleware::{self, Next};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -164,7 +164,7 @@ impl Metrics {
     fn render(&self) -> Response {
         let mut text = String::new();
         if prometheus_client::encoding::text::encode(&mut text, &self.registry).is_err() {
-            return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
         (
             [(
@@ -183,17 +183,22 @@ impl Default for Metrics {
     }
 }
 
-/// Adds `GET /metrics` to `router` and counts every request it answers (a request no route
-/// matches counts under `unmatched`, so a scan cannot grow the label set).
-pub fn measured(router: Router) -> Router {
+/// Adds `GET /metrics` to `router`; what it shows is counted by [`count`], in
+/// [`crate::served`].
+pub(crate) fn measured(router: Router) -> (Router, Arc<Metrics>) {
     let metrics = Arc::new(Metrics::new());
     let scrape = Arc::clone(&metrics);
-    router
-        .route("/metrics", get(move || async move { scrape.render() }))
-        .layer(middleware::from_fn_with_state(metrics, count))
+    let router = router.route("/metrics", get(move || async move { scrape.render() }));
+    (router, metrics)
 }
 
-async fn count(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+/// Counts every request it answers (a request no route matches counts under `unmatched`, so
+/// a scan cannot grow the label set).
+pub(crate) async fn count(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = method_label(request.method());
     let endpoint = request

@@ -4,7 +4,7 @@
 //! - A handler takes a [`Recorder`] (an extractor) and passes every ordered check's result
 //!   through [`Recorder::check`]: the check's outcome goes into the trace on its way to the
 //!   caller, so the trace cannot say something the code did not do.
-//! - [`traced`] wraps a router: each request gets a recorder; when the response is ready its
+//! - [`crate::served`] traces a router (the [`Tracing`] layer): each request gets a recorder; when the response is ready its
 //!   trace gets an id (the `x-lab-trace` header, [`shared::trace::TRACE_HEADER`]), is
 //!   narrated on the console one line per check, kept in the ring and sent to the live
 //!   stream.
@@ -16,25 +16,31 @@
 //! [`Recorder`] is off, so `check` only hands the result back.
 
 use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt::Display;
+use std::future::Future;
 use std::io::IsTerminal as _;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
+use std::task::{Context, Poll, ready};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, StatusCode};
-use axum::middleware::{self, Next};
+use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use pin_project_lite::pin_project;
 use serde::Deserialize;
 use shared::trace::{Outcome, TRACE_HEADER, Trace};
 use tokio::sync::{broadcast, watch};
+use tokio::task::futures::TaskLocalFuture;
+use tower::{Layer, Service};
 use tower_http::cors::CorsLayer;
 
 /// One check of an endpoint's ordered list: a stable name, the rule it enforces and the
@@ -73,10 +79,19 @@ pub mod bearer {
     );
 }
 
-/// What one request's checks record. Off (no `--lab-traces`, or a request outside
-/// [`traced`]) it records nothing and costs a branch.
+/// What one request's checks record, into the request's own record (held by [`Tracing`]
+/// while the handler runs, in a task-local: no allocation or lock to share it). Off (no
+/// `--lab-traces`, a request outside [`Tracing`], or [`Recorder::default`]) it records
+/// nothing and costs a branch.
 #[derive(Debug, Clone, Default)]
-pub struct Recorder(Option<Arc<Mutex<Record>>>);
+pub struct Recorder {
+    on: bool,
+}
+
+tokio::task_local! {
+    /// The record of the traced request whose handler is running.
+    static RECORD: RefCell<Record>;
+}
 
 #[derive(Debug, Default)]
 struct Record {
@@ -158,47 +173,43 @@ impl Recorder {
 
     /// Lets the trace be found by `name=value` (`GET /lab/traces?state=…`).
     pub fn key(&self, name: &'static str, value: &str) {
-        if let Some(record) = &self.0
-            && let Ok(mut record) = record.lock()
-        {
-            record.keys.push((name, value.to_owned()));
-        }
-    }
-
-    /// The recorder of the request `parts` belong to (off outside [`traced`]).
-    pub fn of(parts: &Parts) -> Self {
-        parts.extensions.get::<Self>().cloned().unwrap_or_default()
-    }
-
-    pub fn is_on(&self) -> bool {
-        self.0.is_some()
-    }
-
-    fn push(&self, check: &'static Check, outcome: Outcome, says: Cow<'static, str>) {
-        if let Some(record) = &self.0
-            && let Ok(mut record) = record.lock()
-        {
-            record.checks.push(Checked {
-                check,
-                outcome,
-                says,
+        if self.on {
+            // Outside a traced request's task there is nothing to record into.
+            let _ = RECORD.try_with(|record| {
+                record.borrow_mut().keys.push((name, value.to_owned()));
             });
         }
     }
 
-    fn take(&self) -> Record {
-        self.0
-            .as_ref()
-            .and_then(|record| record.lock().ok().map(|mut r| std::mem::take(&mut *r)))
-            .unwrap_or_default()
+    /// The recorder of the request being handled (off outside [`Tracing`]).
+    pub fn current() -> Self {
+        Self {
+            on: RECORD.try_with(|_| ()).is_ok(),
+        }
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.on
+    }
+
+    fn push(&self, check: &'static Check, outcome: Outcome, says: Cow<'static, str>) {
+        if self.on {
+            let _ = RECORD.try_with(|record| {
+                record.borrow_mut().checks.push(Checked {
+                    check,
+                    outcome,
+                    says,
+                });
+            });
+        }
     }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Recorder {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        Ok(Self::of(parts))
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(Self::current())
     }
 }
 
@@ -230,7 +241,7 @@ impl RingLimits {
 /// the [`Trace`] a reader gets.
 #[derive(Debug)]
 struct Kept {
-    id: String,
+    id: TraceId,
     at_ms: u64,
     method: Method,
     path: String,
@@ -243,7 +254,7 @@ impl Kept {
     /// The trace as `server` answers it.
     fn trace(&self, server: &str) -> Trace {
         Trace {
-            id: self.id.clone(),
+            id: self.id.to_string(),
             server: server.to_owned(),
             at_ms: self.at_ms,
             method: self.method.to_string(),
@@ -267,8 +278,8 @@ impl Kept {
 pub struct Traces {
     server: &'static str,
     limits: RingLimits,
-    ring: Mutex<VecDeque<Arc<Kept>>>,
-    live: broadcast::Sender<Arc<Kept>>,
+    ring: Mutex<VecDeque<Kept>>,
+    live: broadcast::Sender<Arc<Trace>>,
     /// How many `/lab/events` streams are open: without one, nothing is sent (and the
     /// channel's lock is not taken per request).
     listeners: AtomicUsize,
@@ -305,37 +316,38 @@ impl Traces {
         self.len() == 0
     }
 
-    fn keep(&self, kept: Kept) {
-        let kept = Arc::new(kept);
-        if let Ok(mut ring) = self.ring.lock() {
-            let oldest = now_ms().saturating_sub(millis(self.limits.age));
-            while ring
-                .front()
-                .is_some_and(|front| ring.len() >= self.limits.count || front.at_ms < oldest)
-            {
-                ring.pop_front();
-            }
-            ring.push_back(Arc::clone(&kept));
-        }
+    /// Keeps `kept`, and hands back the oldest trace it pushed out, if any.
+    fn keep(&self, kept: Kept) -> Option<Kept> {
         if self.listeners.load(Ordering::Relaxed) > 0 {
             // A listener that left meanwhile is not an error.
-            let _ = self.live.send(kept);
+            let _ = self.live.send(Arc::new(kept.trace(self.server)));
         }
+        // The request began a moment ago: near enough to now to age the ring by.
+        let oldest = kept.at_ms.saturating_sub(millis(self.limits.age));
+        let mut ring = self.ring.lock().ok()?;
+        let mut dropped = None;
+        while ring
+            .front()
+            .is_some_and(|front| ring.len() >= self.limits.count || front.at_ms < oldest)
+        {
+            dropped = ring.pop_front();
+        }
+        ring.push_back(kept);
+        dropped
     }
 
     /// The traces still young enough, oldest first, that `wanted` keeps.
     fn find(&self, wanted: impl Fn(&Kept) -> bool) -> Vec<Trace> {
         let oldest = now_ms().saturating_sub(millis(self.limits.age));
-        let kept: Vec<Arc<Kept>> = self.ring.lock().map_or_else(
+        self.ring.lock().map_or_else(
             |_| Vec::new(),
             |ring| {
                 ring.iter()
                     .filter(|kept| kept.at_ms >= oldest && wanted(kept))
-                    .cloned()
+                    .map(|kept| kept.trace(self.server))
                     .collect()
             },
-        );
-        kept.iter().map(|kept| kept.trace(self.server)).collect()
+        )
     }
 
     /// `GET /lab/traces/{id}`, `GET /lab/traces[?state=…|?request_id=…]`, `GET /lab/events`.
@@ -349,64 +361,228 @@ impl Traces {
 }
 
 /// With `on` (`--lab-traces`): `router` with the trace routes (CORS as `cors`, for the SPA),
-/// every other request traced as `server`. Off: `router` as it is.
-pub fn lab_traces(router: Router, server: &'static str, on: bool, cors: CorsLayer) -> Router {
+/// and the traces that [`crate::served`] records every other request of `server` into. Off:
+/// `router` as it is, and nothing to record into.
+pub fn lab_traces(
+    router: Router,
+    server: &'static str,
+    on: bool,
+    cors: CorsLayer,
+) -> (Router, Option<Arc<Traces>>) {
     if !on {
-        return router;
+        return (router, None);
     }
     let traces = Traces::new(server, RingLimits::DEFAULT);
-    traced(router.merge(traces.routes().layer(cors)), &traces)
+    (router.merge(traces.routes().layer(cors)), Some(traces))
 }
 
-/// Wraps `router` so that every request but the lab's own (`/lab/…`, `/metrics`,
-/// `/health`) is traced into `traces`.
-pub fn traced(router: Router, traces: &Arc<Traces>) -> Router {
-    let traces = Arc::clone(traces);
-    router.layer(middleware::from_fn(move |request: Request, next: Next| {
-        record(Arc::clone(&traces), request, next)
-    }))
-}
+/// Traces every request but the lab's own (`/lab/…`, `/metrics`, `/health`) into its
+/// [`Traces`], if it has any (`--lab-traces`; without, it costs a branch). A service of its own rather than `axum::middleware::from_fn`, which boxes
+/// every request's future and clones the inner service for it: this costs the recorder and
+/// the kept trace, nothing more.
+#[derive(Debug, Clone)]
+pub(crate) struct Tracing(pub(crate) Option<Arc<Traces>>);
 
-async fn record(traces: Arc<Traces>, mut request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    if path.starts_with("/lab/") || path == "/metrics" || path == "/health" {
-        return next.run(request).await;
+impl<S> Layer<S> for Tracing {
+    type Service = TracedService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        TracedService {
+            inner,
+            traces: self.0.clone(),
+        }
     }
-    let path = path.to_owned();
-    let method = request.method().clone();
-    let at_ms = now_ms();
-    let recorder = Recorder(Some(Arc::default()));
-    request.extensions_mut().insert(recorder.clone());
-    let mut response = next.run(request).await;
-    let Record { checks, keys } = recorder.take();
-    let id = trace_id();
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(TRACE_HEADER, value);
-    }
-    let kept = Kept {
-        id,
-        at_ms,
-        method,
-        path,
-        status: response.status().as_u16(),
-        checks,
-        keys,
-    };
-    narrate(&kept);
-    traces.keep(kept);
-    response
 }
 
-/// A random prefix drawn once per process, and a counter: unique, and says nothing about
-/// the request (no random bytes drawn per request).
-fn trace_id() -> String {
-    static PREFIX: LazyLock<String> = LazyLock::new(|| {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(&shared::random::bytes()[..8]);
-        format!("{:016x}", u64::from_le_bytes(word))
-    });
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    format!("{}{:08x}", *PREFIX, NEXT.fetch_add(1, Ordering::Relaxed))
+#[derive(Debug, Clone)]
+pub(crate) struct TracedService<S> {
+    inner: S,
+    traces: Option<Arc<Traces>>,
+}
+
+impl<S, B, E> Service<Request<B>> for TracedService<S>
+where
+    S: Service<Request<B>, Response = Response, Error = E>,
+{
+    type Response = Response;
+    type Error = E;
+    type Future = Recording<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let path = request.uri().path();
+        match &self.traces {
+            Some(traces)
+                if !(path.starts_with("/lab/") || path == "/metrics" || path == "/health") =>
+            {
+                let (mut checks, mut kept_path) = SPARE.take();
+                // Room for every check of the longest list without growing.
+                checks.reserve(16);
+                kept_path.push_str(path);
+                let open = Open {
+                    traces: Arc::clone(traces),
+                    method: request.method().clone(),
+                    path: kept_path,
+                    at_ms: now_ms(),
+                };
+                let record = RefCell::new(Record {
+                    checks,
+                    keys: Vec::new(),
+                });
+                Recording::Traced {
+                    inner: RECORD.scope(record, self.inner.call(request)),
+                    open: Some(open),
+                }
+            }
+            _ => Recording::Untraced {
+                inner: self.inner.call(request),
+            },
+        }
+    }
+}
+
+pin_project! {
+    /// A request's response on its way; a traced one's handler runs with its record at hand
+    /// ([`RECORD`]), and when the response is ready the trace is closed.
+    #[project = RecordingProjection]
+    pub(crate) enum Recording<F> {
+        Traced {
+            #[pin]
+            inner: TaskLocalFuture<RefCell<Record>, F>,
+            open: Option<Open>,
+        },
+        Untraced {
+            #[pin]
+            inner: F,
+        },
+    }
+}
+
+/// What a traced request's trace holds before its response.
+struct Open {
+    traces: Arc<Traces>,
+    method: Method,
+    path: String,
+    at_ms: u64,
+}
+
+impl<F, E> Future for Recording<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            RecordingProjection::Untraced { inner } => inner.poll(cx),
+            RecordingProjection::Traced { mut inner, open } => {
+                let mut response = ready!(inner.as_mut().poll(cx))?;
+                if let Some(open) = open.take() {
+                    let record = inner.take_value().map(RefCell::into_inner);
+                    open.close(record.unwrap_or_default(), &mut response);
+                }
+                Poll::Ready(Ok(response))
+            }
+        }
+    }
+}
+
+impl Open {
+    /// Gives `response` its trace id, narrates the trace and keeps it.
+    fn close(self, record: Record, response: &mut Response) {
+        static HEADER: HeaderName = HeaderName::from_static(TRACE_HEADER);
+        let Record { checks, keys } = record;
+        let id = TraceId::next();
+        if let Ok(value) = HeaderValue::from_bytes(&id.text()) {
+            response.headers_mut().insert(&HEADER, value);
+        }
+        let kept = Kept {
+            id,
+            at_ms: self.at_ms,
+            method: self.method,
+            path: self.path,
+            status: response.status().as_u16(),
+            checks,
+            keys,
+        };
+        narrate(&kept);
+        if let Some(Kept {
+            mut checks,
+            mut path,
+            ..
+        }) = self.traces.keep(kept)
+        {
+            checks.clear();
+            path.clear();
+            SPARE.set((checks, path));
+        }
+    }
+}
+
+thread_local! {
+    /// The buffers of the last trace this thread pushed out of a full ring, for the next
+    /// request it traces: once the ring is full, recording a request allocates nothing for
+    /// its checks or its path (measured in `docs/BENCHMARKS.md`).
+    static SPARE: Cell<(Vec<Checked>, String)> = const { Cell::new((Vec::new(), String::new())) };
+}
+
+/// A trace's id: a random prefix drawn once per process, and a counter. Unique, and says
+/// nothing about the request (no random bytes drawn per request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TraceId(u32);
+
+impl TraceId {
+    const LEN: usize = 24;
+
+    fn next() -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(1);
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn prefix() -> u64 {
+        static PREFIX: LazyLock<u64> = LazyLock::new(|| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&shared::random::bytes()[..8]);
+            u64::from_le_bytes(word)
+        });
+        *PREFIX
+    }
+
+    /// The id as written: 16 hex digits of the prefix (written once), 8 of the counter.
+    fn text(self) -> [u8; Self::LEN] {
+        static PREFIX: LazyLock<[u8; 16]> = LazyLock::new(|| hex(TraceId::prefix()));
+        let mut text = [0u8; Self::LEN];
+        text[..16].copy_from_slice(&*PREFIX);
+        text[16..].copy_from_slice(&hex(u64::from(self.0))[8..]);
+        text
+    }
+
+    /// The id `text` names, if it is one of this process's.
+    fn parse(text: &str) -> Option<Self> {
+        let (prefix, counter) = text.split_at_checked(16)?;
+        (u64::from_str_radix(prefix, 16).ok()? == Self::prefix() && counter.len() == 8)
+            .then(|| u32::from_str_radix(counter, 16).ok().map(Self))
+            .flatten()
+    }
+}
+
+/// `value` in 16 lower-case hex digits.
+fn hex(value: u64) -> [u8; 16] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = [0u8; 16];
+    for (i, digit) in text.iter_mut().enumerate() {
+        *digit = DIGITS[usize::from(value.to_be_bytes()[i / 2] >> (4 * (1 - i % 2)) & 0xf)];
+    }
+    text
+}
+
+impl Display for TraceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(std::str::from_utf8(&self.text()).unwrap_or_default())
+    }
 }
 
 /// One console line per check, coloured when the console is a terminal.
@@ -472,7 +648,8 @@ async fn list(State(traces): State<Arc<Traces>>, Query(lookup): Query<Lookup>) -
 }
 
 async fn one(State(traces): State<Arc<Traces>>, Path(id): Path<String>) -> Response {
-    match traces.find(|kept| kept.id == id).pop() {
+    let id = TraceId::parse(&id);
+    match traces.find(|kept| Some(kept.id) == id).pop() {
         Some(trace) => Json(trace).into_response(),
         None => (
             StatusCode::NOT_FOUND,
@@ -504,7 +681,6 @@ impl Drop for Listening {
 async fn events(State(traces): State<Arc<Traces>>) -> Response {
     let listening = Listening::new(&traces);
     let listener = traces.live.subscribe();
-    let server = traces.server;
     let stopping = stopping();
     let stream = futures::stream::unfold(
         (listener, stopping, listening),
@@ -515,9 +691,8 @@ async fn events(State(traces): State<Arc<Traces>>) -> Response {
                     _ = stopping.wait_for(|stopping| *stopping) => return None,
                 };
                 match next {
-                    Ok(kept) => {
-                        let trace = kept.trace(server);
-                        let event = Event::default().event("trace").json_data(&trace).ok()?;
+                    Ok(trace) => {
+                        let event = Event::default().event("trace").json_data(&*trace).ok()?;
                         return Some((Ok::<_, Infallible>(event), (listener, stopping, listening)));
                     }
                     // A listener too slow for the stream misses some traces, not all.
@@ -558,9 +733,9 @@ mod tests {
         }
     }
 
-    fn kept(id: &str, at_ms: u64) -> Kept {
+    fn kept(id: u32, at_ms: u64) -> Kept {
         Kept {
-            id: id.to_owned(),
+            id: TraceId(id),
             at_ms,
             method: Method::GET,
             path: "/".to_owned(),
@@ -580,12 +755,18 @@ mod tests {
             },
         );
         for n in 0..1_000 {
-            traces.keep(kept(&n.to_string(), now_ms()));
+            let _ = traces.keep(kept(n, now_ms()));
         }
         assert_eq!(traces.len(), 10);
         let kept = traces.find(|_| true);
-        assert_eq!(kept.first().map(|t| t.id.as_str()), Some("990"));
-        assert_eq!(kept.last().map(|t| t.id.as_str()), Some("999"));
+        assert_eq!(
+            kept.first().map(|t| t.id.clone()),
+            Some(TraceId(990).to_string())
+        );
+        assert_eq!(
+            kept.last().map(|t| t.id.clone()),
+            Some(TraceId(999).to_string())
+        );
     }
 
     #[test]
@@ -597,22 +778,49 @@ mod tests {
                 age: Duration::from_secs(60),
             },
         );
-        traces.keep(kept("old", now_ms() - 61_000));
+        let _ = traces.keep(kept(1, now_ms() - 61_000));
         assert!(traces.find(|_| true).is_empty(), "too old to be shown");
-        traces.keep(kept("new", now_ms()));
+        let _ = traces.keep(kept(2, now_ms()));
         assert_eq!(traces.len(), 1, "too old to be kept");
+    }
+
+    #[test]
+    fn a_trace_id_is_read_back_from_its_text_and_no_other_text_names_it() {
+        let id = TraceId(0x1234_abcd);
+        let text = id.to_string();
+        assert_eq!(text.len(), TraceId::LEN);
+        assert!(text.ends_with("1234abcd"));
+        assert_eq!(TraceId::parse(&text), Some(id));
+        assert_eq!(TraceId::parse(&format!("{text}0")), None, "too long");
+        assert_eq!(
+            TraceId::parse(&format!("{:016x}1234abcd", TraceId::prefix() ^ 1)),
+            None,
+            "another process"
+        );
+        assert_eq!(TraceId::parse("é"), None);
     }
 
     #[test]
     fn a_recorder_that_is_off_records_nothing_and_hands_the_result_back() {
         const CHECK: Check = Check::new("c", "RFC 6749 §3.1", "fine");
-        let off = Recorder::default();
-        assert_eq!(off.check(&CHECK, Err::<(), _>("no")), Err("no"));
-        assert!(off.take().checks.is_empty());
-        let on = Recorder(Some(Arc::default()));
-        assert_eq!(on.check(&CHECK, Ok::<_, &str>(1)), Ok(1));
-        on.check(&CHECK, Err::<(), _>("no")).ok();
-        let outcomes: Vec<Outcome> = on.take().checks.iter().map(|c| c.outcome).collect();
+        let recorded = |recorder: fn() -> Recorder| {
+            let record = RefCell::new(Record::default());
+            RECORD.sync_scope(record, || {
+                let recorder = recorder();
+                assert_eq!(recorder.check(&CHECK, Ok::<_, &str>(1)), Ok(1));
+                assert_eq!(recorder.check(&CHECK, Err::<(), _>("no")), Err("no"));
+                RECORD.with(|record| record.take().checks)
+            })
+        };
+        assert!(
+            recorded(Recorder::default).is_empty(),
+            "off in a traced request"
+        );
+        let outcomes: Vec<Outcome> = recorded(Recorder::current)
+            .iter()
+            .map(|checked| checked.outcome)
+            .collect();
         assert_eq!(outcomes, [Outcome::Passed, Outcome::Refused]);
+        assert!(!Recorder::current().is_on(), "outside a traced request");
     }
 }
