@@ -52,6 +52,7 @@ have chromium     || apt_missing+=(chromium)
 have chromedriver || apt_missing+=(chromium-driver)
 have npm          || apt_missing+=(npm)
 have wrk          || apt_missing+=(wrk)   # the load generator of scripts/bench.sh
+have valgrind     || apt_missing+=(valgrind)   # callgrind: scripts/trace-cost.sh counts instructions
 # PostgreSQL for the storage suites' second run and the replica tests
 # (scripts/with-postgres.sh makes a throwaway cluster), nginx for the replicas behind a
 # load balancer (scripts/replicas.sh).
@@ -66,7 +67,7 @@ if ((${#apt_missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null
 else
-  say "chromium, chromedriver, npm, wrk: present"
+  say "chromium, chromedriver, npm, wrk, valgrind: present"
 fi
 
 if [[ $(wasm-opt --version 2>/dev/null) == "wasm-opt version ${BINARYEN_VERSION%%.*} "* ]]; then

@@ -72,7 +72,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
 /// the request.
 async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
-    // The body limit of every route (server_kit::limited) bounds this read.
+    // The body limit of every route (`server_kit::served`) bounds this read.
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
         return ApiError::InvalidInput {
             status: StatusCode::PAYLOAD_TOO_LARGE,

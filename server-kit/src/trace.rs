@@ -377,9 +377,10 @@ pub fn lab_traces(
 }
 
 /// Traces every request but the lab's own (`/lab/…`, `/metrics`, `/health`) into its
-/// [`Traces`], if it has any (`--lab-traces`; without, it costs a branch). A service of its own rather than `axum::middleware::from_fn`, which boxes
-/// every request's future and clones the inner service for it: this costs the recorder and
-/// the kept trace, nothing more.
+/// [`Traces`], if it has any (`--lab-traces`; without, it costs a branch). A service of its
+/// own rather than `axum::middleware::from_fn`, which boxes every request's future and
+/// clones the inner service for it: a traced request costs its record (in [`RECORD`], its
+/// buffers recycled through [`SPARE`]), its id and the kept trace, nothing more.
 #[derive(Debug, Clone)]
 pub(crate) struct Tracing(pub(crate) Option<Arc<Traces>>);
 
