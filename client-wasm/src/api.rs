@@ -113,7 +113,7 @@ async fn send(
             exchange.response_headers = response.headers().entries().collect();
             exchange.response_body = response.text().await.unwrap_or_default();
             if let Some(id) = response.headers().get(TRACE_HEADER) {
-                exchange.trace = trace(&format!("{}/lab/traces/{id}", origin_of(url))).await;
+                exchange.trace = read(&format!("{}/lab/traces/{id}", split_origin(url).0)).await;
             }
         }
         Err(_) => {
@@ -135,10 +135,6 @@ async fn read<T: serde::de::DeserializeOwned>(url: &str) -> Option<T> {
     serde_json::from_str(&response.text().await.ok()?).ok()
 }
 
-async fn trace(url: &str) -> Option<Trace> {
-    read(url).await
-}
-
 /// What the authorization server decided at the front-channel steps of the authorization
 /// request sent with `state` (authorize, login, consent), in order; empty when it does not
 /// record its decisions.
@@ -149,10 +145,33 @@ pub async fn front_channel_traces(issuer: &str, state: &str) -> Vec<Trace> {
         .unwrap_or_default()
 }
 
-/// `scheme://host:port` of `url`.
-fn origin_of(url: &str) -> &str {
+/// `url` split into its origin (`scheme://host:port`) and the rest: the path and query,
+/// empty when there is none.
+pub fn split_origin(url: &str) -> (&str, &str) {
     let start = url.find("://").map_or(0, |at| at + 3);
     url[start..]
         .find('/')
-        .map_or(url, |end| &url[..start + end])
+        .map_or((url, ""), |end| url.split_at(start + end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timeline::path_of;
+
+    #[test]
+    fn a_url_splits_into_its_origin_and_its_path_which_drops_the_query() {
+        let url = "https://localhost:8081/lab/traces?state=a/b";
+        assert_eq!(
+            split_origin(url),
+            ("https://localhost:8081", "/lab/traces?state=a/b")
+        );
+        assert_eq!(path_of(url), "/lab/traces");
+        assert_eq!(
+            split_origin("http://localhost:8082"),
+            ("http://localhost:8082", "")
+        );
+        assert_eq!(path_of("http://localhost:8082?x=1"), "/");
+        assert_eq!(path_of("http://localhost:8082/"), "/");
+    }
 }

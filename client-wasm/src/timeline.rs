@@ -132,7 +132,9 @@ impl Step {
 
 /// The path of `url`, without its query.
 pub fn path_of(url: &str) -> &str {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let path = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
-    path.split('?').next().unwrap_or(path)
+    let (_, rest) = crate::api::split_origin(url);
+    match rest.split('?').next() {
+        Some("") | None => "/",
+        Some(path) => path,
+    }
 }

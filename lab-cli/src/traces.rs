@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use shared::trace::{Check, Outcome, TRACE_HEADER, Trace};
+use shared::trace::{Check, TRACE_HEADER, Trace, paint};
 
 /// Where the trace of `response` is kept: `/lab/traces/{id}` on the server that answered,
 /// if the response names one.
@@ -24,25 +24,13 @@ pub async fn fetch(request: reqwest::RequestBuilder) -> Option<Trace> {
 /// Writes `checks`, one line each, indented under the step that caused them.
 pub fn print_checks(out: &mut impl Write, checks: &[Check], colour: bool) {
     for check in checks {
-        let (code, mark) = match check.outcome {
-            Outcome::Passed => ("32", check.outcome.mark()),
-            Outcome::Refused => ("1;31", check.outcome.mark()),
-            Outcome::NotApplicable => ("2", check.outcome.mark()),
-        };
-        let paint = |code: &str, text: &str| {
-            if colour {
-                format!("\x1b[{code}m{text}\x1b[0m")
-            } else {
-                text.to_owned()
-            }
-        };
         let _ = writeln!(
             out,
             "       {} {:<30} {} {}",
-            paint(code, mark),
+            check.outcome.painted(colour),
             check.name,
             check.says,
-            paint("2", &format!("({})", check.rule)),
+            paint("2", &format!("({})", check.rule), colour),
         );
     }
 }
@@ -50,16 +38,13 @@ pub fn print_checks(out: &mut impl Write, checks: &[Check], colour: bool) {
 /// One decision as `oauth-lab watch` prints it: which server, the request and its status,
 /// then its checks.
 pub fn print_trace(out: &mut impl Write, trace: &Trace, colour: bool) {
-    let server = if colour {
-        let code = if trace.server.starts_with("auth") {
-            "36"
-        } else {
-            "35"
-        };
-        format!("\x1b[1;{code}m{}\x1b[0m", trace.server)
+    // Bold cyan for the authorization server, bold magenta for the resource server.
+    let code = if trace.server.starts_with("auth") {
+        "1;36"
     } else {
-        trace.server.clone()
+        "1;35"
     };
+    let server = paint(code, &trace.server, colour);
     let _ = writeln!(
         out,
         "{server} {} {} → {}",

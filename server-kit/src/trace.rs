@@ -37,7 +37,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use pin_project_lite::pin_project;
 use serde::Deserialize;
-use shared::trace::{Outcome, TRACE_HEADER, Trace};
+use shared::trace::{Outcome, TRACE_HEADER, Trace, paint};
 use tokio::sync::{broadcast, watch};
 use tokio::task::futures::TaskLocalFuture;
 use tower::{Layer, Service};
@@ -592,26 +592,15 @@ fn narrate(trace: &Kept) {
     if trace.checks.is_empty() || !tracing::enabled!(tracing::Level::INFO) {
         return;
     }
-    let colour = |code: &str, text: &str| {
-        if *COLOUR {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
-    };
     for check in &trace.checks {
-        let mark = match check.outcome {
-            Outcome::Passed => colour("32", check.outcome.mark()),
-            Outcome::Refused => colour("1;31", check.outcome.mark()),
-            Outcome::NotApplicable => colour("2", check.outcome.mark()),
-        };
         tracing::info!(
-            "{} {} {mark} {}: {} {}",
+            "{} {} {} {}: {} {}",
             trace.method,
             trace.path,
+            check.outcome.painted(*COLOUR),
             check.check.name,
             check.says,
-            colour("2", &format!("({})", check.check.rule)),
+            paint("2", &format!("({})", check.check.rule), *COLOUR),
         );
     }
 }

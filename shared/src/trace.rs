@@ -57,6 +57,25 @@ impl Outcome {
             Self::NotApplicable => "–",
         }
     }
+
+    /// The mark as the consoles print it: green ✔, bold red ✘, dim – when `colour`.
+    pub fn painted(self, colour: bool) -> String {
+        let code = match self {
+            Self::Passed => "32",
+            Self::Refused => "1;31",
+            Self::NotApplicable => "2",
+        };
+        paint(code, self.mark(), colour)
+    }
+}
+
+/// `text` in the terminal colour `code` (an ANSI SGR code such as `2`, dim) when `colour`.
+pub fn paint(code: &str, text: &str, colour: bool) -> String {
+    if colour {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
 }
 
 impl Trace {
