@@ -264,23 +264,25 @@ impl Limits {
 /// a clone of the whole stack below it, once per concern.
 pub fn served(router: Router, limits: Limits, traces: Option<Arc<trace::Traces>>) -> Router {
     let (router, counted) = metrics::measured(router);
-    router.layer(
-        ServiceBuilder::new()
-            .layer(middleware::from_fn_with_state(counted, metrics::count))
-            .layer(middleware::from_fn(move |request: Request, next: Next| {
-                guard(limits, request, next)
-            }))
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                limits.timeout,
-            ))
-            // One body limit for every route: a body announced larger is refused before it
-            // is read, a chunked one as soon as it passes the limit (axum's extractors see
-            // the limited body and answer 413 too).
-            .map_response(IntoResponse::into_response)
-            .layer(RequestBodyLimitLayer::new(limits.body_bytes))
-            .layer(trace::Tracing(traces)),
-    )
+    let stack = ServiceBuilder::new()
+        .layer(middleware::from_fn_with_state(counted, metrics::count))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            guard(limits, request, next)
+        }))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.timeout,
+        ))
+        // One body limit for every route: a body announced larger is refused before it
+        // is read, a chunked one as soon as it passes the limit (axum's extractors see
+        // the limited body and answer 413 too).
+        .map_response(IntoResponse::into_response)
+        .layer(RequestBodyLimitLayer::new(limits.body_bytes));
+    // Without `--lab-traces` there is no trace layer at all.
+    match traces {
+        Some(traces) => router.layer(stack.layer(trace::Tracing(traces))),
+        None => router.layer(stack),
+    }
 }
 
 async fn guard(limits: Limits, request: Request, next: Next) -> Response {

@@ -377,12 +377,12 @@ pub fn lab_traces(
 }
 
 /// Traces every request but the lab's own (`/lab/…`, `/metrics`, `/health`) into its
-/// [`Traces`], if it has any (`--lab-traces`; without, it costs a branch). A service of its
-/// own rather than `axum::middleware::from_fn`, which boxes every request's future and
-/// clones the inner service for it: a traced request costs its record (in [`RECORD`], its
-/// buffers recycled through [`SPARE`]), its id and the kept trace, nothing more.
+/// [`Traces`]; only with `--lab-traces` (without, [`crate::served`] adds no such layer). A
+/// service of its own rather than `axum::middleware::from_fn`, which boxes every request's
+/// future and clones the inner service for it: a traced request costs its record (in
+/// [`RECORD`], its buffers recycled through [`SPARE`]), its id and the kept trace.
 #[derive(Debug, Clone)]
-pub(crate) struct Tracing(pub(crate) Option<Arc<Traces>>);
+pub(crate) struct Tracing(pub(crate) Arc<Traces>);
 
 impl<S> Layer<S> for Tracing {
     type Service = TracedService<S>;
@@ -390,7 +390,7 @@ impl<S> Layer<S> for Tracing {
     fn layer(&self, inner: S) -> Self::Service {
         TracedService {
             inner,
-            traces: self.0.clone(),
+            traces: Arc::clone(&self.0),
         }
     }
 }
@@ -398,7 +398,7 @@ impl<S> Layer<S> for Tracing {
 #[derive(Debug, Clone)]
 pub(crate) struct TracedService<S> {
     inner: S,
-    traces: Option<Arc<Traces>>,
+    traces: Arc<Traces>,
 }
 
 impl<S, B, E> Service<Request<B>> for TracedService<S>
@@ -415,32 +415,28 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let path = request.uri().path();
-        match &self.traces {
-            Some(traces)
-                if !(path.starts_with("/lab/") || path == "/metrics" || path == "/health") =>
-            {
-                let (mut checks, mut kept_path) = SPARE.take();
-                // Room for every check of the longest list without growing.
-                checks.reserve(16);
-                kept_path.push_str(path);
-                let open = Open {
-                    traces: Arc::clone(traces),
-                    method: request.method().clone(),
-                    path: kept_path,
-                    at_ms: now_ms(),
-                };
-                let record = RefCell::new(Record {
-                    checks,
-                    keys: Vec::new(),
-                });
-                Recording::Traced {
-                    inner: RECORD.scope(record, self.inner.call(request)),
-                    open: Some(open),
-                }
-            }
-            _ => Recording::Untraced {
+        if path.starts_with("/lab/") || path == "/metrics" || path == "/health" {
+            return Recording::Untraced {
                 inner: self.inner.call(request),
-            },
+            };
+        }
+        let (mut checks, mut kept_path) = SPARE.take();
+        // Room for every check of the longest list without growing.
+        checks.reserve(16);
+        kept_path.push_str(path);
+        let open = Open {
+            traces: Arc::clone(&self.traces),
+            method: request.method().clone(),
+            path: kept_path,
+            at_ms: now_ms(),
+        };
+        let record = RefCell::new(Record {
+            checks,
+            keys: Vec::new(),
+        });
+        Recording::Traced {
+            inner: RECORD.scope(record, self.inner.call(request)),
+            open: Some(open),
         }
     }
 }
