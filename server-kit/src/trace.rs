@@ -30,11 +30,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use bytes::BytesMut;
 use pin_project_lite::pin_project;
 use serde::Deserialize;
 use shared::trace::{Outcome, TRACE_HEADER, Trace, paint};
@@ -250,7 +251,46 @@ struct Kept {
     keys: Vec<(&'static str, String)>,
 }
 
+/// A finished request, as [`Open::close`] hands it to the ring.
+struct Finished<'a> {
+    id: TraceId,
+    at_ms: u64,
+    method: Method,
+    path: &'a str,
+    status: u16,
+    record: &'a mut Record,
+}
+
 impl Kept {
+    /// A slot of the ring, with room for the longest list of checks an endpoint makes and a
+    /// path of ordinary length.
+    fn empty() -> Self {
+        Self {
+            id: TraceId(0),
+            at_ms: 0,
+            method: Method::GET,
+            path: String::with_capacity(64),
+            status: 0,
+            checks: Vec::with_capacity(16),
+            keys: Vec::new(),
+        }
+    }
+
+    /// Writes `finished` into this slot, in the buffers it has; takes the record's checks
+    /// and keys out of it.
+    fn fill(&mut self, finished: Finished<'_>) {
+        self.id = finished.id;
+        self.at_ms = finished.at_ms;
+        self.method = finished.method;
+        self.status = finished.status;
+        self.path.clear();
+        self.path.push_str(finished.path);
+        self.checks.clear();
+        self.checks.append(&mut finished.record.checks);
+        self.keys.clear();
+        self.keys.append(&mut finished.record.keys);
+    }
+
     /// The trace as `server` answers it.
     fn trace(&self, server: &str) -> Trace {
         Trace {
@@ -278,11 +318,22 @@ impl Kept {
 pub struct Traces {
     server: &'static str,
     limits: RingLimits,
-    ring: Mutex<VecDeque<Kept>>,
+    ring: Mutex<Ring>,
     live: broadcast::Sender<Arc<Trace>>,
     /// How many `/lab/events` streams are open: without one, nothing is sent (and the
     /// channel's lock is not taken per request).
     listeners: AtomicUsize,
+}
+
+/// The kept traces, oldest first, and the slots free to take the next ones. Every slot is
+/// made when the ring is and then reused: the ring's buffers are allocated together, once,
+/// rather than scattered among the server's own short-lived allocations, which made the
+/// allocator's bookkeeping cost every request about 1,500 instructions more
+/// (`docs/BENCHMARKS.md`).
+#[derive(Debug)]
+struct Ring {
+    kept: VecDeque<Kept>,
+    free: Vec<Kept>,
 }
 
 impl std::fmt::Debug for Traces {
@@ -301,7 +352,10 @@ impl Traces {
         Arc::new(Self {
             server,
             limits,
-            ring: Mutex::new(VecDeque::with_capacity(limits.count)),
+            ring: Mutex::new(Ring {
+                kept: VecDeque::with_capacity(limits.count),
+                free: (0..limits.count).map(|_| Kept::empty()).collect(),
+            }),
             live,
             listeners: AtomicUsize::new(0),
         })
@@ -309,31 +363,38 @@ impl Traces {
 
     /// How many traces the ring holds now.
     pub fn len(&self) -> usize {
-        self.ring.lock().map_or(0, |ring| ring.len())
+        self.ring.lock().map_or(0, |ring| ring.kept.len())
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// Keeps `kept`, and hands back the oldest trace it pushed out, if any.
-    fn keep(&self, kept: Kept) -> Option<Kept> {
-        if self.listeners.load(Ordering::Relaxed) > 0 {
-            // A listener that left meanwhile is not an error.
-            let _ = self.live.send(Arc::new(kept.trace(self.server)));
-        }
+    /// Keeps `finished` in the slot of the oldest trace past the ring's count or age (or a
+    /// free one), and sends it to the live stream if anyone listens.
+    fn keep(&self, finished: Finished<'_>) {
         // The request began a moment ago: near enough to now to age the ring by.
-        let oldest = kept.at_ms.saturating_sub(millis(self.limits.age));
-        let mut ring = self.ring.lock().ok()?;
-        let mut dropped = None;
-        while ring
-            .front()
-            .is_some_and(|front| ring.len() >= self.limits.count || front.at_ms < oldest)
-        {
-            dropped = ring.pop_front();
+        let oldest = finished.at_ms.saturating_sub(millis(self.limits.age));
+        let mut live = None;
+        if let Ok(mut ring) = self.ring.lock() {
+            let Ring { kept, free } = &mut *ring;
+            while kept
+                .front()
+                .is_some_and(|front| kept.len() >= self.limits.count || front.at_ms < oldest)
+            {
+                free.extend(kept.pop_front());
+            }
+            let mut slot = free.pop().unwrap_or_else(Kept::empty);
+            slot.fill(finished);
+            if self.listeners.load(Ordering::Relaxed) > 0 {
+                live = Some(Arc::new(slot.trace(self.server)));
+            }
+            kept.push_back(slot);
         }
-        ring.push_back(kept);
-        dropped
+        if let Some(trace) = live {
+            // A listener that left meanwhile is not an error.
+            let _ = self.live.send(trace);
+        }
     }
 
     /// The traces still young enough, oldest first, that `wanted` keeps.
@@ -342,7 +403,8 @@ impl Traces {
         self.ring.lock().map_or_else(
             |_| Vec::new(),
             |ring| {
-                ring.iter()
+                ring.kept
+                    .iter()
                     .filter(|kept| kept.at_ms >= oldest && wanted(kept))
                     .map(|kept| kept.trace(self.server))
                     .collect()
@@ -380,7 +442,7 @@ pub fn lab_traces(
 /// [`Traces`]; only with `--lab-traces` (without, [`crate::served`] adds no such layer). A
 /// service of its own rather than `axum::middleware::from_fn`, which boxes every request's
 /// future and clones the inner service for it: a traced request costs its record (in
-/// [`RECORD`], its buffers recycled through [`SPARE`]), its id and the kept trace.
+/// [`RECORD`]), its id and the kept trace.
 #[derive(Debug, Clone)]
 pub(crate) struct Tracing(pub(crate) Arc<Traces>);
 
@@ -420,18 +482,14 @@ where
                 inner: self.inner.call(request),
             };
         }
-        let (mut checks, mut kept_path) = SPARE.take();
-        // Room for every check of the longest list without growing.
-        checks.reserve(16);
-        kept_path.push_str(path);
         let open = Open {
             traces: Arc::clone(&self.traces),
             method: request.method().clone(),
-            path: kept_path,
+            uri: request.uri().clone(),
             at_ms: now_ms(),
         };
         let record = RefCell::new(Record {
-            checks,
+            checks: SPARE.take(),
             keys: Vec::new(),
         });
         Recording::Traced {
@@ -462,7 +520,8 @@ pin_project! {
 struct Open {
     traces: Arc<Traces>,
     method: Method,
-    path: String,
+    /// Shares the request's bytes, and lets them go with the response.
+    uri: Uri,
     at_ms: u64,
 }
 
@@ -489,41 +548,29 @@ where
 
 impl Open {
     /// Gives `response` its trace id, narrates the trace and keeps it.
-    fn close(self, record: Record, response: &mut Response) {
+    fn close(self, mut record: Record, response: &mut Response) {
         static HEADER: HeaderName = HeaderName::from_static(TRACE_HEADER);
-        let Record { checks, keys } = record;
         let id = TraceId::next();
-        if let Ok(value) = HeaderValue::from_bytes(&id.text()) {
+        if let Some(value) = id.header_value() {
             response.headers_mut().insert(&HEADER, value);
         }
-        let kept = Kept {
+        narrate(&self.method, self.uri.path(), &record.checks);
+        self.traces.keep(Finished {
             id,
             at_ms: self.at_ms,
             method: self.method,
-            path: self.path,
+            path: self.uri.path(),
             status: response.status().as_u16(),
-            checks,
-            keys,
-        };
-        narrate(&kept);
-        if let Some(Kept {
-            mut checks,
-            mut path,
-            ..
-        }) = self.traces.keep(kept)
-        {
-            checks.clear();
-            path.clear();
-            SPARE.set((checks, path));
-        }
+            record: &mut record,
+        });
+        // Emptied by the ring, with its room kept for this thread's next traced request.
+        SPARE.set(record.checks);
     }
 }
 
 thread_local! {
-    /// The buffers of the last trace this thread pushed out of a full ring, for the next
-    /// request it traces: once the ring is full, recording a request allocates nothing for
-    /// its checks or its path (measured in `docs/BENCHMARKS.md`).
-    static SPARE: Cell<(Vec<Checked>, String)> = const { Cell::new((Vec::new(), String::new())) };
+    /// The buffer this thread's next traced request records its checks into.
+    static SPARE: Cell<Vec<Checked>> = const { Cell::new(Vec::new()) };
 }
 
 /// A trace's id: a random prefix drawn once per process, and a counter. Unique, and says
@@ -550,11 +597,30 @@ impl TraceId {
 
     /// The id as written: 16 hex digits of the prefix (written once), 8 of the counter.
     fn text(self) -> [u8; Self::LEN] {
-        static PREFIX: LazyLock<[u8; 16]> = LazyLock::new(|| hex(TraceId::prefix()));
+        static PREFIX: LazyLock<[u8; 16]> = LazyLock::new(|| {
+            let mut prefix = [0u8; 16];
+            hex_into(&mut prefix, &TraceId::prefix().to_be_bytes());
+            prefix
+        });
         let mut text = [0u8; Self::LEN];
         text[..16].copy_from_slice(&*PREFIX);
-        text[16..].copy_from_slice(&hex(u64::from(self.0))[8..]);
+        hex_into(&mut text[16..], &self.0.to_be_bytes());
         text
+    }
+
+    /// The id as the `x-lab-trace` header's value. The values are cut from one buffer per
+    /// thread, so a header costs no allocation of its own (a 4 KiB buffer serves 170).
+    fn header_value(self) -> Option<HeaderValue> {
+        thread_local! {
+            static IDS: RefCell<BytesMut> = RefCell::new(BytesMut::new());
+        }
+        IDS.with_borrow_mut(|ids| {
+            if ids.capacity() < Self::LEN {
+                *ids = BytesMut::with_capacity(4096);
+            }
+            ids.extend_from_slice(&self.text());
+            HeaderValue::from_maybe_shared(ids.split().freeze()).ok()
+        })
     }
 
     /// The id `text` names, if it is one of this process's.
@@ -566,14 +632,13 @@ impl TraceId {
     }
 }
 
-/// `value` in 16 lower-case hex digits.
-fn hex(value: u64) -> [u8; 16] {
+/// Writes `bytes` into `out` in lower-case hex, two digits a byte.
+fn hex_into(out: &mut [u8], bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = [0u8; 16];
-    for (i, digit) in text.iter_mut().enumerate() {
-        *digit = DIGITS[usize::from(value.to_be_bytes()[i / 2] >> (4 * (1 - i % 2)) & 0xf)];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xf)];
     }
-    text
 }
 
 impl Display for TraceId {
@@ -583,16 +648,14 @@ impl Display for TraceId {
 }
 
 /// One console line per check, coloured when the console is a terminal.
-fn narrate(trace: &Kept) {
+fn narrate(method: &Method, path: &str, checks: &[Checked]) {
     static COLOUR: LazyLock<bool> = LazyLock::new(|| std::io::stdout().is_terminal());
-    if trace.checks.is_empty() || !tracing::enabled!(tracing::Level::INFO) {
+    if checks.is_empty() || !tracing::enabled!(tracing::Level::INFO) {
         return;
     }
-    for check in &trace.checks {
+    for check in checks {
         tracing::info!(
-            "{} {} {} {}: {} {}",
-            trace.method,
-            trace.path,
+            "{method} {path} {} {}: {} {}",
             check.outcome.painted(*COLOUR),
             check.check.name,
             check.says,
@@ -719,16 +782,15 @@ mod tests {
         }
     }
 
-    fn kept(id: u32, at_ms: u64) -> Kept {
-        Kept {
+    fn keep(traces: &Traces, id: u32, at_ms: u64) {
+        traces.keep(Finished {
             id: TraceId(id),
             at_ms,
             method: Method::GET,
-            path: "/".to_owned(),
+            path: "/",
             status: 200,
-            checks: Vec::new(),
-            keys: Vec::new(),
-        }
+            record: &mut Record::default(),
+        });
     }
 
     #[test]
@@ -741,7 +803,7 @@ mod tests {
             },
         );
         for n in 0..1_000 {
-            let _ = traces.keep(kept(n, now_ms()));
+            keep(&traces, n, now_ms());
         }
         assert_eq!(traces.len(), 10);
         let kept = traces.find(|_| true);
@@ -764,9 +826,9 @@ mod tests {
                 age: Duration::from_secs(60),
             },
         );
-        let _ = traces.keep(kept(1, now_ms() - 61_000));
+        keep(&traces, 1, now_ms() - 61_000);
         assert!(traces.find(|_| true).is_empty(), "too old to be shown");
-        let _ = traces.keep(kept(2, now_ms()));
+        keep(&traces, 2, now_ms());
         assert_eq!(traces.len(), 1, "too old to be kept");
     }
 
@@ -784,6 +846,21 @@ mod tests {
             "another process"
         );
         assert_eq!(TraceId::parse("é"), None);
+    }
+
+    #[test]
+    fn each_header_value_is_its_own_id_across_the_buffers_they_are_cut_from() {
+        let values: Vec<(TraceId, HeaderValue)> = (0..1_000)
+            .map(|n| {
+                (
+                    TraceId(n),
+                    TraceId(n).header_value().expect("hex is a header value"),
+                )
+            })
+            .collect();
+        for (id, value) in values {
+            assert_eq!(value.to_str().ok(), Some(id.to_string().as_str()));
+        }
     }
 
     #[test]
