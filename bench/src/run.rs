@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use shared::CodeVerifier;
 
 use crate::database::{access_token_rows, seed_rows};
-use crate::requests::{CLIENT_CREDENTIALS, RESOURCE_SERVER_BASIC};
+use crate::requests::CLIENT_CREDENTIALS;
 use crate::server::{Server, release_dir};
 use crate::wrk::{Load, Run, TokenServer};
 use crate::{browser, peer};
@@ -346,21 +346,17 @@ async fn traces_cost(
         let profile = costed(&resource, &|| {
             load.get(&format!("{resource_url}/api/profile"), Some(&token))
         })?;
-        say!("decision traces {which}: client credentials");
-        let token_url = format!("{auth_url}/token");
-        let credentials = costed(&auth, &|| load.post(&token_url, CLIENT_CREDENTIALS, None))?;
-        say!("decision traces {which}: code + PKCE redemption");
-        let redemption = costed(&auth, &|| {
-            load.redeem(&token_url, &codes, &auth_url, &verifier)
-        })?;
-        say!("decision traces {which}: introspection");
-        let introspection = costed(&auth, &|| {
-            load.post(
-                &format!("{auth_url}/introspect"),
-                &format!("token={token}"),
-                Some(RESOURCE_SERVER_BASIC),
-            )
-        })?;
+        let tokens = load.token_loads_measured(
+            &format!("decision traces {which}"),
+            &TokenServer {
+                base: &auth_url,
+                introspection_path: "/introspect",
+                introspected: &token,
+            },
+            &codes,
+            &verifier,
+            |run| costed(&auth, run),
+        )?;
         if traced {
             let kept = http
                 .get(format!("{auth_url}/lab/traces"))
@@ -381,7 +377,12 @@ async fn traces_cost(
             auth.rss_mib(),
             resource.rss_mib()
         );
-        measured.push([profile, credentials, redemption, introspection]);
+        measured.push([
+            profile,
+            tokens.credentials,
+            tokens.redemption,
+            tokens.introspection,
+        ]);
     }
     let mut report = traces_table(&measured);
     report.push_str(&ring);

@@ -55,12 +55,13 @@ impl Run {
     }
 }
 
-/// The three loads the comparison with the peer is about, against one server.
+/// The three loads the comparison with the peer is about, against one server: each run, or
+/// what was measured around it (`R`).
 #[derive(Debug)]
-pub struct TokenRuns {
-    pub credentials: Run,
-    pub redemption: Run,
-    pub introspection: Run,
+pub struct TokenRuns<R = Run> {
+    pub credentials: R,
+    pub redemption: R,
+    pub introspection: R,
 }
 
 /// Where a server takes the loads of [`TokenRuns`].
@@ -84,17 +85,32 @@ impl Load {
         codes: &[String],
         verifier: &CodeVerifier,
     ) -> Result<TokenRuns, String> {
+        self.token_loads_measured(who, server, codes, verifier, |run| run())
+    }
+
+    /// [`token_loads`](Self::token_loads), each load run through `measure` (which runs it
+    /// and returns what it measured around it).
+    pub fn token_loads_measured<R>(
+        &self,
+        who: &str,
+        server: &TokenServer<'_>,
+        codes: &[String],
+        verifier: &CodeVerifier,
+        measure: impl Fn(&dyn Fn() -> Result<Run, String>) -> Result<R, String>,
+    ) -> Result<TokenRuns<R>, String> {
         let token_url = format!("{}/token", server.base);
         say!("{who}: client credentials");
-        let credentials = self.post(&token_url, CLIENT_CREDENTIALS, None)?;
+        let credentials = measure(&|| self.post(&token_url, CLIENT_CREDENTIALS, None))?;
         say!("{who}: code + PKCE redemption");
-        let redemption = self.redeem(&token_url, codes, server.base, verifier)?;
+        let redemption = measure(&|| self.redeem(&token_url, codes, server.base, verifier))?;
         say!("{who}: introspection");
-        let introspection = self.post(
-            &format!("{}{}", server.base, server.introspection_path),
-            &format!("token={}", server.introspected),
-            Some(RESOURCE_SERVER_BASIC),
-        )?;
+        let introspection = measure(&|| {
+            self.post(
+                &format!("{}{}", server.base, server.introspection_path),
+                &format!("token={}", server.introspected),
+                Some(RESOURCE_SERVER_BASIC),
+            )
+        })?;
         Ok(TokenRuns {
             credentials,
             redemption,
