@@ -121,8 +121,8 @@ impl Recorder {
     ) -> Result<T, E> {
         if self.is_on() {
             match &result {
-                Ok(_) => self.push(check, Outcome::Passed, Cow::Borrowed(check.passes)),
-                Err(why) => self.push(check, Outcome::Refused, Cow::Owned(why.to_string())),
+                Ok(_) => Self::push(check, Outcome::Passed, Cow::Borrowed(check.passes)),
+                Err(why) => Self::push(check, Outcome::Refused, Cow::Owned(why.to_string())),
             }
         }
         result
@@ -137,8 +137,8 @@ impl Recorder {
     ) -> Result<T, E> {
         if self.is_on() {
             match &result {
-                Ok(_) => self.push(check, Outcome::Passed, Cow::Borrowed(check.passes)),
-                Err(why) => self.push(check, Outcome::Refused, Cow::Owned(says(why))),
+                Ok(_) => Self::push(check, Outcome::Passed, Cow::Borrowed(check.passes)),
+                Err(why) => Self::push(check, Outcome::Refused, Cow::Owned(says(why))),
             }
         }
         result
@@ -147,28 +147,28 @@ impl Recorder {
     /// Records `check` as passed, in its own sentence.
     pub fn pass(&self, check: &'static Check) {
         if self.is_on() {
-            self.push(check, Outcome::Passed, Cow::Borrowed(check.passes));
+            Self::push(check, Outcome::Passed, Cow::Borrowed(check.passes));
         }
     }
 
     /// Records `check` as passed, in words made only when traces are on.
     pub fn passed(&self, check: &'static Check, says: impl FnOnce() -> String) {
         if self.is_on() {
-            self.push(check, Outcome::Passed, Cow::Owned(says()));
+            Self::push(check, Outcome::Passed, Cow::Owned(says()));
         }
     }
 
     /// Records `check` as the one that refused the request.
     pub fn refused(&self, check: &'static Check, says: impl FnOnce() -> String) {
         if self.is_on() {
-            self.push(check, Outcome::Refused, Cow::Owned(says()));
+            Self::push(check, Outcome::Refused, Cow::Owned(says()));
         }
     }
 
     /// Records that `check` does not apply to this request, and why.
     pub fn not_applicable(&self, check: &'static Check, why: &'static str) {
         if self.is_on() {
-            self.push(check, Outcome::NotApplicable, Cow::Borrowed(why));
+            Self::push(check, Outcome::NotApplicable, Cow::Borrowed(why));
         }
     }
 
@@ -193,16 +193,16 @@ impl Recorder {
         self.on
     }
 
-    fn push(&self, check: &'static Check, outcome: Outcome, says: Cow<'static, str>) {
-        if self.on {
-            let _ = RECORD.try_with(|record| {
-                record.borrow_mut().checks.push(Checked {
-                    check,
-                    outcome,
-                    says,
-                });
+    /// Called once [`is_on`](Self::is_on) said yes.
+    fn push(check: &'static Check, outcome: Outcome, says: Cow<'static, str>) {
+        // Outside a traced request's task there is nothing to record into.
+        let _ = RECORD.try_with(|record| {
+            record.borrow_mut().checks.push(Checked {
+                check,
+                outcome,
+                says,
             });
-        }
+        });
     }
 }
 
@@ -586,24 +586,20 @@ impl TraceId {
         Self(NEXT.fetch_add(1, Ordering::Relaxed))
     }
 
-    fn prefix() -> u64 {
-        static PREFIX: LazyLock<u64> = LazyLock::new(|| {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(&shared::random::bytes()[..8]);
-            u64::from_le_bytes(word)
-        });
-        *PREFIX
-    }
-
-    /// The id as written: 16 hex digits of the prefix (written once), 8 of the counter.
-    fn text(self) -> [u8; Self::LEN] {
+    /// This process's prefix: 8 random bytes in 16 hex digits, written once.
+    fn prefix() -> &'static [u8; 16] {
         static PREFIX: LazyLock<[u8; 16]> = LazyLock::new(|| {
             let mut prefix = [0u8; 16];
-            hex_into(&mut prefix, &TraceId::prefix().to_be_bytes());
+            hex_into(&mut prefix, &shared::random::bytes()[..8]);
             prefix
         });
+        &PREFIX
+    }
+
+    /// The id as written: the prefix, then 8 hex digits of the counter.
+    fn text(self) -> [u8; Self::LEN] {
         let mut text = [0u8; Self::LEN];
-        text[..16].copy_from_slice(&*PREFIX);
+        text[..16].copy_from_slice(Self::prefix());
         hex_into(&mut text[16..], &self.0.to_be_bytes());
         text
     }
@@ -626,7 +622,7 @@ impl TraceId {
     /// The id `text` names, if it is one of this process's.
     fn parse(text: &str) -> Option<Self> {
         let (prefix, counter) = text.split_at_checked(16)?;
-        (u64::from_str_radix(prefix, 16).ok()? == Self::prefix() && counter.len() == 8)
+        (prefix.as_bytes() == Self::prefix() && counter.len() == 8)
             .then(|| u32::from_str_radix(counter, 16).ok().map(Self))
             .flatten()
     }
@@ -841,7 +837,10 @@ mod tests {
         assert_eq!(TraceId::parse(&text), Some(id));
         assert_eq!(TraceId::parse(&format!("{text}0")), None, "too long");
         assert_eq!(
-            TraceId::parse(&format!("{:016x}1234abcd", TraceId::prefix() ^ 1)),
+            TraceId::parse(&format!(
+                "{:016x}1234abcd",
+                u64::from_str_radix(&text[..16], 16).unwrap_or(0) ^ 1
+            )),
             None,
             "another process"
         );
