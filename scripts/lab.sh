@@ -80,13 +80,14 @@ start() {
   pids+=("$!")
 }
 
-# Waits until `url` answers, showing progress; fails if the component has exited.
+# Waits until `url` answers, showing progress; fails if the component has exited, or, with a
+# `limit` in seconds, if it has not answered by then.
 wait_for() {
-  local name=$1 url=$2 pid=$3 limit=$4 waited=0
+  local name=$1 url=$2 pid=$3 limit=${4:-} waited=0
   until curl -fsS "${curl_trust[@]}" -o /dev/null "$url" 2>/dev/null; do
-    kill -0 "$pid" 2>/dev/null || fail "$name exited before answering $url (see its log lines above)."
-    ((waited >= limit)) && fail "$name did not answer $url within ${limit}s."
-    if ((waited % 10 == 0 && waited > 0)); then say "waiting for $name ($waited s)"; fi
+    kill -0 "$pid" 2>/dev/null || return 1
+    if [[ -n $limit ]] && ((waited >= limit)); then fail "$name did not answer $url within ${limit}s."; fi
+    if ((waited % 30 == 0 && waited > 0)); then say "still waiting for $name ($waited s)"; fi
     sleep 1; waited=$((waited + 1))
   done
   say "$name is up: $url"
@@ -96,9 +97,9 @@ require_free_port 8081 auth-server
 require_free_port 8082 resource-server
 require_free_port 8080 "the SPA (trunk serve)"
 
-say "building the servers (the first build takes a few minutes)"
-cargo build --locked -p auth-server -p resource-server
-bin_dir="${CARGO_TARGET_DIR:-target}/debug"
+say "building the servers and oauth-lab (the first build takes a few minutes)"
+cargo build --locked -p auth-server -p resource-server -p lab-cli
+bin_dir=$(realpath "${CARGO_TARGET_DIR:-target}/debug")
 
 # Tokens for any resource on this machine: an MCP server or API started on any port gets
 # tokens meant for it without restarting the authorization server. And a client under
@@ -116,12 +117,21 @@ if $tls; then
   spa_args+=(--tls-key-path "$TLS_DIR/localhost-key.pem" --tls-cert-path "$TLS_DIR/localhost.pem")
 fi
 start auth 32 "$bin_dir/auth-server" "${auth_args[@]}"
-wait_for auth-server "$AUTH_URL/health" "${pids[-1]}" 60
+wait_for auth-server "$AUTH_URL/health" "${pids[-1]}" 60 \
+  || fail "auth-server exited before answering $AUTH_URL/health (see its log lines above)."
 start resource 33 "$bin_dir/resource-server" "${resource_args[@]}"
-wait_for resource-server "$RESOURCE_URL/health" "${pids[-1]}" 60
-say "building and serving the SPA with trunk (the first wasm build takes a few minutes)"
+wait_for resource-server "$RESOURCE_URL/health" "${pids[-1]}" 60 \
+  || fail "resource-server exited before answering $RESOURCE_URL/health (see its log lines above)."
+say "both servers are up: $AUTH_URL and $RESOURCE_URL (oauth-lab works against them already)"
+say "building and serving the SPA with trunk (the first wasm build takes several minutes; its progress shows above as spa lines)"
 start spa 35 trunk serve "${spa_args[@]}"
-wait_for "the SPA" "$SPA_URL/" "${pids[-1]}" 900
+# No time limit: a first wasm build on a slow machine takes as long as it takes, and the
+# servers keep running meanwhile. Only a trunk that stops makes the SPA give up.
+if ! wait_for "the SPA" "$SPA_URL/" "${pids[-1]}"; then
+  say "the SPA did not start: trunk stopped (see the spa lines above). The servers keep running;"
+  say "fix what trunk says and run 'trunk serve${spa_args[*]:+ ${spa_args[*]}}' in another terminal."
+  unset 'pids[${#pids[@]}-1]'
+fi
 
 cat <<MSG
 
@@ -135,7 +145,9 @@ cat <<MSG
   A client may use the URL of its metadata document as client_id, on this machine too
   (--client-metadata-documents lab).
   Every check both servers make is shown in the SPA beside its request, and live in a
-  terminal with: cargo run -p lab-cli -- watch   (--lab-traces)
+  terminal with: $bin_dir/oauth-lab watch   (--lab-traces)
+  The whole flow without a browser: $bin_dir/oauth-lab flow --all
+  (or put $bin_dir on your PATH and type oauth-lab)
   Press Ctrl-C to stop everything.
 
 MSG

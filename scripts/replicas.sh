@@ -38,12 +38,14 @@ lb_resource=$(free_port)
 issuer="http://127.0.0.1:$lb_auth"
 audience="http://localhost:8082" # the authorization server's default resource
 auth_ports=("$(free_port)" "$(free_port)")
+proxy_secret=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
 resource_ports=("$(free_port)" "$(free_port)")
 
 echo "==> two authorization-server replicas (ports ${auth_ports[*]}), started together on one database"
 for i in 0 1; do
-  # nginx on 127.0.0.1 is the trusted proxy: throttling reads the client from X-Forwarded-For.
-  RUST_LOG=warn "$bin/auth-server" --addr "127.0.0.1:${auth_ports[$i]}" --issuer "$issuer" \
+  # nginx on 127.0.0.1 is the trusted proxy: throttling reads the client from X-Forwarded-For,
+  # believed only with the proxy's secret (a local process can connect from 127.0.0.1 too).
+  AUTH_SERVER_TRUSTED_PROXY_SECRET="$proxy_secret" RUST_LOG=warn "$bin/auth-server" --addr "127.0.0.1:${auth_ports[$i]}" --issuer "$issuer" \
     --trusted-proxy 127.0.0.1 --database-url "$server/lab_auth" >"$work/auth-$i.log" 2>&1 &
   pids+=($!)
 done
@@ -54,8 +56,9 @@ mkdir -p "$work/tmp"
 sed -e "s/127.0.0.1:8081;/127.0.0.1:$lb_auth;/" -e "s/127.0.0.1:8082;/127.0.0.1:$lb_resource;/" \
   -e "s/127.0.0.1:9101;/127.0.0.1:${auth_ports[0]};/" -e "s/127.0.0.1:9102;/127.0.0.1:${auth_ports[1]};/" \
   -e "s/127.0.0.1:9201;/127.0.0.1:${resource_ports[0]};/" -e "s/127.0.0.1:9202;/127.0.0.1:${resource_ports[1]};/" \
+  -e "s/replace-with-a-random-secret/$proxy_secret/" \
   deploy/nginx.conf >"$work/nginx.conf"
-if grep -Eq '127\.0\.0\.1:(8081|8082|9101|9102|9201|9202);' "$work/nginx.conf"; then
+if grep -Eq '127\.0\.0\.1:(8081|8082|9101|9102|9201|9202);|replace-with-a-random-secret' "$work/nginx.conf"; then
   echo "deploy/nginx.conf has a port this script does not know how to replace" >&2
   exit 1
 fi

@@ -167,6 +167,14 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<IpAddr>,
 
+    /// A secret the trusted proxy sends in `X-Lab-Proxy-Secret` with every request
+    /// (deploy/nginx.conf). With it, `X-Forwarded-For` is believed only from a request
+    /// that carries it: a proxy on 127.0.0.1 is trusted by its address, and any local
+    /// process can connect from that address too. Give it in the environment, not on the
+    /// command line (which every local user can read).
+    #[arg(long, env = "AUTH_SERVER_TRUSTED_PROXY_SECRET", hide_env_values = true)]
+    pub trusted_proxy_secret: Option<String>,
+
     /// Every this many seconds, expired sessions, pending requests, codes, tokens, grants
     /// and throttling counters are deleted from the database.
     #[arg(long, env = "AUTH_SERVER_PURGE_INTERVAL", default_value_t = 300)]

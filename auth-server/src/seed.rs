@@ -6,7 +6,7 @@ use server_kit::db::Db;
 use shared::{GrantType, ScopeSet, demo};
 
 use crate::error::Internal;
-use crate::protocol::client_auth;
+use crate::protocol::client_metadata;
 use crate::protocol::password::BCRYPT_COST;
 use crate::store::{self, NewUser, OperatorClient};
 
@@ -54,8 +54,8 @@ pub(crate) async fn seed(
             "created the demo accounts alice, bob and carol (bcrypt cost {BCRYPT_COST})"
         );
     }
-    let service_secret = client_auth::hash_secret(service_client_secret);
-    let resource_server_secret = client_auth::hash_secret(resource_server_secret);
+    let service_secret = client_metadata::hash_secret(service_client_secret);
+    let resource_server_secret = client_metadata::hash_secret(resource_server_secret);
     for client in [
         // The SPA: a public client (no secret), redirecting to the SPA's `/callback` on
         // either loopback name, over http or, with `scripts/lab.sh --tls`, https.

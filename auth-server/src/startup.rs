@@ -116,6 +116,7 @@ impl Application {
                 dynamic_registration: config.dynamic_registration,
                 client_metadata_documents: config.client_metadata_documents,
                 trusted_proxies: config.trusted_proxies,
+                trusted_proxy_secret: config.trusted_proxy_secret,
                 trusted_roots,
             }),
             passwords: Arc::new(Passwords::default()),
@@ -130,7 +131,7 @@ impl Application {
         };
         let router = routes::router(state, cors.clone());
         let (router, traces) =
-            server_kit::trace::lab_traces(router, SERVICE, config.lab_traces, cors);
+            server_kit::trace::lab_traces(router, SERVICE, config.lab_traces, cors, &issuer);
         let router = server_kit::served(router, limits, traces);
         Ok(Self {
             server,

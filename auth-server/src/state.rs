@@ -24,6 +24,8 @@ pub(crate) struct Settings {
     pub client_metadata_documents: ClientDocuments,
     /// Proxies whose `X-Forwarded-For` names the client (`throttle::ClientAddress`).
     pub trusted_proxies: Vec<IpAddr>,
+    /// What the trusted proxy proves itself with, if set (`--trusted-proxy-secret`).
+    pub trusted_proxy_secret: Option<String>,
     /// Roots trusted when fetching client metadata documents, besides the public ones
     /// (`--trust-ca`).
     pub trusted_roots: Vec<reqwest::Certificate>,

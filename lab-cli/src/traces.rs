@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use shared::trace::{Check, TRACE_HEADER, Trace, paint};
+use shared::trace::{Check, OneLine, TRACE_HEADER, Trace, paint};
 
 /// Where the trace of `response` is kept: `/lab/traces/{id}` on the server that answered,
 /// if the response names one.
@@ -28,9 +28,9 @@ pub fn print_checks(out: &mut impl Write, checks: &[Check], colour: bool) {
             out,
             "       {} {:<30} {} {}",
             check.outcome.painted(colour),
-            check.name,
-            check.says,
-            paint("2", &format!("({})", check.rule), colour),
+            OneLine(&check.name),
+            OneLine(&check.says),
+            paint("2", &format!("({})", OneLine(&check.rule)), colour),
         );
     }
 }
@@ -44,11 +44,13 @@ pub fn print_trace(out: &mut impl Write, trace: &Trace, colour: bool) {
     } else {
         "1;35"
     };
-    let server = paint(code, &trace.server, colour);
+    let server = paint(code, &OneLine(&trace.server).to_string(), colour);
     let _ = writeln!(
         out,
         "{server} {} {} → {}",
-        trace.method, trace.path, trace.status
+        OneLine(&trace.method),
+        OneLine(&trace.path),
+        trace.status
     );
     print_checks(out, &trace.checks, colour);
 }
@@ -115,6 +117,29 @@ pub async fn watch(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_newline_in_a_servers_check_cannot_forge_a_line_of_oauth_lab_watch() {
+        let trace = Trace {
+            id: "t".into(),
+            server: "authorization server".into(),
+            at_ms: 1,
+            method: "GET".into(),
+            path: "/authorize".into(),
+            status: 400,
+            checks: vec![Check {
+                name: "client".into(),
+                outcome: shared::trace::Outcome::Refused,
+                says: "No client \"zz\n2026-12-01T09:00:00Z INFO login succeeded\"".into(),
+                rule: "RFC 6749 §4.1.2.1".into(),
+            }],
+        };
+        let mut out = Vec::new();
+        print_trace(&mut out, &trace, false);
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(out.lines().count(), 2, "{out}");
+        assert!(out.contains("zz\\n2026"), "{out}");
+    }
 
     #[test]
     fn complete_events_are_read_and_a_partial_one_waits_for_the_rest() {

@@ -14,6 +14,7 @@ use axum::http::{Method, header};
 use server_kit::trace::bearer::{HEADER as BEARER, NOT_IN_URL};
 use server_kit::trace::{Check, Recorder};
 use shared::AccessTokenClaims;
+use shared::trace::OneLine;
 
 use crate::error::ApiError;
 use crate::metadata::Protected;
@@ -82,8 +83,16 @@ fn refused(
     tracing::warn!(
         sub = claims.map_or("-", |c| c.sub.as_str()),
         client = claims.map_or("-", |c| c.client_id.as_str()),
-        "{method} {path}: refused: {why}"
+        "{}",
+        refusal_line(method, path, why)
     );
+}
+
+/// The log line of a refused request. The path and the reason may hold what the caller
+/// sent (a token's JOSE header names its own `alg` and `typ`), so both are written on one
+/// line (`OneLine`): a newline there cannot forge a line of the log.
+fn refusal_line(method: &Method, path: &str, why: &str) -> String {
+    format!("{method} {}: refused: {}", OneLine(path), OneLine(why))
 }
 
 impl<S: Scope> FromRequestParts<AppState> for Caller<S> {
@@ -242,5 +251,23 @@ pub(crate) async fn admit(
             };
             Err(refuse(error, &why))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Method;
+
+    use super::refusal_line;
+
+    #[test]
+    fn a_newline_in_a_tokens_header_cannot_forge_a_line_of_the_log() {
+        let line = refusal_line(
+            &Method::GET,
+            "/api/profile",
+            "the token's algorithm \"EdDSA\n2026-12-01T09:00:00Z  INFO GET /api/admin/stats: allowed\" is not allowed",
+        );
+        assert_eq!(line.lines().count(), 1, "{line}");
+        assert!(line.contains("EdDSA\\n2026"), "{line}");
     }
 }

@@ -77,7 +77,8 @@ pub struct Config {
     #[arg(long, env = "RESOURCE_SERVER_VALIDATION", value_enum, default_value_t = ValidationMode::Jwt)]
     pub validation: ValidationMode,
 
-    /// This server's client id at the authorization server (for introspection).
+    /// This server's client id at the authorization server (for introspection, and the
+    /// list of revoked tokens).
     #[arg(
         long,
         env = "RESOURCE_SERVER_CLIENT_ID",
@@ -85,8 +86,8 @@ pub struct Config {
     )]
     pub client_id: String,
 
-    /// This server's client secret at the authorization server (for introspection). The
-    /// default is the lab's demo credential.
+    /// This server's client secret at the authorization server (for introspection, and the
+    /// list of revoked tokens). The default is the lab's demo credential.
     #[arg(
         long,
         env = "RESOURCE_SERVER_CLIENT_SECRET",
@@ -103,6 +104,16 @@ pub struct Config {
     /// a retired key stops verifying tokens within this time.
     #[arg(long, env = "RESOURCE_SERVER_JWKS_REFRESH", default_value_t = 300)]
     pub jwks_refresh: u64,
+
+    /// With JWT validation, read the authorization server's list of revoked tokens every
+    /// this many milliseconds (`POST /lab/revocations`, as the introspecting client): a
+    /// revoked token is refused here within about this time.
+    #[arg(
+        long,
+        env = "RESOURCE_SERVER_REVOCATION_POLL_MS",
+        default_value_t = 500
+    )]
+    pub revocation_poll_ms: u64,
 
     /// A request not complete within this many seconds (a client that stops sending its
     /// body, say) is answered 408.

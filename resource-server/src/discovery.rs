@@ -10,6 +10,7 @@ use shared::AuthorizationServerMetadata;
 use crate::config::ValidationMode;
 use crate::introspect::Introspector;
 use crate::jwks::KeySet;
+use crate::revocations::Feed;
 use crate::validate::{JwtValidator, Validator};
 
 const FIRST_RETRY: Duration = Duration::from_millis(500);
@@ -28,6 +29,8 @@ pub(crate) struct Connection {
     pub introspection_cache: Duration,
     /// Refetch the JWK Set at least this often (JWT validation).
     pub jwks_refresh: Duration,
+    /// Read the list of revoked tokens this often (JWT validation).
+    pub revocation_poll: Duration,
 }
 
 /// Finds the authorization server and sets `ready` to the validator, retrying with backoff
@@ -41,6 +44,20 @@ pub(crate) async fn connect(
     loop {
         match validator(&http, &connection).await {
             Ok(validator) => {
+                let feed = Feed {
+                    http: http.clone(),
+                    endpoint: format!("{}/lab/revocations", connection.issuer),
+                    client_id: connection.client_id.clone(),
+                    client_secret: connection.client_secret.clone(),
+                    every: connection.revocation_poll,
+                };
+                if let Validator::Jwt(validator) = &validator
+                    && let Err(why) = validator.revocations().read(&feed).await
+                {
+                    tracing::warn!(
+                        "cannot read the list of revoked tokens ({why}); a revoked token is accepted until it can"
+                    );
+                }
                 tracing::info!(
                     issuer = connection.issuer,
                     "found the authorization server: ready"
@@ -49,7 +66,10 @@ pub(crate) async fn connect(
                     tracing::warn!("the validator was already set");
                 }
                 if let Some(Validator::Jwt(validator)) = ready.get() {
-                    validator.refresh_keys_every(connection.jwks_refresh).await;
+                    tokio::join!(
+                        validator.refresh_keys_every(connection.jwks_refresh),
+                        validator.revocations().follow(&feed),
+                    );
                 }
                 return;
             }

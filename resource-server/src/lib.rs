@@ -18,6 +18,7 @@ mod jwks;
 mod mcp;
 mod metadata;
 mod refusal;
+mod revocations;
 mod routes;
 mod state;
 mod store;

@@ -5,14 +5,21 @@
 //! needs the scope of the API endpoint it stands for ([`TOOLS`]); the scope is checked on the
 //! HTTP request, before the SDK sees it, so a missing one is the `403 insufficient_scope`
 //! with `scope` that MCP clients answer with a step-up authorization.
+//!
+//! An MCP session belongs to whoever opened it (MCP Security Best Practices, "Session
+//! Hijacking": servers "MUST NOT use sessions for authentication" and should bind session
+//! ids to the user): [`Owners`] remembers the token's subject and client for each session
+//! id the SDK hands out, and a request on a session with another caller's token is `404`,
+//! as for a session that does not exist.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use rmcp::handler::server::tool::Extension;
@@ -23,6 +30,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use rmcp::{ErrorData, ServerHandler, schemars, tool, tool_handler, tool_router};
 use serde::Deserialize;
 use server_kit::db::Db;
+use server_kit::trace::{Check, Recorder};
 use shared::AccessTokenClaims;
 
 use crate::api::check_note;
@@ -62,15 +70,105 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         Arc::new(LocalSessionManager::default()),
         config,
     );
+    let guarded = Guarded {
+        app: state.clone(),
+        owners: Arc::default(),
+    };
     Router::new()
         .route_service(PATH, service)
-        .route_layer(middleware::from_fn_with_state(state.clone(), guard))
+        .route_layer(middleware::from_fn_with_state(guarded, guard))
 }
 
+/// What [`guard`] needs: the server's state and who opened each session.
+#[derive(Clone)]
+struct Guarded {
+    app: AppState,
+    owners: Arc<Owners>,
+}
+
+/// The header that names an MCP session (MCP transports, "Session Management").
+const SESSION_HEADER: &str = "mcp-session-id";
+
+/// Most sessions remembered; beyond, the oldest is forgotten (and its next request is
+/// `404`, which tells an MCP client to open a new session).
+const MAX_SESSIONS: usize = 10_000;
+
+/// Who opened each MCP session: the subject and the client of the token that opened it.
+#[derive(Debug, Default)]
+struct Owners {
+    book: Mutex<Book>,
+}
+
+#[derive(Debug, Default)]
+struct Book {
+    by_session: HashMap<String, Owner>,
+    /// How many sessions were opened: the next one's `opened`.
+    opened: u64,
+}
+
+#[derive(Debug)]
+struct Owner {
+    sub: String,
+    client_id: String,
+    /// Order of opening, to forget the oldest first.
+    opened: u64,
+}
+
+impl Owners {
+    /// Whether `claims` speak for the caller who opened `session`. A session nobody here
+    /// opened is nobody's.
+    fn is_owner(&self, session: &str, claims: &AccessTokenClaims) -> bool {
+        self.lock()
+            .by_session
+            .get(session)
+            .is_some_and(|owner| owner.sub == claims.sub && owner.client_id == claims.client_id)
+    }
+
+    fn opened(&self, session: &str, claims: &AccessTokenClaims) {
+        let mut book = self.lock();
+        if book.by_session.len() >= MAX_SESSIONS
+            && let Some(oldest) = book
+                .by_session
+                .iter()
+                .min_by_key(|(_, owner)| owner.opened)
+                .map(|(id, _)| id.clone())
+        {
+            book.by_session.remove(&oldest);
+        }
+        let opened = book.opened;
+        book.opened += 1;
+        book.by_session.insert(
+            session.to_owned(),
+            Owner {
+                sub: claims.sub.clone(),
+                client_id: claims.client_id.clone(),
+                opened,
+            },
+        );
+    }
+
+    fn closed(&self, session: &str) {
+        self.lock().by_session.remove(session);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Book> {
+        self.book
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+const SESSION_OWNER: Check = Check::new(
+    "mcp_session_owner",
+    "MCP Security Best Practices (session hijacking)",
+    "The MCP session named is one this token's user and client opened.",
+);
+
 /// Every request to `/mcp` passes the bearer checks of [`bearer::admit`] for the MCP
-/// resource and the scope [`scope_needed`] names; the SDK then finds the caller's claims in
-/// the request.
-async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// resource and the scope [`scope_needed`] names, and may use only a session its caller
+/// opened ([`Owners`]); the SDK then finds the caller's claims in the request.
+async fn guard(State(guarded): State<Guarded>, request: Request, next: Next) -> Response {
+    let Guarded { app: state, owners } = guarded;
     let (mut parts, body) = request.into_parts();
     // The body limit of every route (`server_kit::served`) bounds this read.
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
@@ -84,13 +182,43 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
         Ok(scope) => scope,
         Err(why) => return ApiError::BadRequest(why.to_owned()).into_response(),
     };
-    match bearer::admit(&state, &parts, &state.mcp, scope).await {
-        Ok(claims) => {
-            parts.extensions.insert(claims);
-            next.run(Request::from_parts(parts, Body::from(body))).await
+    let claims = match bearer::admit(&state, &parts, &state.mcp, scope).await {
+        Ok(claims) => claims,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let trace = Recorder::current();
+    let session = parts
+        .headers
+        .get(SESSION_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    match &session {
+        Some(id) if !owners.is_owner(id, &claims) => {
+            trace.refused(&SESSION_OWNER, || {
+                "No session by that id was opened with this user's and client's token: answered as if it did not exist.".to_owned()
+            });
+            return (StatusCode::NOT_FOUND, "Session not found").into_response();
         }
-        Err(refusal) => refusal.into_response(),
+        Some(_) => trace.pass(&SESSION_OWNER),
+        None => trace.not_applicable(&SESSION_OWNER, "no session named: a new one may be opened"),
     }
+    let closing = parts.method == Method::DELETE;
+    parts.extensions.insert(Arc::clone(&claims));
+    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    match session {
+        None => {
+            if let Some(id) = response
+                .headers()
+                .get(SESSION_HEADER)
+                .and_then(|value: &HeaderValue| value.to_str().ok())
+            {
+                owners.opened(id, &claims);
+            }
+        }
+        Some(id) if closing && response.status().is_success() => owners.closed(&id),
+        Some(_) => {}
+    }
+    response
 }
 
 /// The scope a request to the MCP endpoint needs: the one of the tool it calls ([`TOOLS`]),

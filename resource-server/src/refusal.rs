@@ -36,6 +36,8 @@ pub(crate) enum Refusal {
     BadClaims,
     #[error("the authorization server says the token is not active (revoked, expired or unknown)")]
     Inactive,
+    #[error("the token was revoked at the authorization server")]
+    Revoked,
     /// The cause is logged where it happened; the answer does not name internal addresses.
     #[error("cannot ask the authorization server about the token right now; try again shortly")]
     Unavailable,
@@ -58,6 +60,7 @@ impl Refusal {
             Self::WrongAudience => "wrong_audience",
             Self::BadClaims => "bad_claims",
             Self::Inactive => "inactive",
+            Self::Revoked => "revoked",
             Self::Unavailable => "unavailable",
         }
     }

@@ -112,6 +112,8 @@ impl Application {
         // The server answers from the first moment; until the authorization server has been
         // found, /health says what it is waiting for and the API answers 503.
         let ready = Ready(Arc::clone(&state.validator));
+        // The lab routes answer requests addressed to this server's own name.
+        let public_url = audience.clone();
         tokio::spawn(discovery::connect(
             Arc::clone(&state.validator),
             http,
@@ -123,11 +125,12 @@ impl Application {
                 client_secret: config.client_secret,
                 introspection_cache: Duration::from_secs(config.introspection_cache_secs),
                 jwks_refresh: Duration::from_secs(config.jwks_refresh.max(1)),
+                revocation_poll: Duration::from_millis(config.revocation_poll_ms.max(50)),
             },
         ));
         let router = routes::router(state).layer(cors.clone());
         let (router, traces) =
-            server_kit::trace::lab_traces(router, SERVICE, config.lab_traces, cors);
+            server_kit::trace::lab_traces(router, SERVICE, config.lab_traces, cors, &public_url);
         let limits = server_kit::Limits {
             timeout: Duration::from_secs(config.request_timeout),
             ..server_kit::Limits::DEFAULT

@@ -17,6 +17,7 @@ use shared::jwt::SigningAlg;
 use crate::introspect::Introspector;
 use crate::jwks::KeySet;
 pub(crate) use crate::refusal::Refusal;
+use crate::revocations::Revocations;
 
 /// Clock skew tolerated for `exp` and `nbf`, in seconds.
 const LEEWAY_SECS: u64 = 30;
@@ -54,7 +55,18 @@ impl Validator {
         audience: &str,
     ) -> Result<Arc<AccessTokenClaims>, Refusal> {
         let claims = match self {
-            Self::Jwt(validator) => validator.validate(trace, token).await?,
+            Self::Jwt(validator) => {
+                let claims = validator.validate(trace, token).await?;
+                // RFC 7009 §2, RFC 9700 §4.2.4: a revocation reaches the resource, here by
+                // the list the authorization server keeps (`revocations.rs`); checked on
+                // every use, a token verified before included.
+                let live = if validator.revocations.is_revoked(&claims.jti) {
+                    Err(Refusal::Revoked)
+                } else {
+                    Ok(claims)
+                };
+                trace.check(&NOT_REVOKED, live)?
+            }
             Self::Introspect {
                 introspector,
                 issuer,
@@ -87,6 +99,7 @@ pub(crate) struct JwtValidator {
     keys: KeySet,
     validation: Validation,
     verified: VerifiedTokens,
+    revocations: Revocations,
 }
 
 impl JwtValidator {
@@ -104,7 +117,14 @@ impl JwtValidator {
             keys,
             validation,
             verified: VerifiedTokens::default(),
+            revocations: Revocations::default(),
         }
+    }
+
+    /// The authorization server's list of revoked tokens (`revocations.rs`): read once
+    /// before the first request is answered, then followed for as long as the server runs.
+    pub(crate) fn revocations(&self) -> &Revocations {
+        &self.revocations
     }
 
     /// Refetches the key set every `max` (or sooner, as its `Cache-Control` says), for as
@@ -255,6 +275,11 @@ const VERIFIED_BEFORE: Check = Check::new(
     "verified_before",
     "RFC 9068 §4",
     "These exact bytes passed every check before (signature included) and have not expired: no need to verify again.",
+);
+const NOT_REVOKED: Check = Check::new(
+    "not_revoked",
+    "RFC 7009 §2",
+    "The token is not on the authorization server's list of revoked tokens, as this server last read it (every half second).",
 );
 const INTROSPECTION: Check = Check::new(
     "introspection",

@@ -12,6 +12,7 @@
 //! ([`Owner`]). Those few statements are written once per backend.
 
 mod owner;
+mod private;
 
 pub use owner::{Owner, UnitError};
 pub use rusqlite;
@@ -53,6 +54,19 @@ pub enum OpenError {
         "the database URL must start with sqlite:// (a file) or postgres:// (a server), not {0:?}"
     )]
     Scheme(String),
+    #[error("cannot create the folder {path} for the database: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path} holds this server's secrets, and it cannot be made readable by its owner only ({source}); \
+         make it so (chmod 600, and the same for its -wal and -shm files) and start again"
+    )]
+    Exposed {
+        path: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
     #[error(transparent)]
@@ -115,8 +129,9 @@ pub fn redacted(url: &str) -> String {
     }
 }
 
-/// SQLite at `url`, creating the file (and its folder) if needed, in WAL mode with foreign
-/// keys on; writers wait for each other instead of failing with "database is locked".
+/// SQLite at `url`, creating the file (and its folder) if needed, readable by this user only
+/// ([`private`]), in WAL mode with foreign keys on; writers wait for each other instead of
+/// failing with "database is locked".
 ///
 /// `synchronous = NORMAL`: in WAL mode a transaction is in the WAL file when `COMMIT`
 /// returns, and the WAL is synced at each checkpoint. A crashed or killed process loses
@@ -131,12 +146,8 @@ async fn open_sqlite(url: &str) -> Result<Sqlite, OpenError> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
-    if let Some(dir) = std::path::Path::new(options.get_filename()).parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
-    }
     let path = options.get_filename().to_path_buf();
+    private::prepare(&path)?;
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .connect_with(options)

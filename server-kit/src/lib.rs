@@ -170,7 +170,9 @@ pub fn exit_code<E: std::fmt::Display>(
 /// `RUST_LOG` says otherwise.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        // rmcp writes each MCP session id at INFO; a session id is a handle on someone's
+        // session, so it stays out of the log unless RUST_LOG asks for rmcp's own lines.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)

@@ -86,7 +86,7 @@ impl LocalTls {
             let parent = dir.parent().unwrap_or(Path::new("."));
             std::fs::create_dir_all(parent).map_err(write)?;
             let staging = parent.join(format!(".tls-{}", staging_suffix()));
-            std::fs::create_dir_all(&staging).map_err(write)?;
+            create_private_dir(&staging).map_err(write)?;
             let placed = generate(&staging).map(|()| {
                 // Another server may have placed a fresh pair meanwhile: then it stays.
                 if is_fresh(dir) {
@@ -186,28 +186,39 @@ fn generate(dir: &Path) -> Result<(), TlsError> {
     let leaf_key = KeyPair::generate()?;
     let leaf_cert = leaf.signed_by(&leaf_key, &Issuer::new(ca, ca_key))?;
 
-    let write = |file: &str, contents: String| {
-        std::fs::write(dir.join(file), contents).map_err(|source| TlsError::Write {
+    let write = |file: &str, contents: String, mode: u32| {
+        create(&dir.join(file), contents.as_bytes(), mode).map_err(|source| TlsError::Write {
             dir: dir.display().to_string(),
             source,
         })
     };
-    write(CA_FILE, ca_cert.pem())?;
-    write(CERT_FILE, leaf_cert.pem())?;
-    write(KEY_FILE, leaf_key.serialize_pem())?;
-    restrict(&dir.join(KEY_FILE));
+    write(CA_FILE, ca_cert.pem(), 0o644)?;
+    write(CERT_FILE, leaf_cert.pem(), 0o644)?;
+    // The private key is readable by its owner only from the moment the file exists: made
+    // with that mode, not changed to it after the key is in (another user could have opened
+    // it in between).
+    write(KEY_FILE, leaf_key.serialize_pem(), 0o600)?;
     Ok(())
 }
 
-/// Makes the private key readable by its owner only.
-fn restrict(path: &Path) {
+/// Creates the new file `path` with `mode` (on Unix) and writes `contents` into it.
+fn create(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-    }
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
     #[cfg(not(unix))]
-    let _ = path;
+    let _ = mode;
+    options.open(path)?.write_all(contents)
+}
+
+/// Creates the staging directory, which only its owner may enter (on Unix).
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// How long a client has to finish the TLS handshake.
@@ -276,5 +287,24 @@ impl axum::serve::Listener for TlsListener {
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
         Ok(self.local_addr)
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use super::{CA_FILE, CERT_FILE, KEY_FILE, LocalTls};
+
+    #[test]
+    fn the_private_key_and_its_directory_are_readable_by_their_owner_only() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("tls");
+        LocalTls::load_or_create(&dir).unwrap();
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700, "the directory");
+        assert_eq!(mode(&dir.join(KEY_FILE)), 0o600, "the private key");
+        assert!(dir.join(CERT_FILE).exists() && dir.join(CA_FILE).exists());
     }
 }

@@ -38,7 +38,7 @@ use axum::{Json, Router};
 use bytes::BytesMut;
 use pin_project_lite::pin_project;
 use serde::Deserialize;
-use shared::trace::{Outcome, TRACE_HEADER, Trace, paint};
+use shared::trace::{OneLine, Outcome, TRACE_HEADER, Trace, paint};
 use tokio::sync::{broadcast, watch};
 use tokio::task::futures::TaskLocalFuture;
 use tower::{Layer, Service};
@@ -99,6 +99,34 @@ struct Record {
     checks: Vec<Checked>,
     /// Values the trace can be found by (`state`, the pending request's id); never shown.
     keys: Vec<(&'static str, String)>,
+    /// Bytes of the checks' own words so far ([`SAYS_BUDGET`]).
+    said: usize,
+}
+
+/// The most bytes a kept path, lookup value or check's words may have; a longer one (a
+/// 15 KB path, a refused 12 KB `state`) is kept cut, with a marker saying how much went.
+/// With [`SAYS_BUDGET`] and [`SAYS_PAST_BUDGET`] it bounds each kept trace to a few
+/// kilobytes, whatever a request sends (`docs/security-review.md`, S3-4).
+const MAX_TEXT: usize = 512;
+/// The bytes of words a trace's checks may say in full; past them each says at most
+/// [`SAYS_PAST_BUDGET`].
+const SAYS_BUDGET: usize = 2048;
+const SAYS_PAST_BUDGET: usize = 96;
+
+/// `text` cut to at most `max` bytes (at a character's boundary) and marked, if longer.
+fn cut(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!(
+        "{}… [{} more bytes not kept]",
+        &text[..end],
+        text.len() - end
+    ))
 }
 
 /// One check as recorded: the check itself (static), and what it found. A passed check
@@ -177,7 +205,10 @@ impl Recorder {
         if self.on {
             // Outside a traced request's task there is nothing to record into.
             let _ = RECORD.try_with(|record| {
-                record.borrow_mut().keys.push((name, value.to_owned()));
+                record
+                    .borrow_mut()
+                    .keys
+                    .push((name, cut(value, MAX_TEXT).into_owned()));
             });
         }
     }
@@ -197,7 +228,25 @@ impl Recorder {
     fn push(check: &'static Check, outcome: Outcome, says: Cow<'static, str>) {
         // Outside a traced request's task there is nothing to record into.
         let _ = RECORD.try_with(|record| {
-            record.borrow_mut().checks.push(Checked {
+            let mut record = record.borrow_mut();
+            // A check's own sentence is static; words made from the request are bounded.
+            let says = match says {
+                Cow::Owned(text) => {
+                    let max = if record.said < SAYS_BUDGET {
+                        MAX_TEXT
+                    } else {
+                        SAYS_PAST_BUDGET
+                    };
+                    let text = match cut(&text, max) {
+                        Cow::Borrowed(_) => text,
+                        Cow::Owned(shorter) => shorter,
+                    };
+                    record.said += text.len();
+                    Cow::Owned(text)
+                }
+                Cow::Borrowed(text) => Cow::Borrowed(text),
+            };
+            record.checks.push(Checked {
                 check,
                 outcome,
                 says,
@@ -284,7 +333,7 @@ impl Kept {
         self.method = finished.method;
         self.status = finished.status;
         self.path.clear();
-        self.path.push_str(finished.path);
+        self.path.push_str(&cut(finished.path, MAX_TEXT));
         self.checks.clear();
         self.checks.append(&mut finished.record.checks);
         self.keys.clear();
@@ -319,7 +368,8 @@ pub struct Traces {
     server: &'static str,
     limits: RingLimits,
     ring: Mutex<Ring>,
-    live: broadcast::Sender<Arc<Trace>>,
+    /// Each trace for the live stream, as the JSON every listener sends: serialized once.
+    live: broadcast::Sender<Arc<str>>,
     /// How many `/lab/events` streams are open: without one, nothing is sent (and the
     /// channel's lock is not taken per request).
     listeners: AtomicUsize,
@@ -387,7 +437,9 @@ impl Traces {
             let mut slot = free.pop().unwrap_or_else(Kept::empty);
             slot.fill(finished);
             if self.listeners.load(Ordering::Relaxed) > 0 {
-                live = Some(Arc::new(slot.trace(self.server)));
+                live = serde_json::to_string(&slot.trace(self.server))
+                    .ok()
+                    .map(Arc::<str>::from);
             }
             kept.push_back(slot);
         }
@@ -422,20 +474,85 @@ impl Traces {
     }
 }
 
-/// With `on` (`--lab-traces`): `router` with the trace routes (CORS as `cors`, for the SPA),
-/// and the traces that [`crate::served`] records every other request of `server` into. Off:
+/// With `on` (`--lab-traces`): `router` with the trace routes (CORS as `cors`, for the SPA;
+/// only for requests whose `Host` is one of the server's own names, [`OwnHosts`]), and the
+/// traces that [`crate::served`] records every other request of `server` into. Off:
 /// `router` as it is, and nothing to record into.
 pub fn lab_traces(
     router: Router,
     server: &'static str,
     on: bool,
     cors: CorsLayer,
+    public_url: &str,
 ) -> (Router, Option<Arc<Traces>>) {
     if !on {
         return (router, None);
     }
     let traces = Traces::new(server, RingLimits::DEFAULT);
-    (router.merge(traces.routes().layer(cors)), Some(traces))
+    let own = Arc::new(OwnHosts::of(public_url));
+    let lab_routes = traces
+        .routes()
+        .layer(cors)
+        .layer(axum::middleware::from_fn_with_state(own, only_own_host));
+    (router.merge(lab_routes), Some(traces))
+}
+
+/// The names a server of the lab answers its lab routes by: the host of its public URL
+/// (the issuer, the resource's identifier), and the loopback names. A web page whose own
+/// name an attacker rebinds to 127.0.0.1 (DNS rebinding) reaches the server with its own
+/// name in `Host`, so checking `Host` keeps the traces away from it, as the MCP transport
+/// rules ask of a local server (`docs/security-review.md`, S3-3).
+#[derive(Debug)]
+pub struct OwnHosts(Vec<String>);
+
+impl OwnHosts {
+    pub fn of(public_url: &str) -> Self {
+        let mut names: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+            .map(str::to_owned)
+            .to_vec();
+        if let Some(host) = public_url
+            .parse::<Uri>()
+            .ok()
+            .and_then(|uri| uri.host().map(str::to_ascii_lowercase))
+        {
+            names.push(host);
+        }
+        Self(names)
+    }
+
+    /// Whether a `Host` header's value names this server (any port).
+    pub fn allows(&self, host: &str) -> bool {
+        let name = match host.strip_prefix('[') {
+            Some(rest) => rest
+                .split_once(']')
+                .map(|(inside, _)| format!("[{inside}]")),
+            None => Some(host.split(':').next().unwrap_or(host).to_owned()),
+        };
+        name.is_some_and(|name| self.0.iter().any(|own| own.eq_ignore_ascii_case(&name)))
+    }
+}
+
+async fn only_own_host(
+    State(own): State<Arc<OwnHosts>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    if own.allows(host) {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::FORBIDDEN,
+        Json(serde_json::json!({
+            "error": "forbidden_host",
+            "error_description": "the lab's traces answer only requests addressed to this server by its own name (Host), not a name that leads here by DNS rebinding",
+        })),
+    )
+        .into_response()
 }
 
 /// Traces every request but the lab's own (`/lab/…`, `/metrics`, `/health`) into its
@@ -491,6 +608,7 @@ where
         let record = RefCell::new(Record {
             checks: SPARE.take(),
             keys: Vec::new(),
+            said: 0,
         });
         Recording::Traced {
             inner: RECORD.scope(record, self.inner.call(request)),
@@ -651,10 +769,11 @@ fn narrate(method: &Method, path: &str, checks: &[Checked]) {
     }
     for check in checks {
         tracing::info!(
-            "{method} {path} {} {}: {} {}",
+            "{method} {} {} {}: {} {}",
+            OneLine(path),
             check.outcome.painted(*COLOUR),
             check.check.name,
-            check.says,
+            OneLine(&check.says),
             paint("2", &format!("({})", check.check.rule), *COLOUR),
         );
     }
@@ -707,13 +826,21 @@ async fn one(State(traces): State<Arc<Traces>>, Path(id): Path<String>) -> Respo
     }
 }
 
+/// The most `/lab/events` streams open at once on one server: a few learners' tabs and
+/// consoles. Each costs a write per traced request, so without a limit anyone who can
+/// connect could make every request cost many (`docs/security-review.md`, S3-4).
+pub const MAX_LISTENERS: usize = 16;
+
 /// An open `/lab/events` stream, counted in [`Traces::listeners`] while it lives.
 struct Listening(Arc<Traces>);
 
 impl Listening {
-    fn new(traces: &Arc<Traces>) -> Self {
-        traces.listeners.fetch_add(1, Ordering::Relaxed);
-        Self(Arc::clone(traces))
+    /// Counts a new stream, unless [`MAX_LISTENERS`] are open already.
+    fn new(traces: &Arc<Traces>) -> Option<Self> {
+        let before = traces.listeners.fetch_add(1, Ordering::Relaxed);
+        let listening = Self(Arc::clone(traces));
+        // Dropping it counts it out again.
+        (before < MAX_LISTENERS).then_some(listening)
     }
 }
 
@@ -724,7 +851,17 @@ impl Drop for Listening {
 }
 
 async fn events(State(traces): State<Arc<Traces>>) -> Response {
-    let listening = Listening::new(&traces);
+    let Some(listening) = Listening::new(&traces) else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(axum::http::header::RETRY_AFTER, "30")],
+            Json(serde_json::json!({
+                "error": "temporarily_unavailable",
+                "error_description": format!("{MAX_LISTENERS} live streams are open on this server already; close one and try again"),
+            })),
+        )
+            .into_response();
+    };
     let listener = traces.live.subscribe();
     let stopping = stopping();
     let stream = futures::stream::unfold(
@@ -737,7 +874,7 @@ async fn events(State(traces): State<Arc<Traces>>) -> Response {
                 };
                 match next {
                     Ok(trace) => {
-                        let event = Event::default().event("trace").json_data(&*trace).ok()?;
+                        let event = Event::default().event("trace").data(&*trace);
                         return Some((Ok::<_, Infallible>(event), (listener, stopping, listening)));
                     }
                     // A listener too slow for the stream misses some traces, not all.
@@ -787,6 +924,43 @@ mod tests {
             status: 200,
             record: &mut Record::default(),
         });
+    }
+
+    #[test]
+    fn the_lab_routes_know_the_servers_own_names_and_loopback_and_no_other() {
+        let own = OwnHosts::of("https://lab.example:8443");
+        for host in [
+            "localhost:8081",
+            "127.0.0.1:8082",
+            "[::1]:8081",
+            "LOCALHOST",
+            "lab.example:443",
+        ] {
+            assert!(own.allows(host), "{host}");
+        }
+        for host in [
+            "rebind.attacker.example:8081",
+            "localhost.attacker.example",
+            "127.0.0.1.nip.io:8081",
+            "[::2]:8081",
+            "",
+        ] {
+            assert!(!own.allows(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn a_long_path_or_refusal_is_kept_cut_and_marked() {
+        let long = "a".repeat(15_000);
+        let kept = cut(&long, MAX_TEXT);
+        assert!(kept.len() < MAX_TEXT + 40, "{}", kept.len());
+        assert!(kept.ends_with("… [14488 more bytes not kept]"), "{kept}");
+        assert_eq!(
+            cut("é".repeat(300).as_str(), 511).len() % 2,
+            0,
+            "cut at a boundary"
+        );
+        assert!(matches!(cut("/token", MAX_TEXT), Cow::Borrowed("/token")));
     }
 
     #[test]

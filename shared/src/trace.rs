@@ -78,6 +78,39 @@ pub fn paint(code: &str, text: &str, colour: bool) -> String {
     }
 }
 
+/// `text` as a console or a log line may show it: control characters (a newline, a
+/// carriage return, an escape) and other invisible ones written as escapes (`\n`,
+/// `\u{1b}`), so a value someone sent cannot start a line of its own or restyle the
+/// console (CWE-117). Every value a server or `oauth-lab` writes to a console goes
+/// through it.
+#[derive(Debug, Clone, Copy)]
+pub struct OneLine<'a>(pub &'a str);
+
+impl std::fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let needs_escape = |c: char| c.is_control() || is_invisible(c);
+        if !self.0.contains(needs_escape) {
+            return f.pad(self.0);
+        }
+        let mut rest = self.0;
+        // Printable text goes out as it is (quotes and backslashes too); only what
+        // `char::escape_debug` would escape for being invisible is escaped.
+        while let Some(at) = rest.find(needs_escape) {
+            f.write_str(&rest[..at])?;
+            let c = rest[at..].chars().next().unwrap_or_default();
+            write!(f, "{}", c.escape_debug())?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        f.write_str(rest)
+    }
+}
+
+/// Characters that are not control characters but show nothing or move the text: the
+/// line and paragraph separators, bidirectional controls, zero-width characters.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
 impl Trace {
     /// The check that refused the request, if one did.
     pub fn refused_by(&self) -> Option<&Check> {
@@ -159,6 +192,21 @@ mod tests {
             Some("https://openid.net/specs/openid-connect-core-1_0.html#section-3.1.2.1")
         );
         assert_eq!(rule_link("the lab's own rule"), None);
+    }
+
+    #[test]
+    fn a_value_written_to_a_console_cannot_start_a_line_of_its_own() {
+        let forged = "zz\n2026-12-01T09:00:00Z INFO login succeeded\r\x1b[2J\u{2028}x";
+        let line = OneLine(forged).to_string();
+        assert!(!line.contains(['\n', '\r', '\x1b', '\u{2028}']), "{line}");
+        assert_eq!(
+            line,
+            "zz\\n2026-12-01T09:00:00Z INFO login succeeded\\r\\u{1b}[2J\\u{2028}x"
+        );
+        assert_eq!(
+            OneLine(r#"No client "é" \ here"#).to_string(),
+            r#"No client "é" \ here"#
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use shared::TokenErrorCode;
 use subtle::ConstantTimeEq as _;
 
 use crate::error::ApiError;
+use crate::protocol::{client_document, client_metadata};
 use crate::state::AppState;
 use crate::store::{self, Client};
 
@@ -19,12 +20,6 @@ pub(crate) enum Method {
     None,
     SecretBasic,
     SecretPost,
-}
-
-/// Stored form of a client secret. Secrets this server generates carry 256 random bits, so
-/// a fast hash suffices (as for tokens); the seeded demo secrets are demo credentials.
-pub(crate) fn hash_secret(secret: &str) -> String {
-    shared::digest::sha256_hex(secret.as_bytes())
 }
 
 /// The check [`authenticate`] makes, for the decision trace.
@@ -76,9 +71,26 @@ pub(crate) async fn authenticate(
     if client_id.is_empty() {
         return Err(failed("no client_id and no client authentication"));
     }
-    let client = store::find_client(&state.db, &client_id)
+    let mut client = store::find_client(&state.db, &client_id)
         .await?
         .ok_or_else(|| failed("unknown client"))?;
+    // A client known by its metadata document is what the document says now: once the
+    // stored copy has expired it is fetched again, and a document withdrawn, or changed so
+    // that it no longer passes, ends the client here as at `/authorize` (no refresh token
+    // outlives its client's document; `docs/security-review.md`, S3-12). The copy is
+    // stored, so fetching it takes no unit of the registration limit (`address` unused).
+    if client
+        .document_expires_at
+        .is_some_and(|expires| expires <= server_kit::unix_now())
+    {
+        client = client_document::client(state, &client_id, "")
+            .await?
+            .map_err(|why| {
+                failed(&format!(
+                    "the client's metadata document no longer passes: {why}"
+                ))
+            })?;
+    }
     match (&client.secret_hash, secret) {
         (None, None) => Ok((client, Method::None)),
         (None, Some(_)) => Err(failed("this client is public and has no secret")),
@@ -86,7 +98,7 @@ pub(crate) async fn authenticate(
             "this confidential client must authenticate with its secret",
         )),
         (Some(stored), Some(secret)) => {
-            let matches: bool = hash_secret(&secret)
+            let matches: bool = client_metadata::hash_secret(&secret)
                 .as_bytes()
                 .ct_eq(stored.as_bytes())
                 .into();

@@ -5,8 +5,9 @@
 //!
 //! At `/authorize` the document is fetched, checked and stored as the client's row (so the
 //! consent page, the token endpoint and revocation find it like any other client), and kept
-//! as long as its HTTP caching headers allow; after that the next authorization fetches it
-//! again (§4.4). The checks run in the order of [`client`]:
+//! as long as its HTTP caching headers allow (at least a minute, at most a day); after that
+//! the next authorization, or the next token request, fetches it again (§4.4): a document
+//! withdrawn or changed so that it no longer passes ends the client at `/token` too. The checks run in the order of [`client`]:
 //!
 //! 1. the URL is a client identifier URL (§3): https, a path, no dot segments, no fragment,
 //!    no user or password;
@@ -51,6 +52,12 @@ pub(crate) const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a document is kept when its answer says nothing about caching.
 const DEFAULT_FRESHNESS_SECS: i64 = 5 * 60;
+
+/// The shortest a document is kept, whatever its headers say (§4.4 lets the server bound
+/// it): an anonymous `/authorize` naming a stored document fetches it at most once a
+/// minute, so this server cannot be made to send one request to the document's host for
+/// every request it gets (`docs/security-review.md`, S3-12).
+const MIN_FRESHNESS_SECS: i64 = 60;
 
 /// The longest a document is kept, whatever its headers say (§4.4 lets the server bound
 /// it), so a changed document is seen within a day.
@@ -361,7 +368,12 @@ async fn reachable_addresses(url: &url::Url, lab: bool) -> Result<Vec<SocketAddr
 
 /// RFC 6890 and its IPv6 companions: addresses that are not on the public Internet
 /// (private, shared, loopback, link-local, documentation, benchmarking, multicast, reserved,
-/// unspecified), and IPv4 written in IPv6 form judged as the IPv4 address it is.
+/// unspecified). IPv4 written as an IPv4-mapped IPv6 address is judged as the IPv4 address
+/// it is. Every other IPv6 address must be global unicast: an allow-list of `2000::/3`
+/// (RFC 4291 §2.4) less the special-purpose blocks the IANA registry lists inside it,
+/// rather than a list of what to refuse, so a block added elsewhere (IPv4-translated
+/// `::ffff:0:a.b.c.d`, NAT64 `64:ff9b::/96`, SRv6 `5f00::/16`, unique local `fc00::/7`)
+/// is refused without being named (`docs/security-review.md`, S3-13).
 fn is_special_use(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(ip) => is_special_use_v4(ip),
@@ -369,19 +381,13 @@ fn is_special_use(ip: IpAddr) -> bool {
             if let Some(v4) = ip.to_ipv4_mapped() {
                 return is_special_use_v4(v4);
             }
-            let first = ip.segments()[0];
-            ip.is_unspecified()
-                || ip.is_loopback()
-                || ip.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local, fc00::/7
-                || (first & 0xffc0) == 0xfe80 // link-local, fe80::/10
-                || (first & 0xffc0) == 0xfec0 // site-local (deprecated), fec0::/10
-                || (first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
-                || (first == 0x2001 && ip.segments()[1] < 0x0200) // IETF protocol assignments, incl. Teredo
-                || first == 0x0064 // NAT64 (64:ff9b::/96) and local-use 64:ff9b:1::/48
-                || first == 0x0100 // discard-only, 100::/64
-                || first == 0x2002 // 6to4: wraps an IPv4 address
-                || ip.segments()[..6] == [0; 6] // IPv4-compatible (deprecated) ::a.b.c.d
+            let [first, second, ..] = ip.segments();
+            let global_unicast = (first & 0xe000) == 0x2000; // 2000::/3
+            !global_unicast
+                || (first == 0x2001 && second < 0x0200) // IETF protocol assignments, 2001::/23 (Teredo, benchmarking, ORCHIDv2)
+                || (first == 0x2001 && second == 0x0db8) // documentation, 2001:db8::/32
+                || first == 0x2002 // 6to4, 2002::/16: wraps an IPv4 address
+                || (first == 0x3fff && (second & 0xf000) == 0) // documentation, 3fff::/20 (RFC 9637)
         }
     }
 }
@@ -402,8 +408,9 @@ fn is_special_use_v4(ip: Ipv4Addr) -> bool {
         || a >= 240 // reserved, 240/4
 }
 
-/// How long a document may be kept (§4.4, RFC 9111 §5.2.2): not at all with `no-store` or
-/// `no-cache`, `max-age` seconds (at most a day), otherwise [`DEFAULT_FRESHNESS_SECS`].
+/// How long a document may be kept (§4.4, RFC 9111 §5.2.2): `max-age` seconds (at most a
+/// day), otherwise [`DEFAULT_FRESHNESS_SECS`]; and never less than [`MIN_FRESHNESS_SECS`],
+/// even with `no-store` or `no-cache`.
 fn freshness(headers: &reqwest::header::HeaderMap) -> i64 {
     let directives: Vec<String> = headers
         .get_all(reqwest::header::CACHE_CONTROL)
@@ -416,7 +423,7 @@ fn freshness(headers: &reqwest::header::HeaderMap) -> i64 {
         .iter()
         .any(|d| d == "no-store" || d == "no-cache" || d.starts_with("no-cache="))
     {
-        return 0;
+        return MIN_FRESHNESS_SECS;
     }
     directives
         .iter()
@@ -427,7 +434,7 @@ fn freshness(headers: &reqwest::header::HeaderMap) -> i64 {
                 .ok()
         })
         .map_or(DEFAULT_FRESHNESS_SECS, |secs| {
-            secs.clamp(0, MAX_FRESHNESS_SECS)
+            secs.clamp(MIN_FRESHNESS_SECS, MAX_FRESHNESS_SECS)
         })
 }
 
@@ -449,15 +456,26 @@ struct CheckedDocument {
 
 /// 5. §4.1: the document is a JSON object whose `client_id` is the URL it came from, with
 ///    no shared secret, and metadata every self-registered client must meet.
+///
+/// Until the document has named itself (its `client_id` is its URL), a refusal says which
+/// rule it broke and nothing of what it holds: the body could be any service's answer
+/// (with `--client-metadata-documents lab`, any service on this machine), and the page
+/// must not show a web page that rebinds its name to this server what that service said
+/// (`docs/security-review.md`, S3-14). The details go to the log.
 fn check_document(url: &str, body: &[u8]) -> Result<CheckedDocument, String> {
-    let mut document: Document = serde_json::from_slice(body)
-        .map_err(|e| format!("The document is not a JSON object of client metadata ({e})."))?;
+    let mut document: Document = serde_json::from_slice(body).map_err(|e| {
+        tracing::info!(client = url, cause = %e, "client metadata document: not client metadata");
+        "The document is not a JSON object of client metadata (each member must have the type RFC 7591 §2 gives it)."
+            .to_owned()
+    })?;
     match document.client_id.as_deref() {
         Some(id) if id == url => {}
         Some(id) => {
-            return Err(format!(
-                "The document's client_id is {id:?}, not its own URL; it must be exactly the URL it is served at (§4.1)."
-            ));
+            tracing::info!(client = url, document_client_id = ?id, "client metadata document: names another client_id");
+            return Err(
+                "The document's client_id is not its own URL; it must be exactly the URL it is served at (§4.1)."
+                    .to_owned(),
+            );
         }
         None => {
             return Err(
@@ -530,6 +548,17 @@ mod tests {
             "64:ff9b::a00:1",
             "2002:a00:1::",
             "::10.0.0.1",
+            // IPv4-translated (RFC 2765), onto 127.0.0.1 and 169.254.169.254.
+            "::ffff:0:7f00:1",
+            "::ffff:0:a9fe:a9fe",
+            "3fff::1",
+            "3fff:fff::1",
+            "5f00::1",
+            "2001::1",
+            "2001:2::1",
+            "2001:1ff::1",
+            "100::1",
+            "4000::1",
         ] {
             assert!(is_special_use(ip.parse().expect(ip)), "{ip} is special-use");
         }
@@ -538,6 +567,10 @@ mod tests {
             "8.8.8.8",
             "1.1.1.1",
             "2606:4700::1111",
+            "2a00:1450:4001::200e",
+            "3ffe:1::1",
+            "3fff:1000::1",
+            "2001:200::1",
             "::ffff:8.8.8.8",
         ] {
             assert!(!is_special_use(ip.parse().expect(ip)), "{ip} is public");
@@ -584,7 +617,11 @@ mod tests {
         );
         assert_eq!(freshness(&headers("public, max-age=120")), 120);
         assert_eq!(freshness(&headers("max-age=99999999")), MAX_FRESHNESS_SECS);
-        assert_eq!(freshness(&headers("no-store")), 0);
-        assert_eq!(freshness(&headers("max-age=600, no-cache")), 0);
+        assert_eq!(freshness(&headers("no-store")), MIN_FRESHNESS_SECS);
+        assert_eq!(
+            freshness(&headers("max-age=600, no-cache")),
+            MIN_FRESHNESS_SECS
+        );
+        assert_eq!(freshness(&headers("max-age=5")), MIN_FRESHNESS_SECS);
     }
 }

@@ -12,7 +12,6 @@ use shared::jwt::SigningAlg;
 use shared::{GrantType, RegistrationErrorCode, ScopeSet};
 
 use crate::error::Internal;
-use crate::protocol::client_auth;
 use crate::store::{self, NewClient};
 
 /// Why metadata is refused.
@@ -140,14 +139,21 @@ pub(crate) fn within_ceiling(scopes: &ScopeSet) -> (ScopeSet, ScopeSet) {
     (kept, cut)
 }
 
-/// A client name: 1 to 100 characters, no control characters, and not the name of another
-/// client (RFC 7591 §5, RFC 6749 §10.2: a self-chosen name must not let a client pass for
-/// another on the consent page), compared without case. One exception, for an anonymous
-/// dynamic registration (`anonymous`): it may share its name with other anonymous dynamic
-/// registrations. Native apps (MCP clients, CLIs) register anew on every run under the same
-/// name, and all such clients are shown as unverified, with their id and redirect host; the
-/// names they can never take are those of the operator's clients and of clients registered
-/// by users on the clients pages.
+/// Stored form of a client secret. Secrets this server generates carry 256 random bits, so
+/// a fast hash suffices (as for tokens); the seeded demo secrets are demo credentials.
+pub(crate) fn hash_secret(secret: &str) -> String {
+    shared::digest::sha256_hex(secret.as_bytes())
+}
+
+/// A client name: 1 to 100 characters, no control or invisible characters, and not the
+/// name of another client (RFC 7591 §5, RFC 6749 §10.2: a self-chosen name must not let a
+/// client pass for another on the consent page), compared by how it looks
+/// ([`looks_like`]: a Cyrillic `А` for a Latin `A` is the same name). One exception, for
+/// an anonymous dynamic registration (`anonymous`): it may share its name with other
+/// anonymous dynamic registrations. Native apps (MCP clients, CLIs) register anew on every
+/// run under the same name, and all such clients are shown as unverified, with their id
+/// and redirect host; the names they can never take are those of the operator's clients and
+/// of clients registered by users on the clients pages.
 pub(crate) async fn check_name(
     db: &Db,
     name: &str,
@@ -166,12 +172,41 @@ pub(crate) async fn check_name(
             "client_name must not contain control characters".to_owned(),
         ));
     }
-    if store::client_name_taken(db, name, except_client_id, anonymous).await? {
+    if let Some(invisible) = name.chars().find(|c| is_invisible(*c)) {
         return Ok(refuse(format!(
-            "another client is already called {name:?}; choose a name of your own"
+            "client_name must not contain invisible characters or spaces other than a plain one (it holds U+{:04X})",
+            u32::from(invisible)
+        )));
+    }
+    let looks = looks_like(name);
+    let others = store::other_client_names(db, except_client_id, anonymous).await?;
+    if others.iter().any(|other| looks_like(other) == looks) {
+        return Ok(refuse(format!(
+            "another client is already called {name:?}, or a name that looks the same; choose a name of your own"
         )));
     }
     Ok(Ok(()))
+}
+
+/// A format character (zero-width space and joiners, direction marks: Unicode category Cf)
+/// or whitespace other than the plain space: nothing a reader sees, or a space that is not
+/// one, so two names that look alike would differ.
+fn is_invisible(c: char) -> bool {
+    use unicode_general_category::{GeneralCategory, get_general_category};
+    get_general_category(c) == GeneralCategory::Format || (c.is_whitespace() && c != ' ')
+}
+
+/// What a name looks like: its skeleton by the confusables of Unicode TR39 §4 (a
+/// Cyrillic `А` and a Latin `A`, `rn` and `m`, have one skeleton), without case, its runs
+/// of spaces made one. Two names with the same look pass for each other on a page.
+fn looks_like(name: &str) -> String {
+    let skeleton: String =
+        unicode_security::confusable_detection::skeleton(&name.to_lowercase()).collect();
+    skeleton
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// OpenID Connect Dynamic Client Registration §2: what kind of application registers.
@@ -249,7 +284,7 @@ pub(crate) async fn create_client(
         &NewClient {
             client_id: &client_id,
             name: registration.name.map_or(client_id.as_str(), str::trim),
-            secret_hash: secret.as_deref().map(client_auth::hash_secret).as_deref(),
+            secret_hash: secret.as_deref().map(hash_secret).as_deref(),
             redirect_uris: registration.redirect_uris,
             allowed_scopes: registration.allowed_scopes,
             grant_types: registration.grant_types,
@@ -501,6 +536,32 @@ fn check_id_token_alg(requested: Option<&str>) -> Result<SigningAlg, Refusal> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn names_that_look_alike_have_one_look_and_different_names_do_not() {
+        let spa = super::looks_like("OAuth 2.1 lab SPA");
+        for alike in [
+            "oauth 2.1 LAB spa",
+            "OAuth 2.1 lab SP\u{0410}",
+            "OAuth 2.1  lab SPA",
+            "OAuth 2.1 lab SPA\u{200b}",
+        ] {
+            assert_eq!(super::looks_like(alike), spa, "{alike:?}");
+        }
+        assert_ne!(super::looks_like("OAuth 2.1 lab CLI"), spa);
+    }
+
+    #[test]
+    fn zero_width_and_other_invisible_characters_are_told_apart_from_a_space() {
+        for c in [
+            '\u{200b}', '\u{200d}', '\u{2060}', '\u{00a0}', '\u{202e}', '\u{feff}',
+        ] {
+            assert!(super::is_invisible(c), "U+{:04X}", u32::from(c));
+        }
+        for c in [' ', 'a', 'А', '.'] {
+            assert!(!super::is_invisible(c), "{c:?}");
+        }
+    }
+
     use super::redirect_uri_matches;
 
     /// Registration refuses `http` off loopback, so over HTTP this case cannot arise; the

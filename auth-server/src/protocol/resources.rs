@@ -132,8 +132,10 @@ impl Registry {
 
     /// RFC 8707 §2: the resource a client named, or the default. `None` when the server
     /// does not know it (`invalid_target`). Known: configured (flags, file), added by the
-    /// operator, or, with `--any-loopback-resource`, any resource on this machine (then
-    /// recorded). Compared exactly: a final `/` or another case is another resource.
+    /// operator, or, with `--any-loopback-resource`, any resource on this machine of at
+    /// most [`MAX_IDENTIFIER_BYTES`] (recorded once a token is issued for it,
+    /// [`Registry::issued_for`]: a request alone, which anyone can make, stores nothing).
+    /// Compared exactly: a final `/` or another case is another resource.
     pub(crate) async fn find(
         &self,
         db: &Db,
@@ -146,20 +148,29 @@ impl Registry {
             return Ok(Some(known.clone()));
         }
         if let Some(stored) = store::find_resource(db, identifier).await? {
-            if stored.resource.source == Source::Seen {
-                store::saw_resource(db, identifier).await?;
-            }
             return Ok(Some(stored.resource));
         }
         if self.any_loopback && is_loopback_resource(identifier) {
-            tracing::info!(
-                resource = identifier,
-                "a resource on this machine, accepted and recorded (--any-loopback-resource)"
-            );
-            store::saw_resource(db, identifier).await?;
             return Ok(Some(Resource::named_by(identifier, Source::Seen)));
         }
         Ok(None)
+    }
+
+    /// Records that a token was issued for the resource `identifier`, if it is one on this
+    /// machine that only `--any-loopback-resource` made known: the registry grows by what
+    /// users approved, never by anonymous requests (`docs/security-review.md`, S3-6).
+    pub(crate) async fn issued_for(&self, db: &Db, identifier: &str) -> Result<(), Internal> {
+        if !self.any_loopback
+            || self.configured.iter().any(|r| r.identifier == identifier)
+            || !is_loopback_resource(identifier)
+        {
+            return Ok(());
+        }
+        tracing::debug!(
+            resource = identifier,
+            "a token for a resource on this machine: recorded (--any-loopback-resource)"
+        );
+        store::saw_resource(db, identifier).await
     }
 
     /// How access tokens for the resource `identifier` are made: its own lifetime, capped
@@ -295,9 +306,14 @@ pub(crate) fn check_identifier(identifier: &str) -> Result<url::Url, String> {
 
 /// An absolute `http` or `https` URI on 127.0.0.1, [::1] or localhost, written as a URL
 /// parser reads it, without credentials or a fragment (RFC 8707 §2).
+/// The longest identifier of a resource accepted by `--any-loopback-resource`: room for
+/// any real URL of a local server, not for kilobytes someone wants stored.
+const MAX_IDENTIFIER_BYTES: usize = 512;
+
 fn is_loopback_resource(identifier: &str) -> bool {
-    check_identifier(identifier)
-        .is_ok_and(|url| url.host_str().is_some_and(shared::is_loopback_host))
+    identifier.len() <= MAX_IDENTIFIER_BYTES
+        && check_identifier(identifier)
+            .is_ok_and(|url| url.host_str().is_some_and(shared::is_loopback_host))
 }
 
 #[cfg(test)]

@@ -8,11 +8,17 @@
 //! parallel requests cannot all read "4 failures so far" and all go on to bcrypt (the race
 //! of a check before and a write after). A login that succeeds gives its units back.
 //!
-//! Failed logins are counted per (username, client address) and per address, never per
-//! username alone: a per-username limit lets anyone lock a known user out with five wrong
-//! passwords (OWASP ASVS V2.2.1), while the per-address limit still stops one address from
-//! spraying guesses over many usernames. An attacker with many addresses is slowed, not
-//! stopped; that is the trade-off Hydra and node-oidc-provider's examples make too.
+//! Failed logins are counted per (username, client address) and per browser, never per
+//! username alone or per address alone: a per-username limit lets anyone lock a known user
+//! out with five wrong passwords (OWASP ASVS V2.2.1), and on the lab's own machine every
+//! browser, CLI and MCP client comes from 127.0.0.1, so a per-address limit is one limit
+//! for everyone (ten made-up usernames locked every user out: `docs/security-review.md`,
+//! S3-7). A browser the user has logged in with before (its `lab_browser` cookie) counts
+//! its own failures for that user instead of the address's, so failures in the user's name
+//! from elsewhere on the machine cannot lock it either (OWASP's "device cookies"). An
+//! attacker with many addresses, or many fresh browsers, is slowed to five guesses per
+//! username per address per quarter hour, not stopped; that is the trade-off Hydra and
+//! node-oidc-provider's examples make too.
 
 use server_kit::db::Db;
 
@@ -28,17 +34,26 @@ pub(crate) struct Limit {
     pub window_secs: i64,
 }
 
-/// Failed logins for one username from one address.
+/// Failed logins for one username from one address, in a browser that has not logged in
+/// as that user before.
 pub(crate) const LOGIN_PER_USER_AND_ADDRESS: Limit = Limit {
     what: "failed logins for this username from your address",
     max: 5,
     window_secs: 15 * 60,
 };
 
-/// Failed logins from one address, whatever the username (password spraying). Fewer than
-/// the password queue holds, so one address cannot fill it alone (`password.rs`).
-pub(crate) const LOGIN_PER_ADDRESS: Limit = Limit {
-    what: "failed logins from your address",
+/// Failed logins for one username in a browser that has logged in as that user before.
+pub(crate) const LOGIN_PER_USER_IN_KNOWN_BROWSER: Limit = Limit {
+    what: "failed logins for this username in this browser",
+    max: 5,
+    window_secs: 15 * 60,
+};
+
+/// Failed logins from one browser session at one address, whatever the username (password
+/// spraying). Fewer than the password queue holds, so one browser cannot fill it alone
+/// (`password.rs`).
+pub(crate) const LOGIN_PER_BROWSER: Limit = Limit {
+    what: "failed logins from this browser",
     max: 10,
     window_secs: 15 * 60,
 };

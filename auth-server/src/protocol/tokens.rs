@@ -63,9 +63,15 @@ pub(crate) async fn issue(
         .await?;
     // RFC 9068 §2.2: `sub` is the user, or the client itself for client credentials.
     let sub = grant.user_id.as_deref().unwrap_or(&grant.client_id);
-    // RFC 9068 §3 / RFC 8707: the token is for the grant's resource. With `openid` it is
-    // also for this server's UserInfo endpoint, which accepts only tokens meant for it.
-    let aud = if issue.scope.contains("openid") {
+    // RFC 9068 §3 / RFC 8707: the token is for the grant's resource. With `openid` and for
+    // the default resource (the client named none, or named the lab's own), it is also for
+    // this server's UserInfo endpoint, which accepts only tokens meant for it. A token for
+    // any other resource is not: that resource sees the token and could otherwise replay
+    // it at UserInfo for the user's name and e-mail (RFC 9700 §4.10.2; S3-10 in
+    // `docs/security-review.md`).
+    let for_userinfo = issue.scope.contains("openid")
+        && grant.resource == state.settings.resources.default_resource().identifier;
+    let aud = if for_userinfo {
         Audience::Many(vec![
             grant.resource.clone(),
             state.settings.userinfo_audience(),
@@ -120,6 +126,11 @@ pub(crate) async fn issue(
     if !store::write_tokens(&state.db, spending, NewTokens { access, refresh }).await? {
         return Ok(None);
     }
+    state
+        .settings
+        .resources
+        .issued_for(&state.db, &grant.resource)
+        .await?;
 
     Ok(Some(TokenResponse {
         access_token: AccessToken::new(access_token),

@@ -1,4 +1,6 @@
-//! `GET /authorize` (RFC 6749 §4.1.1, RFC 7636 §4.3, OAuth 2.1 §4.1.1).
+//! `GET /authorize` and `POST /authorize` (RFC 6749 §4.1.1, RFC 7636 §4.3, OAuth 2.1
+//! §4.1.1; OIDC Core §3.1.2.1: the endpoint "MUST support the use of the HTTP GET and POST
+//! methods", the parameters then in a form body). Both run the same checks.
 //!
 //! The checks run in the order of [`authorize`]; that order is the security argument.
 //! Until the client and its redirect URI are known to be genuine, an error is a page on this
@@ -47,6 +49,38 @@ pub(crate) async fn authorize(
     }
 }
 
+/// `POST /authorize`: the parameters form-encoded in the body (OIDC Core §3.1.2.1), checked
+/// exactly as those of a `GET`.
+pub(crate) async fn authorize_form(
+    State(state): State<AppState>,
+    trace: Recorder,
+    address: ClientAddress,
+    jar: CookieJar,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> Response {
+    let is_form = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| {
+            essence
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return page(
+            "Malformed request",
+            "An authorization request sent with POST carries its parameters as a form (Content-Type application/x-www-form-urlencoded).",
+        )
+        .into_response();
+    }
+    match handle(&state, &trace, jar, address, &body).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
 async fn handle(
     state: &AppState,
     trace: &Recorder,
@@ -55,8 +89,9 @@ async fn handle(
     raw_query: &str,
 ) -> Result<Response, AuthorizeError> {
     let query = trace.check(&QUERY, Query::parse(raw_query))?;
-    // The SPA finds this request's trace, and those of its login and consent, by `state`.
-    if let Some(state) = query.get("state") {
+    // The SPA finds this request's trace, and those of its login and consent, by `state`:
+    // one the length check will accept (a longer one is refused, and not kept).
+    if let Some(state) = query.get("state").filter(|s| s.len() <= MAX_OPAQUE_BYTES) {
         trace.key("state", state);
     }
     // 1-2: who is asking, and where the answer goes. Failures here are pages.
@@ -108,7 +143,7 @@ async fn handle(
         "authorize: request passed every check"
     );
 
-    let request = PendingRequest {
+    let mut request = PendingRequest {
         id: shared::random::token(),
         client_id: client.client_id.to_string(),
         redirect_uri: redirect_uri.to_string(),
@@ -118,6 +153,7 @@ async fn handle(
         nonce: query.get("nonce").map(str::to_owned),
         resource,
         prompt_consent: prompt.consent,
+        login_required: false,
     };
     trace.key("request_id", &request.id);
 
@@ -134,13 +170,18 @@ async fn handle(
         .await;
     }
     let (session, new_cookie) = session::current_or_new(state, &jar).await?;
-
+    // When the login page is shown, it is the only way on: the request records that
+    // consent must wait for a login made after it, so opening `/consent?request_id=…`
+    // with the old session cannot skip the login (OIDC Core §3.1.2.1: "MUST attempt to
+    // actively re-authenticate").
+    let login_will_do = login_will_do(&session, &prompt, max_age);
+    request.login_required = !login_will_do;
     store::insert_request(&state.db, &session.id_hash, &request, REQUEST_TTL_SECS).await?;
     let jar = match new_cookie {
         Some(cookie) => jar.add(cookie),
         None => jar,
     };
-    let next = if login_will_do(&session, &prompt, max_age) {
+    let next = if login_will_do {
         trace.passed(&USER, || {
             "The user is logged in, recently enough for this request: on to consent.".to_owned()
         });

@@ -194,6 +194,11 @@ const LOGGED_IN: Check = Check::new(
     "OIDC Core §3.1.2.3",
     "This browser's session belongs to a logged-in user.",
 );
+const FRESH_LOGIN: Check = Check::new(
+    "fresh_login",
+    "OIDC Core §3.1.2.1",
+    "If the client asked for a new login (prompt=login, max_age), the user has logged in since the request was made.",
+);
 const REMEMBERED: Check = Check::new(
     "consent_remembered",
     "RFC 6749 §4.1.1",
@@ -236,6 +241,23 @@ async fn pending(
     if let Some(value) = request.state.as_deref() {
         trace.key("state", value);
     }
+    // OIDC Core §3.1.2.1: with `prompt=login` or a `max_age` the login was older than, the
+    // server "MUST attempt to actively re-authenticate"; the login page was shown, and only
+    // a login made since lets the request go on (and gives the ID token its `auth_time`).
+    if request.login_required {
+        trace.refused(&FRESH_LOGIN, || {
+            "The client asked for a new login, and the user has not logged in since the request was made.".to_owned()
+        });
+        return Err(PageError::Page(
+            ErrorPage::new(
+                StatusCode::FORBIDDEN,
+                "Log in first",
+                "The application asked for you to log in again before it goes on. Go back to the application and start again, then log in on the page it opens.",
+            )
+            .rule("OIDC Core §3.1.2.1: with prompt=login or max_age the server must make the user log in again; consent cannot be reached without that login."),
+        ));
+    }
+    trace.pass(&FRESH_LOGIN);
     Ok(request)
 }
 

@@ -9,7 +9,9 @@ use axum_extra::extract::cookie::CookieJar;
 use server_kit::trace::{Check, Recorder};
 
 use crate::pages::{self, ClientIdentity, LoginPage, PageError};
-use crate::protocol::throttle::{self, LOGIN_PER_ADDRESS, LOGIN_PER_USER_AND_ADDRESS};
+use crate::protocol::throttle::{
+    self, LOGIN_PER_BROWSER, LOGIN_PER_USER_AND_ADDRESS, LOGIN_PER_USER_IN_KNOWN_BROWSER, Limit,
+};
 use crate::routes::address::ClientAddress;
 use crate::routes::page_flow::{
     CredentialsForm, PENDING_REQUEST, SESSION_CSRF, after_login, bad_form, busy, checked_session,
@@ -50,7 +52,7 @@ async fn pending_request(
 const THROTTLE: Check = Check::new(
     "login_throttle",
     "RFC 6749 §10.10",
-    "Neither this address, nor this username from this address, has failed too often lately.",
+    "Neither this browser, nor this username from this address (or in this browser, if the user logged in with it before), has failed too often lately.",
 );
 const CREDENTIALS: Check = Check::new(
     "credentials",
@@ -88,39 +90,33 @@ pub(crate) async fn login(
 
     let username = form.username.unwrap_or_default();
     let ip = address.as_string();
-    // RFC 6749 §10.10: each guess takes a unit of both limits *before* bcrypt, atomically,
-    // so a burst of parallel guesses is counted one by one (the address first: spraying
-    // over many usernames is stopped before any username's count moves).
-    let per_address = [ip.as_str()];
-    let per_user = [username.as_str(), ip.as_str()];
-    for (limit, parts) in [
-        (&LOGIN_PER_ADDRESS, &per_address[..]),
-        (&LOGIN_PER_USER_AND_ADDRESS, &per_user[..]),
-    ] {
-        if let Some(wait) = throttle::take(&state.db, limit, parts).await? {
-            tracing::warn!(
-                username,
-                client = client_id,
-                ip,
-                "login throttled: {}",
-                limit.what
-            );
-            trace.refused(&THROTTLE, || {
-                format!(
-                    "Too many failed logins: {}; try again in {wait} s.",
-                    limit.what
-                )
-            });
-            return Ok(throttled(limit, wait));
-        }
-    }
-    trace.pass(&THROTTLE);
     let user = store::find_user_by_name(&state.db, &username).await?;
+    // A browser this user has logged in with before counts its own failures for them;
+    // any other counts them against the address (`protocol/throttle.rs`).
+    let known = session::known_browser(&state, &jar).await?;
+    let known = known
+        .as_ref()
+        .filter(|browser| user.as_ref().is_some_and(|user| user.id == browser.user_id));
+    let (user_limit, per_user) = match known {
+        Some(browser) => (
+            &LOGIN_PER_USER_IN_KNOWN_BROWSER,
+            [username.as_str(), browser.token_hash.as_str()],
+        ),
+        None => (
+            &LOGIN_PER_USER_AND_ADDRESS,
+            [username.as_str(), ip.as_str()],
+        ),
+    };
+    let per_browser = [ip.as_str(), session.id_hash.as_str()];
+    let limits = [(&LOGIN_PER_BROWSER, &per_browser), (user_limit, &per_user)];
+    if let Some(refused) = take_units(&state, &trace, limits, &username, client_id, &ip).await? {
+        return Ok(refused);
+    }
     let password = form.password.unwrap_or_default();
     let Ok(valid) = state.passwords.verify(user.as_ref(), password).await? else {
         // Not the user's fault: the units go back.
-        throttle::give_back(&state.db, &LOGIN_PER_ADDRESS, &per_address).await?;
-        throttle::give_back(&state.db, &LOGIN_PER_USER_AND_ADDRESS, &per_user).await?;
+        throttle::give_back(&state.db, &LOGIN_PER_BROWSER, &per_browser).await?;
+        throttle::give_back(&state.db, user_limit, &per_user).await?;
         tracing::warn!(
             username,
             client = client_id,
@@ -151,16 +147,54 @@ pub(crate) async fn login(
         return Ok(pages::render(StatusCode::UNAUTHORIZED, &page)?);
     };
 
-    // A success clears this username's count from this address and gives back its unit
-    // of the address's count.
-    throttle::reset(&state.db, &LOGIN_PER_USER_AND_ADDRESS, &per_user).await?;
-    throttle::give_back(&state.db, &LOGIN_PER_ADDRESS, &per_address).await?;
+    // A success clears this username's count and gives back its unit of the browser's.
+    throttle::reset(&state.db, user_limit, &per_user).await?;
+    throttle::give_back(&state.db, &LOGIN_PER_BROWSER, &per_browser).await?;
     trace.pass(&CREDENTIALS);
     let cookie = session::log_in(&state, &session, &user.id).await?;
+    let browser = session::remember_browser(&state, &user.id).await?;
     tracing::info!(
         username = user.username,
         client = client_id,
         "login succeeded"
     );
-    Ok((jar.add(cookie), see_other(&after_login(request_id))).into_response())
+    Ok((
+        jar.add(cookie).add(browser),
+        see_other(&after_login(request_id)),
+    )
+        .into_response())
+}
+
+/// RFC 6749 §10.10: each guess takes a unit of both `limits` *before* bcrypt, atomically,
+/// so a burst of parallel guesses is counted one by one (the browser first: spraying over
+/// many usernames is stopped before any username's count moves). `Some`: the `429` to
+/// answer, a limit being exhausted.
+async fn take_units(
+    state: &AppState,
+    trace: &Recorder,
+    limits: [(&Limit, &[&str; 2]); 2],
+    username: &str,
+    client_id: &str,
+    ip: &str,
+) -> Result<Option<Response>, PageError> {
+    for (limit, parts) in limits {
+        if let Some(wait) = throttle::take(&state.db, limit, parts).await? {
+            tracing::warn!(
+                username,
+                client = client_id,
+                ip,
+                "login throttled: {}",
+                limit.what
+            );
+            trace.refused(&THROTTLE, || {
+                format!(
+                    "Too many failed logins: {}; try again in {wait} s.",
+                    limit.what
+                )
+            });
+            return Ok(Some(throttled(limit, wait)));
+        }
+    }
+    trace.pass(&THROTTLE);
+    Ok(None)
 }

@@ -6,7 +6,8 @@
 //! A logout request is a plain link, so any site can make the browser send one (RP-Initiated
 //! Logout §6: "Logout requests without a valid id_token_hint value are a potential means of
 //! denial of service"). The session ends at once only with an `id_token_hint` this server
-//! signed for the logged-in user; otherwise the user confirms on a page whose form carries
+//! signed for the named `client_id`, about the logged-in user and this very login;
+//! otherwise the user confirms on a page whose form carries
 //! the session's CSRF token (§2: the OP "SHOULD ask the End-User whether to log out").
 
 use axum::Form;
@@ -46,7 +47,7 @@ pub(crate) async fn logout(
     let target = check_post_logout_redirect(&state, &params).await?;
     if let Some(current) = session::current(&state, &jar).await? {
         let confirmed = current.csrf_matches(params.csrf_token.as_deref())
-            || hint_names(&state, &params, current.user_id.as_deref()).await?;
+            || hint_names(&state, &params, &current).await?;
         if !confirmed {
             tracing::info!("logout: no valid id_token_hint; asking the user to confirm");
             return confirmation(&params, &current.csrf_token);
@@ -76,24 +77,30 @@ pub(crate) async fn logout(
     Ok((jar, next).into_response())
 }
 
-/// Is `id_token_hint` an ID token this server signed (expired or not) for the session's
-/// user and, if `client_id` is given, for that client?
+/// Is `id_token_hint` an ID token this server signed (expired or not) for the named
+/// client, about the session's user and from the session's own login? Only then did the
+/// client the user is signed in to ask for the logout (RP-Initiated Logout §2, §6): an ID
+/// token any other client once received, or one from an earlier login, does not end the
+/// session without the user's word (`docs/security-review.md`, S3-8).
 async fn hint_names(
     state: &AppState,
     params: &LogoutParams,
-    user_id: Option<&str>,
+    session: &session::Session,
 ) -> Result<bool, PageError> {
-    let (Some(hint), Some(user_id)) = (params.id_token_hint.as_deref(), user_id) else {
+    let (Some(hint), Some(client_id), Some(user_id)) = (
+        params.id_token_hint.as_deref(),
+        params.client_id.as_deref(),
+        session.user_id.as_deref(),
+    ) else {
         return Ok(false);
     };
     let Some(claims) = tokens::verify_id_token(state, hint).await? else {
         return Ok(false);
     };
-    let for_client = params
-        .client_id
-        .as_deref()
-        .is_none_or(|client_id| claims.aud.contains(client_id));
-    Ok(claims.sub == user_id && for_client)
+    Ok(claims.sub == user_id
+        && claims.aud.contains(client_id)
+        && claims.auth_time.is_some()
+        && claims.auth_time == session.auth_time)
 }
 
 /// The page that asks "log out?", its form carrying the CSRF token and the request.

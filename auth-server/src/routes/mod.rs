@@ -49,6 +49,7 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
         .routes(routes!(revocation::introspect))
+        .routes(routes!(revocation::revocations))
         .routes(routes!(register::register))
         .merge(browser_api);
     // The authorization endpoint is a page, and the SPA's origins may also read its answers
@@ -56,7 +57,10 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
     // that a forged redirect_uri gets an error page and no redirect. An anonymous answer
     // holds nothing a registered origin could not see by opening the URL.
     let authorization_endpoint = Router::new()
-        .route("/authorize", get(authorize::authorize))
+        .route(
+            "/authorize",
+            get(authorize::authorize).post(authorize::authorize_form),
+        )
         .layer(middleware::map_response(security::page_headers))
         .layer(cors);
     // Pages the user sees: no CORS, no framing, no script.

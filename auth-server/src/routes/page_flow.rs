@@ -54,7 +54,7 @@ pub(crate) fn throttled(limit: &Limit, wait_secs: i64) -> Response {
             limit.window_secs / 60
         ),
     )
-    .rule("Throttling makes guessing passwords impractical: an attacker gets a handful of tries per quarter hour, not millions. It counts per address, so nobody can lock you out from elsewhere.");
+    .rule("Throttling makes guessing passwords impractical: an attacker gets a handful of tries per quarter hour, not millions. It counts per browser and per address, and a browser you logged in with before counts on its own, so failures in your name elsewhere cannot lock you out of it.");
     with_retry_after(page.into_response(), wait_secs)
 }
 

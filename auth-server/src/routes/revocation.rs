@@ -1,5 +1,6 @@
 //! `POST /revoke` (RFC 7009) and `POST /introspect` (RFC 7662): what a client can do with
-//! a token after it got it.
+//! a token after it got it; and `POST /lab/revocations`, how a revocation reaches a resource
+//! server that validates JWTs locally.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -237,24 +238,9 @@ pub(crate) async fn introspect(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let (form, client, method) = authenticated_form(&state, &trace, &headers, body).await?;
-    // RFC 7662 §2.1: "the endpoint MUST also require some form of authorization"; a public
-    // client proves nothing, and only clients registered for it may ask.
-    if method == client_auth::Method::None {
-        let why = "introspection requires client authentication";
-        trace.refused(&MAY_INTROSPECT, || format!("invalid_client: {why}"));
-        return Err(ApiError::InvalidClient(why.to_owned()));
+    if let Some(refused) = refused_to_introspect(&trace, &client, method) {
+        return Ok(refused);
     }
-    if !client.can_introspect {
-        let body = ErrorResponse::new(
-            TokenErrorCode::UnauthorizedClient,
-            "this client may not introspect tokens",
-        );
-        trace.refused(&MAY_INTROSPECT, || {
-            "unauthorized_client: this client may not introspect tokens".to_owned()
-        });
-        return Ok((StatusCode::FORBIDDEN, Json(body)).into_response());
-    }
-    trace.pass(&MAY_INTROSPECT);
     let token = trace.check(&TOKEN_PRESENT, token_of(&form))?;
     let answer = describe(&state, token).await?;
     if answer.active {
@@ -312,4 +298,88 @@ async fn describe(state: &AppState, token: &str) -> Result<Introspection, Intern
         },
         Some(Found::Access(..)) | None => Introspection::default(),
     })
+}
+
+/// RFC 7662 §2.1: "the endpoint MUST also require some form of authorization"; a public
+/// client proves nothing, and only clients registered for it (the resource server) may
+/// ask. `None` if the client may; otherwise the refusal, to answer as it is.
+fn refused_to_introspect(
+    trace: &Recorder,
+    client: &Client,
+    method: client_auth::Method,
+) -> Option<Response> {
+    if method == client_auth::Method::None {
+        let why = "this endpoint requires client authentication";
+        trace.refused(&MAY_INTROSPECT, || format!("invalid_client: {why}"));
+        return Some(ApiError::InvalidClient(why.to_owned()).into_response());
+    }
+    if !client.can_introspect {
+        let body = ErrorResponse::new(
+            TokenErrorCode::UnauthorizedClient,
+            "this client may not introspect tokens",
+        );
+        trace.refused(&MAY_INTROSPECT, || {
+            "unauthorized_client: this client may not introspect tokens".to_owned()
+        });
+        return Some((StatusCode::FORBIDDEN, Json(body)).into_response());
+    }
+    trace.pass(&MAY_INTROSPECT);
+    None
+}
+
+/// One revoked access token, as `POST /lab/revocations` lists it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RevokedToken {
+    /// The token's `jti` (RFC 7519 §4.1.7): it names the token, and is no credential.
+    jti: String,
+    /// When the token expires anyway; it is listed until then.
+    exp: i64,
+}
+
+/// The answer of `POST /lab/revocations`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Revocations {
+    /// Every access token revoked and not yet expired.
+    revoked: Vec<RevokedToken>,
+}
+
+/// `POST /lab/revocations`: every access token revoked and not yet expired, for the clients
+/// allowed to introspect (the resource servers). RFC 7009 §2 lets revocation take effect at
+/// the resource only by introspection, and RFC 9700 §4.2.4 asks that it reach the resource;
+/// a resource server that validates JWTs locally (fast, no request per token) follows
+/// this list, every half second by default, and refuses a token it names (`not_revoked`
+/// in its trace). Under `/lab/`, as the lab's own endpoints are, so its polls are in no
+/// decision trace. The whole list each time, not what changed since a cursor: a list that
+/// only grows with revocations (and shrinks as tokens expire) needs no cursor that
+/// replicas committing out of order could skip, and a resource server that restarts has
+/// it all again at its first call. The lab's own endpoint, not an RFC's.
+#[utoipa::path(
+    post,
+    path = "/lab/revocations",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Every revoked access token not yet expired", body = Revocations),
+        api_doc::ClientRefusals,
+        (status = 403, description = "This client may not introspect", body = ErrorResponse<TokenErrorCode>),
+        server_kit::api_doc::LimitRefusals,
+    )
+)]
+pub(crate) async fn revocations(
+    State(state): State<AppState>,
+    trace: Recorder,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let (_, client, method) = authenticated_form(&state, &trace, &headers, body).await?;
+    if let Some(refused) = refused_to_introspect(&trace, &client, method) {
+        return Ok(refused);
+    }
+    let revoked = store::revoked_access_tokens(&state.db, server_kit::unix_now())
+        .await?
+        .into_iter()
+        .map(|(jti, exp)| RevokedToken { jti, exp })
+        .collect();
+    let mut response = Json(Revocations { revoked }).into_response();
+    no_store(&mut response);
+    Ok(response)
 }

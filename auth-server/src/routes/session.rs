@@ -95,3 +95,62 @@ pub(crate) async fn log_in(
     store::delete_session(&state.db, &anonymous.id_hash).await?;
     Ok(cookie)
 }
+
+/// The cookie that marks a browser a user has logged in with (`protocol/throttle.rs`).
+const BROWSER_COOKIE: &str = "lab_browser";
+const SECURE_BROWSER_COOKIE: &str = "__Host-lab_browser";
+/// How long a browser stays known after its last login.
+const BROWSER_LIFETIME_SECS: i64 = 90 * 24 * 60 * 60;
+
+/// A browser a user has logged in with: the hash of its token and that user.
+#[derive(Debug)]
+pub(crate) struct KnownBrowser {
+    pub token_hash: String,
+    pub user_id: String,
+}
+
+/// The user this browser last logged in as, if its `lab_browser` cookie names one.
+pub(crate) async fn known_browser(
+    state: &AppState,
+    jar: &CookieJar,
+) -> Result<Option<KnownBrowser>, Internal> {
+    let name = if state.settings.secure_cookies() {
+        SECURE_BROWSER_COOKIE
+    } else {
+        BROWSER_COOKIE
+    };
+    let Some(cookie) = jar.get(name) else {
+        return Ok(None);
+    };
+    let token_hash = shared::digest::sha256_hex(cookie.value().as_bytes());
+    Ok(store::browser_user(&state.db, &token_hash)
+        .await?
+        .map(|user_id| KnownBrowser {
+            token_hash,
+            user_id,
+        }))
+}
+
+/// Marks this browser as one `user_id` logs in with: a new token, in a cookie that only
+/// this server reads and that lasts [`BROWSER_LIFETIME_SECS`].
+pub(crate) async fn remember_browser(
+    state: &AppState,
+    user_id: &str,
+) -> Result<Cookie<'static>, Internal> {
+    let token = shared::random::token();
+    let token_hash = shared::digest::sha256_hex(token.as_bytes());
+    let expires_at = server_kit::unix_now() + BROWSER_LIFETIME_SECS;
+    store::remember_browser(&state.db, &token_hash, user_id, expires_at).await?;
+    let name = if state.settings.secure_cookies() {
+        SECURE_BROWSER_COOKIE
+    } else {
+        BROWSER_COOKIE
+    };
+    Ok(Cookie::build((name, token))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings.secure_cookies())
+        .path("/")
+        .max_age(time::Duration::seconds(BROWSER_LIFETIME_SECS))
+        .build())
+}

@@ -136,27 +136,33 @@ pub(crate) async fn find_client(db: &Db, client_id: &str) -> Result<Option<Clien
     .transpose()
 }
 
-/// Is `name` (compared without case) taken by another client than `except_client_id`?
-/// For an anonymous dynamic registration (`anonymous`), other anonymous dynamic
-/// registrations do not count (see `client_metadata::check_name`).
-pub(crate) async fn client_name_taken(
+/// The names of every client but `except_client_id`, to compare a new name with (the
+/// comparison is by look, `client_metadata::check_name`). For an anonymous dynamic
+/// registration (`anonymous`), other anonymous dynamic registrations do not count.
+pub(crate) async fn other_client_names(
     db: &Db,
-    name: &str,
     except_client_id: &str,
     anonymous: bool,
-) -> Result<bool, Internal> {
-    let found: Option<String> = with_db!(db, pool => sqlx::query_scalar(
-        "SELECT client_id FROM clients
-         WHERE LOWER(name) = LOWER($1) AND client_id <> $2
-           AND NOT ($3 AND self_registered AND owner_user_id IS NULL)
-         LIMIT 1",
+) -> Result<Vec<String>, Internal> {
+    Ok(with_db!(db, pool => sqlx::query_scalar(
+        "SELECT name FROM clients
+         WHERE client_id <> $1 AND NOT ($2 AND self_registered AND owner_user_id IS NULL)",
     )
-    .bind(name.trim())
     .bind(except_client_id)
     .bind(anonymous)
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// The user who registered the client `client_id` on the clients pages, if one did.
+pub(crate) async fn client_owner(db: &Db, client_id: &str) -> Result<Option<String>, Internal> {
+    Ok(with_db!(db, pool => sqlx::query_scalar(
+        "SELECT owner_user_id FROM clients WHERE client_id = $1",
+    )
+    .bind(client_id)
     .fetch_optional(pool)
-    .await)?;
-    Ok(found.is_some())
+    .await)?
+    .flatten())
 }
 
 /// A client to register.

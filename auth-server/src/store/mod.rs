@@ -2,6 +2,7 @@
 //! entity. The protocol decisions are made by the callers; here is only how the facts are
 //! stored. Secrets arrive here already hashed.
 
+mod browsers;
 mod clients;
 mod codes;
 mod consents;
@@ -16,9 +17,10 @@ mod throttle;
 mod tokens;
 mod users;
 
+pub(crate) use browsers::{browser_user, remember_browser};
 pub(crate) use clients::{
-    Client, DocumentClient, NewClient, OperatorClient, client_name_taken, clients_of,
-    delete_client, find_client, insert_client, update_client, upsert_document_client,
+    Client, DocumentClient, NewClient, OperatorClient, client_owner, clients_of, delete_client,
+    find_client, insert_client, other_client_names, update_client, upsert_document_client,
     upsert_operator_client,
 };
 pub(crate) use codes::{CodeRecord, Redeemable, find_redeemable, insert_code};
@@ -37,7 +39,8 @@ pub(crate) use sessions::{Session, delete_session, find_session, insert_session}
 pub(crate) use throttle::{give_back_unit, reset_units, take_unit};
 pub(crate) use tokens::{
     AccessTokenRecord, AccessTokenRow, NewTokens, RefreshTokenRecord, RefreshTokenRow, Spending,
-    find_access_token, find_refresh_token, revoke_access_token, write_tokens,
+    find_access_token, find_refresh_token, revoke_access_token, revoked_access_tokens,
+    write_tokens,
 };
 pub(crate) use users::{NewUser, User, count_users, find_user, find_user_by_name, insert_user};
 

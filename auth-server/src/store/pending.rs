@@ -21,6 +21,10 @@ pub(crate) struct PendingRequest {
     pub resource: String,
     /// `prompt=consent`: ask even if the user's consent is remembered.
     pub prompt_consent: bool,
+    /// The client asked for a new login (`prompt=login`, `select_account`, or a `max_age`
+    /// the current login is older than): consent must wait until the user has logged in
+    /// after this request was made. A login clears it (`move_requests`).
+    pub login_required: bool,
 }
 
 impl PendingRequest {
@@ -38,8 +42,8 @@ pub(crate) async fn insert_request(
     with_db!(db, pool => sqlx::query(
         "INSERT INTO authorization_requests
          (id, session_hash, client_id, redirect_uri, scope, state, code_challenge, nonce, resource, expires_at,
-          prompt_consent)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+          prompt_consent, login_required)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&request.id)
     .bind(session_hash)
@@ -52,6 +56,7 @@ pub(crate) async fn insert_request(
     .bind(&request.resource)
     .bind(server_kit::unix_now() + ttl)
     .bind(request.prompt_consent)
+    .bind(request.login_required)
     .execute(pool)
     .await.map(|done| done.rows_affected()))?;
     Ok(())
@@ -65,7 +70,8 @@ pub(crate) async fn find_request(
     session_hash: &str,
 ) -> Result<Option<PendingRequest>, Internal> {
     Ok(with_db!(db, pool => sqlx::query_as(
-        "SELECT id, client_id, redirect_uri, scope, state, code_challenge, nonce, resource, prompt_consent
+        "SELECT id, client_id, redirect_uri, scope, state, code_challenge, nonce, resource, prompt_consent,
+                login_required
          FROM authorization_requests WHERE id = $1 AND session_hash = $2 AND expires_at > $3",
     )
     .bind(id)
@@ -83,7 +89,8 @@ pub(crate) async fn take_request(
 ) -> Result<Option<PendingRequest>, Internal> {
     Ok(with_db!(db, pool => sqlx::query_as(
         "DELETE FROM authorization_requests WHERE id = $1 AND session_hash = $2 AND expires_at > $3
-         RETURNING id, client_id, redirect_uri, scope, state, code_challenge, nonce, resource, prompt_consent",
+         RETURNING id, client_id, redirect_uri, scope, state, code_challenge, nonce, resource, prompt_consent,
+                   login_required",
     )
     .bind(id)
     .bind(session_hash)
@@ -92,9 +99,12 @@ pub(crate) async fn take_request(
     .await)?)
 }
 
-/// Moves the browser's pending requests to its new session id after login.
+/// Moves the browser's pending requests to its new session id after login: the login they
+/// may have waited for has happened.
 pub(crate) async fn move_requests(db: &Db, from: &str, to: &str) -> Result<(), Internal> {
-    with_db!(db, pool => sqlx::query("UPDATE authorization_requests SET session_hash = $1 WHERE session_hash = $2")
+    with_db!(db, pool => sqlx::query(
+        "UPDATE authorization_requests SET session_hash = $1, login_required = FALSE WHERE session_hash = $2",
+    )
         .bind(to)
         .bind(from)
         .execute(pool)

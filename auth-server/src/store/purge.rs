@@ -9,7 +9,7 @@ use crate::error::Internal;
 const BATCH: i64 = 500;
 
 /// What is purged: table, primary key, and the condition (`$1` is now) that marks a dead row.
-const RULES: [(&str, &str, &str); 8] = [
+const RULES: [(&str, &str, &str); 9] = [
     ("authorization_codes", "code_hash", "expires_at < $1"),
     ("access_tokens", "jti", "expires_at < $1"),
     ("refresh_tokens", "token_hash", "expires_at < $1"),
@@ -26,6 +26,7 @@ const RULES: [(&str, &str, &str); 8] = [
     ("sessions", "id_hash", "expires_at < $1"),
     ("authorization_requests", "id", "expires_at < $1"),
     ("rate_limits", "key", "window_ends < $1"),
+    ("known_browsers", "token_hash", "expires_at < $1"),
     // A resource seen on this machine and not named for 30 days (an MCP server on a port
     // long closed); an operator's stays.
     (

@@ -248,3 +248,16 @@ pub(crate) async fn revoke_access_token(db: &Db, jti: &str) -> Result<(), Intern
         .await.map(|done| done.rows_affected()))?;
     Ok(())
 }
+
+/// The `jti` and expiry of every access token revoked and not yet expired at `now`.
+pub(crate) async fn revoked_access_tokens(
+    db: &Db,
+    now: i64,
+) -> Result<Vec<(String, i64)>, Internal> {
+    Ok(with_db!(db, pool => sqlx::query_as(
+        "SELECT jti, expires_at FROM access_tokens WHERE revoked_at IS NOT NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .fetch_all(pool)
+    .await)?)
+}

@@ -159,6 +159,53 @@ async fn a_logout_with_the_users_id_token_hint_ends_the_session_at_once() {
 }
 
 #[tokio::test]
+async fn an_id_token_hint_ends_the_session_at_once_only_for_the_client_named_and_this_login() {
+    let app = spawn_app().await;
+    let mut browser = app.browser();
+    let verifier = CodeVerifier::generate();
+    let html = browser
+        .authorize(&verifier, &[])
+        .await
+        .text()
+        .await
+        .expect("page");
+    let back = browser
+        .log_in_and_decide(&html, "alice", "password123", "approve")
+        .await;
+    let code = redirect_params(&back).get("code").cloned().expect("a code");
+    let tokens: TokenResponse = app.redeemed(&code, &verifier).await;
+    let id_token = tokens.id_token.expect("an ID token");
+    for link in [
+        // No client named: any client that ever received the user's ID token could send it.
+        format!("/logout?id_token_hint={id_token}"),
+        // Another client named than the token's audience.
+        format!("/logout?client_id=service-client&id_token_hint={id_token}"),
+    ] {
+        let page = browser.get(&link).await;
+        assert_eq!(page.status(), StatusCode::OK, "{link}");
+        let html = page.text().await.expect("page");
+        assert!(html.contains("csrf_token"), "the user is asked: {link}");
+    }
+    // The same token after the user logged in again (a new login, in a later second than
+    // the one its `auth_time` names): asked too.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let html = browser
+        .authorize(&CodeVerifier::generate(), &[("prompt", Some("login"))])
+        .await
+        .text()
+        .await
+        .expect("the login page");
+    browser.log_in(&html, "alice", "password123").await;
+    let page = browser
+        .get(&format!(
+            "/logout?client_id=demo-client&id_token_hint={id_token}"
+        ))
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.expect("page").contains("csrf_token"));
+}
+
+#[tokio::test]
 async fn logout_returns_to_a_registered_post_logout_redirect_uri_with_the_state() {
     let app = spawn_app().await;
     let response = app

@@ -262,3 +262,55 @@ async fn a_logged_in_browser_goes_straight_to_consent() {
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
     assert!(crate::helpers::location(&again).starts_with("/consent?request_id="));
 }
+
+/// The demo client's authorization request as form fields, `changes` applied.
+fn demo_form(app: &crate::helpers::TestApp, changes: &[(&str, &str)]) -> Vec<(String, String)> {
+    let pending =
+        shared::client::Pending::generate(shared::ScopeSet::parse("openid read").expect("scopes"));
+    let mut params: Vec<(String, String)> = shared::client::authorization_params(
+        &shared::client::ClientConfig::demo(&app.issuer),
+        &pending,
+    )
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect();
+    for (name, value) in changes {
+        match params.iter_mut().find(|(n, _)| n == name) {
+            Some(param) => (*value).clone_into(&mut param.1),
+            None => params.push(((*name).to_owned(), (*value).to_owned())),
+        }
+    }
+    params
+}
+
+#[tokio::test]
+async fn an_authorization_request_may_come_as_a_post_form_and_meets_the_same_checks() {
+    let app = spawn_app().await;
+    let post =
+        |form: Vec<(String, String)>| app.http.post(app.url("/authorize")).form(&form).send();
+    let login = post(demo_form(&app, &[])).await.expect("sent");
+    assert_eq!(login.status(), StatusCode::OK);
+    let html = login.text().await.expect("page");
+    assert!(html.contains("name=\"password\""), "the login page: {html}");
+
+    let refused = post(demo_form(&app, &[("response_type", "token")]))
+        .await
+        .expect("sent");
+    assert_eq!(
+        redirect_params(&refused)["error"],
+        "unsupported_response_type"
+    );
+    let unknown = post(demo_form(&app, &[("client_id", "no-such-client")]))
+        .await
+        .expect("sent");
+    assert_error_page_without_redirect(unknown).await;
+    let not_a_form = app
+        .http
+        .post(app.url("/authorize"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(not_a_form.status(), StatusCode::BAD_REQUEST);
+}

@@ -5,6 +5,7 @@
 //! refused URL from one that was never asked for.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,8 @@ use crate::helpers::{TestApp, code_sent_to, spawn_app, spawn_app_with};
 struct Documents {
     origin: String,
     fetches: Arc<Mutex<HashMap<String, usize>>>,
+    /// Set: the documents under `/withdrawable/` answer 404 from now on.
+    withdrawn: Arc<AtomicBool>,
 }
 
 impl Documents {
@@ -44,6 +47,7 @@ impl Documents {
 #[derive(Clone)]
 struct Served {
     fetches: Arc<Mutex<HashMap<String, usize>>>,
+    withdrawn: Arc<AtomicBool>,
 }
 
 /// A fixture as published, with its `client_id` replaced by `url` (a document's `client_id`
@@ -95,6 +99,9 @@ async fn serve(
     match kind.as_str() {
         "cached" => json(&fixture(name, Some(&url)), "public, max-age=600"),
         "no-store" => json(&fixture(name, Some(&url)), "no-store"),
+        "withdrawable" if !served.withdrawn.load(Ordering::SeqCst) => {
+            json(&fixture(name, Some(&url)), "max-age=600")
+        }
         "as-published" => json(&fixture(name, None), "max-age=600"),
         "with-secret" => {
             let mut document = fixture(name, Some(&url));
@@ -112,6 +119,15 @@ async fn serve(
         )
             .into_response(),
         "moved" => (AxumStatus::FOUND, [(LOCATION, format!("/cached/{file}"))]).into_response(),
+        // Another service's JSON, which is no client's document.
+        "foreign" => json(
+            &serde_json::json!({"client_id": "LOCAL-SECRET-42", "x": 1}),
+            "no-store",
+        ),
+        "foreign-typed" => json(
+            &serde_json::json!({"client_id": ["LOCAL-SECRET-43"]}),
+            "no-store",
+        ),
         "slow" => {
             tokio::time::sleep(Duration::from_secs(30)).await;
             json(&fixture(name, Some(&url)), "max-age=600")
@@ -129,13 +145,19 @@ async fn serve_documents() -> Documents {
         listener.local_addr().expect("bound").port()
     );
     let fetches = Arc::new(Mutex::new(HashMap::new()));
+    let withdrawn = Arc::new(AtomicBool::new(false));
     let router = axum::Router::new()
         .route("/{kind}/{file}", axum::routing::get(serve))
         .with_state(Served {
             fetches: fetches.clone(),
+            withdrawn: withdrawn.clone(),
         });
     tokio::spawn(async move { axum::serve(listener, router).await });
-    Documents { origin, fetches }
+    Documents {
+        origin,
+        fetches,
+        withdrawn,
+    }
 }
 
 /// The lab's setting: documents on this machine may be fetched.
@@ -296,6 +318,20 @@ async fn a_document_whose_client_id_is_not_its_own_url_is_refused() {
 }
 
 #[tokio::test]
+async fn a_refusal_of_json_that_names_no_client_shows_nothing_of_what_it_holds() {
+    let app = lab_app().await;
+    let documents = serve_documents().await;
+    for path in ["foreign/x.json", "foreign-typed/x.json"] {
+        let page = refusal(&app, &documents, path).await;
+        assert!(!page.contains("LOCAL-SECRET"), "{path}: {page}");
+        assert!(
+            page.contains("client_id") || page.contains("client metadata"),
+            "{page}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_document_holding_a_client_secret_is_refused() {
     let app = lab_app().await;
     let documents = serve_documents().await;
@@ -368,7 +404,7 @@ async fn a_document_that_does_not_arrive_in_time_is_refused() {
 }
 
 #[tokio::test]
-async fn a_document_is_kept_as_its_cache_headers_allow_and_no_longer() {
+async fn a_document_is_kept_as_its_cache_headers_allow_and_one_that_forbids_it_a_minute() {
     let app = lab_app().await;
     let documents = serve_documents().await;
     for path in ["cached/claude-code.json", "no-store/claude-code.json"] {
@@ -378,7 +414,65 @@ async fn a_document_is_kept_as_its_cache_headers_allow_and_no_longer() {
         }
     }
     assert_eq!(documents.fetches("cached/claude-code.json"), 1);
-    assert_eq!(documents.fetches("no-store/claude-code.json"), 3);
+    assert_eq!(
+        documents.fetches("no-store/claude-code.json"),
+        1,
+        "anonymous requests cannot make the server fetch a document on each of them"
+    );
+}
+
+#[tokio::test]
+async fn once_a_document_is_withdrawn_its_client_gets_no_more_tokens_when_its_copy_expires() {
+    let app = lab_app().await;
+    let documents = serve_documents().await;
+    let client_id = documents.url("withdrawable/claude-code.json");
+    let redirect_uri = "http://127.0.0.1:43117/callback";
+    let verifier = CodeVerifier::generate();
+    let mut browser = app.logged_in("alice", "password123").await;
+    let back = browser
+        .approve_request(
+            &verifier,
+            &[
+                ("client_id", Some(&client_id)),
+                ("redirect_uri", Some(redirect_uri)),
+                ("scope", Some("openid read offline_access")),
+            ],
+        )
+        .await;
+    let code = code_sent_to(&back, redirect_uri);
+    let tokens: serde_json::Value = app
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", redirect_uri),
+            ("client_id", &client_id),
+            ("code_verifier", verifier.secret()),
+        ])
+        .await
+        .json()
+        .await
+        .expect("tokens");
+    let refresh_token = tokens["refresh_token"].as_str().expect("a refresh token");
+    documents.withdrawn.store(true, Ordering::SeqCst);
+    // The stored copy's time is up (as ten minutes later).
+    let db = app.db().await;
+    server_kit::with_db!(&db, pool => sqlx::query("UPDATE clients SET document_expires_at = 0 WHERE client_id = $1")
+        .bind(&client_id)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))
+    .expect("updated");
+    let refreshed = app
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", &client_id),
+        ])
+        .await;
+    assert_eq!(
+        crate::helpers::error_of(refreshed).await,
+        (StatusCode::UNAUTHORIZED, "invalid_client".to_owned())
+    );
 }
 
 #[tokio::test]

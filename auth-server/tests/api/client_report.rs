@@ -219,3 +219,65 @@ async fn an_access_token_in_the_userinfo_url_is_refused_and_reported_against_its
         "{found:?}"
     );
 }
+
+#[tokio::test]
+async fn the_report_of_a_client_a_user_registered_names_it_only_to_that_user_and_operators() {
+    let app = spawn_app().await;
+    let mut bob = app.browser();
+    let page = bob.get("/clients").await.text().await.expect("login page");
+    bob.log_in(&page, "bob", "secret456").await;
+    let list = bob
+        .get("/clients")
+        .await
+        .text()
+        .await
+        .expect("clients page");
+    let created = bob
+        .post(
+            "/clients",
+            &[
+                ("csrf_token", &crate::helpers::hidden(&list, "csrf_token")),
+                ("name", "Bob's private payroll app"),
+                ("kind", "public"),
+                ("redirect_uris", "http://127.0.0.1:9000/cb"),
+                ("scope", "read"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let text = created.text().await.expect("page");
+    let client_id = text
+        .split("Client id: ")
+        .nth(1)
+        .and_then(|rest| rest.split('.').next())
+        .expect("the new client's id")
+        .to_owned();
+    // Anyone can make a request in the client's name: it is counted, and shown.
+    authorize(&app, &client_id, &[("code_challenge_method", "plain")]).await;
+
+    let (status, anonymous) = report(&app, &client_id).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!anonymous.to_string().contains("payroll"), "{anonymous}");
+    assert!(
+        !anonymous["findings"]
+            .as_array()
+            .expect("findings")
+            .is_empty()
+    );
+
+    let mut alice = app.logged_in("alice", "password123").await;
+    let as_operator = alice
+        .get(&format!("/clients/{client_id}/report"))
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(as_operator.contains("payroll"), "an operator sees it all");
+    let as_owner = bob
+        .get(&format!("/clients/{client_id}/report"))
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(as_owner.contains("payroll"), "its owner sees it all");
+}

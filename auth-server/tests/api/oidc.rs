@@ -113,6 +113,28 @@ async fn an_access_token_with_openid_is_also_meant_for_the_userinfo_endpoint() {
 }
 
 #[tokio::test]
+async fn a_token_with_openid_for_another_resource_is_not_meant_for_the_userinfo_endpoint() {
+    let app = spawn_app().await;
+    let verifier = CodeVerifier::generate();
+    let mut browser = app.logged_in("alice", "password123").await;
+    let back = browser
+        .approve_request(
+            &verifier,
+            &[
+                ("scope", Some("openid read")),
+                ("resource", Some("http://localhost:8083")),
+            ],
+        )
+        .await;
+    let code = redirect_params(&back)["code"].clone();
+    let tokens: TokenResponse = app.redeemed(&code, &verifier).await;
+    let claims = claims_of(tokens.access_token.secret());
+    assert_eq!(claims["aud"], "http://localhost:8083");
+    let response = userinfo(&app, tokens.access_token.secret()).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn userinfo_refuses_an_access_token_not_meant_for_it() {
     let app = spawn_app().await;
     let tokens = tokens_with(&app, "openid email read", None).await;
@@ -301,6 +323,56 @@ async fn prompt_login_and_max_age_0_show_the_login_page_even_with_a_session() {
             "{change:?}: the login page"
         );
     }
+}
+
+#[tokio::test]
+async fn a_required_new_login_cannot_be_skipped_by_opening_the_consent_page() {
+    let app = spawn_app().await;
+    // alice's consent to the demo client is remembered: without the login the consent page
+    // would answer with a code at once.
+    let mut browser = app.logged_in("alice", "password123").await;
+    for change in [
+        ("prompt", Some("login")),
+        ("prompt", Some("select_account")),
+        ("max_age", Some("0")),
+    ] {
+        let page = browser
+            .authorize(&CodeVerifier::generate(), &[change])
+            .await;
+        let html = page.text().await.expect("the login page");
+        let request_id = hidden(&html, "request_id");
+        let skipped = browser
+            .get(&format!("/consent?request_id={request_id}"))
+            .await;
+        assert_eq!(skipped.status(), StatusCode::FORBIDDEN, "{change:?}");
+        assert!(skipped.headers().get("location").is_none(), "{change:?}");
+        let decided = browser
+            .post(
+                "/consent",
+                &[
+                    ("request_id", &request_id),
+                    ("csrf_token", &hidden(&html, "csrf_token")),
+                    ("decision", "approve"),
+                ],
+            )
+            .await;
+        assert_eq!(decided.status(), StatusCode::FORBIDDEN, "{change:?}");
+    }
+}
+
+#[tokio::test]
+async fn after_the_required_new_login_consent_goes_on_with_the_new_login() {
+    let app = spawn_app().await;
+    let mut browser = app.logged_in("alice", "password123").await;
+    let verifier = CodeVerifier::generate();
+    let page = browser
+        .authorize(&verifier, &[("prompt", Some("login"))])
+        .await;
+    let html = page.text().await.expect("the login page");
+    let back = browser
+        .log_in_and_decide(&html, "alice", "password123", "approve")
+        .await;
+    assert!(redirect_params(&back).contains_key("code"));
 }
 
 #[tokio::test]

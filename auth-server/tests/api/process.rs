@@ -112,6 +112,8 @@ async fn a_newline_in_a_client_id_cannot_forge_a_line_in_the_log() {
             "--database-url",
             &format!("sqlite://{}/auth.db", data.path().display()),
         ])
+        // With the decision traces on, each check is narrated on the console too.
+        .arg("--lab-traces")
         .env("RUST_LOG", "info")
         .stdout(log.try_clone().expect("the log file"))
         .stderr(log)
@@ -144,6 +146,10 @@ async fn a_newline_in_a_client_id_cannot_forge_a_line_in_the_log() {
     assert!(
         written.contains("Unknown client"),
         "the refusal is logged: {written}"
+    );
+    assert!(
+        written.contains("✘ client"),
+        "the refusal is narrated: {written}"
     );
     assert!(
         !written

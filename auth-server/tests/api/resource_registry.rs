@@ -200,6 +200,38 @@ async fn a_resource_on_this_machine_named_by_a_client_is_recorded_and_listed_for
 }
 
 #[tokio::test]
+async fn anonymous_authorization_requests_naming_new_resources_on_this_machine_store_nothing() {
+    let app = spawn_app_with(|config| config.any_loopback_resource = true).await;
+    let count = || async {
+        let db = app.db().await;
+        server_kit::with_db!(&db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM resources")
+            .fetch_one(pool)
+            .await)
+        .expect("counted")
+    };
+    let before = count().await;
+    for n in 0..200 {
+        let resource = format!("http://localhost:1/{n:04}");
+        let page = app
+            .browser()
+            .authorize(&CodeVerifier::generate(), &[("resource", Some(&resource))])
+            .await;
+        assert_eq!(
+            page.status(),
+            StatusCode::OK,
+            "the login page for {resource}"
+        );
+    }
+    assert_eq!(count().await, before, "a request alone records no resource");
+    let long = format!("http://localhost:1/{}", "x".repeat(600));
+    let refused = app
+        .browser()
+        .authorize(&CodeVerifier::generate(), &[("resource", Some(&long))])
+        .await;
+    assert_eq!(redirect_params(&refused)["error"], "invalid_target");
+}
+
+#[tokio::test]
 async fn only_an_operator_may_open_the_resources_page() {
     let app = spawn_app().await;
     let anonymous = app.browser().get("/resources").await;

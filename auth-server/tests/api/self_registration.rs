@@ -191,7 +191,14 @@ async fn errors_for_a_self_registered_client_are_a_page_with_a_link_never_an_aut
 #[tokio::test]
 async fn a_client_name_another_client_has_is_refused() {
     let app = spawn_app().await;
-    for name in ["OAuth 2.1 lab SPA", "oauth 2.1 LAB spa"] {
+    for name in [
+        "OAuth 2.1 lab SPA",
+        "oauth 2.1 LAB spa",
+        // A Cyrillic А, a zero-width space, a zero-width joiner: names that look the same.
+        "OAuth 2.1 lab SP\u{0410}",
+        "OAuth 2.1 lab SPA\u{200b}",
+        "OAuth 2.1 lab\u{200d} SPA",
+    ] {
         let response = app
             .register(
                 json!({"client_name": name, "token_endpoint_auth_method": "none",

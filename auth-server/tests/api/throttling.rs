@@ -1,7 +1,11 @@
 //! Throttling that holds under concurrency and cannot be turned against a user: failed
-//! logins count per (username, address) and per address, taken before bcrypt; the password
-//! queue is bounded; sign-ups are limited per address. Addresses come from
-//! `X-Forwarded-For` only behind a `--trusted-proxy`.
+//! logins count per (username, address), or per (username, browser) in a browser the user
+//! logged in with before, and per browser, taken before bcrypt; the password queue is
+//! bounded; sign-ups are limited per address. Addresses come from `X-Forwarded-For` only
+//! behind a `--trusted-proxy`. The three rules of login throttling are here together:
+//! parallel guesses are counted one by one (F5), failures from elsewhere lock nobody out
+//! (F6), and on the lab's own machine, where every client is 127.0.0.1, failures for other
+//! usernames or in a user's name lock no user with the right password out (S3-7).
 
 use futures::future::join_all;
 use reqwest::StatusCode;
@@ -91,6 +95,74 @@ async fn one_address_guessing_over_many_usernames_is_throttled_after_ten_failure
 }
 
 #[tokio::test]
+async fn failed_logins_for_made_up_usernames_from_this_machine_lock_no_user_with_the_right_password_out()
+ {
+    // No proxy: every browser is 127.0.0.1, as on the lab's own machine.
+    let app = spawn_app_with(|_| {}).await;
+    for n in 0..12 {
+        let (mut attacker, html) = app.at_login_page().await;
+        let guess = attacker.log_in(&html, &format!("nobody{n}"), "x").await;
+        assert_eq!(guess.status(), StatusCode::UNAUTHORIZED, "guess {n}");
+    }
+    for (username, password) in [("alice", "password123"), ("bob", "secret456")] {
+        let (mut user, html) = app.at_login_page().await;
+        assert_eq!(
+            user.log_in(&html, username, password).await.status(),
+            StatusCode::SEE_OTHER,
+            "{username} logs in"
+        );
+    }
+}
+
+#[tokio::test]
+async fn failed_logins_in_a_users_name_from_this_machine_do_not_lock_them_out_of_a_browser_they_used_before()
+ {
+    let app = spawn_app_with(|_| {}).await;
+    let mut carol = app.logged_in("carol", "mypass789").await;
+    let (mut attacker, html) = app.at_login_page().await;
+    for _ in 0..6 {
+        attacker.log_in(&html, "carol", "wrong-password").await;
+    }
+    assert_eq!(
+        attacker.log_in(&html, "carol", "mypass789").await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guesser is throttled, even with the right password"
+    );
+    let page = carol
+        .authorize(
+            &shared::CodeVerifier::generate(),
+            &[("prompt", Some("login"))],
+        )
+        .await;
+    let html = page.text().await.expect("the login page");
+    assert_eq!(
+        carol.log_in(&html, "carol", "mypass789").await.status(),
+        StatusCode::SEE_OTHER,
+        "carol logs in again in the browser she used before"
+    );
+}
+
+#[tokio::test]
+async fn a_known_browser_is_throttled_too_when_it_guesses() {
+    let app = spawn_app_with(|_| {}).await;
+    let mut carol = app.logged_in("carol", "mypass789").await;
+    let verifier = shared::CodeVerifier::generate();
+    let html = carol
+        .authorize(&verifier, &[("prompt", Some("login"))])
+        .await
+        .text()
+        .await
+        .expect("the login page");
+    for _ in 0..5 {
+        carol.log_in(&html, "carol", "wrong-password").await;
+    }
+    assert_eq!(
+        carol.log_in(&html, "carol", "mypass789").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
 async fn x_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
     let app = spawn_app_with(|_| {}).await;
     let (mut browser, html) = app.at_login_page().await;
@@ -106,6 +178,48 @@ async fn x_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
             .await
             .status(),
         StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn with_a_proxy_secret_x_forwarded_for_is_believed_only_from_requests_that_carry_it() {
+    let app = spawn_app_with(|c| {
+        c.trusted_proxies = vec!["127.0.0.1".parse().expect("an address")];
+        c.trusted_proxy_secret = Some("the-proxys-secret".to_owned());
+    })
+    .await;
+    // A local process connecting straight to the server, each guess "from" another
+    // address: without the secret every one counts for its real address, 127.0.0.1.
+    let (mut browser, html) = app.at_login_page().await;
+    for n in 0..5 {
+        browser
+            .log_in_from(&format!("192.0.2.{n}"), &html, "carol", "wrong-password")
+            .await;
+    }
+    assert_eq!(
+        browser
+            .log_in_from("192.0.2.99", &html, "carol", "mypass789")
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Through the proxy (the secret sent along), the address it names is believed.
+    let (proxied, html) = app.at_login_page().await;
+    let request = proxied
+        .post_request_from(
+            "198.51.100.1",
+            "/login",
+            &[
+                ("request_id", &hidden(&html, "request_id")),
+                ("csrf_token", &hidden(&html, "csrf_token")),
+                ("username", "carol"),
+                ("password", "mypass789"),
+            ],
+        )
+        .header("x-lab-proxy-secret", "the-proxys-secret");
+    assert_eq!(
+        request.send().await.expect("sent").status(),
+        StatusCode::SEE_OTHER
     );
 }
 

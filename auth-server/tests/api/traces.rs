@@ -307,7 +307,12 @@ async fn the_front_channel_steps_of_one_authorization_request_are_found_by_its_s
     );
     assert_passed(
         &steps[2],
-        &["logged_in", "pending_request", "consent_remembered"],
+        &[
+            "logged_in",
+            "pending_request",
+            "fresh_login",
+            "consent_remembered",
+        ],
     );
     assert_passed(
         &steps[3],
@@ -315,12 +320,13 @@ async fn the_front_channel_steps_of_one_authorization_request_are_found_by_its_s
             "session_csrf",
             "logged_in",
             "pending_request",
+            "fresh_login",
             "decision",
             "scope_grantable",
             "code_issued",
         ],
     );
-    let issued = &steps[3].checks[5].says;
+    let issued = &steps[3].checks[6].says;
     assert!(!issued.contains(&code), "the code is masked: {issued}");
     assert!(traces_by_state(&app, "another-state").await.is_empty());
 }
@@ -628,4 +634,93 @@ async fn the_spa_may_read_the_trace_header_and_the_traces() {
         .await
         .expect("sent");
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_traces_answer_only_requests_addressed_to_the_servers_own_name() {
+    let app = traced_app().await;
+    for path in ["/lab/traces", "/lab/events", "/lab/traces/nope"] {
+        let rebound = app
+            .http
+            .get(app.url(path))
+            .header("host", "rebind.attacker.example:8081")
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(rebound.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let own = app
+        .http
+        .get(app.url("/lab/traces"))
+        .header("host", "localhost:8081")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(own.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn at_most_sixteen_live_streams_are_open_at_once_and_the_next_is_503() {
+    let app = traced_app().await;
+    let mut open = Vec::new();
+    for _ in 0..server_kit::trace::MAX_LISTENERS {
+        let stream = app
+            .http
+            .get(app.url("/lab/events"))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(stream.status(), StatusCode::OK);
+        open.push(stream);
+    }
+    let one_more = app
+        .http
+        .get(app.url("/lab/events"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(one_more.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(one_more.headers().contains_key("retry-after"));
+    drop(open.pop());
+    // The closed stream is counted out once the server sees it gone.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let again = app
+            .http
+            .get(app.url("/lab/events"))
+            .send()
+            .await
+            .expect("sent");
+        if again.status() == StatusCode::OK {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a closed stream frees its place"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_trace_keeps_a_long_path_and_a_long_refused_state_cut_and_unfindable_by_it() {
+    let app = traced_app().await;
+    let long_path = format!("/{}", "a".repeat(15_000));
+    let response = app
+        .http
+        .get(app.url(&long_path))
+        .send()
+        .await
+        .expect("sent");
+    let trace = trace_of(&app, &response).await;
+    assert!(trace.path.len() < 600, "{}", trace.path.len());
+    assert!(trace.path.contains("more bytes not kept"), "{}", trace.path);
+
+    let state = "s".repeat(12_000);
+    let refused = app
+        .browser()
+        .authorize(&CodeVerifier::generate(), &[("state", Some(&state))])
+        .await;
+    assert_eq!(refused.status(), StatusCode::FOUND);
+    assert!(traces_by_state(&app, &state).await.is_empty());
 }

@@ -29,6 +29,10 @@ pub fn Dashboard() -> impl IntoView {
                 <label for="note-text">"A note (1 to 1000 characters)"</label>
                 <input id="note-text" prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev)) />
                 <button type="button" id="add-note" on:click=call("POST", "/api/notes")>"Add note (write)"</button>
+                <details id="revocation-trade-off">
+                    <summary>"When a token is revoked"</summary>
+                    <p>"The resource server checks each token itself, by its signature and the authorization server's published keys: no request per call, so it is fast. A signature cannot say that a token was revoked, so the resource server also reads the authorization server's list of revoked tokens every half second and refuses what is on it (its check "<code>"not_revoked"</code>"). The other way, introspection ("<code>"--validation introspect"</code>"), asks the authorization server about every token: a revocation counts at once, for one more request per token (RFC 7009 §2, RFC 7662)."</p>
+                </details>
                 <div class="buttons">
                     <button type="button" id="refresh" class="secondary" on:click=move |_| spawn_local(flow_steps::refresh(lab))>"Refresh tokens"</button>
                     <button type="button" id="logout" class="secondary" on:click=move |_| spawn_local(flow_steps::log_out(lab))>"Log out"</button>

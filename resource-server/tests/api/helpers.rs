@@ -26,7 +26,7 @@ pub struct Lab {
     pub resource: String,
     pub http: reqwest::Client,
     auth_db: String,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
 }
 
 pub async fn spawn_lab() -> Lab {
@@ -54,26 +54,7 @@ pub async fn spawn_lab_with(tweak: impl FnOnce(&mut resource_server::config::Con
     let issuer = auth.issuer().to_owned();
     tokio::spawn(auth.run_until_stopped());
 
-    let mut config = <resource_server::config::Config as clap::Parser>::parse_from([
-        "resource-server",
-        "--addr",
-        "127.0.0.1:0",
-        "--issuer",
-        &issuer,
-        "--audience",
-        AUDIENCE,
-        "--spa-origin",
-        "http://localhost:8080",
-    ]);
-    config.database_url = server_kit::testing::fresh_database(data.path(), "resource").await;
-    tweak(&mut config);
-    let resource = resource_server::startup::Application::build(config)
-        .await
-        .expect("the resource server starts");
-    let resource_address = format!("http://{}", resource.local_addr());
-    let ready = resource.ready();
-    tokio::spawn(resource.run_until_stopped());
-    ready.wait().await;
+    let resource_address = start_resource_server(&issuer, data.path(), "resource", tweak).await;
 
     Lab {
         auth: auth_address,
@@ -84,11 +65,48 @@ pub async fn spawn_lab_with(tweak: impl FnOnce(&mut resource_server::config::Con
             .build()
             .expect("a client"),
         auth_db,
-        _data: data,
+        data,
     }
 }
 
+/// A resource server for `issuer` with a new database (`name`) in `data`, its
+/// configuration changed by `tweak`, ready: its address.
+async fn start_resource_server(
+    issuer: &str,
+    data: &std::path::Path,
+    name: &str,
+    tweak: impl FnOnce(&mut resource_server::config::Config),
+) -> String {
+    let mut config = <resource_server::config::Config as clap::Parser>::parse_from([
+        "resource-server",
+        "--addr",
+        "127.0.0.1:0",
+        "--issuer",
+        issuer,
+        "--audience",
+        AUDIENCE,
+        "--spa-origin",
+        "http://localhost:8080",
+    ]);
+    config.database_url = server_kit::testing::fresh_database(data, name).await;
+    tweak(&mut config);
+    let resource = resource_server::startup::Application::build(config)
+        .await
+        .expect("the resource server starts");
+    let address = format!("http://{}", resource.local_addr());
+    let ready = resource.ready();
+    tokio::spawn(resource.run_until_stopped());
+    ready.wait().await;
+    address
+}
+
 impl Lab {
+    /// A second resource server for the same authorization server, started now (as one
+    /// restarted would be): its address.
+    pub async fn another_resource_server(&self) -> String {
+        start_resource_server(&self.issuer, self.data.path(), "resource2", |_| {}).await
+    }
+
     /// Logs `username` in through the real authorization code flow (the lab's headless
     /// browser and `shared::client`, as `oauth-lab flow` does) and returns the tokens.
     pub async fn tokens_for(&self, username: &str, password: &str, scope: &str) -> TokenResponse {

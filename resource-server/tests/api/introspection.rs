@@ -1,4 +1,6 @@
-//! `--validation introspect`: the authorization server decides, so revocation is seen.
+//! Revocation at the resource server: with `--validation introspect` the authorization
+//! server decides, so a revocation is seen at once; with JWT validation, the list of
+//! revoked tokens the resource server follows brings it within about a second.
 
 use reqwest::StatusCode;
 use resource_server::config::ValidationMode;
@@ -44,10 +46,34 @@ async fn in_introspection_mode_a_revoked_token_is_refused_at_once() {
     );
 }
 
+/// Asks `/api/profile` with `token` until it is refused (the list of revoked tokens is read
+/// every half second), for at most ten seconds; the refusal's challenge.
+async fn refused_soon(lab: &crate::helpers::Lab, token: &str) -> String {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (status, challenge, _) = answer(lab.get("/api/profile", Some(token)).await).await;
+        if status == StatusCode::UNAUTHORIZED {
+            return challenge;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the revocation never reached the resource server"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
-async fn in_jwt_mode_a_revoked_token_stays_accepted_until_it_expires() {
+async fn in_jwt_mode_revoking_a_refresh_token_reaches_the_resource_server_for_its_access_tokens() {
     let lab = spawn_lab().await;
     let tokens = lab.tokens_for("alice", "password123", "read").await;
+    let access = tokens.access_token.secret().to_owned();
+    assert_eq!(
+        lab.get("/api/profile", Some(&access)).await.status(),
+        StatusCode::OK,
+        "verified once, and then kept as verified"
+    );
     lab.revoke(
         tokens
             .refresh_token
@@ -56,13 +82,48 @@ async fn in_jwt_mode_a_revoked_token_stays_accepted_until_it_expires() {
             .secret(),
     )
     .await;
-    // The trade-off the README explains: local validation cannot see revocations.
+    let challenge = refused_soon(&lab, &access).await;
+    assert!(
+        challenge.contains("error=\"invalid_token\"") && challenge.contains("revoked"),
+        "{challenge}"
+    );
+}
+
+#[tokio::test]
+async fn in_jwt_mode_revoking_an_access_token_reaches_the_resource_server() {
+    let lab = spawn_lab().await;
+    let access = lab.token("read").await;
     assert_eq!(
-        lab.get("/api/profile", Some(tokens.access_token.secret()))
-            .await
-            .status(),
+        lab.get("/api/profile", Some(&access)).await.status(),
         StatusCode::OK
     );
+    lab.revoke(&access).await;
+    refused_soon(&lab, &access).await;
+    let other = lab.token("read").await;
+    assert_eq!(
+        lab.get("/api/profile", Some(&other)).await.status(),
+        StatusCode::OK,
+        "only the revoked token is refused"
+    );
+}
+
+#[tokio::test]
+async fn a_resource_server_started_after_a_revocation_refuses_the_token_from_its_first_request() {
+    let lab = spawn_lab().await;
+    let access = lab.token("read").await;
+    lab.revoke(&access).await;
+    let restarted = lab.another_resource_server().await;
+    let (status, challenge, _) = answer(
+        lab.http
+            .get(format!("{restarted}/api/profile"))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .expect("sent"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(challenge.contains("revoked"), "{challenge}");
 }
 
 #[tokio::test]

@@ -281,3 +281,43 @@ async fn a_json_rpc_batch_is_400_invalid_request_so_no_call_slips_past_the_scope
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(body["error"], "invalid_request");
 }
+
+#[tokio::test]
+async fn an_mcp_session_answers_only_the_user_who_opened_it_and_is_404_to_anyone_else() {
+    let lab = spawn_lab().await;
+    let mut alice = Session::open(&lab, lab.mcp_token("read").await).await;
+    let (bob_name, bob_password) = shared::demo::ACCOUNTS[1];
+    let bob_token = lab
+        .tokens_for_resource(bob_name, bob_password, "read", Some(MCP))
+        .await
+        .access_token
+        .secret()
+        .to_owned();
+    let mut bob = Session {
+        lab: &lab,
+        token: bob_token.clone(),
+        id: alice.id.clone(),
+        next_id: 0,
+    };
+    let (status, _) = bob.call_tool("list_notes", json!({})).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "bob cannot use alice's session"
+    );
+    let deleted = lab
+        .http
+        .delete(format!("{}/mcp", lab.resource))
+        .bearer_auth(&bob_token)
+        .header("mcp-session-id", alice.id.as_deref().expect("a session id"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        deleted.status(),
+        StatusCode::NOT_FOUND,
+        "bob cannot end alice's session"
+    );
+    let (status, answer) = alice.call_tool("list_notes", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "alice's session goes on: {answer}");
+}

@@ -31,7 +31,7 @@ fn names(trace: &Trace) -> Vec<&str> {
 }
 
 /// The checks of a protected request whose token is verified for the first time.
-const FIRST_SIGHT: [&str; 11] = [
+const FIRST_SIGHT: [&str; 12] = [
     "token_not_in_url",
     "bearer_header",
     "jwt_form",
@@ -41,6 +41,7 @@ const FIRST_SIGHT: [&str; 11] = [
     "key_algorithm",
     "signature",
     "claims",
+    "not_revoked",
     "audience",
     "scope",
 ];
@@ -89,6 +90,7 @@ async fn a_protected_request_is_traced_check_by_check_and_a_token_seen_before_sk
             "token_not_in_url",
             "bearer_header",
             "verified_before",
+            "not_revoked",
             "audience",
             "scope"
         ]
@@ -184,4 +186,24 @@ async fn each_refusal_of_a_protected_request_ends_its_trace_at_the_check_that_re
         &FIRST_SIGHT,
         "insufficient_scope",
     );
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_refused_at_not_revoked_once_the_list_has_reached_the_server() {
+    let lab = traced_lab().await;
+    let token = lab.token("read").await;
+    lab.revoke(&token).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let response = loop {
+        let response = lab.get("/api/profile", Some(&token)).await;
+        if response.status() == StatusCode::UNAUTHORIZED {
+            break response;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never refused");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let trace = trace_of(&lab, &response).await;
+    let refused = trace.refused_by().expect("a refusal");
+    assert_eq!(refused.name, "not_revoked");
+    assert_eq!(refused.rule, "RFC 7009 §2");
 }

@@ -113,21 +113,41 @@ impl Owner {
 
 fn run(connection: &Connection, jobs: &mpsc::Receiver<Job>) {
     while let Ok(first) = jobs.recv() {
-        let batch: Vec<Job> = std::iter::once(first)
+        let mut batch = std::iter::once(first)
             .chain(jobs.try_iter().take(MOST_PER_TRANSACTION - 1))
-            .collect();
+            .collect::<Vec<Job>>()
+            .into_iter();
         if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
-            let error = error.to_string();
-            for job in batch {
-                let (_, finish) = job(None);
-                finish(Err(error.clone()));
-            }
+            refuse(batch, &error.to_string());
             continue;
         }
-        let finishes: Vec<Finish> = batch
-            .into_iter()
-            .filter_map(|job| run_unit(connection, job))
-            .collect();
+        let mut finishes = Vec::new();
+        let mut lost = None;
+        for job in batch.by_ref() {
+            let (finish, intact) = run_unit(connection, job);
+            finishes.extend(finish);
+            if !intact {
+                lost = Some(
+                    "the transaction was rolled back by the database (a disk full, an I/O error)",
+                );
+                break;
+            }
+        }
+        // Some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM) make SQLite roll back the
+        // whole transaction, not only the statement: the units before went with it, and a
+        // unit after would run outside any transaction and commit alone while its request
+        // is told it did not (a code spent, its tokens never delivered). So nothing more
+        // of the batch runs, and every unit of it is answered "not committed".
+        if let Some(why) = lost {
+            if !connection.is_autocommit() {
+                let _ = connection.execute_batch("ROLLBACK");
+            }
+            for finish in finishes {
+                finish(Err(why.to_owned()));
+            }
+            refuse(batch, why);
+            continue;
+        }
         let committed = connection.execute_batch("COMMIT").map_err(|error| {
             let _ = connection.execute_batch("ROLLBACK");
             error.to_string()
@@ -138,20 +158,28 @@ fn run(connection: &Connection, jobs: &mpsc::Receiver<Job>) {
     }
 }
 
+/// Answers each of `jobs` with `why`, without running it.
+fn refuse(jobs: impl Iterator<Item = Job>, why: &str) {
+    for job in jobs {
+        let (_, finish) = job(None);
+        finish(Err(why.to_owned()));
+    }
+}
+
 /// One unit inside its savepoint. A unit that panics is dropped unanswered (its caller
-/// sees `Stopped`), its writes undone; the thread goes on with the others.
-fn run_unit(connection: &Connection, job: Job) -> Option<Finish> {
+/// sees `Stopped`), its writes undone; the thread goes on with the others. Also whether
+/// the transaction is still intact: its savepoint undone or released, and still open.
+fn run_unit(connection: &Connection, job: Job) -> (Option<Finish>, bool) {
     if connection.execute_batch("SAVEPOINT unit").is_err() {
         let (_, finish) = job(None);
-        return Some(finish);
+        return (Some(finish), !connection.is_autocommit());
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| job(Some(connection))));
     let undo = !matches!(outcome, Ok((false, _)));
-    if undo {
-        let _ = connection.execute_batch("ROLLBACK TO unit");
-    }
-    let _ = connection.execute_batch("RELEASE unit");
-    outcome.ok().map(|(_, finish)| finish)
+    let undone = !undo || connection.execute_batch("ROLLBACK TO unit").is_ok();
+    let released = connection.execute_batch("RELEASE unit").is_ok();
+    let intact = undone && released && !connection.is_autocommit();
+    (outcome.ok().map(|(_, finish)| finish), intact)
 }
 
 #[cfg(test)]
@@ -242,5 +270,68 @@ mod tests {
             winners += unit.await.unwrap();
         }
         assert_eq!(winners, 1);
+    }
+
+    #[tokio::test]
+    async fn when_the_database_rolls_the_whole_transaction_back_no_unit_of_it_is_answered_committed()
+     {
+        let (_dir, owner) = owner();
+        owner
+            .unit(|c| c.execute_batch("CREATE TABLE t (v INTEGER PRIMARY KEY)"))
+            .await
+            .unwrap();
+        // A slow unit first, so the next three wait and run in one transaction.
+        let slow = {
+            let owner = owner.clone();
+            tokio::spawn(async move {
+                owner
+                    .unit(|_| {
+                        std::thread::sleep(std::time::Duration::from_millis(300));
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let unit = |v: i64, lose_the_transaction: bool| {
+            let owner = owner.clone();
+            tokio::spawn(async move {
+                owner
+                    .unit(move |c| {
+                        c.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                        // What SQLite does by itself on a full disk or an I/O error.
+                        if lose_the_transaction {
+                            c.execute_batch("ROLLBACK")?;
+                        }
+                        Ok(v)
+                    })
+                    .await
+            })
+        };
+        let units = [unit(1, false), unit(2, true), unit(3, false)];
+        slow.await.unwrap().unwrap();
+        let mut answered_committed = Vec::new();
+        for unit in units {
+            if let Ok(v) = unit.await.unwrap() {
+                answered_committed.push(v);
+            }
+        }
+        let kept: Vec<i64> = owner
+            .unit(|c| {
+                c.prepare("SELECT v FROM t ORDER BY v")?
+                    .query_map([], |row| row.get(0))?
+                    .collect()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            kept, answered_committed,
+            "a unit is answered committed exactly when its write is in the database"
+        );
+        assert!(!kept.contains(&2));
+        assert!(
+            !kept.contains(&3),
+            "nothing runs after the transaction is gone"
+        );
     }
 }
