@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use shared::{CodeVerifier, TokenResponse};
 
-use crate::helpers::{hidden, location, redirect_params, spawn_app};
+use crate::helpers::{Browser, TestApp, hidden, location, redirect_params, spawn_app};
 
 #[tokio::test]
 async fn the_sixth_bad_password_within_15_minutes_gets_429_with_retry_after() {
@@ -124,10 +124,8 @@ async fn confirming_the_logout_ends_the_session_so_the_next_authorization_asks_f
     );
 }
 
-#[tokio::test]
-async fn a_logout_with_the_users_id_token_hint_ends_the_session_at_once() {
-    let app = spawn_app().await;
-    let mut browser = app.browser();
+/// alice logs in in `browser` and the demo client redeems the code: her ID token.
+async fn alices_id_token(app: &TestApp, browser: &mut Browser<'_>) -> String {
     let verifier = CodeVerifier::generate();
     let html = browser
         .authorize(&verifier, &[])
@@ -140,7 +138,14 @@ async fn a_logout_with_the_users_id_token_hint_ends_the_session_at_once() {
         .await;
     let code = redirect_params(&back).get("code").cloned().expect("a code");
     let tokens: TokenResponse = app.redeemed(&code, &verifier).await;
-    let id_token = tokens.id_token.expect("an ID token");
+    tokens.id_token.expect("an ID token")
+}
+
+#[tokio::test]
+async fn a_logout_with_the_users_id_token_hint_ends_the_session_at_once() {
+    let app = spawn_app().await;
+    let mut browser = app.browser();
+    let id_token = alices_id_token(&app, &mut browser).await;
     let logout = browser
         .get(&format!(
             "/logout?client_id=demo-client&post_logout_redirect_uri=http://localhost:8080/&id_token_hint={id_token}"
@@ -162,19 +167,7 @@ async fn a_logout_with_the_users_id_token_hint_ends_the_session_at_once() {
 async fn an_id_token_hint_ends_the_session_at_once_only_for_the_client_named_and_this_login() {
     let app = spawn_app().await;
     let mut browser = app.browser();
-    let verifier = CodeVerifier::generate();
-    let html = browser
-        .authorize(&verifier, &[])
-        .await
-        .text()
-        .await
-        .expect("page");
-    let back = browser
-        .log_in_and_decide(&html, "alice", "password123", "approve")
-        .await;
-    let code = redirect_params(&back).get("code").cloned().expect("a code");
-    let tokens: TokenResponse = app.redeemed(&code, &verifier).await;
-    let id_token = tokens.id_token.expect("an ID token");
+    let id_token = alices_id_token(&app, &mut browser).await;
     for link in [
         // No client named: any client that ever received the user's ID token could send it.
         format!("/logout?id_token_hint={id_token}"),

@@ -195,11 +195,9 @@ async fn refused_page(response: reqwest::Response) -> String {
     response.text().await.expect("the error page")
 }
 
-#[tokio::test]
-async fn a_client_known_only_by_its_metadata_document_gets_tokens_and_refreshes_them() {
-    let app = lab_app().await;
-    let documents = serve_documents().await;
-    let client_id = documents.url("cached/claude-code.json");
+/// The document client `client_id` (Claude Code's document) runs the code flow for alice,
+/// asking `openid read offline_access`: the token endpoint's answer, which must be 200.
+async fn document_client_tokens(app: &TestApp, client_id: &str) -> serde_json::Value {
     // Claude Code registers `http://127.0.0.1/callback` and listens on any port.
     let redirect_uri = "http://127.0.0.1:43117/callback";
     let verifier = CodeVerifier::generate();
@@ -208,25 +206,32 @@ async fn a_client_known_only_by_its_metadata_document_gets_tokens_and_refreshes_
         .approve_request(
             &verifier,
             &[
-                ("client_id", Some(&client_id)),
+                ("client_id", Some(client_id)),
                 ("redirect_uri", Some(redirect_uri)),
                 ("scope", Some("openid read offline_access")),
             ],
         )
         .await;
     let code = code_sent_to(&back, redirect_uri);
-
     let tokens = app
         .token(&[
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", redirect_uri),
-            ("client_id", &client_id),
+            ("client_id", client_id),
             ("code_verifier", verifier.secret()),
         ])
         .await;
     assert_eq!(tokens.status(), StatusCode::OK);
-    let tokens: serde_json::Value = tokens.json().await.expect("tokens");
+    tokens.json().await.expect("tokens")
+}
+
+#[tokio::test]
+async fn a_client_known_only_by_its_metadata_document_gets_tokens_and_refreshes_them() {
+    let app = lab_app().await;
+    let documents = serve_documents().await;
+    let client_id = documents.url("cached/claude-code.json");
+    let tokens = document_client_tokens(&app, &client_id).await;
     let refresh_token = tokens["refresh_token"].as_str().expect("a refresh token");
     let refreshed = app
         .token(&[
@@ -426,32 +431,7 @@ async fn once_a_document_is_withdrawn_its_client_gets_no_more_tokens_when_its_co
     let app = lab_app().await;
     let documents = serve_documents().await;
     let client_id = documents.url("withdrawable/claude-code.json");
-    let redirect_uri = "http://127.0.0.1:43117/callback";
-    let verifier = CodeVerifier::generate();
-    let mut browser = app.logged_in("alice", "password123").await;
-    let back = browser
-        .approve_request(
-            &verifier,
-            &[
-                ("client_id", Some(&client_id)),
-                ("redirect_uri", Some(redirect_uri)),
-                ("scope", Some("openid read offline_access")),
-            ],
-        )
-        .await;
-    let code = code_sent_to(&back, redirect_uri);
-    let tokens: serde_json::Value = app
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", redirect_uri),
-            ("client_id", &client_id),
-            ("code_verifier", verifier.secret()),
-        ])
-        .await
-        .json()
-        .await
-        .expect("tokens");
+    let tokens = document_client_tokens(&app, &client_id).await;
     let refresh_token = tokens["refresh_token"].as_str().expect("a refresh token");
     documents.withdrawn.store(true, Ordering::SeqCst);
     // The stored copy's time is up (as ten minutes later).

@@ -224,19 +224,12 @@ async fn an_access_token_in_the_userinfo_url_is_refused_and_reported_against_its
 async fn the_report_of_a_client_a_user_registered_names_it_only_to_that_user_and_operators() {
     let app = spawn_app().await;
     let mut bob = app.browser();
-    let page = bob.get("/clients").await.text().await.expect("login page");
-    bob.log_in(&page, "bob", "secret456").await;
-    let list = bob
-        .get("/clients")
-        .await
-        .text()
-        .await
-        .expect("clients page");
+    let csrf = crate::helpers::clients_session(&mut bob, "bob", "secret456").await;
     let created = bob
         .post(
             "/clients",
             &[
-                ("csrf_token", &crate::helpers::hidden(&list, "csrf_token")),
+                ("csrf_token", &csrf),
                 ("name", "Bob's private payroll app"),
                 ("kind", "public"),
                 ("redirect_uris", "http://127.0.0.1:9000/cb"),

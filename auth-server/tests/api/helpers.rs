@@ -317,6 +317,25 @@ impl TestApp {
 
 /// The lab's headless browser (`lab_cli::browser`) at a test server: keeps the session
 /// cookie, follows nothing, and panics on a transport failure, as a test should.
+/// A browser logged in on the clients page as `username`; returns its CSRF token.
+pub async fn clients_session(browser: &mut Browser<'_>, username: &str, password: &str) -> String {
+    let page = browser
+        .get("/clients")
+        .await
+        .text()
+        .await
+        .expect("login page");
+    let login = browser.log_in(&page, username, password).await;
+    assert_eq!(location(&login), "/clients");
+    let list = browser
+        .get("/clients")
+        .await
+        .text()
+        .await
+        .expect("clients page");
+    hidden(&list, "csrf_token")
+}
+
 pub struct Browser<'a> {
     app: &'a TestApp,
     inner: lab_cli::browser::Browser,

@@ -4,7 +4,8 @@ use reqwest::StatusCode;
 use shared::CodeVerifier;
 
 use crate::helpers::{
-    Browser, assert_secret_authenticates, hidden, location, redirect_params, spawn_app,
+    Browser, assert_secret_authenticates, clients_session, hidden, location, redirect_params,
+    spawn_app,
 };
 
 /// Signs up `username` from the sign-up page; returns the response to the form.
@@ -85,25 +86,6 @@ async fn sign_up_explains_a_rejected_username_or_password() {
             "{explanation}"
         );
     }
-}
-
-/// A browser logged in on the clients page as `username`; returns its CSRF token.
-async fn clients_session(browser: &mut Browser<'_>, username: &str, password: &str) -> String {
-    let page = browser
-        .get("/clients")
-        .await
-        .text()
-        .await
-        .expect("login page");
-    let login = browser.log_in(&page, username, password).await;
-    assert_eq!(location(&login), "/clients");
-    let list = browser
-        .get("/clients")
-        .await
-        .text()
-        .await
-        .expect("clients page");
-    hidden(&list, "csrf_token")
 }
 
 #[tokio::test]
