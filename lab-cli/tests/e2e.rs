@@ -259,6 +259,12 @@ async fn alice_logs_in_through_the_spa_approves_and_sees_her_profile_from_the_re
         "/",
         "the code left the address bar"
     );
+    // Where the tokens are used, the card says how a revocation reaches the resource server.
+    lab.click("#revocation-trade-off summary").await;
+    lab.wait_for_text("list of revoked tokens every half second")
+        .await;
+    lab.scroll_to("#revocation-trade-off").await;
+    lab.screenshot("3-revocation-trade-off").await;
 }
 
 impl Lab {
