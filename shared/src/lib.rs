@@ -24,6 +24,7 @@ pub mod metadata;
 pub mod pkce;
 pub mod random;
 pub mod scope;
+pub mod text;
 pub mod token;
 pub mod trace;
 pub mod values;

@@ -88,7 +88,7 @@ pub struct OneLine<'a>(pub &'a str);
 
 impl std::fmt::Display for OneLine<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let needs_escape = |c: char| c.is_control() || is_invisible(c);
+        let needs_escape = |c: char| c.is_control() || crate::text::is_invisible(c);
         if !self.0.contains(needs_escape) {
             return f.pad(self.0);
         }
@@ -103,12 +103,6 @@ impl std::fmt::Display for OneLine<'_> {
         }
         f.write_str(rest)
     }
-}
-
-/// Characters that are not control characters but show nothing or move the text: the
-/// line and paragraph separators, bidirectional controls, zero-width characters.
-fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
 }
 
 impl Trace {

@@ -7,7 +7,8 @@
 //! consent page, the token endpoint and revocation find it like any other client), and kept
 //! as long as its HTTP caching headers allow (at least a minute, at most a day); after that
 //! the next authorization, or the next token request, fetches it again (§4.4): a document
-//! withdrawn or changed so that it no longer passes ends the client at `/token` too. The checks run in the order of [`client`]:
+//! withdrawn or changed so that it no longer passes ends the client at `/token` too. The
+//! checks run in the order of [`client`]:
 //!
 //! 1. the URL is a client identifier URL (§3): https, a path, no dot segments, no fragment,
 //!    no user or password;

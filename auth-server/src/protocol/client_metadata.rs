@@ -172,7 +172,7 @@ pub(crate) async fn check_name(
             "client_name must not contain control characters".to_owned(),
         ));
     }
-    if let Some(invisible) = name.chars().find(|c| is_invisible(*c)) {
+    if let Some(invisible) = name.chars().find(|c| shared::text::is_invisible(*c)) {
         return Ok(refuse(format!(
             "client_name must not contain invisible characters or spaces other than a plain one (it holds U+{:04X})",
             u32::from(invisible)
@@ -186,14 +186,6 @@ pub(crate) async fn check_name(
         )));
     }
     Ok(Ok(()))
-}
-
-/// A format character (zero-width space and joiners, direction marks: Unicode category Cf)
-/// or whitespace other than the plain space: nothing a reader sees, or a space that is not
-/// one, so two names that look alike would differ.
-fn is_invisible(c: char) -> bool {
-    use unicode_general_category::{GeneralCategory, get_general_category};
-    get_general_category(c) == GeneralCategory::Format || (c.is_whitespace() && c != ' ')
 }
 
 /// What a name looks like: its skeleton by the confusables of Unicode TR39 §4 (a
@@ -548,18 +540,6 @@ mod tests {
             assert_eq!(super::looks_like(alike), spa, "{alike:?}");
         }
         assert_ne!(super::looks_like("OAuth 2.1 lab CLI"), spa);
-    }
-
-    #[test]
-    fn zero_width_and_other_invisible_characters_are_told_apart_from_a_space() {
-        for c in [
-            '\u{200b}', '\u{200d}', '\u{2060}', '\u{00a0}', '\u{202e}', '\u{feff}',
-        ] {
-            assert!(super::is_invisible(c), "U+{:04X}", u32::from(c));
-        }
-        for c in [' ', 'a', 'А', '.'] {
-            assert!(!super::is_invisible(c), "{c:?}");
-        }
     }
 
     use super::redirect_uri_matches;

@@ -23,6 +23,7 @@ use crate::protocol::client_document;
 use crate::protocol::client_metadata::{self, redirect_uri_matches};
 use crate::protocol::findings::{self, Finding};
 use crate::routes::address::ClientAddress;
+use crate::routes::form;
 use crate::routes::page_flow::see_other;
 use crate::routes::redirect::{AuthorizationRedirect, ErrorRedirect};
 use crate::routes::{consent, session};
@@ -59,16 +60,7 @@ pub(crate) async fn authorize_form(
     headers: axum::http::HeaderMap,
     body: String,
 ) -> Response {
-    let is_form = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|essence| {
-            essence
-                .trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !is_form {
+    if !form::is_form(&headers) {
         return page(
             "Malformed request",
             "An authorization request sent with POST carries its parameters as a form (Content-Type application/x-www-form-urlencoded).",

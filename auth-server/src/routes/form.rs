@@ -14,16 +14,7 @@ pub(crate) fn parse_form<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, ApiError> {
     let invalid = |description: &str| ApiError::new(TokenErrorCode::InvalidRequest, description);
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';').next().is_some_and(|t| {
-                t.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            })
-        });
-    if !is_form {
+    if !is_form(headers) {
         return Err(invalid(
             "the body must be application/x-www-form-urlencoded",
         ));
@@ -36,6 +27,19 @@ pub(crate) fn parse_form<T: serde::de::DeserializeOwned>(
             format!("the form cannot be read: {e}"),
         )
     })
+}
+
+/// Whether the request's body is declared `application/x-www-form-urlencoded`.
+pub(crate) fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';').next().is_some_and(|t| {
+                t.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        })
 }
 
 /// The raw `Authorization` header of a request, for client authentication.

@@ -20,11 +20,27 @@ const LIFETIME_SECS: i64 = 8 * 60 * 60;
 
 /// The name of the session cookie on this server.
 fn cookie_name(state: &AppState) -> &'static str {
+    name_on(state, COOKIE, SECURE_COOKIE)
+}
+
+/// A cookie's name on this server: `plain`, or behind https `host_only` (`__Host-`).
+fn name_on(state: &AppState, plain: &'static str, host_only: &'static str) -> &'static str {
     if state.settings.secure_cookies() {
-        SECURE_COOKIE
+        host_only
     } else {
-        COOKIE
+        plain
     }
+}
+
+/// A cookie only this server's pages read: `HttpOnly`, `SameSite=Lax`, for every path,
+/// and behind https `Secure`.
+fn own_cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings.secure_cookies())
+        .path("/")
+        .build()
 }
 
 /// The cookie that removes the session cookie from the browser.
@@ -73,12 +89,7 @@ pub(crate) async fn create(
         auth_time: user_id.map(|_| server_kit::unix_now()),
     };
     store::insert_session(db, &session, server_kit::unix_now() + LIFETIME_SECS).await?;
-    let cookie = Cookie::build((cookie_name(state), id))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.settings.secure_cookies())
-        .path("/")
-        .build();
+    let cookie = own_cookie(state, cookie_name(state), id);
     Ok((session, cookie))
 }
 
@@ -114,12 +125,7 @@ pub(crate) async fn known_browser(
     state: &AppState,
     jar: &CookieJar,
 ) -> Result<Option<KnownBrowser>, Internal> {
-    let name = if state.settings.secure_cookies() {
-        SECURE_BROWSER_COOKIE
-    } else {
-        BROWSER_COOKIE
-    };
-    let Some(cookie) = jar.get(name) else {
+    let Some(cookie) = jar.get(name_on(state, BROWSER_COOKIE, SECURE_BROWSER_COOKIE)) else {
         return Ok(None);
     };
     let token_hash = shared::digest::sha256_hex(cookie.value().as_bytes());
@@ -141,16 +147,8 @@ pub(crate) async fn remember_browser(
     let token_hash = shared::digest::sha256_hex(token.as_bytes());
     let expires_at = server_kit::unix_now() + BROWSER_LIFETIME_SECS;
     store::remember_browser(&state.db, &token_hash, user_id, expires_at).await?;
-    let name = if state.settings.secure_cookies() {
-        SECURE_BROWSER_COOKIE
-    } else {
-        BROWSER_COOKIE
-    };
-    Ok(Cookie::build((name, token))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.settings.secure_cookies())
-        .path("/")
-        .max_age(time::Duration::seconds(BROWSER_LIFETIME_SECS))
-        .build())
+    let name = name_on(state, BROWSER_COOKIE, SECURE_BROWSER_COOKIE);
+    let mut cookie = own_cookie(state, name, token);
+    cookie.set_max_age(time::Duration::seconds(BROWSER_LIFETIME_SECS));
+    Ok(cookie)
 }

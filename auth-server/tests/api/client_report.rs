@@ -239,12 +239,7 @@ async fn the_report_of_a_client_a_user_registered_names_it_only_to_that_user_and
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let text = created.text().await.expect("page");
-    let client_id = text
-        .split("Client id: ")
-        .nth(1)
-        .and_then(|rest| rest.split('.').next())
-        .expect("the new client's id")
-        .to_owned();
+    let client_id = crate::helpers::shown_after(&text, "Client id: ");
     // Anyone can make a request in the client's name: it is counted, and shown.
     authorize(&app, &client_id, &[("code_challenge_method", "plain")]).await;
 

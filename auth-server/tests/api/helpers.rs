@@ -533,6 +533,17 @@ pub async fn obtain_code(
 }
 
 /// The value of the hidden form field `name` in `html`.
+/// The value the clients page shows after `label` (`Client id: `, `Client secret: `), up to
+/// the full stop after it.
+pub fn shown_after(page: &str, label: &str) -> String {
+    let start = page.find(label).expect(label) + label.len();
+    page[start..]
+        .split(|c: char| c == '.' || c.is_whitespace())
+        .next()
+        .expect("a value")
+        .to_owned()
+}
+
 pub fn hidden(html: &str, name: &str) -> String {
     lab_cli::browser::hidden(html, name).unwrap_or_else(|| panic!("{name} field in {html}"))
 }

@@ -308,15 +308,10 @@ async fn a_client_registered_on_the_clients_page_cannot_be_allowed_admin_or_clie
     let created = browser.post("/clients", &pairs).await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let page = created.text().await.expect("page");
-    let after = |marker: &str| {
-        let start = page.find(marker).expect(marker) + marker.len();
-        page[start..]
-            .split(|c: char| c == '.' || c.is_whitespace())
-            .next()
-            .expect("a value")
-            .to_owned()
-    };
-    let (client_id, secret) = (after("Client id: "), after("Client secret: "));
+    let (client_id, secret) = (
+        crate::helpers::shown_after(&page, "Client id: "),
+        crate::helpers::shown_after(&page, "Client secret: "),
+    );
     let response = client_credentials(&app, &client_id, &secret).await;
     assert_eq!(
         error_of(response).await,

@@ -5,7 +5,7 @@ use shared::CodeVerifier;
 
 use crate::helpers::{
     Browser, assert_secret_authenticates, clients_session, hidden, location, redirect_params,
-    spawn_app,
+    shown_after, spawn_app,
 };
 
 /// Signs up `username` from the sign-up page; returns the response to the form.
@@ -107,22 +107,8 @@ async fn a_user_registers_edits_and_deletes_a_client_on_the_clients_pages() {
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let text = created.text().await.expect("page");
-    let client_id = text
-        .split("Client id: ")
-        .nth(1)
-        .expect("id")
-        .split('.')
-        .next()
-        .expect("id")
-        .to_owned();
-    let secret = text
-        .split("Client secret: ")
-        .nth(1)
-        .expect("secret")
-        .split('.')
-        .next()
-        .expect("secret")
-        .to_owned();
+    let client_id = shown_after(&text, "Client id: ");
+    let secret = shown_after(&text, "Client secret: ");
 
     // The secret shown once authenticates the client (which acts for users: it has no
     // client_credentials grant).
@@ -211,14 +197,7 @@ async fn a_user_cannot_edit_or_delete_another_users_client() {
         .text()
         .await
         .expect("page");
-    let client_id = created
-        .split("Client id: ")
-        .nth(1)
-        .expect("id")
-        .split('.')
-        .next()
-        .expect("id")
-        .to_owned();
+    let client_id = shown_after(&created, "Client id: ");
 
     let mut carol = app.browser();
     let carol_csrf = clients_session(&mut carol, "carol", "mypass789").await;

@@ -186,6 +186,18 @@ fn run_unit(connection: &Connection, job: Job) -> (Option<Finish>, bool) {
 mod tests {
     use super::{Owner, UnitError};
 
+    /// The values in the table `t`, in order.
+    async fn kept(owner: &Owner) -> Vec<i64> {
+        owner
+            .unit(|c| {
+                c.prepare("SELECT v FROM t ORDER BY v")?
+                    .query_map([], |row| row.get(0))?
+                    .collect()
+            })
+            .await
+            .expect("read")
+    }
+
     fn owner() -> (tempfile::TempDir, Owner) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("owner.db");
@@ -225,14 +237,7 @@ mod tests {
                 Err(other) => panic!("{other}"),
             }
         }
-        let kept: Vec<i64> = owner
-            .unit(|c| {
-                c.prepare("SELECT v FROM t ORDER BY v")?
-                    .query_map([], |row| row.get(0))?
-                    .collect()
-            })
-            .await
-            .unwrap();
+        let kept = kept(&owner).await;
         assert_eq!(failed, 10);
         assert_eq!(kept, (0..50).filter(|i| i % 5 != 0).collect::<Vec<_>>());
     }
@@ -316,14 +321,7 @@ mod tests {
                 answered_committed.push(v);
             }
         }
-        let kept: Vec<i64> = owner
-            .unit(|c| {
-                c.prepare("SELECT v FROM t ORDER BY v")?
-                    .query_map([], |row| row.get(0))?
-                    .collect()
-            })
-            .await
-            .unwrap();
+        let kept = kept(&owner).await;
         assert_eq!(
             kept, answered_committed,
             "a unit is answered committed exactly when its write is in the database"
