@@ -8,6 +8,7 @@ pub mod config;
 pub mod startup;
 
 mod error;
+mod model;
 mod pages;
 mod protocol;
 mod purge;

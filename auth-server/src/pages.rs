@@ -6,7 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::error::Internal;
-use crate::store::Client;
+use crate::model::Client;
 
 /// Who is asking, as the login and consent pages show it. The name is the client's own
 /// claim, so the page also shows what it cannot fake: its id, where the answer will go, and

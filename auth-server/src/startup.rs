@@ -12,10 +12,11 @@ use server_kit::tls::LocalTls;
 
 use crate::config::{Cli, ClientDocuments, Command, Config};
 use crate::error::Internal;
+use crate::model::{Resource, Source};
 pub use crate::protocol::keys::Rotated;
 use crate::protocol::keys::SigningKeys;
 use crate::protocol::password::Passwords;
-use crate::protocol::resources::{Registry, Resource, ResourcesFile, Source, check_identifier};
+use crate::protocol::resources::{Registry, ResourcesFile, check_identifier};
 use crate::state::{AppState, Settings};
 use crate::{SERVICE, purge, routes, seed};
 

@@ -9,9 +9,10 @@ use shared::TokenErrorCode;
 use subtle::ConstantTimeEq as _;
 
 use crate::error::ApiError;
+use crate::model::Client;
 use crate::protocol::{client_document, client_metadata};
 use crate::state::AppState;
-use crate::store::{self, Client};
+use crate::store;
 
 /// How the client authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -40,10 +40,11 @@ use shared::ClientId;
 
 use crate::config::ClientDocuments;
 use crate::error::Internal;
+use crate::model::Client;
 use crate::protocol::client_metadata::{self, Metadata, Source};
 use crate::protocol::throttle::{self, REGISTRATION_PER_ADDRESS};
 use crate::state::AppState;
-use crate::store::{self, Client, DocumentClient};
+use crate::store::{self, DocumentClient};
 
 /// The largest document read: §7.7 recommends 5 kilobytes.
 pub(crate) const MAX_DOCUMENT_BYTES: usize = 5 * 1024;

@@ -6,7 +6,6 @@
 pub(crate) mod client_auth;
 pub(crate) mod client_document;
 pub(crate) mod client_metadata;
-pub(crate) mod findings;
 pub(crate) mod grants;
 pub(crate) mod keys;
 pub(crate) mod password;

@@ -10,9 +10,10 @@ use shared::{
 };
 
 use crate::error::Internal;
+use crate::model::Grant;
 use crate::protocol::keys::{SigningAlg, SigningKeys};
 use crate::state::AppState;
-use crate::store::{self, AccessTokenRecord, Grant, NewTokens, RefreshTokenRecord, Spending};
+use crate::store::{self, AccessTokenRecord, NewTokens, RefreshTokenRecord, Spending};
 
 /// RFC 9068 §2.1: access tokens "MUST include this media type in the "typ" header
 /// parameter ... "at+jwt"", so a resource server cannot mistake another JWT (an ID token,

@@ -18,17 +18,19 @@ use shared::{AuthorizationErrorCode, CodeChallenge, RedirectUri, ScopeSet};
 
 use crate::config::ClientDocuments;
 use crate::error::Internal;
+use crate::model::Client;
+use crate::model::Finding;
+use crate::model::finding;
 use crate::pages::{self, ClientIdentity, ErrorPage, LoginPage, PageError};
 use crate::protocol::client_document;
 use crate::protocol::client_metadata::{self, redirect_uri_matches};
-use crate::protocol::findings::{self, Finding};
 use crate::routes::address::ClientAddress;
 use crate::routes::form;
 use crate::routes::page_flow::see_other;
 use crate::routes::redirect::{AuthorizationRedirect, ErrorRedirect};
 use crate::routes::{consent, session};
 use crate::state::AppState;
-use crate::store::{self, Client, PendingRequest, Session};
+use crate::store::{self, PendingRequest, Session};
 
 /// How long the user has to log in and consent.
 const REQUEST_TTL_SECS: i64 = 10 * 60;
@@ -311,7 +313,7 @@ async fn answer_at_once(
 /// The client's report (`protocol/findings.rs`): what this request shows of its PKCE and
 /// `resource`, whether or not it goes on.
 async fn record_findings(state: &AppState, client: &Client, query: &Query) -> Result<(), Internal> {
-    let graded = findings::of_authorization_request(
+    let graded = finding::of_authorization_request(
         query.get("code_challenge"),
         query.get("code_challenge_method"),
         query.get("resource"),

@@ -12,6 +12,7 @@ use server_kit::trace::{Check, Recorder};
 use shared::{AuthorizationCode, AuthorizationErrorCode, RedirectUri, ScopeSet};
 
 use crate::error::Internal;
+use crate::model::{Client, Grant};
 use crate::pages::{self, ClientIdentity, ConsentPage, ErrorPage, PageError, ScopeLine};
 use crate::routes::page_flow::{
     PENDING_REQUEST, SESSION_CSRF, bad_form, checked_session, expired_request,
@@ -19,7 +20,7 @@ use crate::routes::page_flow::{
 use crate::routes::redirect::{AuthorizationRedirect, ErrorRedirect};
 use crate::routes::session::{self, Session};
 use crate::state::AppState;
-use crate::store::{self, Client, CodeRecord, Grant, PendingRequest, User};
+use crate::store::{self, CodeRecord, PendingRequest, User};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct ConsentQuery {

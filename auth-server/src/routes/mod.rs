@@ -7,6 +7,7 @@ mod clients;
 mod consent;
 mod discovery;
 mod form;
+mod json_error;
 mod login;
 mod logout;
 pub(crate) mod page_flow;

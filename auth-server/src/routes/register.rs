@@ -10,11 +10,12 @@ use server_kit::trace::{Check, Recorder};
 use shared::{AuthorizationErrorCode, ErrorResponse, RegistrationErrorCode, ScopeSet};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, no_store};
+use crate::error::ApiError;
+use crate::model::Finding;
 use crate::protocol::client_metadata::{self, Metadata, Refusal, Registration, Source};
-use crate::protocol::findings::Finding;
 use crate::protocol::throttle::{self, REGISTRATION_PER_ADDRESS};
 use crate::routes::address::ClientAddress;
+use crate::routes::json_error::no_store;
 use crate::state::AppState;
 use crate::store;
 

@@ -11,8 +11,9 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use shared::jwt::SigningAlg;
 
+use crate::model::{Resource, Source};
 use crate::pages::{self, ErrorPage, PageError, ResourceForm, ResourceLine, ResourcesPage};
-use crate::protocol::resources::{Described, Resource, Source};
+use crate::protocol::resources::Described;
 use crate::routes::clients::{logged_in, user_of};
 use crate::routes::page_flow::{bad_form, see_other};
 use crate::routes::session::{self, Session};

@@ -13,13 +13,15 @@ use server_kit::trace::{Check, Recorder};
 use shared::{Audience, ErrorResponse, TokenErrorCode, TokenType};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, Internal, no_store};
+use crate::error::{ApiError, Internal};
+use crate::model::Client;
 use crate::protocol::client_auth;
 use crate::protocol::tokens;
 use crate::routes::api_doc;
 use crate::routes::form::{authorization, parse_form};
+use crate::routes::json_error::no_store;
 use crate::state::AppState;
-use crate::store::{self, Client};
+use crate::store;
 
 /// The form of both endpoints (RFC 7009 §2.1, RFC 7662 §2.1).
 #[derive(Debug, Deserialize, ToSchema)]

@@ -12,13 +12,14 @@ use server_kit::metrics::Outcome;
 use server_kit::trace::{Check, Recorder};
 use shared::{GrantType, TokenErrorCode, TokenRequestForm};
 
-use crate::error::{ApiError, no_store};
+use crate::error::ApiError;
+use crate::model::Client;
 use crate::protocol::client_auth;
 use crate::protocol::grants::{authorization_code, client_credentials, refresh_token};
 use crate::routes::api_doc;
 use crate::routes::form::{authorization, parse_form};
+use crate::routes::json_error::no_store;
 use crate::state::AppState;
-use crate::store::Client;
 
 #[utoipa::path(
     post,

@@ -13,7 +13,7 @@ use shared::{BearerErrorCode, ErrorResponse, bearer_challenge};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Internal};
-use crate::protocol::findings::Finding;
+use crate::model::Finding;
 use crate::protocol::tokens;
 use crate::state::AppState;
 use crate::store;

@@ -5,7 +5,8 @@ use server_kit::with_db;
 use shared::ScopeSet;
 
 use crate::error::Internal;
-use crate::store::{Grant, stored_scopes};
+use crate::model::Grant;
+use crate::store::stored::stored_scopes;
 
 /// An issued authorization code, as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -6,7 +6,7 @@ use server_kit::with_db;
 use shared::ScopeSet;
 
 use crate::error::Internal;
-use crate::store::stored_scopes;
+use crate::store::stored::stored_scopes;
 
 /// The scopes `user_id` approved for `client_id` so far; empty if none.
 pub(crate) async fn remembered_scope(

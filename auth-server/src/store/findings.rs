@@ -5,7 +5,7 @@ use server_kit::db::Db;
 use server_kit::with_db;
 
 use crate::error::Internal;
-use crate::protocol::findings::Finding;
+use crate::model::Finding;
 
 /// The most of a finding's detail kept (the value that showed it).
 const DETAIL_MAX_CHARS: usize = 200;

@@ -1,42 +1,33 @@
 //! Grants: a user's consent to a client (or a client's own, for client credentials), from
 //! which every code and token is issued; revoking it revokes them all.
 
+use crate::error::Internal;
+use crate::model::Grant;
 use server_kit::db::Db;
 use server_kit::with_db;
-use shared::ScopeSet;
 
-use crate::error::Internal;
-
-/// A grant: one user's (or, for client credentials, one client's) authorization of a
-/// client. Every code and token is issued from one; revoking it revokes them all.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub(crate) struct Grant {
-    pub id: String,
-    pub client_id: String,
-    pub user_id: Option<String>,
-    pub scope: String,
-    pub resource: String,
-    pub auth_time: Option<i64>,
-    pub revoked_at: Option<i64>,
+/// How a grant is stored.
+#[derive(sqlx::FromRow)]
+struct GrantRow {
+    id: String,
+    client_id: String,
+    user_id: Option<String>,
+    scope: String,
+    resource: String,
+    auth_time: Option<i64>,
+    revoked_at: Option<i64>,
 }
 
-impl Grant {
-    /// A new, unsaved grant with a fresh id.
-    pub(crate) fn new(
-        client_id: &str,
-        user_id: Option<&str>,
-        scope: &ScopeSet,
-        resource: &str,
-        auth_time: Option<i64>,
-    ) -> Self {
+impl From<GrantRow> for Grant {
+    fn from(row: GrantRow) -> Self {
         Self {
-            id: shared::random::token(),
-            client_id: client_id.to_owned(),
-            user_id: user_id.map(str::to_owned),
-            scope: scope.to_string(),
-            resource: resource.to_owned(),
-            auth_time,
-            revoked_at: None,
+            id: row.id,
+            client_id: row.client_id,
+            user_id: row.user_id,
+            scope: row.scope,
+            resource: row.resource,
+            auth_time: row.auth_time,
+            revoked_at: row.revoked_at,
         }
     }
 }
@@ -59,12 +50,13 @@ pub(crate) async fn insert_grant(db: &Db, grant: &Grant) -> Result<(), Internal>
 }
 
 pub(crate) async fn find_grant(db: &Db, id: &str) -> Result<Option<Grant>, Internal> {
-    Ok(with_db!(db, pool => sqlx::query_as(
+    let row: Option<GrantRow> = with_db!(db, pool => sqlx::query_as(
         "SELECT id, client_id, user_id, scope, resource, auth_time, revoked_at FROM grants WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
-    .await)?)
+    .await)?;
+    Ok(row.map(Grant::from))
 }
 
 /// Revokes a grant: every token issued from it stops being active.

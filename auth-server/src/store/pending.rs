@@ -6,7 +6,7 @@ use server_kit::with_db;
 use shared::ScopeSet;
 
 use crate::error::Internal;
-use crate::store::stored_scopes;
+use crate::store::stored::stored_scopes;
 
 /// An authorization request that passed the checks, waiting for login and consent.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -6,8 +6,8 @@ use server_kit::with_db;
 use shared::jwt::SigningAlg;
 
 use crate::error::Internal;
-use crate::protocol::resources::{Resource, Source};
-use crate::store::stored_scopes;
+use crate::model::{Resource, Source};
+use crate::store::stored::stored_scopes;
 
 /// A recorded resource, with when a client last named it.
 #[derive(Debug)]

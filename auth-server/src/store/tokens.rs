@@ -6,7 +6,7 @@ use server_kit::with_db;
 use shared::ScopeSet;
 
 use crate::error::Internal;
-use crate::store::stored_scopes;
+use crate::store::stored::stored_scopes;
 
 /// An issued access token, recorded by its `jti` so it can be revoked and introspected.
 #[derive(Debug)]

@@ -5,7 +5,7 @@ use server_kit::with_db;
 use shared::ScopeSet;
 
 use crate::error::Internal;
-use crate::store::stored_scopes;
+use crate::store::stored::stored_scopes;
 
 /// A user account.
 #[derive(Debug, Clone, sqlx::FromRow)]

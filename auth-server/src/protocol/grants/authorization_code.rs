@@ -5,11 +5,12 @@ use server_kit::trace::{Check, Recorder};
 use shared::{CodeChallenge, CodeVerifier, GrantType, TokenErrorCode, TokenRequestForm};
 
 use crate::error::ApiError;
-use crate::protocol::findings::Finding;
+use crate::model::Client;
+use crate::model::Finding;
 use crate::protocol::grants::check_same_resource;
 use crate::protocol::tokens::{self, Issue};
 use crate::state::AppState;
-use crate::store::{self, Client, CodeRecord, Redeemable, Spending};
+use crate::store::{self, CodeRecord, Redeemable, Spending};
 
 /// The checks of RFC 6749 §4.1.3 and RFC 7636 §4.6, in order. Every failure is
 /// `invalid_grant` ("invalid, expired, revoked, does not match the redirection URI used in

@@ -5,9 +5,10 @@ use server_kit::trace::{Check, Recorder};
 use shared::{ScopeSet, TokenErrorCode, TokenRequestForm};
 
 use crate::error::{ApiError, Internal};
+use crate::model::{Client, Grant};
 use crate::protocol::tokens::{self, Issue};
 use crate::state::AppState;
-use crate::store::{Client, Grant, Spending};
+use crate::store::Spending;
 
 /// RFC 6749 §4.4 / OAuth 2.1 §4.2: a confidential client asks for a token for itself
 /// (service to service). No user, no refresh token (RFC 6749 §4.4.3: "A refresh token

@@ -10,7 +10,7 @@ use server_kit::trace::{Check, Recorder};
 use shared::{TokenErrorCode, TokenRequestForm};
 
 use crate::error::ApiError;
-use crate::store::Grant;
+use crate::model::Grant;
 
 const SAME_RESOURCE: Check = Check::new(
     "resource_same",

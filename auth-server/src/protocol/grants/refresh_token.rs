@@ -5,11 +5,12 @@ use server_kit::trace::{Check, Recorder};
 use shared::{ScopeSet, TokenErrorCode, TokenRequestForm, TokenResponse};
 
 use crate::error::ApiError;
-use crate::protocol::findings::Finding;
+use crate::model::Client;
+use crate::model::Finding;
 use crate::protocol::grants::check_same_resource;
 use crate::protocol::tokens::{self, Issue};
 use crate::state::AppState;
-use crate::store::{self, Client, RefreshTokenRow, Spending};
+use crate::store::{self, RefreshTokenRow, Spending};
 
 /// The checks of a refresh, in order. Every failure but a malformed request is `invalid_grant`.
 pub(crate) async fn refresh(
