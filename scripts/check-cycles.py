@@ -77,7 +77,7 @@ def targets(module: str, kind: str, rest: str, modules: set) -> set:
 
 def code_of(file: pathlib.Path) -> str:
     """The file without its trailing test module and without comments."""
-    text = re.split(r"\n#\[cfg\(test\)\]\nmod tests", file.read_text())[0]
+    text = re.split(r"\n#\[cfg\(test\)\]\n(?:pub(?:\([^)]*\))? )?mod tests", file.read_text())[0]
     return re.sub(r"//[^\n]*", "", text)
 
 

@@ -3,7 +3,7 @@
 //! (`protocol/`) and the database (`store/`) use these; they use neither, so the pure
 //! policies are unit-tested here without a server or a database.
 
-mod client;
+pub(crate) mod client;
 pub(crate) mod finding;
 mod grant;
 mod resource;

@@ -3,6 +3,7 @@
 //! `shared` types, plain strings and the store; outputs are decisions and RFC errors. The
 //! HTTP layer (`routes/`) reads requests, calls these, and answers.
 
+pub(crate) mod authorization_request;
 pub(crate) mod client_auth;
 pub(crate) mod client_document;
 pub(crate) mod client_metadata;
