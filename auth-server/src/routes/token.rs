@@ -50,9 +50,18 @@ pub(crate) async fn token(
     trace.check(&GRANT_ALLOWED, check_grant_allowed(&client, grant_type))?;
     let response = match grant_type {
         GrantType::AuthorizationCode => {
-            authorization_code::exchange_code(&state, &trace, &client, &form).await?
+            authorization_code::exchange_code(
+                &state,
+                &trace,
+                &client,
+                &form,
+                server_kit::unix_now(),
+            )
+            .await?
         }
-        GrantType::RefreshToken => refresh_token::refresh(&state, &trace, &client, &form).await?,
+        GrantType::RefreshToken => {
+            refresh_token::refresh(&state, &trace, &client, &form, server_kit::unix_now()).await?
+        }
         GrantType::ClientCredentials => {
             client_credentials::client_credentials(&state, &trace, &client, &form).await?
         }

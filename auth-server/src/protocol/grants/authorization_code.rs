@@ -7,7 +7,7 @@ use shared::{CodeChallenge, CodeVerifier, GrantType, TokenErrorCode, TokenReques
 use crate::error::ApiError;
 use crate::model::Client;
 use crate::model::Finding;
-use crate::protocol::grants::check_same_resource;
+use crate::protocol::grants::common::{Replay, check_same_resource, revoke_on_replay};
 use crate::protocol::tokens::{self, Issue};
 use crate::state::AppState;
 use crate::store::{self, CodeRecord, Redeemable, Spending};
@@ -20,6 +20,7 @@ pub(crate) async fn exchange_code(
     trace: &Recorder,
     client: &Client,
     form: &TokenRequestForm,
+    now: i64,
 ) -> Result<shared::TokenResponse, ApiError> {
     let invalid_grant =
         |description: &str| ApiError::new(TokenErrorCode::InvalidGrant, description);
@@ -36,11 +37,14 @@ pub(crate) async fn exchange_code(
         &ISSUED_TO,
         check_issued_to(&record, client).map_err(invalid_grant),
     )?;
-    let not_replayed = check_not_replayed(state, &record).await;
+    let not_replayed = match check_not_replayed(&record) {
+        Ok(()) => Ok(()),
+        Err(replay) => Err(revoke_on_replay(&state.db, &replay).await),
+    };
     trace.check(&NOT_REPLAYED, not_replayed)?;
     trace.check(
         &NOT_EXPIRED,
-        check_not_expired(&record).map_err(invalid_grant),
+        check_not_expired(&record, now).map_err(invalid_grant),
     )?;
     trace.check(
         &SAME_REDIRECT_URI,
@@ -77,7 +81,7 @@ pub(crate) async fn exchange_code(
     .await?;
     let spent = match issued {
         Some(response) => Ok(response),
-        None => Err(replayed(state, &record).await),
+        None => Err(revoke_on_replay(&state.db, &replay_of(&record)).await),
     };
     let mut response = trace.check(&SPENT_ONCE, spent)?;
     if scope.contains("openid") {
@@ -160,30 +164,20 @@ async fn find_code(
 
 /// OAuth 2.1 §4.1.3: "If an authorization code is used more than once, the authorization
 /// server MUST deny the request and SHOULD revoke (when possible) all tokens previously
-/// issued based on that authorization code."
-async fn check_not_replayed(state: &AppState, record: &CodeRecord) -> Result<(), ApiError> {
-    if record.used_at.is_some() {
-        return Err(replayed(state, record).await);
+/// issued based on that authorization code" (`common::revoke_on_replay`).
+fn check_not_replayed(record: &CodeRecord) -> Result<(), Replay<'_>> {
+    match record.used_at {
+        Some(_) => Err(replay_of(record)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
-async fn replayed(state: &AppState, record: &CodeRecord) -> ApiError {
-    if let Err(error) = store::revoke_grant(&state.db, &record.grant_id).await {
-        return error.into();
+fn replay_of(record: &CodeRecord) -> Replay<'_> {
+    Replay {
+        grant_id: &record.grant_id,
+        client_id: &record.client_id,
+        finding: Finding::CodeReplayed,
     }
-    let finding = Finding::CodeReplayed;
-    if let Err(error) = store::record_finding(&state.db, &record.client_id, finding, "").await {
-        return error.into();
-    }
-    tracing::warn!(
-        client = record.client_id,
-        "token: authorization code used twice; revoked every token issued from it"
-    );
-    ApiError::new(
-        TokenErrorCode::InvalidGrant,
-        "authorization code already used; the tokens issued from it are now revoked",
-    )
 }
 
 /// RFC 6749 §4.1.3: "ensure that the authorization code was issued to the authenticated
@@ -198,8 +192,8 @@ fn check_issued_to(record: &CodeRecord, client: &Client) -> Result<(), &'static 
 }
 
 /// RFC 6749 §4.1.2: "The authorization code MUST expire shortly after it is issued".
-fn check_not_expired(record: &CodeRecord) -> Result<(), &'static str> {
-    if server_kit::unix_now() < record.expires_at {
+fn check_not_expired(record: &CodeRecord, now: i64) -> Result<(), &'static str> {
+    if now < record.expires_at {
         Ok(())
     } else {
         Err("the authorization code has expired")
@@ -235,5 +229,120 @@ fn check_code_verifier(record: &CodeRecord, form: &TokenRequestForm) -> Result<(
         Ok(())
     } else {
         Err("code_verifier does not match the code_challenge (PKCE)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::TokenRequestForm;
+
+    use super::{
+        check_code_verifier, check_issued_to, check_not_expired, check_not_replayed,
+        check_same_redirect_uri,
+    };
+    use crate::model::client::tests::operator_client;
+    use crate::model::{Client, Finding};
+    use crate::store::CodeRecord;
+
+    /// RFC 7636 Appendix B.
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    const NOW: i64 = 1_000_000;
+
+    fn record() -> CodeRecord {
+        CodeRecord {
+            grant_id: "g1".to_owned(),
+            client_id: "spa".to_owned(),
+            user_id: "alice".to_owned(),
+            redirect_uri: "http://localhost:8080/callback".to_owned(),
+            scope: "openid read".to_owned(),
+            code_challenge: CHALLENGE.to_owned(),
+            nonce: None,
+            expires_at: NOW + 60,
+            used_at: None,
+        }
+    }
+
+    fn form(redirect_uri: Option<&str>, code_verifier: Option<&str>) -> TokenRequestForm {
+        TokenRequestForm {
+            redirect_uri: redirect_uri.map(str::to_owned),
+            code_verifier: code_verifier.map(str::to_owned),
+            ..TokenRequestForm::default()
+        }
+    }
+
+    #[test]
+    fn a_code_is_redeemed_only_by_the_client_it_was_issued_to() {
+        assert_eq!(check_issued_to(&record(), &operator_client()), Ok(()));
+        let other = Client {
+            client_id: shared::ClientId::new("other"),
+            ..operator_client()
+        };
+        assert_eq!(
+            check_issued_to(&record(), &other),
+            Err("the authorization code was issued to another client")
+        );
+    }
+
+    #[test]
+    fn a_code_used_before_is_a_replay_of_its_grant() {
+        assert!(check_not_replayed(&record()).is_ok());
+        let used = CodeRecord {
+            used_at: Some(NOW - 1),
+            ..record()
+        };
+        let replay = check_not_replayed(&used).expect_err("a replay");
+        assert_eq!(
+            (replay.grant_id, replay.client_id, replay.finding),
+            ("g1", "spa", Finding::CodeReplayed)
+        );
+    }
+
+    #[test]
+    fn a_code_expires_at_the_end_of_its_lifetime() {
+        let record = record();
+        assert_eq!(check_not_expired(&record, record.expires_at - 1), Ok(()));
+        assert!(check_not_expired(&record, record.expires_at).is_err());
+    }
+
+    #[test]
+    fn the_redirect_uri_is_identical_to_the_authorization_requests() {
+        let record = record();
+        assert_eq!(
+            check_same_redirect_uri(&record, &form(Some("http://localhost:8080/callback"), None)),
+            Ok(())
+        );
+        for other in [
+            None,
+            Some("http://localhost:8080/callback/"),
+            Some("http://localhost:8080/other"),
+        ] {
+            assert!(
+                check_same_redirect_uri(&record, &form(other, None)).is_err(),
+                "{other:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_code_verifier_must_hash_to_the_stored_challenge() {
+        let record = record();
+        assert_eq!(
+            check_code_verifier(&record, &form(None, Some(VERIFIER))),
+            Ok(())
+        );
+        assert_eq!(
+            check_code_verifier(&record, &form(None, None)),
+            Err("code_verifier is missing (PKCE)")
+        );
+        assert_eq!(
+            check_code_verifier(&record, &form(None, Some("too-short"))),
+            Err("code_verifier is malformed (RFC 7636 §4.1)")
+        );
+        let other = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXK";
+        assert_eq!(
+            check_code_verifier(&record, &form(None, Some(other))),
+            Err("code_verifier does not match the code_challenge (PKCE)")
+        );
     }
 }

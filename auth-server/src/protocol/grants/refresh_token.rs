@@ -5,9 +5,8 @@ use server_kit::trace::{Check, Recorder};
 use shared::{ScopeSet, TokenErrorCode, TokenRequestForm, TokenResponse};
 
 use crate::error::ApiError;
-use crate::model::Client;
-use crate::model::Finding;
-use crate::protocol::grants::check_same_resource;
+use crate::model::{Client, Finding, Grant};
+use crate::protocol::grants::common::{Replay, check_same_resource, revoke_on_replay};
 use crate::protocol::tokens::{self, Issue};
 use crate::state::AppState;
 use crate::store::{self, RefreshTokenRow, Spending};
@@ -18,20 +17,19 @@ pub(crate) async fn refresh(
     trace: &Recorder,
     client: &Client,
     form: &TokenRequestForm,
+    now: i64,
 ) -> Result<TokenResponse, ApiError> {
     let invalid_grant =
         |description: &str| ApiError::new(TokenErrorCode::InvalidGrant, description);
     let (token_hash, row) = trace.check(&KNOWN, find_refresh_token(state, form).await)?;
-    // RFC 6749 §6: the refresh token is bound to the client it was issued to.
-    let issued_to = if row.client_id == client.client_id.as_str() {
-        Ok(())
-    } else {
-        Err(invalid_grant(
-            "the refresh token was issued to another client",
-        ))
+    trace.check(
+        &ISSUED_TO,
+        check_issued_to(&row, client).map_err(invalid_grant),
+    )?;
+    let not_reused = match check_not_reused(&row) {
+        Ok(()) => Ok(()),
+        Err(replay) => Err(revoke_on_replay(&state.db, &replay).await),
     };
-    trace.check(&ISSUED_TO, issued_to)?;
-    let not_reused = check_not_reused(state, &row).await;
     trace.check(&NOT_REUSED, not_reused)?;
     let grant = store::find_grant(&state.db, &row.grant_id).await?;
     let user = match &grant {
@@ -47,18 +45,14 @@ pub(crate) async fn refresh(
         }),
     )?;
     check_same_resource(trace, &grant, form)?;
-    let not_revoked = if row.revoked_at.is_some() || grant.revoked_at.is_some() {
-        Err(invalid_grant("the refresh token has been revoked"))
-    } else {
-        Ok(())
-    };
-    trace.check(&NOT_REVOKED, not_revoked)?;
-    let not_expired = if server_kit::unix_now() < row.expires_at {
-        Ok(())
-    } else {
-        Err(invalid_grant("the refresh token has expired"))
-    };
-    trace.check(&NOT_EXPIRED, not_expired)?;
+    trace.check(
+        &NOT_REVOKED,
+        check_not_revoked(&row, &grant).map_err(invalid_grant),
+    )?;
+    trace.check(
+        &NOT_EXPIRED,
+        check_not_expired(&row, now).map_err(invalid_grant),
+    )?;
     let scope = trace.check(&SCOPE, narrowed_scope(&row, form.scope.as_deref()))?;
 
     // Rotation, atomically: the old token is marked used in the transaction that stores the
@@ -81,7 +75,7 @@ pub(crate) async fn refresh(
     .await?;
     let rotated = match issued {
         Some(response) => Ok(response),
-        None => Err(reused(state, &row).await),
+        None => Err(revoke_on_replay(&state.db, &replay_of(&row)).await),
     };
     let response = trace.check(&ROTATED, rotated)?;
     tracing::info!(client = row.client_id, scope = %scope, "token: refresh token rotated; the old one no longer works");
@@ -145,32 +139,50 @@ async fn find_refresh_token(
     Ok((token_hash, row))
 }
 
-/// OAuth 2.1 §4.3.1 / RFC 9700 §4.14.2: a refresh token that was already rotated is being
-/// used again, so either the client or an attacker holds a stolen copy. The server cannot
-/// tell which, so the whole family dies: every refresh token and access token of the grant.
-async fn check_not_reused(state: &AppState, row: &RefreshTokenRow) -> Result<(), ApiError> {
-    if row.rotated_at.is_some() {
-        return Err(reused(state, row).await);
+/// RFC 6749 §6: the refresh token is bound to the client it was issued to.
+fn check_issued_to(row: &RefreshTokenRow, client: &Client) -> Result<(), &'static str> {
+    if row.client_id == client.client_id.as_str() {
+        Ok(())
+    } else {
+        Err("the refresh token was issued to another client")
     }
-    Ok(())
 }
 
-async fn reused(state: &AppState, row: &RefreshTokenRow) -> ApiError {
-    if let Err(error) = store::revoke_grant(&state.db, &row.grant_id).await {
-        return error.into();
+/// OAuth 2.1 §4.3.1 / RFC 9700 §4.14.2: a refresh token that was already rotated is being
+/// used again, so either the client or an attacker holds a stolen copy. The server cannot
+/// tell which, so the whole family dies (`common::revoke_on_replay`): every refresh token
+/// and access token of the grant.
+fn check_not_reused(row: &RefreshTokenRow) -> Result<(), Replay<'_>> {
+    match row.rotated_at {
+        Some(_) => Err(replay_of(row)),
+        None => Ok(()),
     }
-    let finding = Finding::RefreshTokenReplayed;
-    if let Err(error) = store::record_finding(&state.db, &row.client_id, finding, "").await {
-        return error.into();
+}
+
+fn replay_of(row: &RefreshTokenRow) -> Replay<'_> {
+    Replay {
+        grant_id: &row.grant_id,
+        client_id: &row.client_id,
+        finding: Finding::RefreshTokenReplayed,
     }
-    tracing::warn!(
-        client = row.client_id,
-        "token: a rotated refresh token was used again; revoked its whole family"
-    );
-    ApiError::new(
-        TokenErrorCode::InvalidGrant,
-        "refresh token already used: every token of this grant is now revoked",
-    )
+}
+
+/// RFC 7009 §2.2: a revoked refresh token, or one whose grant was revoked, is refused.
+fn check_not_revoked(row: &RefreshTokenRow, grant: &Grant) -> Result<(), &'static str> {
+    if row.revoked_at.is_some() || grant.revoked_at.is_some() {
+        Err("the refresh token has been revoked")
+    } else {
+        Ok(())
+    }
+}
+
+/// RFC 6749 §6 (and §10.4): a refresh token lives as long as the server said it would.
+fn check_not_expired(row: &RefreshTokenRow, now: i64) -> Result<(), &'static str> {
+    if now < row.expires_at {
+        Ok(())
+    } else {
+        Err("the refresh token has expired")
+    }
 }
 
 /// RFC 6749 §6: the requested scope "MUST NOT include any scope not originally granted by
@@ -189,5 +201,102 @@ fn narrowed_scope(row: &RefreshTokenRow, requested: Option<&str>) -> Result<Scop
             TokenErrorCode::InvalidScope,
             format!("a refresh may narrow the scope, never widen it; granted: {granted}"),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::{ScopeSet, TokenErrorCode};
+
+    use super::{
+        check_issued_to, check_not_expired, check_not_reused, check_not_revoked, narrowed_scope,
+    };
+    use crate::error::ApiError;
+    use crate::model::client::tests::operator_client;
+    use crate::model::{Client, Finding, Grant};
+    use crate::store::RefreshTokenRow;
+
+    const NOW: i64 = 1_000_000;
+
+    fn row() -> RefreshTokenRow {
+        RefreshTokenRow {
+            grant_id: "g1".to_owned(),
+            client_id: "spa".to_owned(),
+            scope: "openid read offline_access".to_owned(),
+            expires_at: NOW + 60,
+            rotated_at: None,
+            revoked_at: None,
+        }
+    }
+
+    fn grant() -> Grant {
+        Grant::new(
+            "spa",
+            Some("alice"),
+            &ScopeSet::parse("openid read offline_access").expect("scopes"),
+            "http://localhost:8082",
+            Some(NOW - 100),
+        )
+    }
+
+    #[test]
+    fn a_refresh_token_is_used_only_by_the_client_it_was_issued_to() {
+        assert_eq!(check_issued_to(&row(), &operator_client()), Ok(()));
+        let other = Client {
+            client_id: shared::ClientId::new("other"),
+            ..operator_client()
+        };
+        assert!(check_issued_to(&row(), &other).is_err());
+    }
+
+    #[test]
+    fn a_rotated_refresh_token_used_again_is_a_replay_of_its_grant() {
+        assert!(check_not_reused(&row()).is_ok());
+        let rotated = RefreshTokenRow {
+            rotated_at: Some(NOW - 1),
+            ..row()
+        };
+        let replay = check_not_reused(&rotated).expect_err("a replay");
+        assert_eq!(
+            (replay.grant_id, replay.finding),
+            ("g1", Finding::RefreshTokenReplayed)
+        );
+    }
+
+    #[test]
+    fn a_refresh_token_is_refused_once_it_or_its_grant_is_revoked() {
+        assert_eq!(check_not_revoked(&row(), &grant()), Ok(()));
+        let revoked = RefreshTokenRow {
+            revoked_at: Some(NOW),
+            ..row()
+        };
+        assert!(check_not_revoked(&revoked, &grant()).is_err());
+        let revoked_grant = Grant {
+            revoked_at: Some(NOW),
+            ..grant()
+        };
+        assert!(check_not_revoked(&row(), &revoked_grant).is_err());
+    }
+
+    #[test]
+    fn a_refresh_token_expires_at_the_end_of_its_lifetime() {
+        let row = row();
+        assert_eq!(check_not_expired(&row, row.expires_at - 1), Ok(()));
+        assert!(check_not_expired(&row, row.expires_at).is_err());
+    }
+
+    #[test]
+    fn a_refresh_may_narrow_the_scope_and_never_widen_it() {
+        let granted = ScopeSet::parse("openid read offline_access").expect("scopes");
+        assert_eq!(narrowed_scope(&row(), None).expect("same"), granted);
+        assert_eq!(
+            narrowed_scope(&row(), Some("read")).expect("narrower"),
+            ScopeSet::parse("read").expect("scopes")
+        );
+        let widened = narrowed_scope(&row(), Some("read write")).expect_err("wider");
+        assert!(
+            matches!(&widened, ApiError::Protocol(body) if body.error == TokenErrorCode::InvalidScope),
+            "{widened}"
+        );
     }
 }
