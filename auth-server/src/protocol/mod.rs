@@ -7,6 +7,7 @@ pub(crate) mod authorization_request;
 pub(crate) mod client_auth;
 pub(crate) mod client_document;
 pub(crate) mod client_metadata;
+pub(crate) mod decision;
 pub(crate) mod grants;
 pub(crate) mod keys;
 pub(crate) mod password;

@@ -23,6 +23,7 @@ use crate::protocol::authorization_request::{
     self, AuthorizationRequest, Checked, Identified, PARAMETERS, Prompt, Refusal, Untrusted,
     login_will_do,
 };
+use crate::protocol::decision::{self, Approval};
 use crate::routes::address::ClientAddress;
 use crate::routes::form;
 use crate::routes::page_flow::see_other;
@@ -134,7 +135,7 @@ async fn handle(
     // client asks for a new login (`prompt=login`, `select_account`) or for one more recent
     // than `max_age` seconds (OIDC Core §3.1.2.1: the server "MUST attempt to actively
     // re-authenticate"; `max_age=0` always does); then consent, unless it is remembered
-    // (`consent::remembered`). With `prompt=none` nothing may be shown (§3.1.2.6): a code
+    // (`decision::remembered`). With `prompt=none` nothing may be shown (§3.1.2.6): a code
     // at once if the login will do and consent is remembered, otherwise an error at once.
     if prompt.none {
         return answer_at_once(
@@ -212,28 +213,33 @@ async fn answer_at_once(
             "prompt=none, but the user would have to log in",
         );
         trace.refused(&USER, || refusal.to_string());
-        return Err(back.refuse(refusal));
+        return Err(back.refuse(refusal).into());
     };
     let user = match session.user_id.as_deref() {
         Some(user_id) => store::find_user(&state.db, user_id).await?,
         None => None,
     };
     if let Some(user) = user
-        && let Some(granted) = consent::remembered(state, client, &user, request).await?
+        && let Some(granted) = decision::remembered(&state.db, client, &user, request).await?
     {
         trace.passed(&USER, || {
             "prompt=none: logged in, and the user approved these scopes before; a code goes back at once".to_owned()
         });
         tracing::info!(client = %client.client_id, "authorize: prompt=none, logged in and consent remembered; sending a code at once");
-        let auth_time = session.auth_time.unwrap_or_else(server_kit::unix_now);
-        return Ok(consent::send_code(state, trace, request, &user, &granted, auth_time).await?);
+        let approval = Approval {
+            request,
+            user: &user,
+            granted: &granted,
+            auth_time: session.auth_time.unwrap_or_else(server_kit::unix_now),
+        };
+        return Ok(consent::send_code(state, trace, &approval).await?);
     }
     let refusal = Refusal::new(
         AuthorizationErrorCode::ConsentRequired,
         "prompt=none, but the user has not approved these scopes for this client before (or this client cannot have its consent remembered)",
     );
     trace.refused(&USER, || refusal.to_string());
-    Err(back.refuse(refusal))
+    Err(back.refuse(refusal).into())
 }
 
 /// How `/authorize` fails: a page (nothing may be redirected yet) or a redirect.
@@ -253,10 +259,9 @@ impl From<Untrusted> for AuthorizeError {
     }
 }
 
-impl ErrorRedirect {
-    /// A refusal of what was asked, on its way back to the client.
-    fn refuse(&self, refusal: Refusal) -> AuthorizeError {
-        AuthorizeError::Redirect(self.with(refusal.code, refusal.description))
+impl From<AuthorizationRedirect> for AuthorizeError {
+    fn from(redirect: AuthorizationRedirect) -> Self {
+        Self::Redirect(redirect)
     }
 }
 

@@ -9,18 +9,19 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use server_kit::trace::{Check, Recorder};
-use shared::{AuthorizationCode, AuthorizationErrorCode, RedirectUri, ScopeSet};
+use shared::{AuthorizationErrorCode, RedirectUri};
 
 use crate::error::Internal;
-use crate::model::{Client, Grant};
 use crate::pages::{self, ClientIdentity, ConsentPage, ErrorPage, PageError, ScopeLine};
+use crate::protocol::authorization_request::Refusal;
+use crate::protocol::decision::{self, Approval, DECISION, FRESH_LOGIN, GRANTABLE, REMEMBERED};
 use crate::routes::page_flow::{
     PENDING_REQUEST, SESSION_CSRF, bad_form, checked_session, expired_request,
 };
 use crate::routes::redirect::{AuthorizationRedirect, ErrorRedirect};
 use crate::routes::session::{self, Session};
 use crate::state::AppState;
-use crate::store::{self, CodeRecord, PendingRequest, User};
+use crate::store::{self, PendingRequest, User};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct ConsentQuery {
@@ -48,7 +49,7 @@ pub(crate) async fn show(
     let client = store::find_client(&state.db, &request.client_id)
         .await?
         .ok_or_else(expired_request)?;
-    if let Some(granted) = remembered(&state, &client, &user, &request).await? {
+    if let Some(granted) = decision::remembered(&state.db, &client, &user, &request).await? {
         trace.passed(&REMEMBERED, || {
             format!("The user approved {granted} for this client before: no page, a code at once.")
         });
@@ -62,8 +63,13 @@ pub(crate) async fn show(
             scope = %granted,
             "consent: remembered from an earlier approval; not asking again"
         );
-        let auth_time = session.auth_time.unwrap_or_else(server_kit::unix_now);
-        return Ok(send_code(&state, &trace, &request, &user, &granted, auth_time).await?);
+        let approval = Approval {
+            request: &request,
+            user: &user,
+            granted: &granted,
+            auth_time: session.auth_time.unwrap_or_else(server_kit::unix_now),
+        };
+        return Ok(send_code(&state, &trace, &approval).await?);
     }
     trace.not_applicable(
         &REMEMBERED,
@@ -90,25 +96,6 @@ pub(crate) async fn show(
             remembered: client.consent_may_be_remembered(),
         },
     )?)
-}
-
-/// The scopes to grant without asking, if the user's consent to this client is remembered
-/// and covers the whole request: not with `prompt=consent`, only for a client whose
-/// identity can be assured (`Client::consent_may_be_remembered`), and only while the user
-/// may still grant every scope asked for.
-pub(crate) async fn remembered(
-    state: &AppState,
-    client: &Client,
-    user: &User,
-    request: &PendingRequest,
-) -> Result<Option<ScopeSet>, Internal> {
-    if request.prompt_consent || !client.consent_may_be_remembered() {
-        return Ok(None);
-    }
-    let requested = request.scopes()?;
-    let approved = store::remembered_scope(&state.db, &user.id, &request.client_id).await?;
-    let grantable = user.allowed_scopes()?.with_offline_access();
-    Ok((requested.is_subset(&approved) && requested.is_subset(&grantable)).then_some(requested))
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,46 +126,28 @@ pub(crate) async fn decide(
         // The user has logged in and decided: the answer goes back at once.
         ask_first: false,
     };
-    let refuse =
-        |code, description: &str| Ok(back.with(code, description.to_owned()).into_response());
-
-    match form.decision.as_deref() {
-        Some("approve") => trace.passed(&DECISION, || "The user approved.".to_owned()),
-        Some("deny") => {
-            trace.refused(&DECISION, || {
-                "access_denied: the user denied the request".to_owned()
-            });
-            tracing::info!(
-                username = user.username,
-                client = request.client_id,
-                "consent: the user denied access"
-            );
-            return refuse(
-                AuthorizationErrorCode::AccessDenied,
-                "the user denied the request",
-            );
-        }
-        _ => {
-            trace.refused(&DECISION, || {
-                "invalid_request: the consent form had no decision".to_owned()
-            });
-            return refuse(
-                AuthorizationErrorCode::InvalidRequest,
-                "the consent form had no decision",
-            );
+    let refuse = |refusal: Refusal| Ok(back.refuse(refusal).into_response());
+    match decision::check_decision(form.decision.as_deref()) {
+        Ok(()) => trace.passed(&DECISION, || "The user approved.".to_owned()),
+        Err(refusal) => {
+            trace.refused(&DECISION, || refusal.to_string());
+            if refusal.code == AuthorizationErrorCode::AccessDenied {
+                tracing::info!(
+                    username = user.username,
+                    client = request.client_id,
+                    "consent: the user denied access"
+                );
+            }
+            return refuse(refusal);
         }
     }
-
-    // The token carries what was asked for *and* the user may grant; the token response's
-    // `scope` then tells the client what it really got (RFC 6749 §3.3, §5.1).
-    let granted: ScopeSet = request
-        .scopes()?
-        .intersection(&user.allowed_scopes()?.with_offline_access());
-    if granted.is_empty() {
-        let why = "this account may not grant any of the requested scopes";
-        trace.refused(&GRANTABLE, || format!("access_denied: {why}"));
-        return refuse(AuthorizationErrorCode::AccessDenied, why);
-    }
+    let granted = match decision::grantable(&request.scopes()?, &user.allowed_scopes()?) {
+        Ok(granted) => granted,
+        Err(refusal) => {
+            trace.refused(&GRANTABLE, || refusal.to_string());
+            return refuse(refusal);
+        }
+    };
     trace.passed(&GRANTABLE, || format!("Granted: {granted}."));
     let client = store::find_client(&state.db, &request.client_id)
         .await?
@@ -186,8 +155,13 @@ pub(crate) async fn decide(
     if client.consent_may_be_remembered() {
         store::remember_consent(&state.db, &user.id, &request.client_id, &granted).await?;
     }
-    let auth_time = session.auth_time.unwrap_or_else(server_kit::unix_now);
-    Ok(send_code(&state, &trace, &request, &user, &granted, auth_time).await?)
+    let approval = Approval {
+        request: &request,
+        user: &user,
+        granted: &granted,
+        auth_time: session.auth_time.unwrap_or_else(server_kit::unix_now),
+    };
+    Ok(send_code(&state, &trace, &approval).await?)
 }
 
 const LOGGED_IN: Check = Check::new(
@@ -195,32 +169,6 @@ const LOGGED_IN: Check = Check::new(
     "OIDC Core §3.1.2.3",
     "This browser's session belongs to a logged-in user.",
 );
-const FRESH_LOGIN: Check = Check::new(
-    "fresh_login",
-    "OIDC Core §3.1.2.1",
-    "If the client asked for a new login (prompt=login, max_age), the user has logged in since the request was made.",
-);
-const REMEMBERED: Check = Check::new(
-    "consent_remembered",
-    "RFC 6749 §4.1.1",
-    "The user approved these scopes for this client before.",
-);
-const DECISION: Check = Check::new(
-    "decision",
-    "RFC 6749 §4.1.2.1",
-    "The user approved the request.",
-);
-const GRANTABLE: Check = Check::new(
-    "scope_grantable",
-    "RFC 6749 §3.3",
-    "The user may grant at least one of the scopes asked for.",
-);
-const CODE_ISSUED: Check = Check::new(
-    "code_issued",
-    "RFC 6749 §4.1.2",
-    "A single-use code, bound to this client, redirect URI and PKCE challenge, goes back with state and iss.",
-);
-
 /// The pending authorization request `id` of `session` (taken out with `take`, so it is
 /// answered once), with its `state` as a key of the trace.
 async fn pending(
@@ -245,10 +193,10 @@ async fn pending(
     // OIDC Core §3.1.2.1: with `prompt=login` or a `max_age` the login was older than, the
     // server "MUST attempt to actively re-authenticate"; the login page was shown, and only
     // a login made since lets the request go on (and gives the ID token its `auth_time`).
-    if request.login_required {
-        trace.refused(&FRESH_LOGIN, || {
-            "The client asked for a new login, and the user has not logged in since the request was made.".to_owned()
-        });
+    if trace
+        .check(&FRESH_LOGIN, decision::check_fresh_login(&request))
+        .is_err()
+    {
         return Err(PageError::Page(
             ErrorPage::new(
                 StatusCode::FORBIDDEN,
@@ -258,69 +206,26 @@ async fn pending(
             .rule("OIDC Core §3.1.2.1: with prompt=login or max_age the server must make the user log in again; consent cannot be reached without that login."),
         ));
     }
-    trace.pass(&FRESH_LOGIN);
     Ok(request)
 }
 
-/// Answers `request` with a code: a grant of `granted` from `user`, and a code bound to
-/// the request's redirect URI and PKCE challenge, sent back with `state` and `iss`
-/// (RFC 6749 §4.1.2, RFC 9207).
+/// Answers the approved request with a code (`protocol/decision.rs`), sent back to the
+/// client's redirect URI with `state` and `iss`.
 pub(crate) async fn send_code(
     state: &AppState,
     trace: &Recorder,
-    request: &PendingRequest,
-    user: &User,
-    granted: &ScopeSet,
-    auth_time: i64,
+    approval: &Approval<'_>,
 ) -> Result<Response, Internal> {
-    let grant = Grant::new(
-        &request.client_id,
-        Some(&user.id),
-        granted,
-        &request.resource,
-        Some(auth_time),
-    );
-    store::insert_grant(&state.db, &grant).await?;
-    let code = AuthorizationCode::generate();
-    store::insert_code(
+    let settings = &state.settings;
+    let issued = decision::issue_code(
         &state.db,
-        &shared::digest::sha256_hex(code.secret().as_bytes()),
-        &CodeRecord {
-            grant_id: grant.id,
-            client_id: request.client_id.clone(),
-            user_id: user.id.clone(),
-            redirect_uri: request.redirect_uri.clone(),
-            scope: granted.to_string(),
-            code_challenge: request.code_challenge.clone(),
-            nonce: request.nonce.clone(),
-            expires_at: server_kit::unix_now() + state.settings.code_ttl,
-            used_at: None,
-        },
+        trace,
+        approval,
+        (&settings.issuer, settings.code_ttl),
+        server_kit::unix_now(),
     )
     .await?;
-    tracing::info!(
-        username = user.username,
-        client = request.client_id,
-        scope = %granted,
-        code = %server_kit::trace::mask(code.secret()),
-        "consent: approved; sending an authorization code back to the client"
-    );
-    trace.passed(&CODE_ISSUED, || {
-        format!(
-            "Code {} (single use, {} s), bound to this client, its redirect URI and the PKCE challenge, goes back with state and iss.",
-            server_kit::trace::mask(code.secret()),
-            state.settings.code_ttl
-        )
-    });
-    let mut params = vec![("code", code.secret().to_owned())];
-    params.extend(request.state.clone().map(|s| ("state", s)));
-    params.push(("iss", state.settings.issuer.clone()));
-    Ok(AuthorizationRedirect {
-        redirect_uri: RedirectUri::new(&request.redirect_uri),
-        params,
-        ask_first: false,
-    }
-    .into_response())
+    Ok(AuthorizationRedirect::from(issued).into_response())
 }
 
 /// The user of a logged-in session.

@@ -9,6 +9,8 @@ use shared::{AuthorizationErrorCode, RedirectUri};
 
 use crate::error::Internal;
 use crate::pages::{ErrorPage, PageError};
+use crate::protocol::authorization_request::Refusal;
+use crate::protocol::decision::IssuedCode;
 
 /// Where an error goes once the redirect URI is trusted.
 #[derive(Debug, Clone)]
@@ -21,6 +23,11 @@ pub(crate) struct ErrorRedirect {
 }
 
 impl ErrorRedirect {
+    /// A refusal of what was asked, on its way back to the client.
+    pub(crate) fn refuse(&self, refusal: Refusal) -> AuthorizationRedirect {
+        self.with(refusal.code, refusal.description)
+    }
+
     pub(crate) fn with(
         &self,
         error: AuthorizationErrorCode,
@@ -49,6 +56,20 @@ pub(crate) struct AuthorizationRedirect {
     pub params: Vec<(&'static str, String)>,
     /// Not automatic: a page with the error and a link to follow (see [`ErrorRedirect`]).
     pub ask_first: bool,
+}
+
+/// A code goes back at once (the user has logged in and decided).
+impl From<IssuedCode> for AuthorizationRedirect {
+    fn from(issued: IssuedCode) -> Self {
+        let mut params = vec![("code", issued.code.secret().to_owned())];
+        params.extend(issued.state.map(|state| ("state", state)));
+        params.push(("iss", issued.issuer));
+        Self {
+            redirect_uri: issued.redirect_uri,
+            params,
+            ask_first: false,
+        }
+    }
 }
 
 impl AuthorizationRedirect {
