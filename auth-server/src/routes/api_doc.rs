@@ -1,6 +1,6 @@
 //! The answers several JSON endpoints share, for `GET /openapi.json` (the document itself,
 //! `ApiDoc`, is in `routes/mod.rs` beside the router). Every body in the document is the
-//! type the handler really sends (`shared::TokenResponse`, `revocation::Introspection`, ...);
+//! type the handler really sends (`shared::TokenResponse`, `protocol::introspection::Introspection`, ...);
 //! only the sets of refusals are described here. The HTML pages (`/authorize`, login,
 //! consent, the client pages) are for browsers and are not in it. `scripts/test.sh` runs
 //! schemathesis against it: no 5xx, and no answer that breaks its own schema.

@@ -7,6 +7,7 @@ mod clients;
 mod consent;
 mod discovery;
 mod form;
+mod introspect;
 mod json_error;
 mod login;
 mod logout;
@@ -15,7 +16,7 @@ pub(crate) mod redirect;
 mod register;
 mod report;
 mod resources;
-mod revocation;
+mod revoke;
 mod security;
 pub(crate) mod session;
 mod signup;
@@ -40,7 +41,7 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
     // the confidential clients' endpoints have no CORS: the browser keeps other sites out.)
     let browser_api = OpenApiRouter::new()
         .routes(routes!(token::token))
-        .routes(routes!(revocation::revoke))
+        .routes(routes!(revoke::revoke))
         .routes(routes!(discovery::jwks))
         .routes(routes!(userinfo::userinfo))
         .routes(routes!(discovery::metadata))
@@ -49,8 +50,8 @@ pub(crate) fn router(state: AppState, cors: CorsLayer) -> Router {
     // For confidential clients (servers), never for a browser: no CORS.
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
-        .routes(routes!(revocation::introspect))
-        .routes(routes!(revocation::revocations))
+        .routes(routes!(introspect::introspect))
+        .routes(routes!(introspect::revocations))
         .routes(routes!(register::register))
         .merge(browser_api);
     // The authorization endpoint is a page, and the SPA's origins may also read its answers
