@@ -10,10 +10,11 @@ use std::sync::atomic::Ordering;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{Method, header};
+use axum::http::{HeaderValue, Method, header};
 use server_kit::trace::bearer::{HEADER as BEARER, NOT_IN_URL};
 use server_kit::trace::{Check, Recorder};
 use shared::AccessTokenClaims;
+use shared::bearer::{HeaderRefusal, header_token, token_in_query};
 use shared::trace::OneLine;
 
 use crate::error::ApiError;
@@ -128,11 +129,7 @@ fn bearer_token(
 ) -> Result<String, (ApiError, String)> {
     // OAuth 2.1 §5.2.2 (RFC 6750 §2.3 is gone): a token in the URL ends up in logs,
     // browser history and Referer headers, so it is refused, not read.
-    let query = parts.uri.query().unwrap_or("");
-    if query
-        .split('&')
-        .any(|pair| pair.split('=').next() == Some("access_token"))
-    {
+    if token_in_query(parts.uri.query()).is_some() {
         let why = "access tokens are not accepted in the URL (they leak through logs and Referer); send Authorization: Bearer <token>";
         trace.refused(&NOT_IN_URL, || why.to_owned());
         return Err((
@@ -142,35 +139,33 @@ fn bearer_token(
     }
     trace.pass(&NOT_IN_URL);
 
-    let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
-    let (Some(value), None) = (values.next(), values.next()) else {
-        if parts.headers.contains_key(header::AUTHORIZATION) {
-            let why = "more than one Authorization header";
-            trace.refused(&BEARER, || why.to_owned());
-            return Err((ApiError::BadRequest(why.to_owned()), why.to_owned()));
-        }
-        trace.refused(&BEARER, || {
-            "No access token: the answer is 401 with a challenge that names the resource metadata (RFC 9728 §5.1).".to_owned()
-        });
-        return Err((
-            ApiError::NoToken {
-                resource_metadata: Arc::clone(&resource.metadata_url),
-                scope,
-            },
-            "no access token".to_owned(),
-        ));
-    };
-    // RFC 6750 §2.1: `Authorization: Bearer <token>`; the scheme is case-insensitive.
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
-        .map(|(_, token)| token.trim().to_owned());
-    let Some(token) = token else {
-        let why = "the Authorization header must be \"Bearer <token>\"";
+    let malformed = |why: &str| {
         trace.refused(&BEARER, || why.to_owned());
-        return Err((ApiError::BadRequest(why.to_owned()), why.to_owned()));
+        (ApiError::BadRequest(why.to_owned()), why.to_owned())
+    };
+    let values = parts.headers.get_all(header::AUTHORIZATION);
+    let token = match header_token(values.iter().map(HeaderValue::as_bytes)) {
+        Ok(token) => token.to_owned(),
+        Err(HeaderRefusal::Missing) => {
+            trace.refused(&BEARER, || {
+                "No access token: the answer is 401 with a challenge that names the resource metadata (RFC 9728 §5.1).".to_owned()
+            });
+            return Err((
+                ApiError::NoToken {
+                    resource_metadata: Arc::clone(&resource.metadata_url),
+                    scope,
+                },
+                "no access token".to_owned(),
+            ));
+        }
+        Err(HeaderRefusal::Repeated) => {
+            return Err(malformed("more than one Authorization header"));
+        }
+        Err(HeaderRefusal::NotBearer) => {
+            return Err(malformed(
+                "the Authorization header must be \"Bearer <token>\"",
+            ));
+        }
     };
     trace.pass(&BEARER);
     Ok(token)

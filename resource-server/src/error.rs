@@ -9,11 +9,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use server_kit::metrics::Outcome;
+use shared::bearer::REALM;
 use shared::{BearerErrorCode, bearer_challenge};
 use utoipa::{IntoResponses, ToSchema};
 
 /// `realm` of every challenge.
-const REALM: &str = "oauth-lab";
 
 #[derive(Debug)]
 pub(crate) enum ApiError {

@@ -13,6 +13,7 @@
 //!
 //! This crate has no server dependencies on purpose: no web framework, runtime or database.
 
+pub mod bearer;
 pub mod claims;
 pub mod client;
 pub mod demo;

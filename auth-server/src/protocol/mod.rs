@@ -16,3 +16,4 @@ pub(crate) mod resources;
 pub(crate) mod revocation;
 pub(crate) mod throttle;
 pub(crate) mod tokens;
+pub(crate) mod userinfo;
