@@ -12,6 +12,7 @@ pub(crate) mod grants;
 pub(crate) mod introspection;
 pub(crate) mod keys;
 pub(crate) mod password;
+pub(crate) mod registration;
 pub(crate) mod resources;
 pub(crate) mod revocation;
 pub(crate) mod throttle;

@@ -15,7 +15,8 @@ use crate::pages::{
     self, ClientEditPage, ClientForm, ClientLine, ClientsPage, ConsentLine, ErrorPage, LoginPage,
     MessagePage, PageError,
 };
-use crate::protocol::client_metadata::{self, ApplicationType, Registration};
+use crate::protocol::client_metadata::{self, ApplicationType};
+use crate::protocol::registration::{self, Registration};
 use crate::routes::page_flow::{bad_form, checked_session, see_other};
 use crate::routes::session::{self, Session};
 use crate::state::AppState;
@@ -143,7 +144,7 @@ pub(crate) async fn create(
         }
     };
     let confidential = fields.kind.as_deref() == Some("confidential");
-    let (client_id, secret) = client_metadata::create_client(
+    let (client_id, secret) = registration::create_client(
         &state.db,
         &Registration {
             name: Some(&name),

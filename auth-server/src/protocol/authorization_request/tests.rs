@@ -4,11 +4,11 @@
 use shared::AuthorizationErrorCode::{InvalidRequest, InvalidScope, UnsupportedResponseType};
 use shared::ScopeSet;
 
-use super::{
-    AuthorizationRequest, MAX_OPAQUE_BYTES, Prompt, check_lengths, check_max_age,
-    check_no_repeated_parameter, check_pkce, check_prompt, check_redirect_uri, check_response_type,
-    check_scope, login_will_do,
+use super::checks::{
+    check_lengths, check_max_age, check_no_repeated_parameter, check_pkce, check_prompt,
+    check_redirect_uri, check_response_type, check_scope, login_will_do,
 };
+use super::request::{AuthorizationRequest, MAX_OPAQUE_BYTES, Prompt, Refusal};
 use crate::model::Client;
 use crate::model::client::tests::operator_client;
 use crate::store::Session;
@@ -27,9 +27,7 @@ fn self_registered() -> Client {
     }
 }
 
-fn code_of<T: std::fmt::Debug>(
-    result: Result<T, super::Refusal>,
-) -> shared::AuthorizationErrorCode {
+fn code_of<T: std::fmt::Debug>(result: Result<T, Refusal>) -> shared::AuthorizationErrorCode {
     result.expect_err("refused").code
 }
 

@@ -12,7 +12,7 @@ use shared::jwt::SigningAlg;
 use shared::{GrantType, RegistrationErrorCode, ScopeSet};
 
 use crate::error::Internal;
-use crate::store::{self, NewClient};
+use crate::store;
 
 /// Why metadata is refused.
 pub(crate) type Refusal = (RegistrationErrorCode, String);
@@ -247,46 +247,6 @@ impl ApplicationType {
         }
         Ok(())
     }
-}
-
-/// What a self-service registration asks for (dynamic registration or the clients pages).
-#[derive(Debug)]
-pub(crate) struct Registration<'a> {
-    pub name: Option<&'a str>,
-    pub confidential: bool,
-    pub redirect_uris: &'a [String],
-    pub allowed_scopes: &'a ScopeSet,
-    pub grant_types: &'a [GrantType],
-    pub application_type: ApplicationType,
-    pub id_token_alg: SigningAlg,
-    /// The user who registered it on the clients pages; `None` for dynamic registration.
-    pub owner_user_id: Option<&'a str>,
-}
-
-/// Registers a self-service client with a fresh id and, if confidential, a fresh secret
-/// (stored only as its hash). Returns the id and the secret, which the caller shows once.
-pub(crate) async fn create_client(
-    db: &Db,
-    registration: &Registration<'_>,
-) -> Result<(String, Option<String>), Internal> {
-    let client_id = format!("client-{}", &shared::random::token()[..22]);
-    let secret = registration.confidential.then(shared::random::token);
-    store::insert_client(
-        db,
-        &NewClient {
-            client_id: &client_id,
-            name: registration.name.map_or(client_id.as_str(), str::trim),
-            secret_hash: secret.as_deref().map(hash_secret).as_deref(),
-            redirect_uris: registration.redirect_uris,
-            allowed_scopes: registration.allowed_scopes,
-            grant_types: registration.grant_types,
-            application_type: registration.application_type.as_str(),
-            id_token_alg: registration.id_token_alg,
-            owner_user_id: registration.owner_user_id,
-        },
-    )
-    .await?;
-    Ok((client_id, secret))
 }
 
 /// The client metadata of RFC 7591 §2 this server reads; others are ignored (§3.1).
@@ -527,41 +487,4 @@ fn check_id_token_alg(requested: Option<&str>) -> Result<SigningAlg, Refusal> {
 }
 
 #[cfg(test)]
-mod tests {
-    #[test]
-    fn names_that_look_alike_have_one_look_and_different_names_do_not() {
-        let spa = super::looks_like("OAuth 2.1 lab SPA");
-        for alike in [
-            "oauth 2.1 LAB spa",
-            "OAuth 2.1 lab SP\u{0410}",
-            "OAuth 2.1  lab SPA",
-            "OAuth 2.1 lab SPA\u{200b}",
-        ] {
-            assert_eq!(super::looks_like(alike), spa, "{alike:?}");
-        }
-        assert_ne!(super::looks_like("OAuth 2.1 lab CLI"), spa);
-    }
-
-    use super::redirect_uri_matches;
-
-    /// Registration refuses `http` off loopback, so over HTTP this case cannot arise; the
-    /// rule still holds on its own.
-    #[test]
-    fn a_non_loopback_http_redirect_uri_never_matches_on_another_port() {
-        assert!(!redirect_uri_matches(
-            "http://app.example:8080/callback",
-            "http://app.example:9090/callback",
-            true
-        ));
-        assert!(!redirect_uri_matches(
-            "http://10.0.0.1:8080/callback",
-            "http://10.0.0.1:9090/callback",
-            true
-        ));
-        assert!(redirect_uri_matches(
-            "http://127.0.0.1:8080/callback",
-            "http://127.0.0.1:9090/callback",
-            true
-        ));
-    }
-}
+mod tests;

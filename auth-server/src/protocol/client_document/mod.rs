@@ -21,8 +21,8 @@
 //!    (the lab), a URL on a loopback host that resolves to loopback, over http or https, so a
 //!    developer's client on this machine can serve its own document;
 //! 4. the fetch goes to the addresses just checked (no second lookup that could answer
-//!    differently), follows no redirect (§4), gives up after [`FETCH_TIMEOUT`], reads at
-//!    most [`MAX_DOCUMENT_BYTES`] (§7.7), and needs `200` with a JSON body (§4, §4.1);
+//!    differently), follows no redirect (§4), gives up after `fetch::FETCH_TIMEOUT`, reads at
+//!    most `fetch::MAX_DOCUMENT_BYTES` (§7.7), and needs `200` with a JSON body (§4, §4.1);
 //! 5. the document's `client_id` equals the URL (§4.1), it holds no `client_secret` and
 //!    authenticates with `none` (§4.1: a document cannot establish a shared secret; this
 //!    server has no `private_key_jwt`), and its metadata passes the rules every
@@ -31,9 +31,6 @@
 //! A client from a document is self-registered: the scope ceiling without `admin`, the
 //! "unverified" mark and the document's host on the login and consent pages (§7.5), no
 //! automatic error redirects. Errors are never cached (§4.4).
-
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::Duration;
 
 use serde::Deserialize;
 use shared::ClientId;
@@ -46,24 +43,10 @@ use crate::protocol::throttle::{self, REGISTRATION_PER_ADDRESS};
 use crate::state::AppState;
 use crate::store::{self, DocumentClient};
 
-/// The largest document read: §7.7 recommends 5 kilobytes.
-pub(crate) const MAX_DOCUMENT_BYTES: usize = 5 * 1024;
+mod address;
+mod fetch;
 
-/// How long a fetch (lookup, connection, answer and body) may take in all.
-pub(crate) const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How long a document is kept when its answer says nothing about caching.
-const DEFAULT_FRESHNESS_SECS: i64 = 5 * 60;
-
-/// The shortest a document is kept, whatever its headers say (§4.4 lets the server bound
-/// it): an anonymous `/authorize` naming a stored document fetches it at most once a
-/// minute, so this server cannot be made to send one request to the document's host for
-/// every request it gets (`docs/security-review.md`, S3-12).
-const MIN_FRESHNESS_SECS: i64 = 60;
-
-/// The longest a document is kept, whatever its headers say (§4.4 lets the server bound
-/// it), so a changed document is seen within a day.
-const MAX_FRESHNESS_SECS: i64 = 24 * 60 * 60;
+use fetch::fetch;
 
 /// Is `client_id` meant as a document URL? Ids this server generates never start with a
 /// scheme (§7.10), so anything that does is a URL, to be used or refused as one.
@@ -231,215 +214,6 @@ fn check_url(client_id: &str, lab: bool) -> Result<url::Url, String> {
     Ok(url)
 }
 
-/// A fetched document and how long it may be kept.
-struct Fetched {
-    body: Vec<u8>,
-    fresh_secs: i64,
-}
-
-/// Why fetching failed, for the page: past the time limit, or the error met while the
-/// document was being `done` ("fetched", "read").
-fn failed(error: &reqwest::Error, done: &str) -> String {
-    if error.is_timeout() {
-        format!(
-            "Fetching the document took longer than {} s.",
-            FETCH_TIMEOUT.as_secs()
-        )
-    } else {
-        format!("The document could not be {done}: {error}.")
-    }
-}
-
-/// 3-4. Resolves and checks the host, then fetches the document from the checked address
-/// (over https, trusting the public roots and `trusted_roots`).
-async fn fetch(
-    url: &url::Url,
-    lab: bool,
-    trusted_roots: &[reqwest::Certificate],
-) -> Result<Fetched, String> {
-    let addresses = reachable_addresses(url, lab).await?;
-    let mut http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(FETCH_TIMEOUT)
-        .no_proxy()
-        .user_agent(concat!("oauth-lab-auth-server/", env!("CARGO_PKG_VERSION")));
-    for root in trusted_roots {
-        http = http.add_root_certificate(root.clone());
-    }
-    if let Some(url::Host::Domain(domain)) = url.host() {
-        http = http.resolve_to_addrs(domain, &addresses);
-    }
-    let http = http
-        .build()
-        .map_err(|e| format!("The document could not be fetched: {e}."))?;
-    let mut response = http
-        .get(url.as_str())
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(|e| failed(&e, "fetched"))?;
-    let status = response.status();
-    if status.is_redirection() {
-        return Err(format!(
-            "Fetching the document answered {status}, a redirect; redirects are not followed (client metadata document draft §4): the document must be at its URL."
-        ));
-    }
-    if status != reqwest::StatusCode::OK {
-        return Err(format!(
-            "Fetching the document answered {status}; only 200 OK is a document (§4)."
-        ));
-    }
-    let is_json = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .map(|essence| essence.trim().to_ascii_lowercase())
-        .is_some_and(|essence| {
-            essence == "application/json"
-                || (essence.starts_with("application/") && essence.ends_with("+json"))
-        });
-    if !is_json {
-        return Err(
-            "The document is not served as JSON (Content-Type application/json).".to_owned(),
-        );
-    }
-    let too_big = || {
-        format!(
-            "The document is larger than {MAX_DOCUMENT_BYTES} bytes, the most this server reads (§7.7)."
-        )
-    };
-    if response
-        .content_length()
-        .is_some_and(|length| length > MAX_DOCUMENT_BYTES as u64)
-    {
-        return Err(too_big());
-    }
-    let fresh_secs = freshness(response.headers());
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| failed(&e, "read"))? {
-        if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-            return Err(too_big());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Fetched { body, fresh_secs })
-}
-
-/// 3. The addresses to fetch from: every address the host resolves to must be one anyone
-///    may reach (a host that answers with one public and one private address could be
-///    steered to the private one), except loopback in the lab (see the module's
-///    documentation).
-async fn reachable_addresses(url: &url::Url, lab: bool) -> Result<Vec<SocketAddr>, String> {
-    let port = url.port_or_known_default().unwrap_or(443);
-    let addresses: Vec<SocketAddr> = match url.host() {
-        Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
-        Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
-        Some(url::Host::Domain(domain)) => {
-            match tokio::time::timeout(FETCH_TIMEOUT, tokio::net::lookup_host((domain, port))).await
-            {
-                Ok(Ok(found)) => found.collect(),
-                Ok(Err(_)) | Err(_) => {
-                    return Err(format!(
-                        "The host {domain:?} of the document URL does not resolve."
-                    ));
-                }
-            }
-        }
-        None => return Err("The document URL has no host.".to_owned()),
-    };
-    let loopback_allowed = lab && url.host_str().is_some_and(shared::is_loopback_host);
-    for address in &addresses {
-        let ip = address.ip();
-        let allowed = if loopback_allowed {
-            ip.is_loopback()
-        } else {
-            !is_special_use(ip)
-        };
-        if !allowed {
-            return Err(format!(
-                "The document URL's host resolves to {ip}, a private, loopback or otherwise special-use address (RFC 6890); this server fetches documents only from addresses anyone may reach, so a client_id cannot make it probe its own network (client metadata document draft §7.6)."
-            ));
-        }
-    }
-    if addresses.is_empty() {
-        return Err("The host of the document URL resolves to no address.".to_owned());
-    }
-    Ok(addresses)
-}
-
-/// RFC 6890 and its IPv6 companions: addresses that are not on the public Internet
-/// (private, shared, loopback, link-local, documentation, benchmarking, multicast, reserved,
-/// unspecified). IPv4 written as an IPv4-mapped IPv6 address is judged as the IPv4 address
-/// it is. Every other IPv6 address must be global unicast: an allow-list of `2000::/3`
-/// (RFC 4291 §2.4) less the special-purpose blocks the IANA registry lists inside it,
-/// rather than a list of what to refuse, so a block added elsewhere (IPv4-translated
-/// `::ffff:0:a.b.c.d`, NAT64 `64:ff9b::/96`, SRv6 `5f00::/16`, unique local `fc00::/7`)
-/// is refused without being named (`docs/security-review.md`, S3-13).
-fn is_special_use(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(ip) => is_special_use_v4(ip),
-        IpAddr::V6(ip) => {
-            if let Some(v4) = ip.to_ipv4_mapped() {
-                return is_special_use_v4(v4);
-            }
-            let [first, second, ..] = ip.segments();
-            let global_unicast = (first & 0xe000) == 0x2000; // 2000::/3
-            !global_unicast
-                || (first == 0x2001 && second < 0x0200) // IETF protocol assignments, 2001::/23 (Teredo, benchmarking, ORCHIDv2)
-                || (first == 0x2001 && second == 0x0db8) // documentation, 2001:db8::/32
-                || first == 0x2002 // 6to4, 2002::/16: wraps an IPv4 address
-                || (first == 0x3fff && (second & 0xf000) == 0) // documentation, 3fff::/20 (RFC 9637)
-        }
-    }
-}
-
-fn is_special_use_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, c, _] = ip.octets();
-    ip.is_unspecified()
-        || ip.is_private() // 10/8, 172.16/12, 192.168/16
-        || ip.is_loopback() // 127/8
-        || ip.is_link_local() // 169.254/16
-        || ip.is_broadcast()
-        || ip.is_documentation() // 192.0.2/24, 198.51.100/24, 203.0.113/24
-        || ip.is_multicast() // 224/4
-        || a == 0 // "this network", 0/8
-        || (a == 100 && (b & 0xc0) == 64) // shared address space, 100.64/10
-        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments, 192.0.0/24
-        || (a == 198 && (b & 0xfe) == 18) // benchmarking, 198.18/15
-        || a >= 240 // reserved, 240/4
-}
-
-/// How long a document may be kept (§4.4, RFC 9111 §5.2.2): `max-age` seconds (at most a
-/// day), otherwise [`DEFAULT_FRESHNESS_SECS`]; and never less than [`MIN_FRESHNESS_SECS`],
-/// even with `no-store` or `no-cache`.
-fn freshness(headers: &reqwest::header::HeaderMap) -> i64 {
-    let directives: Vec<String> = headers
-        .get_all(reqwest::header::CACHE_CONTROL)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|directive| directive.trim().to_ascii_lowercase())
-        .collect();
-    if directives
-        .iter()
-        .any(|d| d == "no-store" || d == "no-cache" || d.starts_with("no-cache="))
-    {
-        return MIN_FRESHNESS_SECS;
-    }
-    directives
-        .iter()
-        .find_map(|d| {
-            d.strip_prefix("max-age=")?
-                .trim_matches('"')
-                .parse::<i64>()
-                .ok()
-        })
-        .map_or(DEFAULT_FRESHNESS_SECS, |secs| {
-            secs.clamp(MIN_FRESHNESS_SECS, MAX_FRESHNESS_SECS)
-        })
-}
-
 /// A client metadata document as JSON: RFC 7591 client metadata plus its own `client_id`.
 #[derive(Debug, Deserialize)]
 struct Document {
@@ -523,63 +297,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn special_use_addresses_are_refused_and_public_ones_are_not() {
-        for ip in [
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "127.0.0.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "100.64.0.1",
-            "192.0.0.8",
-            "198.18.0.1",
-            "224.0.0.1",
-            "255.255.255.255",
-            "240.0.0.1",
-            "192.0.2.1",
-            "::1",
-            "::",
-            "fc00::1",
-            "fd12::1",
-            "fe80::1",
-            "ff02::1",
-            "2001:db8::1",
-            "::ffff:10.0.0.1",
-            "::ffff:127.0.0.1",
-            "64:ff9b::a00:1",
-            "2002:a00:1::",
-            "::10.0.0.1",
-            // IPv4-translated (RFC 2765), onto 127.0.0.1 and 169.254.169.254.
-            "::ffff:0:7f00:1",
-            "::ffff:0:a9fe:a9fe",
-            "3fff::1",
-            "3fff:fff::1",
-            "5f00::1",
-            "2001::1",
-            "2001:2::1",
-            "2001:1ff::1",
-            "100::1",
-            "4000::1",
-        ] {
-            assert!(is_special_use(ip.parse().expect(ip)), "{ip} is special-use");
-        }
-        for ip in [
-            "93.184.215.14",
-            "8.8.8.8",
-            "1.1.1.1",
-            "2606:4700::1111",
-            "2a00:1450:4001::200e",
-            "3ffe:1::1",
-            "3fff:1000::1",
-            "2001:200::1",
-            "::ffff:8.8.8.8",
-        ] {
-            assert!(!is_special_use(ip.parse().expect(ip)), "{ip} is public");
-        }
-    }
-
-    #[test]
     fn a_client_identifier_url_must_be_https_with_a_path_and_nothing_hidden() {
         assert!(check_url("https://app.example/client.json", false).is_ok());
         assert!(check_url("https://app.example:8443/oauth/client?v=1", false).is_ok());
@@ -601,29 +318,5 @@ mod tests {
         }
         assert!(check_url("http://127.0.0.1:9000/client.json", true).is_ok());
         assert!(check_url("http://app.example/client.json", true).is_err());
-    }
-
-    #[test]
-    fn caching_follows_cache_control_within_bounds() {
-        let headers = |value: &str| {
-            let mut headers = reqwest::header::HeaderMap::new();
-            headers.insert(
-                reqwest::header::CACHE_CONTROL,
-                value.parse().expect("a header"),
-            );
-            headers
-        };
-        assert_eq!(
-            freshness(&reqwest::header::HeaderMap::new()),
-            DEFAULT_FRESHNESS_SECS
-        );
-        assert_eq!(freshness(&headers("public, max-age=120")), 120);
-        assert_eq!(freshness(&headers("max-age=99999999")), MAX_FRESHNESS_SECS);
-        assert_eq!(freshness(&headers("no-store")), MIN_FRESHNESS_SECS);
-        assert_eq!(
-            freshness(&headers("max-age=600, no-cache")),
-            MIN_FRESHNESS_SECS
-        );
-        assert_eq!(freshness(&headers("max-age=5")), MIN_FRESHNESS_SECS);
     }
 }
