@@ -59,7 +59,7 @@ pub async fn mint_codes(
             while codes.len() < share {
                 let pending = request_with(&verifier);
                 if let Ok(code) = browser.code("/authorize", &config, &pending, ALICE).await {
-                    codes.push(code);
+                    codes.push(code.secret().to_owned());
                 }
             }
             codes

@@ -120,7 +120,9 @@ async fn code(browser: &mut Browser, config: &ClientConfig, pending: &Pending) -
     for _ in 0..8 {
         let location = browser::location(&answer)?;
         if let Some(query) = location.strip_prefix(&format!("{}?", config.redirect_uri)) {
-            return client::check_callback(query, Some(pending), config).ok();
+            return client::check_callback(query, Some(pending), config)
+                .ok()
+                .map(|code| code.secret().to_owned());
         }
         answer = if location.contains("/interaction/") {
             let page = browser.get(&location).await.ok()?.text().await.ok()?;

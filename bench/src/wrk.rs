@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use shared::CodeVerifier;
 use shared::client::{self, ClientConfig};
+use shared::{AuthorizationCode, CodeVerifier};
 
 use crate::requests::{CLIENT_CREDENTIALS, RESOURCE_SERVER_BASIC};
 
@@ -161,7 +161,11 @@ impl Load {
                 .map_err(|e| e.to_string())?;
         }
         // The client's own token request, the code spliced in by the script.
-        let body = client::token_request_body(&ClientConfig::demo(issuer), CODE, verifier);
+        let body = client::token_request_body(
+            &ClientConfig::demo(issuer),
+            &AuthorizationCode::new(CODE),
+            verifier,
+        );
         let (before, after) = body
             .split_once(CODE)
             .ok_or("the token request carries the code")?;

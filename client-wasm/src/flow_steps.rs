@@ -1,16 +1,16 @@
 //! The flow's steps as the app runs them: each does the real request and records a card.
 
 use leptos::prelude::*;
-use shared::client::{self as flow, ClientConfig, Pending};
+use shared::client::{self as flow, CallbackRefusal, ClientConfig, Pending};
 use shared::form::form_encode;
 use shared::jwt;
-use shared::{ScopeSet, TokenResponse};
+use shared::{AuthorizationCode, ScopeSet, TokenResponse};
 
 use crate::api::{self, Exchange};
 use crate::attacks::AttackLeg;
 use crate::attacks::runner;
-use crate::browser::session_storage;
 use crate::browser::{discover, leave};
+use crate::browser::{now_secs, session_storage};
 use crate::config::{AUTHORIZE_URL_KEY, PENDING_KEY, client_config, resource_server};
 use crate::context::{Lab, Tokens};
 use crate::oauth::pkce::PkceSteps;
@@ -63,26 +63,8 @@ pub async fn callback(lab: Lab, query: String) {
         runner::resume(lab, leg, pending, &query, checked).await;
         return;
     }
-    let code = match checked {
-        Ok(code) => {
-            lab.push(Step::own_check(
-                "The client checked the response: state and iss",
-                "Before it uses the code, the client checks that state is the one this tab sent (the response answers its own request) and iss the server it asked (no mix-up).",
-                "RFC 6749 §10.12, RFC 9207 §2.4",
-                Detail::Checked("state and iss match: the code may be used".to_owned()),
-            ));
-            code
-        }
-        Err(refusal) => {
-            lab.push(Step::own_check(
-                "The client refused the response: no token request was made",
-                "A client must check state (is this the response to my request?) and iss (from the server I asked?) before it uses a code.",
-                "RFC 6749 §10.12, RFC 9207 §2.4",
-                Detail::Refused(refusal.to_string()),
-            ));
-            lab.notice.set(Some(refusal.to_string()));
-            return;
-        }
+    let Some(code) = checked_code(lab, checked) else {
+        return;
     };
     let Some(pending) = pending else { return };
     let Some(metadata) = discover(lab).await else {
@@ -107,27 +89,69 @@ pub async fn callback(lab: Lab, query: String) {
         ));
         return;
     };
-    if let Some(id_token) = &tokens.id_token {
-        let verdict =
-            jwt::check_id_token(id_token, &config.issuer, &config.client_id, &pending.nonce);
-        lab.push(Step::own_check(
-            "ID token checked: issuer, audience and nonce",
-            "The ID token is for this client. Its nonce must be the one this tab sent, so an ID token from another login cannot be replayed here.",
-            "OIDC Core §3.1.3.7",
-            match &verdict {
-                Ok(_) => Detail::Checked("iss, aud and nonce match".to_owned()),
-                Err(refusal) => Detail::Refused(refusal.to_string()),
-            },
-        ));
-        if let Err(refusal) = verdict {
-            lab.notice.set(Some(refusal.to_string()));
-            return;
-        }
+    if let Some(id_token) = &tokens.id_token
+        && !id_token_passes(lab, &config, &pending, id_token)
+    {
+        return;
     }
     lab.tokens.set(Some(Tokens {
         response: tokens,
         previous_refresh: None,
     }));
+}
+
+/// The code of a callback that passed the client's checks (state, then iss), each step
+/// narrated; `None` after a refusal, when no token request may be made.
+fn checked_code(
+    lab: Lab,
+    checked: Result<AuthorizationCode, CallbackRefusal>,
+) -> Option<AuthorizationCode> {
+    match checked {
+        Ok(code) => {
+            lab.push(Step::own_check(
+                "The client checked the response: state and iss",
+                "Before it uses the code, the client checks that state is the one this tab sent (the response answers its own request) and iss the server it asked (no mix-up).",
+                "RFC 6749 §10.12, RFC 9207 §2.4",
+                Detail::Checked("state and iss match: the code may be used".to_owned()),
+            ));
+            Some(code)
+        }
+        Err(refusal) => {
+            lab.push(Step::own_check(
+                "The client refused the response: no token request was made",
+                "A client must check state (is this the response to my request?) and iss (from the server I asked?) before it uses a code.",
+                "RFC 6749 §10.12, RFC 9207 §2.4",
+                Detail::Refused(refusal.to_string()),
+            ));
+            lab.notice.set(Some(refusal.to_string()));
+            None
+        }
+    }
+}
+
+/// Whether the ID token passes the client's checks (OIDC Core §3.1.3.7), narrated.
+fn id_token_passes(lab: Lab, config: &ClientConfig, pending: &Pending, id_token: &str) -> bool {
+    let verdict = jwt::check_id_token(
+        id_token,
+        &config.issuer,
+        &config.client_id,
+        &pending.nonce,
+        now_secs(),
+    );
+    lab.push(Step::own_check(
+        "ID token checked: issuer, audience, expiry and nonce",
+        "The ID token is for this client and still valid. Its nonce must be the one this tab sent, so an ID token from another login cannot be replayed here.",
+        "OIDC Core §3.1.3.7",
+        match &verdict {
+            Ok(_) => Detail::Checked("iss and aud match, exp is ahead, nonce matches".to_owned()),
+            Err(refusal) => Detail::Refused(refusal.to_string()),
+        },
+    ));
+    if let Err(refusal) = verdict {
+        lab.notice.set(Some(refusal.to_string()));
+        return false;
+    }
+    true
 }
 
 /// Calls the resource server with the access token.

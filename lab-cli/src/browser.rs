@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use shared::AuthorizationCode;
 use shared::client::{self, CallbackRefusal, ClientConfig, Pending};
 use shared::form::form_encode;
 
@@ -269,7 +270,7 @@ impl Browser {
         config: &ClientConfig,
         pending: &Pending,
         account: (&str, &str),
-    ) -> Result<String, BrowserError> {
+    ) -> Result<AuthorizationCode, BrowserError> {
         let location = self
             .approve(authorization_endpoint, config, pending, account)
             .await?;

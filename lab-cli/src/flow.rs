@@ -7,7 +7,7 @@ use std::time::Instant;
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use shared::client::{self, ClientConfig, Pending};
-use shared::{AuthorizationServerMetadata, ScopeSet, TokenResponse};
+use shared::{AuthorizationCode, AuthorizationServerMetadata, ScopeSet, TokenResponse};
 
 use crate::browser::{self, Browser, BrowserError};
 use crate::traces;
@@ -85,7 +85,7 @@ impl Runner<'_> {
     /// redirect back; returns the code once state and iss check out.
     async fn front_channel(
         &mut self,
-    ) -> Result<(AuthorizationServerMetadata, String, Pending), StepFailure> {
+    ) -> Result<(AuthorizationServerMetadata, AuthorizationCode, Pending), StepFailure> {
         let started = Instant::now();
         let response = self
             .browser
@@ -176,7 +176,7 @@ impl Runner<'_> {
     async fn back_channel(
         &mut self,
         metadata: &AuthorizationServerMetadata,
-        code: &str,
+        code: &AuthorizationCode,
         pending: &Pending,
     ) -> Result<TokenResponse, StepFailure> {
         let config = ClientConfig::demo(&metadata.issuer);

@@ -46,8 +46,8 @@ pub fn check(token: &str, jwks: &Value, issuer: &str, audience: &str) -> Vec<Che
     let typ = header["typ"].as_str().unwrap_or_default();
     checks.push(Check {
         name: "typ",
-        ok: typ.eq_ignore_ascii_case("at+jwt"),
-        detail: format!("{typ} (an access token is at+jwt)"),
+        ok: jwt::is_access_token_typ(typ),
+        detail: format!("{typ} (an access token is at+jwt or application/at+jwt)"),
     });
     let kid = header["kid"].as_str().unwrap_or_default();
     let key = keys

@@ -19,8 +19,8 @@ use crate::jwks::KeySet;
 pub(crate) use crate::refusal::Refusal;
 use crate::revocations::Revocations;
 
-/// Clock skew tolerated for `exp` and `nbf`, in seconds.
-const LEEWAY_SECS: u64 = 30;
+/// Clock skew tolerated for `exp` and `nbf`, in seconds ([`shared::jwt::LEEWAY_SECS`]).
+const LEEWAY_SECS: u64 = shared::jwt::LEEWAY_SECS.unsigned_abs();
 
 /// The JOSE header fields read before any key is touched.
 #[derive(Debug, Deserialize)]
@@ -182,9 +182,7 @@ impl JwtValidator {
         // 2. RFC 9068 §4: "Resource servers MUST verify that the "typ" header value is
         //    "at+jwt" or "application/at+jwt" and reject tokens carrying any other value."
         let typ = header.typ.unwrap_or_default();
-        let typ = if typ.eq_ignore_ascii_case("at+jwt")
-            || typ.eq_ignore_ascii_case("application/at+jwt")
-        {
+        let typ = if shared::jwt::is_access_token_typ(&typ) {
             Ok(())
         } else {
             Err(Refusal::NotAnAccessToken(typ))

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::form::{form_decode, form_encode, param};
-use crate::{CodeVerifier, Nonce, ScopeSet, State};
+use crate::{AuthorizationCode, CodeVerifier, Nonce, ScopeSet, State};
 
 /// What the client knows about itself and its servers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,7 +155,7 @@ pub fn check_callback(
     query: &str,
     pending: Option<&Pending>,
     config: &ClientConfig,
-) -> Result<String, CallbackRefusal> {
+) -> Result<AuthorizationCode, CallbackRefusal> {
     let params = form_decode(query);
     let get = |name: &str| param(&params, name);
     let pending = pending.ok_or(CallbackRefusal::NothingPending)?;
@@ -180,19 +180,19 @@ pub fn check_callback(
         });
     }
     get("code")
-        .map(str::to_owned)
+        .map(AuthorizationCode::new)
         .ok_or(CallbackRefusal::MissingCode)
 }
 
 /// The form body of the token request (RFC 6749 §4.1.3, RFC 7636 §4.5).
 pub fn token_request_body(
     config: &ClientConfig,
-    code: &str,
+    code: &AuthorizationCode,
     code_verifier: &CodeVerifier,
 ) -> String {
     form_encode(&[
         ("grant_type", "authorization_code"),
-        ("code", code),
+        ("code", code.secret()),
         ("redirect_uri", &config.redirect_uri),
         ("client_id", &config.client_id),
         ("code_verifier", code_verifier.secret()),

@@ -8,7 +8,21 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
-use crate::Nonce;
+use crate::{IdTokenClaims, Nonce};
+
+/// The `typ` of a JWT access token (RFC 9068 §2.1): "at+jwt", so a resource server cannot
+/// mistake another JWT (an ID token, a client's own) for one.
+pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
+/// RFC 9068 §4: "Resource servers MUST verify that the "typ" header value is "at+jwt" or
+/// "application/at+jwt" and reject tokens carrying any other value" (compared without
+/// regard to case, as media types are).
+pub fn is_access_token_typ(typ: &str) -> bool {
+    typ.eq_ignore_ascii_case(ACCESS_TOKEN_TYP) || typ.eq_ignore_ascii_case("application/at+jwt")
+}
+
+/// The clock skew every verifier of the lab tolerates on `exp` and `nbf`, in seconds.
+pub const LEEWAY_SECS: i64 = 30;
 
 /// The JWS algorithms (RFC 7518 §3.1, RFC 8037 §3.1) the lab's authorization server signs
 /// with, one key each, and the only ones its verifiers accept: asymmetric, so a verifier
@@ -104,39 +118,43 @@ pub enum IdTokenRefusal {
     WrongAudience,
     #[error("the ID token comes from another issuer (iss)")]
     WrongIssuer,
+    #[error("the ID token has expired (exp)")]
+    Expired,
 }
 
-/// OIDC Core §3.1.3.7: `iss` must be the issuer, `aud` must contain this client, and the
-/// `nonce` must be the one sent (replay defence). The signature is not checked here: the
-/// ID token came straight from the token endpoint, and item 6 of §3.1.3.7 accepts that
-/// direct connection in place of a signature check (over TLS in production; in this lab the
-/// connection never leaves the machine).
+/// OIDC Core §3.1.3.7, in its order: `iss` must be the issuer (item 2), `aud` must contain
+/// this client (3), the token must not have expired at `now` (9, with [`LEEWAY_SECS`]),
+/// and the `nonce` must be the one sent (11, the replay defence). The signature is not
+/// checked here: the ID token came straight from the token endpoint, and item 6 accepts
+/// that direct connection in place of a signature check (over TLS in production; in this
+/// lab the connection never leaves the machine).
 pub fn check_id_token(
     token: &str,
     issuer: &str,
     client_id: &str,
     nonce: &Nonce,
-) -> Result<DecodedJwt, IdTokenRefusal> {
+    now: i64,
+) -> Result<IdTokenClaims, IdTokenRefusal> {
     let decoded = decode(token).ok_or(IdTokenRefusal::Malformed)?;
-    let claims = &decoded.claims;
-    if claims["iss"].as_str() != Some(issuer) {
+    let claims: IdTokenClaims =
+        serde_json::from_value(decoded.claims).map_err(|_| IdTokenRefusal::Malformed)?;
+    if claims.iss != issuer {
         return Err(IdTokenRefusal::WrongIssuer);
     }
-    let aud_ok = match &claims["aud"] {
-        Value::String(aud) => aud == client_id,
-        Value::Array(auds) => auds.iter().any(|a| a.as_str() == Some(client_id)),
-        _ => false,
-    };
-    if !aud_ok {
+    if !claims.aud.contains(client_id) {
         return Err(IdTokenRefusal::WrongAudience);
     }
-    if !claims["nonce"]
-        .as_str()
+    if claims.exp.saturating_add(LEEWAY_SECS) <= now {
+        return Err(IdTokenRefusal::Expired);
+    }
+    if !claims
+        .nonce
+        .as_deref()
         .is_some_and(|sent| nonce.constant_time_eq(sent))
     {
         return Err(IdTokenRefusal::NonceMismatch);
     }
-    Ok(decoded)
+    Ok(claims)
 }
 
 /// A secret shown partly: the first 6 characters, then how many more are hidden.

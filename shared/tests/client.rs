@@ -8,7 +8,9 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use shared::client::{self as flow, CallbackRefusal, ClientConfig, Pending};
 use shared::form::{form_decode, param};
-use shared::{CodeChallenge, CodeVerifier, Nonce, ScopeSet, State, TokenResponse, jwt};
+use shared::{
+    AuthorizationCode, CodeChallenge, CodeVerifier, Nonce, ScopeSet, State, TokenResponse, jwt,
+};
 
 fn config() -> ClientConfig {
     ClientConfig::demo("http://localhost:8081")
@@ -53,20 +55,22 @@ fn the_authorize_url_carries_every_parameter_encoded_and_an_s256_challenge_of_th
     );
 }
 
+/// The callback's checks, with the code they yield as text.
+fn checked_code(query: &str, pending: Option<&Pending>) -> Result<String, CallbackRefusal> {
+    flow::check_callback(query, pending, &config()).map(|code| code.secret().to_owned())
+}
+
 #[test]
 fn a_callback_with_the_right_state_and_issuer_yields_the_code() {
     let query = "?code=abc&state=the-state&iss=http%3A%2F%2Flocalhost%3A8081";
-    assert_eq!(
-        flow::check_callback(query, Some(&pending()), &config()),
-        Ok("abc".to_owned())
-    );
+    assert_eq!(checked_code(query, Some(&pending())), Ok("abc".to_owned()));
 }
 
 #[test]
 fn a_callback_with_a_forged_state_is_refused() {
     let query = "?code=abc&state=forged&iss=http%3A%2F%2Flocalhost%3A8081";
     assert_eq!(
-        flow::check_callback(query, Some(&pending()), &config()),
+        checked_code(query, Some(&pending())),
         Err(CallbackRefusal::StateMismatch)
     );
 }
@@ -75,7 +79,7 @@ fn a_callback_with_a_forged_state_is_refused() {
 fn a_callback_without_a_pending_request_is_refused() {
     let query = "?code=abc&state=the-state&iss=http%3A%2F%2Flocalhost%3A8081";
     assert_eq!(
-        flow::check_callback(query, None, &config()),
+        checked_code(query, None),
         Err(CallbackRefusal::NothingPending)
     );
 }
@@ -84,12 +88,12 @@ fn a_callback_without_a_pending_request_is_refused() {
 fn a_callback_from_another_issuer_is_refused_as_a_mix_up() {
     let query = "?code=abc&state=the-state&iss=http%3A%2F%2Fevil.example";
     assert!(matches!(
-        flow::check_callback(query, Some(&pending()), &config()),
+        checked_code(query, Some(&pending())),
         Err(CallbackRefusal::IssuerMismatch { .. })
     ));
     let no_iss = "?code=abc&state=the-state";
     assert_eq!(
-        flow::check_callback(no_iss, Some(&pending()), &config()),
+        checked_code(no_iss, Some(&pending())),
         Err(CallbackRefusal::MissingIssuer)
     );
 }
@@ -97,7 +101,7 @@ fn a_callback_from_another_issuer_is_refused_as_a_mix_up() {
 #[test]
 fn a_callback_with_an_error_explains_it() {
     let query = "?error=access_denied&state=the-state&iss=http%3A%2F%2Flocalhost%3A8081";
-    let refusal = flow::check_callback(query, Some(&pending()), &config()).expect_err("refused");
+    let refusal = checked_code(query, Some(&pending())).expect_err("refused");
     assert!(
         matches!(&refusal, CallbackRefusal::ServerError { error, .. } if error == "access_denied")
     );
@@ -108,7 +112,7 @@ fn a_callback_with_an_error_explains_it() {
 fn a_callback_without_a_code_is_refused() {
     let query = "?state=the-state&iss=http%3A%2F%2Flocalhost%3A8081";
     assert_eq!(
-        flow::check_callback(query, Some(&pending()), &config()),
+        checked_code(query, Some(&pending())),
         Err(CallbackRefusal::MissingCode)
     );
 }
@@ -116,7 +120,7 @@ fn a_callback_without_a_code_is_refused() {
 #[test]
 fn the_token_request_is_a_form_with_the_code_and_the_verifier() {
     let verifier = CodeVerifier::parse(&"v".repeat(43)).expect("a verifier");
-    let body = flow::token_request_body(&config(), "the code", &verifier);
+    let body = flow::token_request_body(&config(), &AuthorizationCode::new("the code"), &verifier);
     assert_eq!(
         body,
         format!(
@@ -175,37 +179,54 @@ fn a_jwt_decodes_into_header_and_claims_and_garbage_does_not() {
 }
 
 #[test]
-fn an_id_token_is_checked_for_issuer_audience_and_nonce() {
-    let good =
-        serde_json::json!({"iss": "http://localhost:8081", "aud": "demo-client", "nonce": "n"});
-    assert!(
+fn an_id_token_is_checked_for_issuer_audience_expiry_and_nonce() {
+    const NOW: i64 = 1_000_000;
+    let claims = |exp: i64| {
+        serde_json::json!({
+            "iss": "http://localhost:8081", "sub": "alice", "aud": "demo-client",
+            "exp": exp, "iat": NOW - 10, "nonce": "n"
+        })
+    };
+    let check = |claims: &serde_json::Value, issuer: &str, client_id: &str, nonce: &str| {
         jwt::check_id_token(
-            &jwt_with(&good),
+            &jwt_with(claims),
+            issuer,
+            client_id,
+            &Nonce::new(nonce),
+            NOW,
+        )
+    };
+    let good = claims(NOW + 300);
+    let checked = check(&good, "http://localhost:8081", "demo-client", "n").expect("passes");
+    assert_eq!(checked.sub, "alice");
+    assert_eq!(
+        check(&good, "http://localhost:8081", "demo-client", "other"),
+        Err(jwt::IdTokenRefusal::NonceMismatch)
+    );
+    assert_eq!(
+        check(&good, "http://localhost:8081", "someone-else", "n"),
+        Err(jwt::IdTokenRefusal::WrongAudience)
+    );
+    assert_eq!(
+        check(&good, "http://evil.example", "demo-client", "n"),
+        Err(jwt::IdTokenRefusal::WrongIssuer)
+    );
+    let within_leeway = claims(NOW - jwt::LEEWAY_SECS + 1);
+    assert!(check(&within_leeway, "http://localhost:8081", "demo-client", "n").is_ok());
+    assert_eq!(
+        check(
+            &claims(NOW - jwt::LEEWAY_SECS),
             "http://localhost:8081",
             "demo-client",
-            &Nonce::new("n")
-        )
-        .is_ok()
+            "n"
+        ),
+        Err(jwt::IdTokenRefusal::Expired)
     );
-    let replayed = jwt::check_id_token(
-        &jwt_with(&good),
-        "http://localhost:8081",
-        "demo-client",
-        &Nonce::new("other"),
-    );
+    let no_exp =
+        serde_json::json!({"iss": "http://localhost:8081", "aud": "demo-client", "nonce": "n"});
     assert_eq!(
-        replayed.expect_err("refused"),
-        jwt::IdTokenRefusal::NonceMismatch
-    );
-    let other_client = jwt::check_id_token(
-        &jwt_with(&good),
-        "http://localhost:8081",
-        "someone-else",
-        &Nonce::new("n"),
-    );
-    assert_eq!(
-        other_client.expect_err("refused"),
-        jwt::IdTokenRefusal::WrongAudience
+        check(&no_exp, "http://localhost:8081", "demo-client", "n"),
+        Err(jwt::IdTokenRefusal::Malformed)
     );
 }
 

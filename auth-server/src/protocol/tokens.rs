@@ -4,6 +4,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest as _, Sha256, Sha512};
+use shared::jwt::ACCESS_TOKEN_TYP;
 use shared::{
     AccessToken, AccessTokenClaims, Audience, IdTokenClaims, RefreshToken, ScopeSet, TokenResponse,
     TokenType,
@@ -14,11 +15,6 @@ use crate::model::Grant;
 use crate::protocol::keys::{SigningAlg, SigningKeys};
 use crate::state::AppState;
 use crate::store::{self, AccessTokenRecord, NewTokens, RefreshTokenRecord, Spending};
-
-/// RFC 9068 §2.1: access tokens "MUST include this media type in the "typ" header
-/// parameter ... "at+jwt"", so a resource server cannot mistake another JWT (an ID token,
-/// say) for an access token.
-pub(crate) const ACCESS_TOKEN_TYP: &str = "at+jwt";
 
 /// OIDC Core §2 leaves the ID token's `typ` open; "JWT" is the common choice, and differs
 /// from the access tokens' type, so neither passes for the other.

@@ -2,9 +2,9 @@
 //! authorization: a stolen code (attack 1), a replayed code (attack 4), a replayed refresh
 //! token (attack 5); the token attacks go on from the code's tokens.
 
-use shared::CodeVerifier;
 use shared::client::{self as flow, ClientConfig, Pending};
 use shared::form::form_encode;
+use shared::{AuthorizationCode, CodeVerifier};
 
 use crate::attacks::probe::{Expect, Probe, Send, keep};
 use crate::attacks::tokens::with_token;
@@ -14,14 +14,19 @@ use crate::config::{client_config, other_resource};
 use crate::context::Lab;
 
 /// Attacks that start with a real code, fresh from the victim's authorization.
-pub(super) async fn with_code(lab: Lab, attack: Attack, code: &str, pending: &Pending) {
+pub(super) async fn with_code(
+    lab: Lab,
+    attack: Attack,
+    code: &AuthorizationCode,
+    pending: &Pending,
+) {
     let Some(metadata) = discover(lab).await else {
         return;
     };
     let config = client_config();
     let victim = Victim {
         legitimate: flow::token_request_body(&config, code, &pending.code_verifier),
-        code: code.to_owned(),
+        code: code.secret().to_owned(),
         config,
         userinfo: metadata.userinfo_endpoint,
         token_endpoint: metadata.token_endpoint,
@@ -100,7 +105,8 @@ async fn stolen_code(lab: Lab, victim: &Victim) {
         ("client_id", &config.client_id),
     ]);
     let guess = CodeVerifier::generate();
-    let guessed = flow::token_request_body(config, &victim.code, &guess);
+    let guessed =
+        flow::token_request_body(config, &AuthorizationCode::new(victim.code.clone()), &guess);
     for (action, body) in [
         (
             "Redeem the stolen code without a code_verifier",

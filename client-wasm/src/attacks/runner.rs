@@ -3,8 +3,8 @@
 //! `codes`, `tokens`) do the attacker's requests; each is a `probe`.
 
 use leptos::prelude::*;
-use shared::ScopeSet;
 use shared::client::{self as flow, CallbackRefusal, Pending};
+use shared::{AuthorizationCode, ScopeSet};
 
 use crate::attacks::codes::with_code;
 use crate::attacks::front_channel::{downgrade_card, forge_callback, redirect_uri};
@@ -77,7 +77,7 @@ pub async fn resume(
     leg: AttackLeg,
     pending: &Pending,
     query: &str,
-    checked: Result<String, CallbackRefusal>,
+    checked: Result<AuthorizationCode, CallbackRefusal>,
 ) {
     lab.page.set(Page::Attacks);
     let attack = leg.attack;

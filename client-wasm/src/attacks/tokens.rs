@@ -14,8 +14,7 @@ use crate::oauth::forge;
 use crate::timeline::Detail;
 use std::time::Duration;
 
-/// The resource server tolerates this much clock skew on `exp` (see resource-server).
-const LEEWAY_SECS: i64 = 30;
+use shared::jwt::LEEWAY_SECS;
 
 /// Attacks on an access token: the resource server must refuse each forgery.
 pub(super) async fn with_token(lab: Lab, attack: Attack, token: String) {
