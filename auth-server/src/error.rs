@@ -18,7 +18,19 @@ impl Internal {
     pub(crate) fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self(cause.into())
     }
+
+    /// The database had too much waiting already (`server_kit::db::UnitError::Busy`): not
+    /// a failure, a moment's overload, answered `503` with `Retry-After`.
+    pub(crate) fn is_busy(&self) -> bool {
+        matches!(
+            self.0.downcast_ref::<server_kit::db::UnitError>(),
+            Some(server_kit::db::UnitError::Busy)
+        )
+    }
 }
+
+/// How long an overloaded server asks a client to wait, in seconds (`Retry-After`).
+pub(crate) const BUSY_RETRY_AFTER_SECS: u32 = 1;
 
 macro_rules! internal_from {
     ($($source:ty),+) => {$(

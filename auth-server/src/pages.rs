@@ -5,7 +5,7 @@ use askama::Template;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::error::Internal;
+use crate::error::{BUSY_RETRY_AFTER_SECS, Internal};
 use crate::model::Client;
 
 /// Who is asking, as the login and consent pages show it. The name is the client's own
@@ -293,6 +293,20 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
             Self::Page(page) => page.into_response(),
+            Self::Internal(error) if error.is_busy() => {
+                tracing::warn!(%error, "request refused: the database is overloaded");
+                let page = ErrorPage::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Busy",
+                    "The authorization server has too much to do at this moment. Wait a second and try again.",
+                );
+                let mut response = page.into_response();
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    header::HeaderValue::from(BUSY_RETRY_AFTER_SECS),
+                );
+                response
+            }
             Self::Internal(error) => {
                 tracing::error!(%error, "request failed inside the server");
                 let page = ErrorPage::new(

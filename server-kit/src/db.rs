@@ -14,7 +14,7 @@
 mod owner;
 mod private;
 
-pub use owner::{Owner, UnitError};
+pub use owner::{MOST_WAITING, Owner, StartError, UnitError};
 pub use rusqlite;
 
 use std::str::FromStr as _;
@@ -70,7 +70,7 @@ pub enum OpenError {
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
     #[error(transparent)]
-    Sqlite(#[from] rusqlite::Error),
+    Owner(#[from] StartError),
     #[error("cannot apply the migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

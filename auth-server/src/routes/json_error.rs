@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use server_kit::metrics::Outcome;
 use shared::{AuthorizationErrorCode, ErrorResponse, TokenErrorCode};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, BUSY_RETRY_AFTER_SECS};
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -36,6 +36,18 @@ impl IntoResponse for ApiError {
                         .into_response(),
                 )
             }
+            Self::Internal(error) if error.is_busy() => {
+                tracing::warn!(%error, "request refused: the database is overloaded");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::RETRY_AFTER, BUSY_RETRY_AFTER_SECS.to_string())],
+                    Json(ErrorResponse::new(
+                        AuthorizationErrorCode::TemporarilyUnavailable,
+                        "the authorization server is overloaded; try again in a moment",
+                    )),
+                )
+                    .into_response()
+            }
             Self::Internal(error) => {
                 tracing::error!(%error, "request failed inside the server");
                 (
@@ -59,4 +71,27 @@ pub(crate) fn no_store(response: &mut Response) {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse as _;
+    use server_kit::db::UnitError;
+
+    use crate::error::{ApiError, Internal};
+
+    #[test]
+    fn an_overloaded_database_is_a_503_with_retry_after_and_a_failure_a_500() {
+        let busy = ApiError::Internal(Internal::new(UnitError::Busy)).into_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            busy.headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+            Some("1")
+        );
+        let failed = ApiError::Internal(Internal::new(UnitError::Stopped)).into_response();
+        assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

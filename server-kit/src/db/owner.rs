@@ -21,6 +21,11 @@ use rusqlite::{Connection, OptionalExtension as _};
 /// The most units committed together: a bound on how long the first of them waits.
 const MOST_PER_TRANSACTION: usize = 256;
 
+/// The most units waiting for the thread. A flood beyond it is answered [`UnitError::Busy`]
+/// at once (a `503` with `Retry-After`) instead of queueing without end: memory stays
+/// bounded, and a unit that gets in waits at most this many units' time.
+pub const MOST_WAITING: usize = 4_096;
+
 /// How a unit ended, handed back to it after the transaction: committed or not.
 type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
 
@@ -32,7 +37,7 @@ type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
 /// is dropped.
 #[derive(Clone)]
 pub struct Owner {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
 }
 
 impl std::fmt::Debug for Owner {
@@ -48,29 +53,43 @@ pub enum UnitError {
     Sqlite(#[from] rusqlite::Error),
     #[error("the transaction holding this unit did not commit: {0}")]
     NotCommitted(String),
+    #[error("the unit panicked; its writes were undone")]
+    Panicked,
+    #[error("{MOST_WAITING} units are waiting for the database already; try again shortly")]
+    Busy,
     #[error("the database thread has stopped")]
     Stopped,
+}
+
+/// Why the owner thread could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot start the database thread: {0}")]
+    SpawnFailed(std::io::Error),
 }
 
 impl Owner {
     /// Opens the SQLite file at `path` (already created and migrated) with the settings of
     /// the server's pool (`super::open_sqlite`), and starts its thread.
-    pub fn open(path: &Path) -> Result<Self, rusqlite::Error> {
+    pub fn open(path: &Path) -> Result<Self, StartError> {
         let connection = Connection::open(path)?;
         connection.busy_timeout(Duration::from_secs(10))?;
         connection.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )?;
-        let (jobs, receiver) = mpsc::channel::<Job>();
+        let (jobs, receiver) = mpsc::sync_channel::<Job>(MOST_WAITING);
         std::thread::Builder::new()
             .name("sqlite-owner".to_owned())
             .spawn(move || run(&connection, &receiver))
-            .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))?;
+            .map_err(StartError::SpawnFailed)?;
         Ok(Self { jobs })
     }
 
     /// Runs `work` on the owner thread, inside the next transaction, and answers once that
-    /// transaction has committed. An error from `work` undoes its writes only.
+    /// transaction has committed. An error from `work`, or a panic, undoes its writes only.
+    /// With [`MOST_WAITING`] units waiting already, answers [`UnitError::Busy`] at once.
     pub async fn unit<T, F>(&self, work: F) -> Result<T, UnitError>
     where
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
@@ -79,7 +98,10 @@ impl Owner {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |connection| {
             let result = match connection {
-                Some(connection) => work(connection).map_err(UnitError::Sqlite),
+                Some(connection) => match catch_unwind(AssertUnwindSafe(|| work(connection))) {
+                    Ok(done) => done.map_err(UnitError::Sqlite),
+                    Err(_) => Err(UnitError::Panicked),
+                },
                 None => Err(UnitError::NotCommitted(
                     "the transaction did not begin".to_owned(),
                 )),
@@ -94,7 +116,10 @@ impl Owner {
             });
             (failed, finish)
         });
-        self.jobs.send(job).map_err(|_| UnitError::Stopped)?;
+        self.jobs.try_send(job).map_err(|refused| match refused {
+            mpsc::TrySendError::Full(_) => UnitError::Busy,
+            mpsc::TrySendError::Disconnected(_) => UnitError::Stopped,
+        })?;
         answer.await.map_err(|_| UnitError::Stopped)?
     }
 
@@ -166,8 +191,8 @@ fn refuse(jobs: impl Iterator<Item = Job>, why: &str) {
     }
 }
 
-/// One unit inside its savepoint. A unit that panics is dropped unanswered (its caller
-/// sees `Stopped`), its writes undone; the thread goes on with the others. Also whether
+/// One unit inside its savepoint. A unit that panics (outside its own guard, which answers
+/// `Panicked`) is dropped unanswered, its writes undone; the thread goes on with the others. Also whether
 /// the transaction is still intact: its savepoint undone or released, and still open.
 fn run_unit(connection: &Connection, job: Job) -> (Option<Finish>, bool) {
     if connection.execute_batch("SAVEPOINT unit").is_err() {
@@ -331,5 +356,51 @@ mod tests {
             !kept.contains(&3),
             "nothing runs after the transaction is gone"
         );
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_answered_busy_at_once_and_the_thread_goes_on() {
+        use futures::FutureExt as _;
+
+        let (_dir, owner) = owner();
+        let (started, running) = std::sync::mpsc::channel();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        // One unit holds the thread, so the ones after it wait in the queue.
+        let holding = owner.unit(move |_| {
+            let _ = started.send(());
+            let _ = held.recv();
+            Ok(())
+        });
+        assert!(holding.now_or_never().is_none(), "queued");
+        running.recv().expect("the thread runs the holding unit");
+        for _ in 0..super::MOST_WAITING {
+            assert!(owner.unit(|_| Ok(())).now_or_never().is_none(), "queued");
+        }
+        let refused = owner.unit(|_| Ok(())).now_or_never();
+        assert!(
+            matches!(refused, Some(Err(UnitError::Busy))),
+            "answered at once, not queued: {refused:?}"
+        );
+        release.send(()).expect("release the thread");
+        // As a client told `Retry-After` would: the queue drains, and units run again.
+        let mut again = owner.unit(|_| Ok(())).await;
+        for _ in 0..100 {
+            if !matches!(again, Err(UnitError::Busy)) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            again = owner.unit(|_| Ok(())).await;
+        }
+        again.expect("the queue drains and units run again");
+    }
+
+    #[tokio::test]
+    async fn a_unit_that_panics_is_answered_panicked_and_the_thread_goes_on() {
+        let (_dir, owner) = owner();
+        let panicked = owner
+            .unit(|_| -> rusqlite::Result<()> { panic!("a bug in a unit") })
+            .await;
+        assert!(matches!(panicked, Err(UnitError::Panicked)), "{panicked:?}");
+        owner.unit(|_| Ok(())).await.expect("the next unit runs");
     }
 }
