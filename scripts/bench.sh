@@ -40,7 +40,7 @@ fi
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 if ! command -v wrk >/dev/null; then
-  say "wrk (the load generator) is missing: run 'bash scripts/setup.sh' first"
+  say "wrk (the load generator) is missing: run 'bash scripts/setup.sh bench' first"
   exit 1
 fi
 for port in 18081 18082 18083 18090; do

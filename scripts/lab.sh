@@ -16,7 +16,7 @@ for arg in "$@"; do
   esac
 done
 
-bash scripts/setup.sh
+bash scripts/setup.sh spa
 source scripts/env.sh
 
 scheme=http

@@ -14,7 +14,7 @@ fi
 source scripts/env.sh
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 if [[ ! -x "$nginx" ]]; then
-  echo "nginx is not installed: run 'bash scripts/setup.sh', or 'sudo apt-get install -y nginx'." >&2
+  echo "nginx is not installed: run 'bash scripts/setup.sh nginx', or 'sudo apt-get install -y nginx'." >&2
   exit 1
 fi
 

@@ -1,6 +1,20 @@
 #!/usr/bin/env bash
 # Installs whatever the lab needs and is missing, and nothing else (idempotent).
 # Versions are pinned here, in one place; the README's "Toolchain" section explains each choice.
+#
+#   bash scripts/setup.sh               everything (what CI and a full `test.sh` need)
+#   bash scripts/setup.sh <part>...     only those parts, besides Rust itself:
+#     rust      nothing more (the fast stage)
+#     browser   chromium and chromedriver (the wasm, spa and e2e stages)
+#     spa       trunk, wasm-bindgen-cli, wasm-opt (building the SPA: lab.sh, spa, e2e)
+#     wasm      wasm-bindgen-cli (the wasm stage's test runner)
+#     postgres  PostgreSQL (the postgres and replicas stages)
+#     nginx     nginx (the replicas stage)
+#     contract  schemathesis (the contract stage)
+#     interop   the pinned client libraries of the interop stage, and npm
+#     bench     wrk and valgrind (scripts/bench.sh, scripts/trace-cost.sh)
+# `scripts/test.sh <stage>` and `scripts/lab.sh` ask only for the parts they use, so the fast
+# stage installs nothing beyond the Rust toolchain.
 set -euo pipefail
 
 TRUNK_VERSION="0.21.14"
@@ -18,6 +32,17 @@ source scripts/env.sh
 say()  { printf '\033[1;36m[setup]\033[0m %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
+all_parts="rust browser spa wasm postgres nginx contract interop bench"
+for part in "$@"; do
+  if [[ " $all_parts " != *" $part "* ]]; then
+    say "unknown part '$part'; the parts are: $all_parts"
+    exit 2
+  fi
+done
+parts=" ${*:-$all_parts} "
+parts_said="${*:-every part}"
+need() { [[ "$parts" == *" $1 "* ]]; }
+
 if ! have cargo || ! have rustup; then
   say "cargo/rustup not found: this lab needs a Rust toolchain installed with rustup (https://rustup.rs)."
   exit 1
@@ -30,6 +55,14 @@ fi
 RUST_VERSION="$(sed -n 's/^channel = "\(.*\)"$/\1/p' rust-toolchain.toml)"
 RUST_HOST="$(RUSTUP_TOOLCHAIN=stable rustc -vV | sed -n 's/^host: //p')"
 if RUSTUP_TOOLCHAIN=stable rustup toolchain list | grep -q "^$RUST_VERSION-"; then
+  # A link made here follows `stable`: after a `rustup update` it would silently be another
+  # version under the pinned name, so it is checked every time.
+  found="$(rustc --version)"
+  if [[ "$found" != "rustc $RUST_VERSION "* ]]; then
+    say "the toolchain named $RUST_VERSION is $found (a link to a stable toolchain that was updated since)."
+    say "Remove ${RUSTUP_HOME:-$HOME/.rustup}/toolchains/$RUST_VERSION-$RUST_HOST and install Rust $RUST_VERSION (rustup toolchain install $RUST_VERSION), then start again."
+    exit 1
+  fi
   say "Rust $RUST_VERSION (rust-toolchain.toml): present"
 elif [[ "$(RUSTUP_TOOLCHAIN=stable rustc --version)" == "rustc $RUST_VERSION "* ]]; then
   say "Rust $RUST_VERSION (rust-toolchain.toml): the stable toolchain is $RUST_VERSION, naming it so"
@@ -48,16 +81,26 @@ else
 fi
 
 apt_missing=()
-have chromium     || apt_missing+=(chromium)
-have chromedriver || apt_missing+=(chromium-driver)
-have npm          || apt_missing+=(npm)
-have wrk          || apt_missing+=(wrk)   # the load generator of scripts/bench.sh
-have valgrind     || apt_missing+=(valgrind)   # callgrind: scripts/trace-cost.sh counts instructions
+if need browser; then
+  have chromium     || apt_missing+=(chromium)
+  have chromedriver || apt_missing+=(chromium-driver)
+fi
+if need spa || need interop; then
+  have npm || apt_missing+=(npm)   # wasm-opt and the Node interop clients come from npm
+fi
+if need bench; then
+  have wrk      || apt_missing+=(wrk)        # the load generator of scripts/bench.sh
+  have valgrind || apt_missing+=(valgrind)   # callgrind: scripts/trace-cost.sh counts instructions
+fi
 # PostgreSQL for the storage suites' second run and the replica tests
 # (scripts/with-postgres.sh makes a throwaway cluster), nginx for the replicas behind a
 # load balancer (scripts/replicas.sh).
-compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_missing+=(postgresql)
-have nginx        || [[ -x /usr/sbin/nginx ]] || apt_missing+=(nginx)
+if need postgres; then
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_missing+=(postgresql)
+fi
+if need nginx; then
+  have nginx || [[ -x /usr/sbin/nginx ]] || apt_missing+=(nginx)
+fi
 if ((${#apt_missing[@]})); then
   say "Debian packages missing: ${apt_missing[*]}; installing with apt-get"
   if [[ $(id -u) -ne 0 ]]; then
@@ -67,10 +110,12 @@ if ((${#apt_missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null
 else
-  say "chromium, chromedriver, npm, wrk, valgrind: present"
+  say "Debian packages for $parts_said: present"
 fi
 
-if [[ $(wasm-opt --version 2>/dev/null) == "wasm-opt version ${BINARYEN_VERSION%%.*} "* ]]; then
+if ! need spa; then
+  :
+elif [[ $(wasm-opt --version 2>/dev/null) == "wasm-opt version ${BINARYEN_VERSION%%.*} "* ]]; then
   say "wasm-opt (binaryen $BINARYEN_VERSION): present"
 else
   say "wasm-opt (binaryen $BINARYEN_VERSION): missing, installing from npm into $LAB_TOOLS"
@@ -78,7 +123,9 @@ else
   npm install --silent --no-audit --no-fund --prefix "$LAB_TOOLS" "binaryen@$BINARYEN_VERSION"
 fi
 
-if have wasm-bindgen && [[ $(wasm-bindgen --version) == "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
+if ! need spa && ! need wasm; then
+  :
+elif have wasm-bindgen && [[ $(wasm-bindgen --version) == "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
   say "wasm-bindgen-cli $WASM_BINDGEN_VERSION: present"
 else
   say "wasm-bindgen-cli $WASM_BINDGEN_VERSION: missing, installing (about 4 minutes on 2 cores)"
@@ -86,14 +133,18 @@ else
   cargo install --quiet wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
-if have trunk && [[ $(trunk --version) == "trunk $TRUNK_VERSION" ]]; then
+if ! need spa; then
+  :
+elif have trunk && [[ $(trunk --version) == "trunk $TRUNK_VERSION" ]]; then
   say "trunk $TRUNK_VERSION: present"
 else
   say "trunk $TRUNK_VERSION: missing, installing (about 14 minutes on 2 cores)"
   cargo install --quiet --locked trunk --version "$TRUNK_VERSION" --force
 fi
 
-if [[ $("$LAB_VENV/bin/st" --version 2>/dev/null) == *"version $SCHEMATHESIS_VERSION" ]] \
+if ! need contract; then
+  :
+elif [[ $("$LAB_VENV/bin/st" --version 2>/dev/null) == *"version $SCHEMATHESIS_VERSION" ]] \
   && [[ $("$LAB_VENV/bin/pip" show hypothesis 2>/dev/null) == *"Version: $HYPOTHESIS_VERSION"* ]]; then
   say "schemathesis $SCHEMATHESIS_VERSION: present"
 else
@@ -105,7 +156,9 @@ fi
 
 # The interop tests of scripts/test.sh (scripts/interop/requirements.txt pins every package).
 interop_wanted="$(grep -v '^#' scripts/interop/requirements.txt | sort -f)"
-if [[ "$("$LAB_MCP_VENV/bin/pip" freeze 2>/dev/null | sort -f)" == "$interop_wanted" ]]; then
+if ! need interop; then
+  :
+elif [[ "$("$LAB_MCP_VENV/bin/pip" freeze 2>/dev/null | sort -f)" == "$interop_wanted" ]]; then
   say "interop client libraries (MCP Python SDK $(grep '^mcp==' scripts/interop/requirements.txt | cut -d= -f3)): present"
 else
   say "interop client libraries: missing, installing from PyPI into $LAB_MCP_VENV"
@@ -116,7 +169,9 @@ fi
 
 # The Node ones (the MCP TypeScript SDK, MCP Inspector, openid-client), exactly as
 # scripts/interop/package-lock.json says.
-if cmp -s scripts/interop/package-lock.json "$LAB_NODE_INTEROP/package-lock.json" \
+if ! need interop; then
+  :
+elif cmp -s scripts/interop/package-lock.json "$LAB_NODE_INTEROP/package-lock.json" \
   && [[ -d "$LAB_NODE_INTEROP/node_modules/@modelcontextprotocol/sdk" ]]; then
   say "interop client libraries (MCP TypeScript SDK, MCP Inspector, openid-client, as scripts/interop/package-lock.json pins them): present"
 else
@@ -126,4 +181,4 @@ else
   npm ci --silent --no-audit --no-fund --prefix "$LAB_NODE_INTEROP"
 fi
 
-say "all tools present"
+say "all tools present for $parts_said"

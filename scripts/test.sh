@@ -24,7 +24,15 @@ done
 stages=" ${*:-$all_stages} "
 want() { [[ "$stages" == *" $1 "* ]]; }
 
-bash scripts/setup.sh
+# Only what the stages asked for need (scripts/setup.sh lists the parts).
+parts=(rust)
+if want postgres; then parts+=(postgres); fi
+if want replicas; then parts+=(postgres nginx); fi
+if want contract; then parts+=(contract); fi
+if want interop; then parts+=(interop); fi
+if want wasm; then parts+=(browser wasm); fi
+if want spa || want e2e; then parts+=(browser spa); fi
+bash scripts/setup.sh "${parts[@]}"
 source scripts/env.sh
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 

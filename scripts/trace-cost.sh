@@ -13,7 +13,7 @@ source scripts/env.sh
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 for tool in valgrind callgrind_annotate wrk; do
   if ! command -v "$tool" >/dev/null; then
-    say "$tool is missing: run 'bash scripts/setup.sh' first"
+    say "$tool is missing: run 'bash scripts/setup.sh bench' first"
     exit 1
   fi
 done

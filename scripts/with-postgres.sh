@@ -18,7 +18,7 @@ if (($# == 0)); then
 fi
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 if [[ -z "$bin" || ! -x "$bin/initdb" ]]; then
-  echo "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run 'bash scripts/setup.sh', or 'sudo apt-get install -y postgresql'." >&2
+  echo "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run 'bash scripts/setup.sh postgres', or 'sudo apt-get install -y postgresql'." >&2
   exit 1
 fi
 
