@@ -4,7 +4,7 @@
 For every crate of the workspace, each `.rs` file under `src/` is a module; every path
 written `crate::a::b` or `super::a` in it (in `use` lines or inline) is an edge to the
 module that path names. A cycle (two or more modules that reach each other) means neither
-can be read without the other; dependencies must point one way (README, "Architecture").
+can be read without the other; dependencies must point one way (docs/architecture.md).
 Test modules (`#[cfg(test)] mod tests { ... }` at the end of a file) are left out: they
 look at the module from outside.
 
@@ -12,7 +12,7 @@ A facade (a module that re-exports its children's items, `pub(crate) use child::
 counts as importing those children: a path through `crate::store` reaches every file the
 facade speaks for, so a cycle cannot hide behind it.
 
-Layers (README, "Architecture"): in each server, `model/` (the entities and their pure
+Layers (docs/architecture.md): in each server, `model/` (the entities and their pure
 rules) uses neither `protocol/` nor `store/` nor the HTTP layer; `store/` (the SQL) never
 uses `protocol/` or the HTTP layer; `protocol/` (the OAuth decisions) never uses the HTTP
 layer (`routes/`, `pages`), the web framework, or a module that turns values into HTTP
@@ -178,7 +178,7 @@ def main() -> int:
             failed = True
             print(violation)
     if failed:
-        print("Move what both sides need below both (README, 'Architecture'), so imports point one way.")
+        print("Move what both sides need below both (docs/architecture.md), so imports point one way.")
         return 1
     print("no import cycle in any crate, and every layer imports only those below it")
     return 0

@@ -3,7 +3,7 @@
 #   auth-server (:8081) → resource-server (:8082) → the SPA with trunk serve (:8080),
 # each once the previous one answers its health check. Ctrl-C stops all three.
 # With --tls all three serve https, with a certificate authority made on first start in
-# data/tls (README, "HTTPS on localhost").
+# data/tls (docs/https.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

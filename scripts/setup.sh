@@ -129,7 +129,7 @@ elif have wasm-bindgen && [[ $(wasm-bindgen --version) == "wasm-bindgen $WASM_BI
   say "wasm-bindgen-cli $WASM_BINDGEN_VERSION: present"
 else
   say "wasm-bindgen-cli $WASM_BINDGEN_VERSION: missing, installing (about 4 minutes on 2 cores)"
-  # Not --locked: one of its locked dependency versions is gone from the registry (README, "Toolchain").
+  # Not --locked: one of its locked dependency versions is gone from the registry (docs/toolchain.md).
   cargo install --quiet wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 

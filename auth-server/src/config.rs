@@ -26,7 +26,7 @@ pub struct Config {
 
     /// Serve https on localhost. On first start a local certificate authority and a
     /// certificate for localhost, 127.0.0.1 and ::1 are made in --tls-dir; trust its `ca.pem`
-    /// in the browser and in clients (README, "HTTPS on localhost"). The default issuer
+    /// in the browser and in clients (docs/https.md). The default issuer
     /// becomes https://localhost:<port>, so cookies get `Secure` and the `__Host-` prefix.
     #[arg(long, env = "AUTH_SERVER_TLS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub tls: bool,

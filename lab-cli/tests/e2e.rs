@@ -54,7 +54,7 @@ async fn start_lab() -> Lab {
 
 /// The lab, over https with `tls`: both servers with `--tls` and the SPA served with the
 /// same localhost certificate. Chromium is told to accept it (`acceptInsecureCerts`), as it
-/// does once the authority is imported (README, "HTTPS on localhost"); that clients which
+/// does once the authority is imported (docs/https.md); that clients which
 /// trust the authority reach the servers is proven by `resource-server/tests/api/tls.rs`
 /// and the interop stage.
 async fn start_lab_over(tls: bool) -> Lab {

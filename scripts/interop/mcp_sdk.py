@@ -51,7 +51,7 @@ from mcp.shared.auth import (
     OAuthToken,
 )
 
-# The lab's seeded confidential client that may introspect (README, "Configuration").
+# The lab's seeded confidential client that may introspect (docs/configuration.md).
 INTROSPECTION_CLIENT = ("resource-server", "resource-server-secret")
 
 

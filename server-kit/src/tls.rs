@@ -104,7 +104,7 @@ impl LocalTls {
             if placed? {
                 tracing::warn!(
                     "made a new local certificate authority for https on localhost; trust {} \
-                     in your browser and clients (README, \"HTTPS on localhost\")",
+                     in your browser and clients (docs/https.md)",
                     dir.join(CA_FILE).display()
                 );
             }

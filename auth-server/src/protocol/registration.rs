@@ -1,5 +1,5 @@
 //! Dynamic client registration (RFC 7591 §3): anyone may register a client, within the
-//! self-registration rules (`client_metadata.rs`) and a rate per address; and the
+//! self-registration rules (`client_metadata/`) and a rate per address; and the
 //! registration both it and the clients pages use ([`create_client`]).
 
 use serde::Serialize;

@@ -1,5 +1,5 @@
 //! `GET /clients/{client_id}/report`: what the server saw a client do that OAuth 2.1 or the
-//! MCP authorization rules advise against (`protocol/findings.rs`). A page, or JSON for a
+//! MCP authorization rules advise against (`model/finding.rs`). A page, or JSON for a
 //! request that accepts `application/json` (`oauth-lab clients report`). Open to anyone,
 //! like the client's id: it holds no secret, only what the client sent, and the MCP client
 //! a developer runs registers anonymously, with nobody to log in as. The exception is a

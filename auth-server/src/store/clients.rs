@@ -280,7 +280,7 @@ pub(crate) async fn upsert_operator_client(
     Ok(())
 }
 
-/// A client as its Client ID Metadata Document describes it (`protocol/client_document.rs`).
+/// A client as its Client ID Metadata Document describes it (`protocol/client_document/`).
 #[derive(Debug)]
 pub(crate) struct DocumentClient<'a> {
     /// The document's URL.

@@ -1,4 +1,4 @@
-//! Remembered consent: the scopes a user approved for a client (`routes/authorize.rs` says
+//! Remembered consent: the scopes a user approved for a client (`protocol/decision.rs` says
 //! when it is used).
 
 use server_kit::db::Db;

@@ -1,4 +1,4 @@
-//! What each client did that the rules advise against (`protocol/findings.rs`): one row per
+//! What each client did that the rules advise against (`model/finding.rs`): one row per
 //! client and finding, counted.
 
 use server_kit::db::Db;

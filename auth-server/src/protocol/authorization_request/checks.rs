@@ -22,7 +22,7 @@ use crate::store::{self, Session};
 const DEFAULT_SCOPE: &str = "read";
 
 /// 1. `client_id` names a registered client, or is the URL of a client metadata document
-///    that passes the checks of `protocol/client_document.rs`.
+///    that passes the checks of `protocol/client_document/`.
 pub(super) async fn check_client(
     state: &AppState,
     request: &AuthorizationRequest,

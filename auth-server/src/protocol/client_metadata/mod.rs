@@ -3,7 +3,7 @@
 //! self-service (anyone can register), so a client registered either way is never trusted
 //! like one the operator configured: it gets a scope ceiling without `admin`, no
 //! `client_credentials`, an "unverified" mark on the login and consent pages, and no
-//! automatic error redirects (`routes/authorize.rs`).
+//! automatic error redirects (`routes/redirect.rs`, `ErrorRedirect::ask_first`).
 
 use serde::Deserialize;
 use server_kit::db::Db;
@@ -287,7 +287,7 @@ pub(crate) struct Checked {
 pub(crate) enum Source {
     /// A registration request (RFC 7591), written for this server.
     Registration,
-    /// A Client ID Metadata Document (`client_document.rs`), written once for every
+    /// A Client ID Metadata Document (`client_document/`), written once for every
     /// server. A grant type this server does not offer is left out rather than refused
     /// (RFC 7591 §3.2.1: the server "MAY reject or replace any of the client's requested
     /// metadata values"; VS Code's document lists the device grant). And `native` does not

@@ -204,7 +204,7 @@ async fn run(issuer: &str, oauth_lab: &str, alg_name: &str) -> Result<(), Failur
     check(rotated.secret() != first_refresh.secret(), "rotated")?;
     say("refresh: a new access token and a new refresh token");
 
-    // The lab's operator clients (README, "Configuration").
+    // The lab's operator clients (docs/configuration.md).
     let service = CoreClient::from_provider_metadata(
         metadata.clone(),
         ClientId::new("service-client".to_owned()),
