@@ -312,7 +312,7 @@ async fn after_a_login_the_diagram_draws_each_exchange_in_order_and_the_token_re
             "The client checked the response: state and iss",
             "GET /.well-known/oauth-authorization-server → 200",
             "POST /token → 200",
-            "ID token checked: issuer, audience and nonce",
+            "ID token checked: issuer, audience, expiry and nonce",
         ],
         "one arrow per exchange, in the order they happened"
     );
