@@ -84,6 +84,20 @@ fn covered(requested: &ScopeSet, approved: &ScopeSet, allowed: &ScopeSet) -> Opt
     (requested.is_subset(approved) && requested.is_subset(&grantable)).then(|| requested.clone())
 }
 
+/// Remembers the user's approval of `granted` for `client`, if its consent may be
+/// remembered (`Client::consent_may_be_remembered`, RFC 8252 §8.6).
+pub(crate) async fn remember(
+    db: &Db,
+    client: &Client,
+    user: &User,
+    granted: &ScopeSet,
+) -> Result<(), Internal> {
+    if client.consent_may_be_remembered() {
+        store::remember_consent(db, &user.id, client.client_id.as_str(), granted).await?;
+    }
+    Ok(())
+}
+
 /// RFC 6749 §4.1.2.1: the user approved (`approve`) or denied (`access_denied`); a form
 /// with neither is `invalid_request`.
 pub(crate) fn check_decision(decision: Option<&str>) -> Result<(), Refusal> {

@@ -12,7 +12,24 @@ use shared::jwt::SigningAlg;
 
 use crate::error::Internal;
 use crate::model::{Resource, Source, TokenPolicy};
-use crate::store;
+use crate::store::{self, StoredResource};
+
+/// The resources kept in the database (added by an operator, or seen on this machine), with
+/// when each was last named.
+pub(crate) async fn stored(db: &Db) -> Result<Vec<StoredResource>, Internal> {
+    store::stored_resources(db).await
+}
+
+/// Keeps `resource` (an operator's, already checked by [`Described::check`]).
+pub(crate) async fn save(db: &Db, resource: &Resource) -> Result<(), Internal> {
+    store::save_resource(db, resource).await
+}
+
+/// Forgets the kept resource `identifier`. `false`: none is kept under it (a resource of
+/// a flag or of the resources file is removed there).
+pub(crate) async fn delete(db: &Db, identifier: &str) -> Result<bool, Internal> {
+    store::delete_resource(db, identifier).await
+}
 
 /// The resources of the flags and the file, and whether any resource on this machine is
 /// accepted.

@@ -24,16 +24,15 @@ use crate::protocol::authorization_request::{
     login_will_do,
 };
 use crate::protocol::decision::{self, Approval};
+use crate::protocol::pending;
+use crate::protocol::session::user_of;
 use crate::routes::address::ClientAddress;
 use crate::routes::form;
 use crate::routes::page_flow::see_other;
 use crate::routes::redirect::{AuthorizationRedirect, ErrorRedirect};
 use crate::routes::{consent, session};
 use crate::state::AppState;
-use crate::store::{self, PendingRequest};
-
-/// How long the user has to log in and consent.
-const REQUEST_TTL_SECS: i64 = 10 * 60;
+use crate::store::PendingRequest;
 
 pub(crate) async fn authorize(
     State(state): State<AppState>,
@@ -150,7 +149,7 @@ async fn handle(
     // actively re-authenticate").
     let login_will_do = login_will_do(&session, &prompt, max_age, server_kit::unix_now());
     request.login_required = !login_will_do;
-    store::insert_request(&state.db, &session.id_hash, &request, REQUEST_TTL_SECS).await?;
+    pending::hold(&state.db, &session, &request).await?;
     let jar = match new_cookie {
         Some(cookie) => jar.add(cookie),
         None => jar,
@@ -215,10 +214,7 @@ async fn answer_at_once(
         trace.refused(&USER, || refusal.to_string());
         return Err(back.refuse(refusal).into());
     };
-    let user = match session.user_id.as_deref() {
-        Some(user_id) => store::find_user(&state.db, user_id).await?,
-        None => None,
-    };
+    let user = user_of(&state.db, &session).await?;
     if let Some(user) = user
         && let Some(granted) = decision::remembered(&state.db, client, &user, request).await?
     {

@@ -17,10 +17,11 @@ use crate::pages::{
 };
 use crate::protocol::client_metadata::{self, ApplicationType};
 use crate::protocol::registration::{self, Registration};
+use crate::protocol::{self, clients};
 use crate::routes::page_flow::{bad_form, checked_session, see_other};
 use crate::routes::session::{self, Session};
 use crate::state::AppState;
-use crate::store::{self, User};
+use crate::store::User;
 
 /// `GET /clients`: the list and the form to register one, or the login page.
 pub(crate) async fn list(
@@ -192,12 +193,7 @@ pub(crate) async fn edit(
         .await?
         .ok_or_else(not_logged_in)?;
     let user = user_of(&state, &session).await?.ok_or_else(not_logged_in)?;
-    let client = store::find_client(&state.db, &client_id).await?;
-    let owned = store::clients_of(&state.db, &user.id)
-        .await?
-        .iter()
-        .any(|(id, ..)| *id == client_id);
-    let Some(client) = client.filter(|_| owned) else {
+    let Some(client) = clients::own(&state.db, &user, &client_id).await? else {
         return Err(not_found().into());
     };
     let form = ClientForm {
@@ -245,16 +241,7 @@ pub(crate) async fn update(
             return Ok(pages::render(StatusCode::UNPROCESSABLE_ENTITY, &page)?);
         }
     };
-    if !store::update_client(
-        &state.db,
-        &user.id,
-        &client_id,
-        &name,
-        &redirect_uris,
-        &scope,
-    )
-    .await?
-    {
+    if !clients::update(&state.db, &user, &client_id, &name, &redirect_uris, &scope).await? {
         return Err(not_found().into());
     }
     Ok(see_other("/clients"))
@@ -274,7 +261,7 @@ pub(crate) async fn delete(
 ) -> Result<Response, PageError> {
     let Form(form) = form.map_err(|_| bad_form())?;
     let (_, user) = logged_in(&state, &jar, form.csrf_token.as_deref()).await?;
-    if !store::delete_client(&state.db, &user.id, &client_id).await? {
+    if !clients::delete(&state.db, &user, &client_id).await? {
         return Err(not_found().into());
     }
     tracing::info!(
@@ -302,7 +289,7 @@ pub(crate) async fn withdraw_consent(
     let Form(form) = form.map_err(|_| bad_form())?;
     let (_, user) = logged_in(&state, &jar, form.csrf_token.as_deref()).await?;
     let client_id = form.client_id.unwrap_or_default();
-    if !store::withdraw_consent(&state.db, &user.id, &client_id).await? {
+    if !clients::withdraw_consent(&state.db, &user, &client_id).await? {
         return Err(ErrorPage::new(
             StatusCode::NOT_FOUND,
             "No such consent",
@@ -326,17 +313,17 @@ async fn list_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let clients = store::clients_of(&state.db, &user.id)
+    let lines = clients::owned_by(&state.db, user)
         .await?
         .into_iter()
-        .map(|(client_id, name, confidential, scopes)| ClientLine {
-            client_id,
-            name,
-            confidential,
-            scopes,
+        .map(|owned| ClientLine {
+            client_id: owned.client_id,
+            name: owned.name,
+            confidential: owned.confidential,
+            scopes: owned.scopes,
         })
         .collect();
-    let consents = store::consents_of(&state.db, &user.id)
+    let consents = clients::consents_of(&state.db, user)
         .await?
         .into_iter()
         .map(|consent| ConsentLine {
@@ -348,7 +335,7 @@ async fn list_page(
     let page = ClientsPage {
         username: &user.username,
         csrf_token: &session.csrf_token,
-        clients,
+        clients: lines,
         consents,
         form,
         error,
@@ -369,10 +356,7 @@ pub(crate) async fn user_of(
     state: &AppState,
     session: &Session,
 ) -> Result<Option<User>, PageError> {
-    match session.user_id.as_deref() {
-        Some(id) => Ok(store::find_user(&state.db, id).await?),
-        None => Ok(None),
-    }
+    Ok(protocol::session::user_of(&state.db, session).await?)
 }
 
 /// A form post from a logged-in session with its CSRF token.

@@ -15,13 +15,15 @@ use crate::error::Internal;
 use crate::pages::{self, ClientIdentity, ConsentPage, ErrorPage, PageError, ScopeLine};
 use crate::protocol::authorization_request::Refusal;
 use crate::protocol::decision::{self, Approval, DECISION, FRESH_LOGIN, GRANTABLE, REMEMBERED};
+use crate::protocol::pending;
+use crate::protocol::session::user_of;
 use crate::routes::page_flow::{
     PENDING_REQUEST, SESSION_CSRF, bad_form, checked_session, expired_request,
 };
 use crate::routes::redirect::{AuthorizationRedirect, ErrorRedirect};
 use crate::routes::session::{self, Session};
 use crate::state::AppState;
-use crate::store::{self, PendingRequest, User};
+use crate::store::{PendingRequest, User};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct ConsentQuery {
@@ -46,7 +48,7 @@ pub(crate) async fn show(
     };
     let (session, user) = trace.check(&LOGGED_IN, logged_in.await)?;
     let request = pending(&state, &trace, request_id, &session, false).await?;
-    let client = store::find_client(&state.db, &request.client_id)
+    let client = pending::client_of(&state.db, &request)
         .await?
         .ok_or_else(expired_request)?;
     if let Some(granted) = decision::remembered(&state.db, &client, &user, &request).await? {
@@ -54,7 +56,7 @@ pub(crate) async fn show(
             format!("The user approved {granted} for this client before: no page, a code at once.")
         });
         // Taken out, as a decision would: the request is answered once.
-        let request = store::take_request(&state.db, &request.id, &session.id_hash)
+        let request = pending::take(&state.db, &request.id, &session)
             .await?
             .ok_or_else(expired_request)?;
         tracing::info!(
@@ -149,12 +151,10 @@ pub(crate) async fn decide(
         }
     };
     trace.passed(&GRANTABLE, || format!("Granted: {granted}."));
-    let client = store::find_client(&state.db, &request.client_id)
+    let client = pending::client_of(&state.db, &request)
         .await?
         .ok_or_else(expired_request)?;
-    if client.consent_may_be_remembered() {
-        store::remember_consent(&state.db, &user.id, &request.client_id, &granted).await?;
-    }
+    decision::remember(&state.db, &client, &user, &granted).await?;
     let approval = Approval {
         request: &request,
         user: &user,
@@ -179,9 +179,9 @@ async fn pending(
     take: bool,
 ) -> Result<PendingRequest, PageError> {
     let found = if take {
-        store::take_request(&state.db, id, &session.id_hash).await?
+        pending::take(&state.db, id, session).await?
     } else {
-        store::find_request(&state.db, id, &session.id_hash).await?
+        pending::find(&state.db, id, session).await?
     };
     let request = trace.check(
         &PENDING_REQUEST,
@@ -237,8 +237,7 @@ async fn logged_in_user(state: &AppState, session: &Session) -> Result<User, Pag
             "Log in first: go back to the application and start again.",
         )
     };
-    let user_id = session.user_id.as_deref().ok_or_else(not_logged_in)?;
-    Ok(store::find_user(&state.db, user_id)
+    Ok(user_of(&state.db, session)
         .await?
         .ok_or_else(not_logged_in)?)
 }

@@ -12,6 +12,7 @@ use crate::pages::{self, ClientIdentity, LoginPage, PageError};
 use crate::protocol::throttle::{
     self, LOGIN_PER_BROWSER, LOGIN_PER_USER_AND_ADDRESS, LOGIN_PER_USER_IN_KNOWN_BROWSER, Limit,
 };
+use crate::protocol::{accounts, pending};
 use crate::routes::address::ClientAddress;
 use crate::routes::page_flow::{
     CredentialsForm, PENDING_REQUEST, SESSION_CSRF, after_login, bad_form, busy, checked_session,
@@ -19,7 +20,7 @@ use crate::routes::page_flow::{
 };
 use crate::routes::session::{self, Session};
 use crate::state::AppState;
-use crate::store::{self, PendingRequest};
+use crate::store::PendingRequest;
 
 /// The one message for every failed login: it does not say whether the username exists.
 const LOGIN_FAILED: &str = "Wrong username or password.";
@@ -40,7 +41,7 @@ async fn pending_request(
         return Ok(None);
     };
     trace.key("request_id", id);
-    let found = store::find_request(&state.db, id, &session.id_hash).await?;
+    let found = pending::find(&state.db, id, session).await?;
     let found = found.ok_or_else(|| PageError::from(expired_request()));
     let request = trace.check(&PENDING_REQUEST, found)?;
     if let Some(value) = request.state.as_deref() {
@@ -75,7 +76,7 @@ pub(crate) async fn login(
     let request = pending_request(&state, &trace, form.request_id.as_deref(), &session).await?;
     let client = match &request {
         Some(request) => Some(
-            store::find_client(&state.db, &request.client_id)
+            pending::client_of(&state.db, request)
                 .await?
                 .ok_or_else(expired_request)?,
         ),
@@ -90,7 +91,7 @@ pub(crate) async fn login(
 
     let username = form.username.unwrap_or_default();
     let ip = address.as_string();
-    let user = store::find_user_by_name(&state.db, &username).await?;
+    let user = accounts::by_name(&state.db, &username).await?;
     // A browser this user has logged in with before counts its own failures for them;
     // any other counts them against the address (`protocol/throttle.rs`).
     let known = session::known_browser(&state, &jar).await?;

@@ -20,11 +20,10 @@ use serde::Deserialize;
 use shared::RedirectUri;
 
 use crate::pages::{self, ErrorPage, LogoutPage, MessagePage, PageError};
-use crate::protocol::tokens;
+use crate::protocol::{self, clients, tokens};
 use crate::routes::page_flow::{bad_form, see_other};
 use crate::routes::session;
 use crate::state::AppState;
-use crate::store;
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct LogoutParams {
@@ -52,7 +51,7 @@ pub(crate) async fn logout(
             tracing::info!("logout: no valid id_token_hint; asking the user to confirm");
             return confirmation(&params, &current.csrf_token);
         }
-        store::delete_session(&state.db, &current.id_hash).await?;
+        protocol::session::end(&state.db, &current).await?;
         tracing::info!(
             user = current.user_id.as_deref().unwrap_or("-"),
             "logout: session ended"
@@ -132,13 +131,11 @@ async fn check_post_logout_redirect(
         .client_id
         .as_deref()
         .ok_or_else(|| refuse("post_logout_redirect_uri needs a client_id".to_owned()))?;
-    let client = store::find_client(&state.db, client_id)
-        .await?
-        .ok_or_else(|| {
-            refuse(format!(
-                "No client with the id \"{client_id}\" is registered here."
-            ))
-        })?;
+    let client = clients::find(&state.db, client_id).await?.ok_or_else(|| {
+        refuse(format!(
+            "No client with the id \"{client_id}\" is registered here."
+        ))
+    })?;
     if !client
         .post_logout_redirect_uris
         .contains(&RedirectUri::new(uri))

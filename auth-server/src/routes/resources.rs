@@ -13,12 +13,12 @@ use shared::jwt::SigningAlg;
 
 use crate::model::{Resource, Source};
 use crate::pages::{self, ErrorPage, PageError, ResourceForm, ResourceLine, ResourcesPage};
-use crate::protocol::resources::Described;
+use crate::protocol::resources::{self, Described};
 use crate::routes::clients::{logged_in, user_of};
 use crate::routes::page_flow::{bad_form, see_other};
 use crate::routes::session::{self, Session};
 use crate::state::AppState;
-use crate::store::{self, User};
+use crate::store::User;
 
 /// `GET /resources`.
 pub(crate) async fn list(
@@ -80,7 +80,7 @@ pub(crate) async fn save(
         Ok(resource) => resource,
         Err(why) => return page(&state, &session, &user, fields.form, Some(&why)).await,
     };
-    store::save_resource(&state.db, &resource).await?;
+    resources::save(&state.db, &resource).await?;
     tracing::info!(
         username = user.username,
         resource = resource.identifier,
@@ -113,7 +113,7 @@ pub(crate) async fn delete(
     let (_, user) = logged_in(&state, &jar, fields.csrf_token.as_deref()).await?;
     check_operator(&user)?;
     let identifier = fields.resource.unwrap_or_default();
-    if !store::delete_resource(&state.db, &identifier).await? {
+    if !resources::delete(&state.db, &identifier).await? {
         return Err(ErrorPage::new(
             StatusCode::NOT_FOUND,
             "No such resource",
@@ -165,7 +165,7 @@ async fn page(
         .iter()
         .map(|resource| line(resource, None))
         .collect();
-    for stored in store::stored_resources(&state.db).await? {
+    for stored in resources::stored(&state.db).await? {
         lines.push(line(&stored.resource, Some(stored.last_seen)));
     }
     let status = if error.is_some() {

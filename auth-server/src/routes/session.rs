@@ -1,22 +1,20 @@
-//! Browser sessions on the authorization server: a random id in an `HttpOnly`,
-//! `SameSite=Lax` cookie (behind https also `Secure`, named `__Host-lab_session`), stored
-//! server-side only as its SHA-256. A session starts
-//! anonymous at `/authorize` (it carries the CSRF token of the login form) and gets a new id
-//! when the user logs in, so an id planted before login is worthless after it (session
-//! fixation).
+//! The cookies of the browser session (`protocol/session.rs` holds the rules): the
+//! session's token in an `HttpOnly`, `SameSite=Lax` cookie (behind https also `Secure`,
+//! named `__Host-lab_session`), and the known-browser token beside it. A session starts
+//! anonymous at `/authorize` (it carries the CSRF token of the login form) and gets a new
+//! token when the user logs in.
 
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
 use crate::error::Internal;
+use crate::protocol::session::{self, BROWSER_LIFETIME_SECS, KnownBrowser};
 use crate::state::AppState;
-use crate::store;
 pub(crate) use crate::store::Session;
 
 const COOKIE: &str = "lab_session";
 /// RFC 6265bis §4.1.3.2: a `__Host-` cookie is accepted only with `Secure`, `Path=/` and no
 /// `Domain`, so no http page and no other host can set or overwrite it.
 const SECURE_COOKIE: &str = "__Host-lab_session";
-const LIFETIME_SECS: i64 = 8 * 60 * 60;
 
 /// The name of the session cookie on this server.
 fn cookie_name(state: &AppState) -> &'static str {
@@ -56,11 +54,10 @@ pub(crate) async fn current(
     state: &AppState,
     jar: &CookieJar,
 ) -> Result<Option<Session>, Internal> {
-    let db = &state.db;
-    let Some(cookie) = jar.get(cookie_name(state)) else {
-        return Ok(None);
-    };
-    store::find_session(db, &shared::digest::sha256_hex(cookie.value().as_bytes())).await
+    match jar.get(cookie_name(state)) {
+        Some(cookie) => session::find(&state.db, cookie.value()).await,
+        None => Ok(None),
+    }
 }
 
 /// The browser's session, or a new anonymous one and the cookie to set for it.
@@ -71,82 +68,43 @@ pub(crate) async fn current_or_new(
     if let Some(session) = current(state, jar).await? {
         return Ok((session, None));
     }
-    let (session, cookie) = create(state, None).await?;
-    Ok((session, Some(cookie)))
+    let (token, session) = session::start(&state.db, None, server_kit::unix_now()).await?;
+    Ok((session, Some(own_cookie(state, cookie_name(state), token))))
 }
 
-/// Creates a session (anonymous, or logged in as `user_id`) and the cookie that names it.
-pub(crate) async fn create(
-    state: &AppState,
-    user_id: Option<&str>,
-) -> Result<(Session, Cookie<'static>), Internal> {
-    let db = &state.db;
-    let id = shared::random::token();
-    let session = Session {
-        id_hash: shared::digest::sha256_hex(id.as_bytes()),
-        csrf_token: shared::random::token(),
-        user_id: user_id.map(str::to_owned),
-        auth_time: user_id.map(|_| server_kit::unix_now()),
-    };
-    store::insert_session(db, &session, server_kit::unix_now() + LIFETIME_SECS).await?;
-    let cookie = own_cookie(state, cookie_name(state), id);
-    Ok((session, cookie))
-}
-
-/// Logs the browser of `anonymous` in as `user_id`: a new session id (so an id someone
-/// planted before login is useless after it), the pending requests moved over, the old
-/// session ended. Returns the new session's cookie.
+/// Logs the browser of `anonymous` in as `user_id` (`protocol::session::log_in`): the new
+/// session's cookie.
 pub(crate) async fn log_in(
     state: &AppState,
     anonymous: &Session,
     user_id: &str,
 ) -> Result<Cookie<'static>, Internal> {
-    let (logged_in, cookie) = create(state, Some(user_id)).await?;
-    store::move_requests(&state.db, &anonymous.id_hash, &logged_in.id_hash).await?;
-    store::delete_session(&state.db, &anonymous.id_hash).await?;
-    Ok(cookie)
+    let token = session::log_in(&state.db, anonymous, user_id, server_kit::unix_now()).await?;
+    Ok(own_cookie(state, cookie_name(state), token))
 }
 
 /// The cookie that marks a browser a user has logged in with (`protocol/throttle.rs`).
 const BROWSER_COOKIE: &str = "lab_browser";
 const SECURE_BROWSER_COOKIE: &str = "__Host-lab_browser";
-/// How long a browser stays known after its last login.
-const BROWSER_LIFETIME_SECS: i64 = 90 * 24 * 60 * 60;
-
-/// A browser a user has logged in with: the hash of its token and that user.
-#[derive(Debug)]
-pub(crate) struct KnownBrowser {
-    pub token_hash: String,
-    pub user_id: String,
-}
 
 /// The user this browser last logged in as, if its `lab_browser` cookie names one.
 pub(crate) async fn known_browser(
     state: &AppState,
     jar: &CookieJar,
 ) -> Result<Option<KnownBrowser>, Internal> {
-    let Some(cookie) = jar.get(name_on(state, BROWSER_COOKIE, SECURE_BROWSER_COOKIE)) else {
-        return Ok(None);
-    };
-    let token_hash = shared::digest::sha256_hex(cookie.value().as_bytes());
-    Ok(store::browser_user(&state.db, &token_hash)
-        .await?
-        .map(|user_id| KnownBrowser {
-            token_hash,
-            user_id,
-        }))
+    match jar.get(name_on(state, BROWSER_COOKIE, SECURE_BROWSER_COOKIE)) {
+        Some(cookie) => session::known_browser(&state.db, cookie.value()).await,
+        None => Ok(None),
+    }
 }
 
 /// Marks this browser as one `user_id` logs in with: a new token, in a cookie that only
-/// this server reads and that lasts [`BROWSER_LIFETIME_SECS`].
+/// this server reads and that lasts as long as the server remembers it.
 pub(crate) async fn remember_browser(
     state: &AppState,
     user_id: &str,
 ) -> Result<Cookie<'static>, Internal> {
-    let token = shared::random::token();
-    let token_hash = shared::digest::sha256_hex(token.as_bytes());
-    let expires_at = server_kit::unix_now() + BROWSER_LIFETIME_SECS;
-    store::remember_browser(&state.db, &token_hash, user_id, expires_at).await?;
+    let token = session::remember_browser(&state.db, user_id, server_kit::unix_now()).await?;
     let name = name_on(state, BROWSER_COOKIE, SECURE_BROWSER_COOKIE);
     let mut cookie = own_cookie(state, name, token);
     cookie.set_max_age(time::Duration::seconds(BROWSER_LIFETIME_SECS));

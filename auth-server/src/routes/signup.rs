@@ -13,6 +13,7 @@ use crate::error::Internal;
 use crate::pages::{self, PageError, SignupPage};
 use crate::protocol::password::MAX_PASSWORD_BYTES;
 use crate::protocol::throttle::{self, SIGNUP_PER_ADDRESS};
+use crate::protocol::{accounts, pending};
 use crate::routes::address::ClientAddress;
 use crate::routes::page_flow::{
     CredentialsForm, after_login, bad_form, busy, checked_session, expired_request, see_other,
@@ -20,7 +21,7 @@ use crate::routes::page_flow::{
 };
 use crate::routes::session;
 use crate::state::AppState;
-use crate::store::{self, NewUser};
+use crate::store::NewUser;
 
 /// What a new account may grant: everything but `admin`.
 const NEW_USER_SCOPES: &str = "read write openid profile email";
@@ -59,7 +60,7 @@ pub(crate) async fn create(
     // The pending request to continue with afterwards must be this browser's own (and so a
     // well-formed id): it becomes part of a Location header.
     if !request_id.is_empty()
-        && store::find_request(&state.db, &request_id, &session.id_hash)
+        && pending::find(&state.db, &request_id, &session)
             .await?
             .is_none()
     {
@@ -90,10 +91,7 @@ pub(crate) async fn create(
         tracing::warn!(ip = %address.0, "signup: refused, too many accounts from this address");
         return Ok(throttled(&SIGNUP_PER_ADDRESS, wait));
     }
-    if store::find_user_by_name(&state.db, &username)
-        .await?
-        .is_some()
-    {
+    if accounts::by_name(&state.db, &username).await?.is_some() {
         return Ok(refuse("That username is taken; choose another.")?);
     }
     let Ok(hash) = state.passwords.hash(password).await? else {
@@ -107,7 +105,7 @@ pub(crate) async fn create(
         name: &username,
         email_verified: false,
     };
-    let Some(user_id) = store::insert_user(&state.db, &new_user).await? else {
+    let Some(user_id) = accounts::create(&state.db, &new_user).await? else {
         return Ok(refuse("That username is taken; choose another.")?);
     };
     let cookie = session::log_in(&state, &session, &user_id).await?;

@@ -25,8 +25,10 @@ pub(crate) use clients::{
     upsert_operator_client,
 };
 pub(crate) use codes::{CodeRecord, Redeemable, find_redeemable, insert_code};
-pub(crate) use consents::{consents_of, remember_consent, remembered_scope, withdraw_consent};
-pub(crate) use findings::{findings_of, record_finding};
+pub(crate) use consents::{
+    Consent, consents_of, remember_consent, remembered_scope, withdraw_consent,
+};
+pub(crate) use findings::{Recorded, findings_of, record_finding};
 pub(crate) use grants::{find_grant, insert_grant, revoke_grant};
 pub(crate) use keys::{KeyRow, PublicKeyRow, insert_key, public_keys, signing_keys_at};
 pub(crate) use pending::{
@@ -34,7 +36,7 @@ pub(crate) use pending::{
 };
 pub(crate) use purge::purge_expired;
 pub(crate) use resources::{
-    delete_resource, find_resource, save_resource, saw_resource, stored_resources,
+    StoredResource, delete_resource, find_resource, save_resource, saw_resource, stored_resources,
 };
 pub(crate) use sessions::{Session, delete_session, find_session, insert_session};
 pub(crate) use throttle::{give_back_unit, reset_units, take_unit};
