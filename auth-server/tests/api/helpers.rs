@@ -678,3 +678,29 @@ pub async fn assert_secret_authenticates(app: &TestApp, client_id: &str, secret:
         (StatusCode::UNAUTHORIZED, "invalid_client".into())
     );
 }
+
+/// Alice's tokens for `scope`, from the whole flow.
+pub(crate) async fn alice_tokens(app: &TestApp, scope: &str) -> TokenResponse {
+    app.tokens_for("alice", "password123", scope).await
+}
+
+/// The refresh token of `tokens`.
+pub(crate) fn refresh_of(tokens: &TokenResponse) -> String {
+    tokens
+        .refresh_token
+        .as_ref()
+        .expect("a refresh token")
+        .secret()
+        .to_owned()
+}
+
+/// `grant_type=refresh_token` for the demo client, narrowed to `scope` if given.
+pub(crate) async fn refresh(app: &TestApp, refresh_token: &str, scope: Option<&str>) -> Response {
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+        ("client_id", CLIENT_ID),
+    ];
+    form.extend(scope.map(|s| ("scope", s)));
+    app.token(&form).await
+}

@@ -9,8 +9,9 @@
 
 use futures::future::join_all;
 use reqwest::StatusCode;
+use shared::CodeVerifier;
 
-use crate::helpers::{TestApp, hidden, spawn_app_with};
+use crate::helpers::{TestApp, hidden, spawn_app, spawn_app_with};
 
 /// A server behind a trusted proxy on 127.0.0.1, so tests can speak from many addresses.
 async fn behind_proxy() -> TestApp {
@@ -129,10 +130,7 @@ async fn failed_logins_in_a_users_name_from_this_machine_do_not_lock_them_out_of
         "the guesser is throttled, even with the right password"
     );
     let page = carol
-        .authorize(
-            &shared::CodeVerifier::generate(),
-            &[("prompt", Some("login"))],
-        )
+        .authorize(&CodeVerifier::generate(), &[("prompt", Some("login"))])
         .await;
     let html = page.text().await.expect("the login page");
     assert_eq!(
@@ -146,7 +144,7 @@ async fn failed_logins_in_a_users_name_from_this_machine_do_not_lock_them_out_of
 async fn a_known_browser_is_throttled_too_when_it_guesses() {
     let app = spawn_app_with(|_| {}).await;
     let mut carol = app.logged_in("carol", "mypass789").await;
-    let verifier = shared::CodeVerifier::generate();
+    let verifier = CodeVerifier::generate();
     let html = carol
         .authorize(&verifier, &[("prompt", Some("login"))])
         .await
@@ -366,4 +364,81 @@ async fn signup_refuses_a_request_id_that_is_not_a_pending_request_of_this_brows
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response.headers().get("location").is_none());
+}
+
+#[tokio::test]
+async fn the_sixth_bad_password_within_15_minutes_gets_429_with_retry_after() {
+    let app = spawn_app().await;
+    let mut browser = app.browser();
+    let html = browser
+        .authorize(&CodeVerifier::generate(), &[])
+        .await
+        .text()
+        .await
+        .expect("page");
+    for attempt in 1..=5 {
+        let response = browser.log_in(&html, "carol", "wrong-password").await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+    }
+    // Even the right password waits: the attacker must not learn it was right.
+    let sixth = browser.log_in(&html, "carol", "mypass789").await;
+    assert_eq!(sixth.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: i64 = sixth.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    assert!(sixth.text().await.expect("page").contains("Try again in"));
+    // Another username is not affected.
+    assert_eq!(
+        browser.log_in(&html, "bob", "secret456").await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn a_successful_login_resets_the_failure_count() {
+    let app = spawn_app().await;
+    for _ in 0..4 {
+        let mut browser = app.browser();
+        let html = browser
+            .authorize(&CodeVerifier::generate(), &[])
+            .await
+            .text()
+            .await
+            .expect("page");
+        browser.log_in(&html, "carol", "wrong-password").await;
+    }
+    let mut browser = app.browser();
+    let html = browser
+        .authorize(&CodeVerifier::generate(), &[])
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert_eq!(
+        browser.log_in(&html, "carol", "mypass789").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    for _ in 0..2 {
+        let mut browser = app.browser();
+        let html = browser
+            .authorize(&CodeVerifier::generate(), &[])
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert_eq!(
+            browser
+                .log_in(&html, "carol", "wrong-password")
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
 }
