@@ -10,7 +10,7 @@
 
 use server_kit::db::Db;
 use server_kit::trace::{Check, Recorder};
-use shared::{AuthorizationCode, AuthorizationErrorCode, RedirectUri, ScopeSet};
+use shared::{AuthorizationCode, AuthorizationErrorCode, CodeChallenge, RedirectUri, ScopeSet};
 
 use crate::error::Internal;
 use crate::model::{Client, Grant};
@@ -181,9 +181,9 @@ pub(crate) async fn issue_code(
             grant_id: grant.id,
             client_id: request.client_id.clone(),
             user_id: user.id.clone(),
-            redirect_uri: request.redirect_uri.clone(),
-            scope: granted.to_string(),
-            code_challenge: request.code_challenge.clone(),
+            redirect_uri: RedirectUri::new(&request.redirect_uri),
+            scope: granted.clone(),
+            code_challenge: CodeChallenge::parse(&request.code_challenge).map_err(Internal::new)?,
             nonce: request.nonce.clone(),
             expires_at: now + code_ttl,
             used_at: None,

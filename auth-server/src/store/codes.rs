@@ -1,30 +1,70 @@
 //! Authorization codes, stored by their hash, single use.
 
-use server_kit::db::{Db, Sqlite};
+use server_kit::db::{Db, Sqlite, rusqlite};
 use server_kit::with_db;
-use shared::ScopeSet;
+use shared::{CodeChallenge, RedirectUri, ScopeSet};
 
 use crate::error::Internal;
 use crate::model::Grant;
 use crate::store::stored::stored_scopes;
 
-/// An issued authorization code, as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// An issued authorization code, its values decoded into the protocol's types once, here:
+/// a stored value that does not read back is this server's failure (a `500`), never a
+/// refusal the client would be blamed for.
+#[derive(Debug, Clone)]
 pub(crate) struct CodeRecord {
     pub grant_id: String,
     pub client_id: String,
     pub user_id: String,
-    pub redirect_uri: String,
-    pub scope: String,
-    pub code_challenge: String,
+    pub redirect_uri: RedirectUri,
+    pub scope: ScopeSet,
+    pub code_challenge: CodeChallenge,
     pub nonce: Option<String>,
     pub expires_at: i64,
     pub used_at: Option<i64>,
 }
 
-impl CodeRecord {
-    pub(crate) fn scopes(&self) -> Result<ScopeSet, Internal> {
-        stored_scopes(&self.scope)
+/// A code as its columns hold it; read by name, the same way by both drivers.
+#[derive(sqlx::FromRow)]
+struct CodeRow {
+    grant_id: String,
+    client_id: String,
+    user_id: String,
+    redirect_uri: String,
+    scope: String,
+    code_challenge: String,
+    nonce: Option<String>,
+    expires_at: i64,
+    used_at: Option<i64>,
+}
+
+impl CodeRow {
+    fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            grant_id: row.get("grant_id")?,
+            client_id: row.get("client_id")?,
+            user_id: row.get("user_id")?,
+            redirect_uri: row.get("redirect_uri")?,
+            scope: row.get("scope")?,
+            code_challenge: row.get("code_challenge")?,
+            nonce: row.get("nonce")?,
+            expires_at: row.get("expires_at")?,
+            used_at: row.get("used_at")?,
+        })
+    }
+
+    fn decode(self) -> Result<CodeRecord, Internal> {
+        Ok(CodeRecord {
+            grant_id: self.grant_id,
+            client_id: self.client_id,
+            user_id: self.user_id,
+            redirect_uri: RedirectUri::new(self.redirect_uri),
+            scope: stored_scopes(&self.scope)?,
+            code_challenge: CodeChallenge::parse(&self.code_challenge).map_err(Internal::new)?,
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+            used_at: self.used_at,
+        })
     }
 }
 
@@ -42,9 +82,9 @@ pub(crate) async fn insert_code(
     .bind(&code.grant_id)
     .bind(&code.client_id)
     .bind(&code.user_id)
-    .bind(&code.redirect_uri)
-    .bind(&code.scope)
-    .bind(&code.code_challenge)
+    .bind(code.redirect_uri.as_str())
+    .bind(code.scope.to_string())
+    .bind(code.code_challenge.as_str())
     .bind(&code.nonce)
     .bind(code.expires_at)
     .execute(pool)
@@ -64,7 +104,7 @@ pub(crate) struct Redeemable {
 #[derive(sqlx::FromRow)]
 struct RedeemableRow {
     #[sqlx(flatten)]
-    code: CodeRecord,
+    code: CodeRow,
     grant_client_id: Option<String>,
     grant_user_id: Option<String>,
     grant_scope: Option<String>,
@@ -96,24 +136,14 @@ pub(crate) async fn find_redeemable(
             owner
                 .optional_row(FIND_REDEEMABLE, code_hash.to_owned(), |row| {
                     Ok(RedeemableRow {
-                        code: CodeRecord {
-                            grant_id: row.get(0)?,
-                            client_id: row.get(1)?,
-                            user_id: row.get(2)?,
-                            redirect_uri: row.get(3)?,
-                            scope: row.get(4)?,
-                            code_challenge: row.get(5)?,
-                            nonce: row.get(6)?,
-                            expires_at: row.get(7)?,
-                            used_at: row.get(8)?,
-                        },
-                        grant_client_id: row.get(9)?,
-                        grant_user_id: row.get(10)?,
-                        grant_scope: row.get(11)?,
-                        grant_resource: row.get(12)?,
-                        grant_auth_time: row.get(13)?,
-                        grant_revoked_at: row.get(14)?,
-                        username: row.get(15)?,
+                        code: CodeRow::from_rusqlite(row)?,
+                        grant_client_id: row.get("grant_client_id")?,
+                        grant_user_id: row.get("grant_user_id")?,
+                        grant_scope: row.get("grant_scope")?,
+                        grant_resource: row.get("grant_resource")?,
+                        grant_auth_time: row.get("grant_auth_time")?,
+                        grant_revoked_at: row.get("grant_revoked_at")?,
+                        username: row.get("username")?,
                     })
                 })
                 .await?
@@ -125,23 +155,24 @@ pub(crate) async fn find_redeemable(
                 .await?
         }
     };
-    Ok(row.map(|row| {
-        let grant = match (row.grant_client_id, row.grant_scope, row.grant_resource) {
-            (Some(client_id), Some(scope), Some(resource)) => Some(Grant {
-                id: row.code.grant_id.clone(),
-                client_id,
-                user_id: row.grant_user_id,
-                scope,
-                resource,
-                auth_time: row.grant_auth_time,
-                revoked_at: row.grant_revoked_at,
-            }),
-            _ => None,
-        };
-        Redeemable {
-            code: row.code,
-            grant,
-            username: row.username,
-        }
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let grant = match (row.grant_client_id, row.grant_scope, row.grant_resource) {
+        (Some(client_id), Some(scope), Some(resource)) => Some(Grant {
+            id: row.code.grant_id.clone(),
+            client_id,
+            user_id: row.grant_user_id,
+            scope,
+            resource,
+            auth_time: row.grant_auth_time,
+            revoked_at: row.grant_revoked_at,
+        }),
+        _ => None,
+    };
+    Ok(Some(Redeemable {
+        code: row.code.decode()?,
+        grant,
+        username: row.username,
     }))
 }

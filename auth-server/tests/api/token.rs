@@ -294,3 +294,22 @@ async fn of_fifty_concurrent_redemptions_of_one_code_exactly_one_gets_tokens() {
     assert_eq!(answers.len(), 50);
     assert_one_winner(&answers);
 }
+
+#[tokio::test]
+async fn a_stored_code_that_does_not_read_back_is_the_servers_failure_not_invalid_grant() {
+    let app = spawn_app().await;
+    let verifier = CodeVerifier::generate();
+    let code = obtain_code(&app, "alice", "password123", "read", &verifier).await;
+    let db = app.db().await;
+    with_db!(&db, pool => sqlx::query("UPDATE authorization_codes SET code_challenge = 'not a challenge'")
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))
+    .expect("corrupt the stored challenge");
+    let answer = app.redeem(&code, verifier.secret()).await;
+    assert_eq!(
+        error_of(answer).await,
+        (StatusCode::INTERNAL_SERVER_ERROR, "server_error".into()),
+        "the client did nothing wrong: the answer must not blame its code or verifier"
+    );
+}

@@ -2,7 +2,7 @@
 //! code and its PKCE verifier for tokens.
 
 use server_kit::trace::{Check, Recorder};
-use shared::{CodeChallenge, CodeVerifier, GrantType, TokenErrorCode, TokenRequestForm};
+use shared::{CodeVerifier, GrantType, TokenErrorCode, TokenRequestForm};
 
 use crate::error::ApiError;
 use crate::model::Client;
@@ -55,7 +55,7 @@ pub(crate) async fn exchange_code(
         check_code_verifier(&record, form).map_err(invalid_grant),
     )?;
 
-    let scope = record.scopes()?;
+    let scope = record.scope.clone();
     let (grant, username) = trace.check(
         &GRANT_EXISTS,
         grant
@@ -223,9 +223,7 @@ fn check_code_verifier(record: &CodeRecord, form: &TokenRequestForm) -> Result<(
         .ok_or("code_verifier is missing (PKCE)")?;
     let verifier =
         CodeVerifier::parse(verifier).map_err(|_| "code_verifier is malformed (RFC 7636 §4.1)")?;
-    let challenge =
-        CodeChallenge::parse(&record.code_challenge).map_err(|_| "stored challenge unreadable")?;
-    if challenge.verify(&verifier) {
+    if record.code_challenge.verify(&verifier) {
         Ok(())
     } else {
         Err("code_verifier does not match the code_challenge (PKCE)")
@@ -254,9 +252,9 @@ mod tests {
             grant_id: "g1".to_owned(),
             client_id: "spa".to_owned(),
             user_id: "alice".to_owned(),
-            redirect_uri: "http://localhost:8080/callback".to_owned(),
-            scope: "openid read".to_owned(),
-            code_challenge: CHALLENGE.to_owned(),
+            redirect_uri: shared::RedirectUri::new("http://localhost:8080/callback"),
+            scope: shared::ScopeSet::parse("openid read").expect("scopes"),
+            code_challenge: shared::CodeChallenge::parse(CHALLENGE).expect("a challenge"),
             nonce: None,
             expires_at: NOW + 60,
             used_at: None,
