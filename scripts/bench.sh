@@ -37,8 +37,6 @@ if $postgres; then
   args+=(--database-url "${LAB_TEST_POSTGRES_URL%/*}/lab_bench")
 fi
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-
 if ! command -v wrk >/dev/null; then
   say "wrk (the load generator) is missing: run 'bash scripts/setup.sh bench' first"
   exit 1

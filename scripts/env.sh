@@ -11,13 +11,27 @@ LAB_MCP_VENV="$HOME/.cache/oauth-lab/venv-interop"
 LAB_NODE_INTEROP="$HOME/.cache/oauth-lab/node-interop"
 export PATH="$LAB_TOOLS/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
+# How every script speaks, tagged with its name: `say` for progress, `step` for a stage,
+# `fail` to stop with what to do.
+LAB_SCRIPT="${LAB_SCRIPT:-$(basename "$0" .sh)}"
+say()  { printf '\033[1;36m[%s]\033[0m %s\n' "$LAB_SCRIPT" "$*" >&2; }
+step() { printf '\n\033[1;35m==> %s\033[0m\n' "$*"; }
+fail() { printf '\033[1;31m[%s]\033[0m %s\n' "$LAB_SCRIPT" "$*" >&2; exit 1; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
 # A free TCP port on 127.0.0.1, chosen by the kernel.
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# Waits up to $2 seconds for $1 to answer; 1 if it does not.
+wait_answer() {
+  local url=$1 seconds=$2
+  for _ in $(seq $((seconds * 10))); do curl -fs -o /dev/null "$url" && return 0; sleep 0.1; done
+  return 1
+}
 # Waits up to $2 seconds for the server at $1 to answer /health; if it does not, shows the
 # end of the logs in $3 (*.log) and exits.
 wait_healthy() {
   local url=$1 seconds=$2 logs=$3
-  for _ in $(seq $((seconds * 10))); do curl -fs "$url/health" >/dev/null && return 0; sleep 0.1; done
+  wait_answer "$url/health" "$seconds" && return 0
   echo "$url did not become healthy within ${seconds} s; the logs:" >&2
   tail -n 20 "$logs"/*.log >&2
   exit 1

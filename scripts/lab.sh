@@ -30,8 +30,6 @@ AUTH_URL="$scheme://localhost:8081"
 RESOURCE_URL="$scheme://localhost:8082"
 SPA_URL="$scheme://localhost:8080"
 
-say()  { printf '\033[1;36m[lab]\033[0m %s\n' "$*"; }
-fail() { printf '\033[1;31m[lab]\033[0m %s\n' "$*" >&2; exit 1; }
 
 pids=()
 stop_all() {

@@ -29,9 +29,6 @@ HYPOTHESIS_VERSION="6.122.1"
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
-say()  { printf '\033[1;36m[setup]\033[0m %s\n' "$*"; }
-have() { command -v "$1" >/dev/null 2>&1; }
-
 all_parts="rust browser spa wasm postgres nginx contract interop bench"
 for part in "$@"; do
   if [[ " $all_parts " != *" $part "* ]]; then

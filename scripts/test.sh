@@ -36,7 +36,6 @@ bash scripts/setup.sh "${parts[@]}"
 source scripts/env.sh
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 
-step() { printf '\n\033[1;35m==> %s\033[0m\n' "$*"; }
 
 if want fast; then
   step "cargo fmt --check"
@@ -94,7 +93,7 @@ if want spa || want e2e; then
   python3 -m http.server "$port" --bind 127.0.0.1 --directory target/dist-release >/dev/null 2>&1 &
   server=$!
   trap 'kill $server 2>/dev/null || true' EXIT
-  sleep 1
+  wait_answer "http://127.0.0.1:$port/" 10 || fail "the SPA's release build could not be served on port $port"
   profile=$(mktemp -d)
   dom=$(timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
     --disable-component-update --disable-sync --no-first-run --user-data-dir="$profile" \

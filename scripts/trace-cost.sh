@@ -10,7 +10,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 for tool in valgrind callgrind_annotate wrk; do
   if ! command -v "$tool" >/dev/null; then
     say "$tool is missing: run 'bash scripts/setup.sh bench' first"
@@ -32,11 +31,6 @@ pids=()
 stop() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap 'stop; rm -rf "$work"' EXIT
 
-wait_up() {
-  for _ in $(seq 600); do curl -fs "$1/health" >/dev/null && return 0; sleep 0.1; done
-  say "$1 did not answer; its log:"; cat "$work"/*.log >&2; exit 1
-}
-
 measure() {
   local which=$1 flag=()
   [[ $which == on ]] && flag=(--lab-traces)
@@ -44,14 +38,14 @@ measure() {
     --default-resource http://127.0.0.1:18082 --database-url "sqlite://$work/auth-$which.db" \
     >/dev/null 2>"$work/auth.log" &
   pids=($!)
-  wait_up http://127.0.0.1:18081
+  wait_healthy http://127.0.0.1:18081 60 "$work"
   RUST_LOG=warn valgrind --tool=callgrind --instr-atstart=no \
     --callgrind-out-file="$work/callgrind-$which.out" "$release/resource-server" \
     --addr 127.0.0.1:18082 --issuer http://127.0.0.1:18081 --audience http://127.0.0.1:18082 \
     --database-url "sqlite://$work/resource-$which.db" "${flag[@]}" >/dev/null 2>"$work/resource.log" &
   local resource=$!
   pids+=("$resource")
-  wait_up http://127.0.0.1:18082
+  wait_healthy http://127.0.0.1:18082 60 "$work"
   local token
   token=$(curl -fs http://127.0.0.1:18081/token \
     -d 'grant_type=client_credentials&client_id=service-client&client_secret=service-secret&scope=read' |
