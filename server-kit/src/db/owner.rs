@@ -150,7 +150,7 @@ fn run(connection: &Connection, jobs: &mpsc::Receiver<Job>) {
         let mut lost = None;
         for job in batch.by_ref() {
             let (finish, intact) = run_unit(connection, job);
-            finishes.extend(finish);
+            finishes.push(finish);
             if !intact {
                 lost = Some(
                     "the transaction was rolled back by the database (a disk full, an I/O error)",
@@ -191,20 +191,18 @@ fn refuse(jobs: impl Iterator<Item = Job>, why: &str) {
     }
 }
 
-/// One unit inside its savepoint. A unit that panics (outside its own guard, which answers
-/// `Panicked`) is dropped unanswered, its writes undone; the thread goes on with the others. Also whether
-/// the transaction is still intact: its savepoint undone or released, and still open.
-fn run_unit(connection: &Connection, job: Job) -> (Option<Finish>, bool) {
+/// One unit inside its savepoint; a unit that failed (an error, or a panic its own guard in
+/// [`Owner::unit`] caught) has its writes undone. Also whether the transaction is still
+/// intact: its savepoint undone or released, and still open.
+fn run_unit(connection: &Connection, job: Job) -> (Finish, bool) {
     if connection.execute_batch("SAVEPOINT unit").is_err() {
         let (_, finish) = job(None);
-        return (Some(finish), !connection.is_autocommit());
+        return (finish, !connection.is_autocommit());
     }
-    let outcome = catch_unwind(AssertUnwindSafe(|| job(Some(connection))));
-    let undo = !matches!(outcome, Ok((false, _)));
-    let undone = !undo || connection.execute_batch("ROLLBACK TO unit").is_ok();
+    let (failed, finish) = job(Some(connection));
+    let undone = !failed || connection.execute_batch("ROLLBACK TO unit").is_ok();
     let released = connection.execute_batch("RELEASE unit").is_ok();
-    let intact = undone && released && !connection.is_autocommit();
-    (outcome.ok().map(|(_, finish)| finish), intact)
+    (finish, undone && released && !connection.is_autocommit())
 }
 
 #[cfg(test)]

@@ -34,12 +34,12 @@ pub(crate) const PARAMETERS: Check = Check::new(
     "RFC 6749 §4.1.1",
     "The query string is readable form-encoded parameters.",
 );
-pub(crate) const CLIENT: Check = Check::new(
+const CLIENT: Check = Check::new(
     "client",
     "RFC 6749 §4.1.2.1",
     "client_id names a client registered here (or a client metadata document that passes its checks).",
 );
-pub(crate) const REDIRECT_URI: Check = Check::new(
+const REDIRECT_URI: Check = Check::new(
     "redirect_uri_exact",
     "OAuth 2.1 §2.3.1",
     "redirect_uri is, character for character, one the client registered: errors may now go back to it.",
